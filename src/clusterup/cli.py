@@ -1,0 +1,139 @@
+"""The command line: ``clusterup run | scenarios | show-config``.
+
+``main(argv)`` returns an exit code and never calls ``sys.exit``; bad input gives exit code 2 and
+one line on stderr that names the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .errors import ConfigError
+from .params import describe_parameters, load_scenario, parse_assignments, preset_names
+from .result import prepare_output
+from .simulation import Simulation
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Simulate industrial-cluster upgrading through innovation-network co-evolution (Ji & Hu 2011).",
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _resolve(scenario: str, seed: int | None, steps: int | None, firms: int | None, sets: list[str]):
+    overrides = parse_assignments(sets or [])
+    for key, value in (("run.seed", seed), ("run.steps", steps), ("run.firms", firms)):
+        if value is not None:
+            overrides[key] = value
+    return load_scenario(scenario, overrides)
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="A preset name (see `clusterup scenarios`) or a TOML file.")] = "baseline",
+    seed: Annotated[int | None, typer.Option(help="Root random seed (>= 0).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Steps to simulate (>= 1).")] = None,
+    firms: Annotated[int | None, typer.Option(help="Initial number of firms (>= 2).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/SCENARIO-seedN).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+) -> None:
+    """Run one simulation and write its time series, configuration and metadata to --out."""
+    params = _resolve(scenario, seed, steps, firms, set_ or [])
+    target = out_dir or Path("runs") / f"{params.name}-seed{params.run.seed}"
+    prepare_output(target, overwrite=overwrite)
+    sim = Simulation(params)
+    started = time.perf_counter()
+    if sys.stdout.isatty() and not quiet:
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+        with Progress(*columns, console=out, transient=True) as bar:
+            task = bar.add_task(params.name, total=params.run.steps)
+            result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+    else:
+        result = sim.run()
+    wall = time.perf_counter() - started
+    result.save(target, overwrite=overwrite, extra_meta={"wall_seconds": round(wall, 3), "command": " ".join(sys.argv)})
+    if not quiet:
+        s = result.summary()
+        if result.metadata.get("extinct"):
+            out.print(f"[yellow]{result.metadata['message']}[/yellow]")
+        out.print(
+            f"{s['scenario']} seed {s['seed']}: {s['steps']} steps, {s['firms']} firms at the end, "
+            f"generations reached {s['generations_reached']}, final capability mean {s['cap_mean']:.3f} "
+            f"(total {s['cap_total']:.1f}, {s['cap_rel_frontier']:.2f} of the frontier); "
+            f"{wall:.2f} s -> {target}"
+        )
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenario presets."""
+    table = Table("preset", "description", box=None)
+    for name in preset_names():
+        table.add_row(name, load_scenario(name).description)
+    out.print(table)
+
+
+@app.command("show-config")
+def show_config(
+    scenario: Annotated[str, typer.Argument(help="A preset name or a TOML file.")] = "baseline",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")] = None,
+) -> None:
+    """Print the fully resolved parameters of a scenario as TOML (a file you can edit and run)."""
+    sys.stdout.write(_resolve(scenario, None, None, None, set_ or []).to_toml())
+
+
+@app.command()
+def parameters(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """List every parameter with its type, allowed range and description."""
+    rows = describe_parameters()
+    if as_json:
+        keys = ("key", "type", "range", "description")
+        sys.stdout.write(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=1) + "\n")
+        return
+    table = Table("key", "type", "range", "description", box=None)
+    for r in rows:
+        table.add_row(*r)
+    out.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit code (0 ok, 2 bad input, 1 failure, 130 interrupted)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="clusterup", standalone_mode=False)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except (typer.Abort, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        # usage errors of the CLI parser (unknown option, bad flag value): one line, exit 2
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            print(exc.ctx.get_help())  # type: ignore[attr-defined]
+            return 0
+        if getattr(exc, "exit_code", None) == 2 and hasattr(exc, "format_message"):
+            print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+def run_cli() -> None:  # pragma: no cover - console-script entry point
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Typed errors. Library code raises these; only the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+
+class ClusterupError(Exception):
+    """Base class of every error clusterup raises on purpose."""
+
+
+class ConfigError(ClusterupError, ValueError):
+    """Bad user input (parameters, presets, flags, paths). The CLI maps it to exit code 2.
+
+    The message is one line that names the offending key and what is allowed.
+    """
+
+    exit_code = 2
+
+
+class OutputExistsError(ConfigError):
+    """The output directory already holds a run and overwriting was not asked for."""
+
+
+class ExtinctionError(ClusterupError):
+    """Raised only where a caller asks for it; normally extinction ends a run cleanly."""

@@ -1,0 +1,58 @@
+"""Economic (supplier-customer) ties between adjacent value-chain segments.
+
+A firm seeks ``ties_per_mastery * mastery`` ties: the number follows mastery of its generation,
+not absolute capability. A firm below target looks at ``candidates`` firms in an adjacent segment
+and takes the best by ``mastery * (1 + embeddedness * [social neighbour])``. Strength tracks the
+trade between the partners (``min`` of their mastery); a tie whose partner falls behind weakens
+below the floor and is dropped; ties of exited firms are removed by the demography process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import State
+from .base import Process
+from .kernels import sample_from_groups
+
+
+class EconomicTies(Process):
+    name = "economic"
+    section = "economic"
+
+    def step(self, state: State, rng: np.random.Generator) -> None:
+        p = self.p
+        pop = state.pop
+        layer = state.net["economic"]
+        m = np.clip(state.mastery(), 0.0, 1.0)
+        if len(layer):
+            trade = np.minimum(m[layer.i], m[layer.j])
+            layer.set_weights(layer.w + p.adjustment * (trade - layer.w))
+            layer.drop_below(p.floor)
+        firms = pop.firms()
+        if firms.size < 2:
+            return
+        deg = layer.degree(state.n)
+        target = p.ties_per_mastery * m
+        seeking = (deg[firms] < target[firms]) & (rng.random(firms.size) < p.formation)
+        who = firms[seeking]
+        if who.size == 0:
+            return
+        segments = state.params.init.segments
+        seg = pop.segment[who]
+        step_dir = np.where(rng.random(who.size) < 0.5, 1, -1)
+        want = seg + step_dir
+        want = np.where((want < 0) | (want >= segments), seg - step_dir, want)
+        want = np.clip(want, 0, segments - 1)
+        pick = sample_from_groups(pop.segment[firms], want, rng.random((who.size, p.candidates)))
+        cand = np.where(pick >= 0, firms[np.maximum(pick, 0)], -1)
+        valid = (cand >= 0) & (cand != who[:, None])
+        c = np.maximum(cand, 0)
+        social = state.net["social"].has(np.broadcast_to(who[:, None], c.shape).ravel(), c.ravel()).reshape(c.shape)
+        tied = layer.has(np.broadcast_to(who[:, None], c.shape).ravel(), c.ravel()).reshape(c.shape)
+        score = np.where(valid & ~tied, m[c] * (1.0 + p.embeddedness * social), 0.0)
+        best = np.argmax(score, axis=1)
+        rows = np.arange(who.size)
+        ok = score[rows, best] > 0
+        partner = c[rows, best][ok]
+        layer.add(who[ok], partner, np.minimum(m[who[ok]], m[partner]))

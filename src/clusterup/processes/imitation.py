@@ -1,0 +1,85 @@
+"""Imitation: move part of the way toward the best better neighbour; possibly adopt its generation.
+
+The model is the neighbour (any layer) maximising tie strength x capability gap. On success the
+imitator closes ``rate * (1 - appropriability) * absorption * strength`` of the gap (never passing
+the model, never above its own generation's ceiling), where absorption ``(a_i / a_j) ** psi`` falls
+with backwardness; its knowledge moves toward the model's. A model in a higher generation passes it
+on with chance ``generation_transfer * (1 - appropriability) * absorption``: the adopter restarts at
+``switch_dip`` of its capability (a real cost of switching). This is how new generations diffuse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import State
+from .base import InnovationMode
+from .kernels import best_model
+
+
+class Imitation(InnovationMode):
+    name = "imitation"
+    section = "imitation"
+    code = 1
+
+    def _models(self, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cached = state.scratch.get("imitation")
+        if cached is not None and cached[0] == state.step:
+            return cached[1:]
+        n = state.n
+        a = state.pop.view("capability")
+        adj = state.net.combined(n)
+        adj.data = np.minimum(adj.data, 1.0)
+        model, strength = best_model(adj, a)
+        has = (model >= 0) & state.pop.is_firm
+        model[~has] = -1
+        absorb = np.zeros(n)
+        absorb[has] = (a[has] / a[model[has]]) ** self.p.absorptive_exponent
+        openness = 1.0 - state.params.technology.appropriability
+        phi = self.p.rate * openness * absorb * strength
+        state.scratch["imitation"] = (state.step, model, phi, absorb)
+        return model, phi, absorb
+
+    def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
+        model, phi, absorb = self._models(state)
+        pop = state.pop
+        a = pop.view("capability")
+        g = pop.view("generation")
+        gain = np.zeros(state.n)
+        has = model >= 0
+        gap = np.zeros(state.n)
+        gap[has] = a[model[has]] - a[has]
+        gain[has] = phi[has] * gap[has] / a[has]
+        dg = np.zeros(state.n)
+        dg[has] = g[model[has]] - g[has]
+        up = dg > 0
+        growth = state.params.technology.ceiling_growth
+        openness = 1.0 - state.params.technology.appropriability
+        gain[up] += (
+            self.p.generation_transfer * openness * absorb[up] * (growth ** dg[up] * self.p.switch_dip - 1.0).clip(0)
+        )
+        return self.p.success * gain, np.full(state.n, self.p.cost)
+
+    def step(self, state: State, rng: np.random.Generator) -> None:
+        who = self.attempting(state)
+        if who.size == 0:
+            return
+        model, phi, absorb = self._models(state)
+        j = model[who]
+        ok = (j >= 0) & (rng.random(who.size) < self.p.success)
+        i, j = who[ok], j[ok]
+        state.flows.successes[self.code] += i.size
+        if i.size == 0:
+            return
+        pop = state.pop
+        a_old = pop.capability[i].copy()
+        openness = 1.0 - state.params.technology.appropriability
+        p_transfer = self.p.generation_transfer * openness * absorb[i]
+        transfer = (pop.generation[j] > pop.generation[i]) & (rng.random(i.size) < p_transfer)
+        ceiling = state.ceiling(pop.generation[i])
+        moved = np.minimum(a_old + phi[i] * (pop.capability[j] - a_old), 0.999 * ceiling)
+        new_a = np.where(transfer, self.p.switch_dip * a_old, np.maximum(moved, a_old))
+        pop.capability[i] = new_a
+        pop.generation[i] = np.where(transfer, pop.generation[j], pop.generation[i])
+        pull = self.p.knowledge_pull
+        pop.knowledge[i] += pull * (pop.knowledge[j] - pop.knowledge[i])

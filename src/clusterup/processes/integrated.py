@@ -1,0 +1,59 @@
+"""Integrated innovation: combine diverse knowledge into the next technology generation.
+
+Success chance = ``success * R(rd) * mastery ** mastery_power * min(1, novelty / novelty_ref)``:
+steep in mastery of the current generation (so a generation saturates before the next arrives),
+and impossible without knowledge the firm lacks (reached through knowledge ties, organisations and
+pipelines). On success the firm moves to generation g+1 (creating it if nobody has it), restarts at
+``dip`` of its capability (a learning dip) under a ceiling ``ceiling_growth`` times higher, and its
+knowledge moves toward the reachable pool (new domains). Costly and risky.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import State
+from .base import InnovationMode
+from .kernels import rd_effect
+from .reach import reachable
+
+
+class IntegratedInnovation(InnovationMode):
+    name = "integrated"
+    section = "integrated"
+    code = 3
+
+    def success_chance(self, state: State) -> np.ndarray:
+        pop = state.pop
+        _, novelty = reachable(state)
+        mastery = np.clip(state.mastery(), 0.0, 1.0)
+        return (
+            self.p.success
+            * rd_effect(pop.view("rd"), state.params.local.rd_half)
+            * mastery**self.p.mastery_power
+            * np.minimum(1.0, novelty / self.p.novelty_ref)
+        )
+
+    def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
+        growth = state.params.technology.ceiling_growth
+        return self.success_chance(state) * (growth - 1.0), np.full(state.n, self.p.cost)
+
+    def step(self, state: State, rng: np.random.Generator) -> None:
+        who = self.attempting(state)
+        if who.size == 0:
+            return
+        ok = rng.random(who.size) < self.success_chance(state)[who]
+        i = who[ok]
+        state.flows.successes[self.code] += i.size
+        state.flows.succeeded[self.code] = i
+        if i.size == 0:
+            return
+        pop = state.pop
+        pool, _ = reachable(state)
+        top = pop.generation[pop.firms()].max()
+        pop.generation[i] += 1
+        if pop.generation[i].max() > top:
+            state.flows.new_generation = True
+        pop.capability[i] *= self.p.dip
+        nu = self.p.novelty_gain
+        pop.knowledge[i] = (1 - nu) * pop.knowledge[i] + nu * pool[i]

@@ -1,0 +1,104 @@
+"""Small pure, vectorised functions the processes share. No state, no randomness inside."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def csr_rows(adj: sp.csr_matrix) -> np.ndarray:
+    """Row index of every stored entry of a CSR matrix."""
+    return np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
+
+
+def best_model(adj: sp.csr_matrix, capability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row i, the neighbour j maximising ``w_ij * (a_j - a_i)`` over better neighbours.
+
+    Returns ``(model, strength)``: the model's index (-1 where no neighbour is better) and the tie
+    strength to it. A firm never takes a weaker or equal neighbour as a model.
+    """
+    n = adj.shape[0]
+    model = np.full(n, -1, dtype=np.int64)
+    strength = np.zeros(n)
+    if adj.nnz == 0:
+        return model, strength
+    rows = csr_rows(adj)
+    cols = adj.indices
+    gap = capability[cols] - capability[rows]
+    score = np.where(gap > 0, adj.data * gap, 0.0)
+    order = np.lexsort((score, rows))
+    has = np.diff(adj.indptr) > 0
+    last = order[adj.indptr[1:][has] - 1]
+    ok = score[last] > 0
+    r = np.flatnonzero(has)[ok]
+    model[r] = cols[last[ok]]
+    strength[r] = adj.data[last[ok]]
+    return model, strength
+
+
+def random_neighbour(adj: sp.csr_matrix, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A uniformly drawn neighbour of each row (``u`` in [0, 1)); -1 for isolated rows."""
+    deg = np.diff(adj.indptr)[rows]
+    pick = adj.indptr[rows] + np.minimum((u * deg).astype(np.int64), np.maximum(deg - 1, 0))
+    out = np.full(rows.shape, -1, dtype=np.int64)
+    ok = deg > 0
+    out[ok] = adj.indices[pick[ok]]
+    return out
+
+
+def tv_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Total-variation distance between rows of two profile matrices (0: identical, 1: disjoint)."""
+    return 0.5 * np.abs(p - q).sum(axis=-1)
+
+
+def cognitive_fit(distance: np.ndarray) -> np.ndarray:
+    """Value of a partner at a cognitive distance: novel but absorbable (peaks at 0.5)."""
+    return 4.0 * distance * (1.0 - distance)
+
+
+def normalise_rows(q: np.ndarray) -> np.ndarray:
+    s = q.sum(axis=1, keepdims=True)
+    return np.divide(q, s, out=np.full_like(q, 1.0 / q.shape[1]), where=s > 0)
+
+
+def logistic_gain(capability: np.ndarray, ceiling: np.ndarray, rate: float) -> np.ndarray:
+    """Incremental gain with logistic headroom: ``rate * a * (1 - a / ceiling)`` (never negative)."""
+    return rate * capability * np.clip(1.0 - capability / ceiling, 0.0, None)
+
+
+def rd_effect(rd: np.ndarray, half: float) -> np.ndarray:
+    """Saturating effect of R&D propensity on own-innovation success."""
+    return rd / (rd + half)
+
+
+def softmax_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Sample one column per row from a multinomial logit with utilities (``-inf`` = closed)."""
+    top = utility.max(axis=1, keepdims=True)
+    w = np.exp(utility - top)
+    cum = np.cumsum(w, axis=1)
+    cum /= cum[:, -1:]
+    return (u[:, None] > cum).sum(axis=1)
+
+
+def segment_partners(segment: np.ndarray, segments: int) -> np.ndarray:
+    """An adjacent value-chain segment for each firm (up- or downstream, at random parity)."""
+    if segments == 1:
+        return segment.copy()
+    up = segment + 1
+    down = segment - 1
+    return np.where(down < 0, up, np.where(up >= segments, down, np.where(segment % 2 == 0, up, down)))
+
+
+def sample_from_groups(groups: np.ndarray, wanted: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each wanted group label, a uniformly drawn member (index into ``groups``); -1 if empty.
+
+    ``u`` has shape ``wanted.shape + (k,)`` for k draws per row.
+    """
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    lo = np.searchsorted(sorted_groups, wanted, side="left")
+    hi = np.searchsorted(sorted_groups, wanted, side="right")
+    size = (hi - lo)[..., None]
+    pos = lo[..., None] + np.minimum((u * size).astype(np.int64), np.maximum(size - 1, 0))
+    out = np.where(size > 0, order[np.minimum(pos, order.size - 1)] if order.size else -1, -1)
+    return out

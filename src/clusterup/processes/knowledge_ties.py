@@ -1,0 +1,96 @@
+"""Knowledge ties: formed by integrated-innovation attempts (rarely by local ones), chosen for
+complementary knowledge at a workable cognitive distance among social and economic neighbours and
+organisations; reinforced when used in a success (strongly for integrated, weakly for local
+success, since local innovation also draws on knowledge partners), decaying otherwise;
+organisations serve at most their capacity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import ORG_KINDS, State
+from .base import Process
+from .kernels import cognitive_fit, random_neighbour, tv_distance
+
+_KNOWLEDGE_ORGS = (ORG_KINDS["university"], ORG_KINDS["institute"], ORG_KINDS["platform"])
+
+
+class KnowledgeTies(Process):
+    name = "knowledge_ties"
+    section = "knowledge_ties"
+
+    def step(self, state: State, rng: np.random.Generator) -> None:
+        p = self.p
+        pop = state.pop
+        layer = state.net["knowledge"]
+        if len(layer):
+            boost = np.zeros(state.n)
+            for code, amount in ((2, p.local_reinforcement), (3, p.reinforcement)):
+                who = state.flows.succeeded.get(code)
+                if who is not None:
+                    boost[who] = np.maximum(boost[who], amount)
+            used = np.maximum(boost[layer.i], boost[layer.j])
+            layer.set_weights(np.where(used > 0, np.minimum(1.0, layer.w + used), layer.w * (1 - p.decay)))
+            layer.drop_below(p.floor)
+        firms = pop.firms()
+        mode = pop.mode[firms]
+        integ = firms[mode == 3]
+        local = firms[(mode == 2) & (rng.random(firms.size) < p.local_rate)]
+        self._form(state, integ, p.partners, rng)
+        self._form(state, local, 1, rng)
+        self._enforce_capacity(state)
+
+    def _form(self, state: State, who: np.ndarray, partners: int, rng: np.random.Generator) -> None:
+        if who.size == 0 or partners == 0:
+            return
+        pop = state.pop
+        n = state.n
+        c = self.p.candidates
+        adj = state.net["social"].adjacency(n) + state.net["economic"].adjacency(n)
+        rows = np.repeat(who, c)
+        cand = random_neighbour(adj.tocsr(), rows, rng.random(rows.size)).reshape(who.size, c)
+        orgs = np.flatnonzero(pop.is_org & np.isin(pop.view("kind"), _KNOWLEDGE_ORGS))
+        if orgs.size:
+            deg = state.net["knowledge"].degree(n)
+            open_orgs = orgs[deg[orgs] < pop.capacity[orgs]]
+            if open_orgs.size:
+                extra = open_orgs[rng.integers(0, open_orgs.size, (who.size, 2))]
+                cand = np.concatenate([cand, extra], axis=1)
+        valid = (cand >= 0) & (cand != who[:, None])
+        cc = np.maximum(cand, 0)
+        q = pop.view("knowledge")
+        fit = cognitive_fit(tv_distance(q[who][:, None, :], q[cc]))
+        mastery = np.clip(state.mastery(), 0.0, 1.0)
+        quality = np.where(pop.kind[cc] == 0, 0.5 + mastery[cc], 1.5)
+        score = np.where(valid, fit * quality, 0.0)
+        # one partner once per row: zero the score of repeated candidates
+        order = np.argsort(cc, axis=1, kind="stable")
+        sorted_c = np.take_along_axis(cc, order, axis=1)
+        dup = np.zeros_like(valid)
+        dup_sorted = np.concatenate([np.zeros((who.size, 1), bool), sorted_c[:, 1:] == sorted_c[:, :-1]], axis=1)
+        np.put_along_axis(dup, order, dup_sorted, axis=1)
+        score[dup] = 0.0
+        top = np.argsort(-score, axis=1, kind="stable")[:, :partners]
+        chosen = np.take_along_axis(cc, top, axis=1)
+        ok = np.take_along_axis(score, top, axis=1) > 0
+        src = np.broadcast_to(who[:, None], chosen.shape)[ok]
+        state.net["knowledge"].add(src, chosen[ok], self.p.initial)
+
+    def _enforce_capacity(self, state: State) -> None:
+        pop = state.pop
+        layer = state.net["knowledge"]
+        orgs = pop.orgs()
+        if orgs.size == 0 or len(layer) == 0:
+            return
+        deg = layer.degree(state.n)
+        over = orgs[deg[orgs] > pop.capacity[orgs]]
+        if over.size == 0:
+            return
+        keep = np.ones(len(layer), bool)
+        for org in over:
+            touching = np.flatnonzero((layer.i == org) | (layer.j == org))
+            excess = touching.size - int(pop.capacity[org])
+            weakest = touching[np.argsort(layer.w[touching], kind="stable")[:excess]]
+            keep[weakest] = False
+        layer.keep(keep)

@@ -1,0 +1,37 @@
+"""What knowledge a firm can reach: the pool behind integrated innovation and rigidity.
+
+The pool mixes the profiles of knowledge-tie partners (firms and organisations), of social and
+economic neighbours (weighted by ``integrated.neighbour_reach``: potential partners) and the outside
+world's profile through pipelines. *Novelty* is the total-variation distance between a firm's own
+profile and that pool, damped when the firm reaches little (``W / (W + 1)``). It is computed once a
+step and cached in ``state.scratch``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import State
+from .kernels import tv_distance
+
+
+def reachable(state: State) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot: (pool profile, novelty in [0, 1])."""
+    cached = state.scratch.get("reach")
+    if cached is not None and cached[0] == state.step:
+        return cached[1], cached[2]
+    n = state.n
+    pop = state.pop
+    q = pop.view("knowledge")
+    omega = state.params.integrated.neighbour_reach
+    adj = state.net["knowledge"].adjacency(n)
+    if omega > 0:
+        adj = adj + omega * (state.net["social"].adjacency(n) + state.net["economic"].adjacency(n))
+    pipe = pop.view("pipeline")
+    pool = adj @ q + pipe[:, None] * state.external_knowledge[None, :]
+    weight = np.asarray(adj.sum(axis=1)).ravel() + pipe
+    safe = np.where(weight > 0, weight, 1.0)
+    pool = np.where(weight[:, None] > 0, pool / safe[:, None], q)
+    novelty = tv_distance(q, pool) * weight / (weight + 1.0)
+    state.scratch["reach"] = (state.step, pool, novelty)
+    return pool, novelty

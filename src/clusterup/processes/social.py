@@ -1,0 +1,68 @@
+"""Social ties (kinship and place): slow decay, proximity, rare triadic closure, associations.
+
+Spin-off ties to the parent and its friends are made by the demography process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import ORG_KINDS, State
+from .base import Process
+from .kernels import random_neighbour
+
+
+class SocialTies(Process):
+    name = "social"
+    section = "social"
+    candidates = 5
+
+    def step(self, state: State, rng: np.random.Generator) -> None:
+        p = self.p
+        pop = state.pop
+        layer = state.net["social"]
+        layer.set_weights(layer.w * (1.0 - p.decay))
+        assoc = np.flatnonzero(pop.is_org & (pop.view("kind") == ORG_KINDS["association"]))
+        if assoc.size and len(layer):
+            member_tie = np.isin(layer.i, assoc) | np.isin(layer.j, assoc)
+            w = layer.w.copy()
+            w[member_tie] = 1.0  # membership is kept up while the association exists
+            layer.set_weights(w)
+        layer.drop_below(p.floor)
+        firms = pop.firms()
+        if firms.size < 2:
+            return
+        u = rng.random(firms.size)
+        who = firms[u < p.proximity]
+        if who.size:
+            cand = firms[rng.integers(0, firms.size, (who.size, self.candidates))]
+            d = np.hypot(pop.x[cand] - pop.x[who, None], pop.y[cand] - pop.y[who, None])
+            d[cand == who[:, None]] = np.inf
+            best = np.argmin(d, axis=1)
+            near = d[np.arange(who.size), best] < p.radius
+            layer.add(who[near], cand[np.arange(who.size), best][near], 1.0)
+        who = firms[rng.random(firms.size) < p.triadic]
+        if who.size:
+            adj = layer.adjacency(state.n)
+            j = random_neighbour(adj, who, rng.random(who.size))
+            k = random_neighbour(adj, np.maximum(j, 0), rng.random(who.size))
+            ok = (j >= 0) & (k >= 0) & (k != who) & (pop.kind[np.maximum(k, 0)] == 0)
+            layer.add(who[ok], k[ok], 0.5)
+        self._associations(state, assoc, rng)
+
+    def _associations(self, state: State, assoc: np.ndarray, rng: np.random.Generator) -> None:
+        pop = state.pop
+        layer = state.net["social"]
+        firms = pop.firms()
+        for org in assoc:
+            adj = layer.adjacency(state.n)
+            members = adj.indices[adj.indptr[org] : adj.indptr[org + 1]]
+            spare = int(pop.capacity[org]) - members.size
+            if spare > 0:
+                recruits = firms[rng.integers(0, firms.size, min(spare, 1 + rng.poisson(1.0)))]
+                layer.add(np.full(recruits.size, org), recruits, 1.0)
+            pairs = rng.poisson(self.p.association * members.size)
+            if pairs and members.size > 1:
+                a = members[rng.integers(0, members.size, pairs)]
+                b = members[rng.integers(0, members.size, pairs)]
+                layer.add(a, b, 0.5)

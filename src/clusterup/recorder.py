@@ -1,0 +1,109 @@
+"""The recorder: indicators each step into preallocated columns (no copies of the state)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import indicators as ind
+from .state import LAYERS, State
+
+MODE_NAMES = ("imitation", "local", "integrated")
+
+COLUMNS: tuple[str, ...] = (
+    "step", "n_firms", "n_entries", "n_exits",
+    "cap_mean", "cap_median", "cap_max", "cap_total", "cap_rel_frontier", "frontier",
+    "gap_cv", "gap_gini", "gap_top10",
+    *(f"attempts_{m}" for m in MODE_NAMES), *(f"success_{m}" for m in MODE_NAMES), *(f"share_{m}" for m in MODE_NAMES),
+    "gen_max", "gen_mean", "gen_top_share",
+    "rd_mean", "spillover_volume", "knowledge_diversity", "knowledge_breadth", "n_pipelines",
+    "knowledge_embeddedness", "n_orgs",
+    *(f"{layer}_{x}" for layer in LAYERS for x in ("ties", "mean_degree", "strength", "share", "clustering", "giant", "turnover")),
+)  # fmt: skip
+
+INT_COLUMNS = {"step", "n_firms", "n_entries", "n_exits", "gen_max", "n_pipelines", "n_orgs"} | {
+    c for c in COLUMNS if c.startswith(("attempts_", "success_")) or c.endswith("_ties")
+}
+
+
+class Recorder:
+    """Holds one preallocated column per indicator; :meth:`record` fills the next row."""
+
+    def __init__(self, steps: int) -> None:
+        self.rows = 0
+        self.columns = {c: np.zeros(steps + 1, dtype=np.int64 if c in INT_COLUMNS else np.float64) for c in COLUMNS}
+        self._prev_keys: dict[str, np.ndarray] = {}
+
+    def record(self, state: State) -> None:
+        row = self.rows
+        for name, value in compute(state, self._prev_keys).items():
+            self.columns[name][row] = value
+        self.rows += 1
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({c: v[: self.rows] for c, v in self.columns.items()})
+
+
+def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
+    """Every indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover)."""
+    pop = state.pop
+    flows = state.flows
+    firms = pop.firms()
+    a = pop.capability[firms]
+    g = pop.generation[firms]
+    out: dict[str, float] = {"step": state.step, "n_firms": firms.size, "n_entries": flows.entries, "n_exits": flows.exits}
+    mean = float(a.mean()) if a.size else 0.0
+    out.update(
+        cap_mean=mean,
+        cap_median=float(np.median(a)) if a.size else 0.0,
+        cap_max=float(a.max()) if a.size else 0.0,
+        cap_total=float(a.sum()),
+        cap_rel_frontier=mean / state.frontier,
+        frontier=state.frontier,
+        gap_cv=ind.cv(a),
+        gap_gini=ind.gini(a),
+        gap_top10=ind.top_decile_ratio(a),
+    )
+    attempts = flows.attempts[1:]
+    total = attempts.sum()
+    for k, m in enumerate(MODE_NAMES):
+        out[f"attempts_{m}"] = int(attempts[k])
+        out[f"success_{m}"] = int(flows.successes[k + 1])
+        out[f"share_{m}"] = float(attempts[k] / total) if total else 0.0
+    top = int(g.max()) if g.size else 0
+    q = pop.knowledge[firms]
+    out.update(
+        gen_max=top,
+        gen_mean=float(g.mean()) if g.size else 0.0,
+        gen_top_share=float((g == top).mean()) if g.size else 0.0,
+        rd_mean=float(pop.rd[firms].mean()) if firms.size else 0.0,
+        spillover_volume=flows.spillover_volume,
+        knowledge_diversity=ind.knowledge_heterogeneity(q),
+        knowledge_breadth=ind.mean_profile_entropy_breadth(q),
+        n_pipelines=int((pop.pipeline[firms] > 0).sum()),
+        n_orgs=int(pop.is_org.sum()),
+    )
+    nodes = np.flatnonzero(pop.view("active"))
+    n_nodes = nodes.size
+    strengths = {layer: float(state.net[layer].w.sum()) for layer in LAYERS}
+    all_strength = sum(strengths.values())
+    ids = pop.view("id")
+    for layer in LAYERS:
+        lay = state.net[layer]
+        adj = ind.binary_adjacency(lay.i, lay.j, pop.n)
+        keys = ind.id_keys(ids, lay.i, lay.j)
+        out[f"{layer}_ties"] = len(lay)
+        out[f"{layer}_mean_degree"] = 2 * len(lay) / n_nodes if n_nodes else 0.0
+        out[f"{layer}_strength"] = strengths[layer]
+        out[f"{layer}_share"] = strengths[layer] / all_strength if all_strength > 0 else 0.0
+        out[f"{layer}_clustering"] = ind.transitivity(adj)
+        out[f"{layer}_giant"] = ind.giant_share(adj, nodes)
+        out[f"{layer}_turnover"] = ind.jaccard_turnover(keys, prev_keys.get(layer, keys))
+        prev_keys[layer] = keys
+    know = state.net["knowledge"]
+    if len(know):
+        embedded = state.net["social"].has(know.i, know.j) | state.net["economic"].has(know.i, know.j)
+        out["knowledge_embeddedness"] = float(embedded.mean())
+    else:
+        out["knowledge_embeddedness"] = 0.0
+    return out

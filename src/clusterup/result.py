@@ -1,0 +1,161 @@
+"""Result: the time series, the resolved parameters, metadata and the final state; atomic save/load.
+
+A saved run is a directory::
+
+    timeseries.parquet   one row per step (docs/output-schema.md)
+    timeseries.csv       the same, for spreadsheets
+    config.toml          the full resolved parameters; ``clusterup run DIR/config.toml`` re-runs it
+    metadata.json        package version, seed, wall time, platform, extinction
+    firms.parquet        the final population (one row per active firm or organisation)
+    ties.parquet         the final network (layer, source, target, weight; node ids)
+
+The directory is written under a temporary name beside the target and renamed into place, so a
+killed process never leaves a half-written run that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, OutputExistsError
+from .params import Params, from_dict, parse_toml
+
+if TYPE_CHECKING:
+    from .state import State
+
+RUN_MARKER = "metadata.json"
+RUN_FILES = ("timeseries.parquet", "timeseries.csv", "config.toml", "metadata.json", "firms.parquet", "ties.parquet")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+@dataclass
+class Result:
+    timeseries: pd.DataFrame
+    params: Params
+    metadata: dict[str, Any] = field(default_factory=dict)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ties: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @classmethod
+    def from_state(cls, timeseries: pd.DataFrame, params: Params, state: State, meta: dict[str, Any]) -> Result:
+        pop = state.pop
+        live = np.flatnonzero(pop.view("active"))
+        cols = {name: arr[live] for name, arr in pop.items() if name not in ("knowledge", "active")}
+        firms = pd.DataFrame(cols)
+        for k in range(pop.domains):
+            firms[f"knowledge_{k}"] = pop.knowledge[live, k]
+        ids = pop.view("id")
+        parts = []
+        for layer in state.net:
+            parts.append(pd.DataFrame({"layer": layer.name, "source": ids[layer.i], "target": ids[layer.j], "weight": layer.w}))
+        ties = pd.concat(parts, ignore_index=True)
+        ties["layer"] = ties["layer"].astype("string")
+        meta = {
+            "clusterup_version": _version(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "numpy": np.__version__,
+            **meta,
+        }
+        return cls(timeseries=timeseries, params=params, metadata=meta, firms=firms, ties=ties)
+
+    @property
+    def final(self) -> pd.Series:
+        """The last recorded row of the time series."""
+        return self.timeseries.iloc[-1]
+
+    def summary(self) -> dict[str, Any]:
+        last = self.final
+        return {
+            "scenario": self.params.name,
+            "seed": self.metadata.get("seed"),
+            "steps": int(last["step"]),
+            "firms": int(last["n_firms"]),
+            "cap_mean": float(last["cap_mean"]),
+            "cap_total": float(last["cap_total"]),
+            "cap_rel_frontier": float(last["cap_rel_frontier"]),
+            "generations_reached": int(self.timeseries["gen_max"].max()),
+        }
+
+    def save(self, directory: str | Path, *, overwrite: bool = False, extra_meta: dict[str, Any] | None = None) -> Path:
+        """Write the run atomically to ``directory`` (refusing to replace a run unless ``overwrite``)."""
+        target = Path(directory)
+        prepare_output(target, overwrite=overwrite)
+        meta = {**self.metadata, **(extra_meta or {})}
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        try:
+            self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+            self.timeseries.to_csv(tmp / "timeseries.csv", index=False)
+            (tmp / "config.toml").write_text(self.params.to_toml(), encoding="utf-8")
+            self.firms.to_parquet(tmp / "firms.parquet", index=False)
+            self.ties.to_parquet(tmp / "ties.parquet", index=False)
+            (tmp / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+            swap_into_place(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Result:
+        d = Path(directory)
+        if not (d / RUN_MARKER).is_file():
+            raise ConfigError(f"{d} is not a clusterup run (no {RUN_MARKER})")
+        params = from_dict(parse_toml((d / "config.toml").read_text(encoding="utf-8"), str(d / "config.toml")))
+        meta = json.loads((d / "metadata.json").read_text(encoding="utf-8"))
+        firms = pd.read_parquet(d / "firms.parquet") if (d / "firms.parquet").exists() else pd.DataFrame()
+        ties = pd.read_parquet(d / "ties.parquet") if (d / "ties.parquet").exists() else pd.DataFrame()
+        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties)
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / RUN_MARKER).is_file()
+
+
+def prepare_output(target: Path, *, overwrite: bool) -> None:
+    """Refuse an output directory that holds a run (unless overwrite) or anything else a user made."""
+    if target.exists():
+        if not target.is_dir():
+            raise ConfigError(f"--out {target} exists and is not a directory")
+        if is_run_dir(target):
+            if not overwrite:
+                raise OutputExistsError(f"--out {target} already holds a run; pass --overwrite to replace it")
+        elif any(target.iterdir()):
+            raise ConfigError(f"--out {target} is not empty and is not a clusterup run; choose another directory")
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise ConfigError(f"--out {target}: {parent} is not a directory")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {target}: cannot create {parent}: {exc.strerror}") from None
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"--out {target}: {parent} is not writable")
+
+
+def swap_into_place(tmp: Path, target: Path) -> None:
+    """Rename a finished temporary directory to ``target``, replacing an old run or empty directory."""
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rmdir(old)
+        os.rename(target, old)
+        os.rename(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, target)

@@ -1,0 +1,152 @@
+"""The multiplex network: three weighted undirected layers held as parallel edge arrays.
+
+Each :class:`Layer` stores every tie once as ``(i, j, w)`` with ``i < j``, sorted by the key
+``i * K + j`` so that membership tests and merges are binary searches. The symmetric CSR adjacency
+that the processes read is built on demand and cached until the layer changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+LAYERS = ("social", "economic", "knowledge")
+_KEY_BASE = np.int64(1) << 31  # node slots stay below 2**31
+
+
+def edge_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    lo = np.minimum(i, j).astype(np.int64)
+    hi = np.maximum(i, j).astype(np.int64)
+    return lo * _KEY_BASE + hi
+
+
+class Layer:
+    """One undirected weighted layer: sorted unique keys with strengths."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.keys = np.empty(0, dtype=np.int64)
+        self.w = np.empty(0, dtype=np.float64)
+        self._adj: sp.csr_matrix | None = None
+        self._adj_n = -1
+
+    # -- views ---------------------------------------------------------------------------
+    @property
+    def i(self) -> np.ndarray:
+        return self.keys // _KEY_BASE
+
+    @property
+    def j(self) -> np.ndarray:
+        return self.keys % _KEY_BASE
+
+    def __len__(self) -> int:
+        return int(self.keys.size)
+
+    def _changed(self) -> None:
+        self._adj = None
+
+    def adjacency(self, n: int) -> sp.csr_matrix:
+        """Symmetric CSR matrix (n x n) of strengths."""
+        if self._adj is None or self._adj_n != n:
+            i, j = self.i, self.j
+            rows = np.concatenate([i, j])
+            cols = np.concatenate([j, i])
+            data = np.concatenate([self.w, self.w])
+            self._adj = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+            self._adj_n = n
+        return self._adj
+
+    def has(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether each pair (i, j) is tied in this layer."""
+        k = edge_keys(np.asarray(i), np.asarray(j))
+        pos = np.searchsorted(self.keys, k)
+        pos = np.minimum(pos, max(self.keys.size - 1, 0))
+        return (self.keys.size > 0) & (self.keys[pos] == k) if self.keys.size else np.zeros(k.shape, bool)
+
+    def degree(self, n: int) -> np.ndarray:
+        return np.bincount(self.i, minlength=n)[:n] + np.bincount(self.j, minlength=n)[:n]
+
+    def strength(self, n: int) -> np.ndarray:
+        return np.bincount(self.i, self.w, minlength=n)[:n] + np.bincount(self.j, self.w, minlength=n)[:n]
+
+    # -- changes -------------------------------------------------------------------------
+    def add(self, i: np.ndarray, j: np.ndarray, w: np.ndarray | float, how: str = "max") -> None:
+        """Add ties; a tie that exists already keeps the larger (``max``) or summed (``sum``) strength."""
+        i = np.asarray(i, dtype=np.int64)
+        j = np.asarray(j, dtype=np.int64)
+        ok = i != j
+        if not ok.any():
+            return
+        w_new = np.broadcast_to(np.asarray(w, dtype=np.float64), i.shape)[ok]
+        k_new = edge_keys(i[ok], j[ok])
+        keys = np.concatenate([self.keys, k_new])
+        ws = np.concatenate([self.w, w_new])
+        order = np.argsort(keys, kind="stable")
+        keys, ws = keys[order], ws[order]
+        uniq, start = np.unique(keys, return_index=True)
+        if how == "sum":
+            ws = np.add.reduceat(ws, start)
+        else:
+            ws = np.maximum.reduceat(ws, start)
+        self.keys, self.w = uniq, ws
+        self._changed()
+
+    def set_weights(self, w: np.ndarray) -> None:
+        self.w = np.asarray(w, dtype=np.float64)
+        self._changed()
+
+    def keep(self, mask: np.ndarray) -> None:
+        if mask.all():
+            return
+        self.keys, self.w = self.keys[mask], self.w[mask]
+        self._changed()
+
+    def drop_below(self, floor: float) -> int:
+        mask = self.w >= floor
+        dropped = int(mask.size - mask.sum())
+        self.keep(mask)
+        return dropped
+
+    def remove_nodes(self, gone: np.ndarray) -> None:
+        """Remove every tie touching a node with ``gone[node]`` true."""
+        if self.keys.size:
+            self.keep(~(gone[self.i] | gone[self.j]))
+
+    def remap(self, mapping: np.ndarray) -> None:
+        """Follow a population compaction (old slot -> new slot, -1 dropped)."""
+        i, j = mapping[self.i], mapping[self.j]
+        ok = (i >= 0) & (j >= 0)
+        k = edge_keys(i[ok], j[ok])
+        order = np.argsort(k)
+        self.keys, self.w = k[order], self.w[ok][order]
+        self._changed()
+
+
+class Multiplex:
+    """The three layers. Pipelines (ties to the outside) are a node attribute of the population."""
+
+    def __init__(self) -> None:
+        self.layers = {name: Layer(name) for name in LAYERS}
+
+    def __getitem__(self, name: str) -> Layer:
+        return self.layers[name]
+
+    def __iter__(self):
+        return iter(self.layers.values())
+
+    def remove_nodes(self, gone: np.ndarray) -> None:
+        for layer in self:
+            layer.remove_nodes(gone)
+
+    def remap(self, mapping: np.ndarray) -> None:
+        for layer in self:
+            layer.remap(mapping)
+
+    def combined(self, n: int, weights: dict[str, float] | None = None) -> sp.csr_matrix:
+        """Weighted sum of the layers' adjacency matrices."""
+        weights = weights or {name: 1.0 for name in LAYERS}
+        total = sp.csr_matrix((n, n))
+        for name, wt in weights.items():
+            if wt:
+                total = total + wt * self[name].adjacency(n)
+        return total
