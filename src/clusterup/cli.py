@@ -81,7 +81,9 @@ def run(
 @app.command()
 def scenarios() -> None:
     """List the shipped scenario presets."""
-    table = Table("preset", "description", box=None)
+    table = Table(box=None)
+    table.add_column("preset", no_wrap=True)
+    table.add_column("description")
     for name in preset_names():
         table.add_row(name, load_scenario(name).description)
     out.print(table)
@@ -104,7 +106,11 @@ def parameters(as_json: Annotated[bool, typer.Option("--json", help="Print JSON 
         keys = ("key", "type", "range", "description")
         sys.stdout.write(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=1) + "\n")
         return
-    table = Table("key", "type", "range", "description", box=None)
+    table = Table(box=None)
+    table.add_column("key", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("range", no_wrap=True)
+    table.add_column("description")
     for r in rows:
         table.add_row(*r)
     out.print(table)

@@ -1,0 +1,58 @@
+"""Shared helpers: hand-built tiny states for process tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clusterup.params import Params
+from clusterup.state import FIRM, Multiplex, Population, State
+
+
+def make_state(
+    capability,
+    *,
+    generation=None,
+    segment=None,
+    rd=None,
+    wealth=None,
+    knowledge=None,
+    ties=None,
+    orgs=(),
+    params: Params | None = None,
+    domains: int = 4,
+) -> State:
+    """A state with the given firms (slots 0..n-1), then organisations of the given kinds, and ties.
+
+    ``ties`` maps a layer name to a list of ``(i, j, w)``.
+    """
+    params = params or Params()
+    n = len(capability)
+    pop = Population(domains, capacity=n + len(orgs) + 4)
+    idx = pop.add(n, FIRM)
+    pop.capability[idx] = capability
+    pop.generation[idx] = generation if generation is not None else 0
+    pop.segment[idx] = segment if segment is not None else 0
+    pop.rd[idx] = rd if rd is not None else 0.5
+    pop.wealth[idx] = wealth if wealth is not None else 10.0
+    if knowledge is None:
+        knowledge = np.zeros((n, domains))
+        knowledge[:, 0] = 1.0
+    pop.knowledge[idx] = knowledge
+    for kind in orgs:
+        o = pop.add(1, kind)
+        pop.knowledge[o] = np.full(domains, 1.0 / domains)
+        pop.capacity[o] = 2
+    state = State(params=params, pop=pop, net=Multiplex(), frontier=1.0, initial_firms=n)
+    state.external_knowledge = np.full(domains, 1.0 / domains)
+    for layer, edges in (ties or {}).items():
+        if edges:
+            i, j, w = zip(*edges, strict=True)
+            state.net[layer].add(np.array(i), np.array(j), np.array(w, dtype=float))
+    state.flows.reset()
+    return state
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

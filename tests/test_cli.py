@@ -1,0 +1,93 @@
+"""CLI success and error paths, through ``main(argv)`` (exit codes, one-line errors, no output)."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from clusterup.cli import main
+from clusterup.result import RUN_FILES
+
+FAST = ["--steps", "15", "--firms", "50"]
+
+
+def test_run_writes_a_complete_rerunnable_run(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "baseline", "--seed", "3", *FAST, "--set", "spillover.social=0.01", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "generations reached" in printed and "firms at the end" in printed
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert len(ts) == 16 and ts.step.tolist() == list(range(16))
+    pd.testing.assert_frame_equal(ts, pd.read_csv(out / "timeseries.csv"), check_dtype=False)
+    again = tmp_path / "again"
+    assert main(["run", str(out / "config.toml"), "--out", str(again), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(ts, pd.read_parquet(again / "timeseries.parquet"))
+
+
+def test_existing_run_needs_overwrite(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", *FAST, "--out", str(out), "--quiet"]) == 0
+    assert main(["run", *FAST, "--out", str(out), "--quiet"]) == 2
+    assert "already holds a run; pass --overwrite" in capsys.readouterr().err
+    assert main(["run", *FAST, "--seed", "9", "--out", str(out), "--overwrite", "--quiet"]) == 0
+    assert '"seed": 9' in (out / "metadata.json").read_text()
+
+
+BAD = [
+    (["run", "--set", "spillover.social=1.7"], "spillover.social must be a number in [0, 1]; got 1.7"),
+    (["run", "--set", "spillover.bogus=1"], "unknown key spillover.bogus"),
+    (["run", "--set", "market.demand=nan"], "market.demand must be a finite number"),
+    (["run", "--set", "run.steps=ten"], "run.steps must be an integer"),
+    (["run", "--set", "novalue"], "--set takes key.path=value"),
+    (["run", "nosuchpreset"], "unknown scenario 'nosuchpreset'; presets: baseline"),
+    (["run", "--seed", "-1"], "run.seed must be an integer >= 0; got -1"),
+    (["run", "--steps", "0"], "run.steps must be an integer in [1, 1000000]; got 0"),
+    (["run", "--firms", "0"], "run.firms must be an integer in [2, 50000000]; got 0"),
+    (["run", "--firms", "40000000"], "needs about"),
+    (["run", "--steps", "abc"], "'--steps'"),
+    (["run", "--bogus"], "No such option"),
+    (["show-config", "nope"], "unknown scenario"),
+]
+
+
+@pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    code = main([*argv, "--out", str(out)] if argv[0] == "run" else argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_malformed_toml_file(tmp_path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text("[run]\nsteps = \n")
+    assert main(["run", str(f), "--out", str(tmp_path / "o")]) == 2
+    assert "malformed TOML" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_show_config_prints_rerunnable_toml(tmp_path, capsys):
+    assert main(["show-config", "lock-in", "--set", "run.steps=12"]) == 0
+    text = capsys.readouterr().out
+    assert "[organisations]" in text and "steps = 12" in text
+    f = tmp_path / "c.toml"
+    f.write_text(text)
+    assert main(["run", str(f), "--firms", "40", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+
+
+def test_scenarios_and_parameters_list(capsys):
+    assert main(["scenarios"]) == 0
+    text = capsys.readouterr().out
+    for name in ("baseline", "lock-in", "policy-pipelines", "path2-early-technology"):
+        assert name in text
+    assert main(["parameters"]) == 0
+    assert "technology.appropriability" in capsys.readouterr().out
+
+
+def test_console_script_exit_code(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "clusterup", "run", "--steps", "0"], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.strip().startswith("error: run.steps")

@@ -1,0 +1,31 @@
+import numpy as np
+
+from clusterup.state import FIRM, ORG_KINDS, Population
+
+
+def test_add_grows_capacity_and_keeps_values():
+    pop = Population(3, capacity=2)
+    a = pop.add(2)
+    pop.capability[a] = [1.0, 2.0]
+    pop.knowledge[a] = [[1, 0, 0], [0, 1, 0]]
+    b = pop.add(5, ORG_KINDS["university"])
+    assert pop.n == 7 and pop.capacity_slots >= 7
+    assert pop.capability[:2].tolist() == [1.0, 2.0]
+    assert pop.knowledge[1].tolist() == [0, 1, 0]
+    assert pop.view("id").tolist() == list(range(7))
+    assert (pop.kind[b] == ORG_KINDS["university"]).all() and pop.is_firm.sum() == 2
+    assert pop.firms().tolist() == [0, 1] and pop.orgs().tolist() == [2, 3, 4, 5, 6]
+
+
+def test_compact_drops_inactive_and_keeps_ids():
+    pop = Population(2)
+    idx = pop.add(5, FIRM)
+    pop.capability[idx] = np.arange(5.0)
+    pop.active[[0, 3]] = False
+    mapping = pop.compact()
+    assert mapping.tolist() == [-1, 0, 1, -1, 2]
+    assert pop.view("capability").tolist() == [1.0, 2.0, 4.0]
+    assert pop.view("id").tolist() == [1, 2, 4]
+    assert pop.compact() is None
+    new = pop.add(1)
+    assert pop.id[new][0] == 5  # ids are never reused

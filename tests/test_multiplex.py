@@ -1,0 +1,60 @@
+import numpy as np
+
+from clusterup.state import Layer, Multiplex, Population
+from clusterup.state.multiplex import edge_keys
+
+
+def test_add_is_undirected_and_merges_duplicates():
+    layer = Layer("social")
+    layer.add(np.array([0, 2, 1]), np.array([1, 1, 0]), np.array([0.2, 0.5, 0.7]))
+    assert len(layer) == 2  # (0,1) twice -> one tie
+    assert layer.has(np.array([1, 0, 1, 0]), np.array([0, 1, 2, 2])).tolist() == [True, True, True, False]
+    w01 = layer.w[layer.keys == edge_keys(np.array([0]), np.array([1]))[0]][0]
+    assert w01 == 0.7  # "max" keeps the stronger
+    layer.add(np.array([0]), np.array([1]), 0.1, how="sum")
+    assert np.isclose(layer.w[layer.keys == edge_keys(np.array([0]), np.array([1]))[0]][0], 0.8)
+
+
+def test_self_ties_are_ignored():
+    layer = Layer("economic")
+    layer.add(np.array([3, 3]), np.array([3, 4]), 1.0)
+    assert len(layer) == 1 and layer.i.tolist() == [3] and layer.j.tolist() == [4]
+
+
+def test_adjacency_is_symmetric_and_cache_invalidates():
+    layer = Layer("knowledge")
+    layer.add(np.array([0, 1]), np.array([2, 2]), np.array([0.3, 0.6]))
+    a = layer.adjacency(3)
+    assert (a != a.T).nnz == 0
+    assert a[0, 2] == 0.3 and a[2, 1] == 0.6
+    layer.set_weights(layer.w * 2)
+    assert layer.adjacency(3)[0, 2] == 0.6
+
+
+def test_tie_below_floor_is_dropped():
+    layer = Layer("social")
+    layer.add(np.array([0, 1]), np.array([1, 2]), np.array([0.04, 0.5]))
+    dropped = layer.drop_below(0.05)
+    assert dropped == 1 and len(layer) == 1 and not layer.has(np.array([0]), np.array([1]))[0]
+
+
+def test_remove_nodes_and_remap_follow_compaction():
+    pop = Population(2, capacity=4)
+    pop.add(4)
+    net = Multiplex()
+    net["social"].add(np.array([0, 1, 2]), np.array([1, 2, 3]), 1.0)
+    pop.active[1] = False
+    gone = ~pop.view("active")
+    net.remove_nodes(gone)
+    assert net["social"].i.tolist() == [2] and net["social"].j.tolist() == [3]
+    mapping = pop.compact()
+    net.remap(mapping)
+    assert pop.n == 3 and pop.view("id").tolist() == [0, 2, 3]
+    assert net["social"].i.tolist() == [1] and net["social"].j.tolist() == [2]
+
+
+def test_degree_and_strength():
+    layer = Layer("economic")
+    layer.add(np.array([0, 0]), np.array([1, 2]), np.array([0.5, 0.25]))
+    assert layer.degree(3).tolist() == [2, 1, 1]
+    assert np.allclose(layer.strength(3), [0.75, 0.5, 0.25])

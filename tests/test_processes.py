@@ -1,0 +1,314 @@
+"""Each process on a tiny hand-built state."""
+
+import numpy as np
+import pytest
+from conftest import make_state
+
+from clusterup.params import Params
+from clusterup.processes import (
+    Demography,
+    EconomicTies,
+    Frontier,
+    Imitation,
+    IntegratedInnovation,
+    KnowledgeDrift,
+    KnowledgeTies,
+    LocalInnovation,
+    Market,
+    ModeChoice,
+    Obsolescence,
+    Pipelines,
+    RDLearning,
+    SocialTies,
+    Spillover,
+)
+from clusterup.state import ORG_KINDS
+
+
+def params(**sections) -> Params:
+    return Params().with_overrides({f"{s}.{k}": v for s, kv in sections.items() for k, v in kv.items()})
+
+
+# -- imitation ---------------------------------------------------------------------------------
+
+
+def test_imitation_moves_toward_better_neighbour_and_never_past(rng):
+    p = params(imitation={"success": 1.0, "rate": 1.0}, technology={"appropriability": 0.0})
+    state = make_state([0.2, 0.6, 0.9], ties={"social": [(0, 1, 1.0), (1, 2, 1.0)]}, params=p)
+    state.pop.mode[:3] = 1
+    before = state.pop.capability[:3].copy()
+    Imitation(p).step(state, rng)
+    after = state.pop.capability[:3]
+    assert after[0] > before[0] and after[0] <= before[1] + 1e-12  # toward 1, not past it
+    assert after[1] > before[1] and after[1] <= before[2] + 1e-12
+    assert after[2] == before[2]  # the best firm has no model
+    assert state.flows.successes[1] == 2
+
+
+def test_imitation_picks_the_best_model_and_ignores_weaker(rng):
+    p = params(imitation={"success": 1.0})
+    state = make_state([0.5, 0.3, 0.8, 0.9], ties={"social": [(0, 1, 1.0), (0, 2, 1.0), (0, 3, 0.1)]}, params=p)
+    imit = Imitation(p)
+    model, phi, _ = imit._models(state)
+    # w * gap: to 2 is 1.0 * 0.3, to 3 is 0.1 * 0.4 -> model 2; never the weaker firm 1
+    assert model[0] == 2
+    assert model[3] == -1
+
+
+def test_appropriability_one_stops_imitation(rng):
+    p = params(imitation={"success": 1.0}, technology={"appropriability": 1.0})
+    state = make_state([0.2, 0.9], ties={"social": [(0, 1, 1.0)]}, params=p)
+    state.pop.mode[:2] = 1
+    Imitation(p).step(state, rng)
+    assert state.pop.capability[0] == 0.2
+
+
+def test_imitation_passes_on_a_higher_generation_with_a_dip(rng):
+    p = params(imitation={"success": 1.0, "generation_transfer": 1.0, "switch_dip": 0.7, "absorptive_exponent": 0.0},
+               technology={"appropriability": 0.0})
+    state = make_state([0.8, 1.2], generation=[0, 1], ties={"economic": [(0, 1, 1.0)]}, params=p)
+    state.pop.mode[0] = 1
+    Imitation(p).step(state, rng)
+    assert state.pop.generation[0] == 1
+    assert state.pop.capability[0] == pytest.approx(0.56)
+
+
+def test_imitation_never_exceeds_own_generation_ceiling(rng):
+    p = params(imitation={"success": 1.0, "rate": 1.0, "generation_transfer": 0.0}, technology={"appropriability": 0.0})
+    state = make_state([0.9, 1.8], generation=[0, 1], ties={"social": [(0, 1, 1.0)]}, params=p)
+    state.pop.mode[0] = 1
+    Imitation(p).step(state, rng)
+    assert state.pop.generation[0] == 0 and state.pop.capability[0] < 1.0
+
+
+# -- local and integrated innovation ----------------------------------------------------------
+
+
+def test_local_innovation_grows_logistically_below_the_ceiling(rng):
+    p = params(local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rate": 0.5})
+    state = make_state([0.5, 0.999], rd=[1.0, 1.0], params=p)
+    state.pop.mode[:2] = 2
+    local = LocalInnovation(p)
+    chance = local.success_chance(state)
+    assert chance[0] == pytest.approx(1.0 / 1.2)  # rd / (rd + rd_half)
+    for _ in range(50):
+        state.pop.mode[:2] = 2
+        state.flows.reset()
+        local.step(state, rng)
+    a = state.pop.capability[:2]
+    assert (a <= 1.0).all() and a[0] > 0.9
+
+
+def test_local_support_grows_with_economic_ties():
+    p = params(local={"novelty_weight": 0.0})
+    state = make_state([0.5, 0.5, 0.5], segment=[0, 1, 1], ties={"economic": [(0, 1, 1.0)]}, params=p)
+    chance = LocalInnovation(p).success_chance(state)
+    assert chance[0] > chance[2]
+
+
+def test_integrated_success_needs_mastery_and_novelty():
+    p = params()
+    k = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0]], dtype=float)
+    state = make_state([0.95, 0.9, 0.3, 0.95], knowledge=k,
+                       ties={"knowledge": [(0, 1, 1.0), (2, 1, 1.0)]}, params=p)
+    chance = IntegratedInnovation(p).success_chance(state)
+    assert chance[0] > chance[2] > 0  # same novelty, more mastery
+    assert chance[3] == 0  # reaches nothing new
+
+
+def test_integrated_success_moves_to_next_generation_with_a_dip(rng):
+    p = params(integrated={"success": 1.0, "dip": 0.8, "novelty_ref": 0.01})
+    k = np.array([[1, 0, 0, 0], [0, 0, 1, 0]], dtype=float)
+    state = make_state([0.99, 0.99], rd=[1.0, 1.0], knowledge=k, ties={"knowledge": [(0, 1, 1.0)]}, params=p)
+    state.pop.mode[0] = 3
+    for _ in range(20):  # success chance ~0.8 per attempt
+        if state.pop.generation[0] == 1:
+            break
+        IntegratedInnovation(p).step(state, rng)
+    assert state.pop.generation[0] == 1
+    assert state.pop.capability[0] == pytest.approx(0.792)
+    assert state.pop.knowledge[0, 2] > 0  # new domain from the partner
+    assert state.flows.new_generation
+
+
+# -- spillovers ----------------------------------------------------------------------------------
+
+
+def test_spillover_never_flows_from_weaker_to_stronger(rng):
+    p = params(spillover={"social": 0.5, "economic": 0.5, "knowledge": 0.5})
+    state = make_state([0.2, 0.5, 0.8], ties={"social": [(0, 1, 1.0), (1, 2, 1.0)], "economic": [(0, 2, 1.0)]}, params=p)
+    Spillover(p).step(state, rng)
+    a = state.pop.capability[:3]
+    assert a[2] == 0.8
+    assert a[0] > 0.2 and a[0] <= 0.8 and a[1] > 0.5 and a[1] <= 0.8
+    assert state.flows.spillover_volume == pytest.approx(a[0] - 0.2 + a[1] - 0.5)
+
+
+def test_spillover_scales_with_openness(rng):
+    out = []
+    for app in (0.2, 0.8):
+        p = params(technology={"appropriability": app})
+        state = make_state([0.2, 0.8], ties={"knowledge": [(0, 1, 1.0)]}, params=p)
+        Spillover(p).step(state, rng)
+        out.append(state.pop.capability[0] - 0.2)
+    assert out[0] == pytest.approx(4 * out[1])
+
+
+# -- market, mode choice, learning ---------------------------------------------------------------
+
+
+def test_market_shares_follow_capability_and_sum_to_demand(rng):
+    p = params(market={"elasticity": 0.0, "demand": 1.0})
+    state = make_state([0.5, 1.0], params=p)
+    Market(p).step(state, rng)
+    rev = state.pop.revenue[:2]
+    assert rev.sum() == pytest.approx(2.0)  # demand * N0 at any competitiveness with elasticity 0
+    assert rev[1] / rev[0] == pytest.approx(2**1.5)
+    assert state.pop.wealth[0] == pytest.approx(10 + state.pop.profit[0])
+
+
+def test_unaffordable_and_disabled_modes_are_never_chosen(rng):
+    p = params(integrated={"cost": 5.0}, imitation={"enabled": False})
+    state = make_state([0.99] * 50, wealth=[1.0] * 50, params=p)
+    state.pop.revenue[:50] = 1.0
+    procs = [ModeChoice(p), Imitation(p), LocalInnovation(p), IntegratedInnovation(p)]
+    procs[0].bind(procs)
+    procs[0].step(state, rng)
+    modes = state.pop.mode[:50]
+    assert not np.isin(modes, [1, 3]).any()
+    assert state.flows.attempts.sum() == 50
+
+
+def test_rd_learning_copies_a_more_profitable_peer(rng):
+    p = params(rd_learning={"review": 1.0, "imitation": 1.0, "mutation": 0.0, "memory": 1.0})
+    state = make_state([0.5, 0.5], rd=[0.1, 0.9], ties={"social": [(0, 1, 1.0)]}, params=p)
+    state.pop.profit[:2] = [1.0, 0.0]
+    RDLearning(p).step(state, rng)
+    assert state.pop.rd[1] == pytest.approx(0.1)  # the loser copies the winner
+    assert state.pop.rd[0] == pytest.approx(0.1)  # the winner keeps its own
+
+
+# -- knowledge and obsolescence --------------------------------------------------------------------
+
+
+def test_knowledge_drifts_toward_partners_and_stays_a_distribution(rng):
+    p = params(knowledge={"drift": 0.5})
+    k = np.array([[1, 0, 0, 0], [0, 1, 0, 0]], dtype=float)
+    state = make_state([0.5, 0.5], knowledge=k, ties={"knowledge": [(0, 1, 1.0)]}, params=p)
+    KnowledgeDrift(p).step(state, rng)
+    q = state.pop.knowledge[:2]
+    assert np.allclose(q.sum(axis=1), 1.0)
+    assert q[0, 1] == pytest.approx(0.5) and q[1, 0] == pytest.approx(0.5)
+
+
+def test_obsolescence_hits_older_generations_harder(rng):
+    p = params(obsolescence={"rate": 0.01, "generation_lag": 1.0})
+    state = make_state([1.0, 1.0], generation=[0, 1], params=p)
+    Obsolescence(p).step(state, rng)
+    assert state.pop.capability[0] == pytest.approx(1 - 0.015)
+    assert state.pop.capability[1] == pytest.approx(0.99)
+
+
+# -- network evolution --------------------------------------------------------------------------------
+
+
+def test_social_ties_decay_and_drop_below_floor(rng):
+    p = params(social={"decay": 0.5, "floor": 0.3, "proximity": 0.0, "triadic": 0.0})
+    state = make_state([0.5, 0.5, 0.5], ties={"social": [(0, 1, 1.0), (1, 2, 0.5)]}, params=p)
+    SocialTies(p).step(state, rng)
+    layer = state.net["social"]
+    assert len(layer) == 1 and layer.w[0] == pytest.approx(0.5)
+
+
+def test_economic_ties_link_adjacent_segments_only(rng):
+    p = params(economic={"formation": 1.0, "ties_per_mastery": 3.0, "candidates": 10})
+    seg = [0, 0, 1, 1, 2, 2, 3, 3]
+    state = make_state([0.9] * 8, segment=seg, params=p)
+    for _ in range(5):
+        EconomicTies(p).step(state, rng)
+    layer = state.net["economic"]
+    assert len(layer) > 0
+    s = np.array(seg)
+    assert (np.abs(s[layer.i] - s[layer.j]) == 1).all()
+
+
+def test_economic_ties_fade_when_a_partner_falls_behind(rng):
+    p = params(economic={"formation": 0.0, "adjustment": 0.5, "floor": 0.1})
+    state = make_state([0.9, 0.01], segment=[0, 1], ties={"economic": [(0, 1, 0.9)]}, params=p)
+    for _ in range(10):
+        EconomicTies(p).step(state, rng)
+    assert len(state.net["economic"]) == 0
+
+
+def test_knowledge_ties_form_from_integrated_attempts_and_respect_capacity(rng):
+    p = params(knowledge_ties={"partners": 3, "candidates": 4})
+    n = 6
+    k = np.eye(4)[[0, 1, 2, 3, 0, 1]]
+    ties = {"social": [(0, j, 1.0) for j in range(1, n)]}
+    state = make_state([0.9] * n, knowledge=k, ties=ties, orgs=[ORG_KINDS["university"]], params=p)
+    state.pop.mode[:n] = 0
+    state.pop.mode[0] = 3
+    KnowledgeTies(p).step(state, rng)
+    layer = state.net["knowledge"]
+    assert 0 < len(layer) <= 3
+    assert (layer.i == 0).all()
+    uni = n
+    for _ in range(5):
+        state.pop.mode[:n] = 3
+        KnowledgeTies(p).step(state, rng)
+        assert layer.degree(state.n)[uni] <= state.pop.capacity[uni]
+
+
+def test_knowledge_ties_are_reinforced_by_success_and_decay_otherwise(rng):
+    p = params(knowledge_ties={"reinforcement": 0.3, "decay": 0.1, "partners": 0, "local_rate": 0.0})
+    state = make_state([0.9, 0.9, 0.9], ties={"knowledge": [(0, 1, 0.5), (1, 2, 0.5)]}, params=p)
+    state.flows.succeeded[3] = np.array([0])
+    KnowledgeTies(p).step(state, rng)
+    layer = state.net["knowledge"]
+    assert layer.w.tolist() == pytest.approx([0.8, 0.45])
+
+
+def test_pipelines_open_for_masters_and_close_below_floor(rng):
+    p = params(pipelines={"rate": 1.0, "capability_power": 1.0, "decay": 0.5, "floor": 0.3})
+    state = make_state([0.999, 1e-9], params=p)
+    Pipelines(p).step(state, rng)
+    assert state.pop.pipeline[0] == 1.0 and state.pop.pipeline[1] == 0.0
+    q = Params().with_overrides({"pipelines.rate": 0.0, "pipelines.decay": 0.8, "pipelines.floor": 0.3})
+    Pipelines(q).step(state, rng)
+    assert state.pop.pipeline[0] == 0.0
+
+
+# -- demography and frontier ---------------------------------------------------------------------------
+
+
+def test_exited_firm_keeps_no_ties(rng):
+    p = params(demography={"entry_rate": 0.0, "newcomer_rate": 0.0})
+    state = make_state([0.5, 0.5, 0.5], wealth=[1.0, -1.0, 1.0],
+                       ties={"social": [(0, 1, 1.0), (1, 2, 1.0)], "economic": [(0, 2, 1.0)], "knowledge": [(1, 2, 1.0)]},
+                       params=p)
+    Demography(p).step(state, rng)
+    assert state.flows.exits == 1
+    ids = state.pop.view("id")
+    assert 1 not in ids[state.pop.view("active")]
+    for layer in state.net:
+        assert 1 not in ids[layer.i].tolist() + ids[layer.j].tolist()
+    assert len(state.net["economic"]) == 1
+
+
+def test_entrants_copy_an_incumbent_and_inherit_ties(rng):
+    p = params(demography={"newcomer_rate": 1.0, "entry_rate": 0.0, "spinoff_share": 1.0, "entrant_capability": 0.5})
+    state = make_state([0.4, 0.8], generation=[0, 1], ties={"social": [(0, 1, 1.0)]}, params=p)
+    state.pop.profit_avg[:2] = [0.0, 1.0]  # only firm 1 is profitable: every spin-off comes from it
+    Demography(p).step(state, rng)
+    new = np.arange(2, state.n)
+    assert new.size == state.flows.entries > 0
+    assert np.allclose(state.pop.capability[new], 0.4) and (state.pop.generation[new] == 1).all()
+    assert (state.pop.parent[new] == 1).all()
+    assert state.net["social"].has(new, np.full(new.size, 1)).all()
+
+
+def test_frontier_grows_at_its_rate(rng):
+    p = params(frontier={"growth": 0.01})
+    state = make_state([0.5], params=p)
+    Frontier(p).step(state, rng)
+    assert state.frontier == pytest.approx(1.01)

@@ -1,0 +1,152 @@
+"""Whole runs: invariants, determinism, the schedule, extinction."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import clusterup
+from clusterup import Simulation, simulate
+from clusterup.errors import ConfigError
+from clusterup.processes import Process
+from clusterup.recorder import COLUMNS
+from clusterup.rng import replicate_seeds, stream
+
+SMALL = {"steps": 60, "firms": 120}
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """One short run per preset (shared by the invariant tests)."""
+    return {name: Simulation(name, seed=3, **SMALL) for name in clusterup.preset_names()}
+
+
+def _run_checking(sim: Simulation) -> pd.DataFrame:
+    while not sim.finished:
+        sim.step()
+        s = sim.state
+        pop = s.pop
+        firms = pop.firms()
+        a = pop.capability[firms]
+        assert np.isfinite(a).all() and (a > 0).all()
+        assert (a <= s.ceiling(pop.generation[firms]) * (1 + 1e-9)).all()
+        active = pop.view("active")
+        for layer in s.net:
+            adj = layer.adjacency(s.n)
+            assert (adj != adj.T).nnz == 0  # symmetric
+            assert (layer.i < layer.j).all()  # stored once, no self-ties
+            assert active[layer.i].all() and active[layer.j].all()  # no ties to exited firms
+            assert np.isfinite(layer.w).all() and (layer.w > 0).all()
+        q = pop.knowledge[firms]
+        assert np.allclose(q.sum(axis=1), 1.0) and (q >= -1e-12).all()
+        assert ((pop.rd[firms] >= 0) & (pop.rd[firms] <= 1)).all()
+    return sim.result().timeseries
+
+
+def test_invariants_hold_every_step_in_every_preset(runs):
+    for name, sim in runs.items():
+        ts = _run_checking(sim)
+        assert list(ts.columns) == list(COLUMNS), name
+        assert len(ts) == SMALL["steps"] + 1
+        num = ts.to_numpy(dtype=float)
+        assert np.isfinite(num).all(), name
+        shares = ts[["share_imitation", "share_local", "share_integrated"]].sum(axis=1)
+        attempts = ts[["attempts_imitation", "attempts_local", "attempts_integrated"]].sum(axis=1)
+        assert np.allclose(shares[attempts > 0], 1.0) and (shares[attempts == 0] == 0).all()
+        layer_shares = ts[["social_share", "economic_share", "knowledge_share"]].sum(axis=1)
+        assert np.allclose(layer_shares, 1.0)
+        for m in ("imitation", "local", "integrated"):
+            assert (ts[f"success_{m}"] <= ts[f"attempts_{m}"]).all()
+        assert (ts.gap_gini.between(0, 1)).all() and (ts.gen_top_share.between(0, 1)).all()
+
+
+def test_same_seed_is_bit_identical_and_seeds_differ():
+    a = simulate("baseline", seed=11, **SMALL).timeseries
+    b = simulate("baseline", seed=11, **SMALL).timeseries
+    c = simulate("baseline", seed=12, **SMALL).timeseries
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert not a.equals(c)
+
+
+def test_stepping_equals_running():
+    sim = Simulation("baseline", seed=5, steps=30, firms=80)
+    for _ in range(30):
+        sim.step()
+    with pytest.raises(RuntimeError):
+        sim.step()
+    pd.testing.assert_frame_equal(sim.result().timeseries, simulate("baseline", seed=5, steps=30, firms=80).timeseries)
+
+
+def test_streams_are_keyed_by_name_not_order():
+    x = stream(7, "imitation").random(3)
+    assert np.array_equal(x, stream(7, "imitation").random(3))
+    assert not np.array_equal(x, stream(7, "local").random(3))
+    assert not np.array_equal(x, stream(8, "imitation").random(3))
+    assert len(set(replicate_seeds(1, 50))) == 50
+
+
+def test_disabling_a_process_changes_only_what_it_drives():
+    base = simulate("baseline", seed=2, **SMALL).timeseries
+    off = simulate("baseline", seed=2, overrides={"pipelines.enabled": False}, **SMALL).timeseries
+    assert (off.n_pipelines == 0).all() and base.n_pipelines.max() > 0
+    noint = simulate("no-integrated", seed=2, **SMALL).timeseries
+    assert (noint.attempts_integrated == 0).all() and (noint.gen_max == 0).all()
+
+
+class Tax(Process):
+    """A user process: takes a flat tax from every firm each step."""
+
+    name = "tax"
+
+    def step(self, state, rng):
+        state.pop.wealth[state.pop.firms()] -= 0.01
+
+
+class NoImitation(Process):
+    name = "imitation"
+
+    def step(self, state, rng):
+        pass
+
+    def expected(self, state):  # not an InnovationMode, so mode choice never offers it
+        raise AssertionError
+
+
+def test_schedule_insert_replace_disable():
+    sim = Simulation("baseline", seed=1, steps=5, firms=50)
+    sched = sim.schedule
+    assert sched.names[:3] == ["market", "mode_choice", "imitation"]
+    sched.insert(Tax(sim.params), after="market")
+    assert sched.names[1] == "tax"
+    with pytest.raises(ConfigError):
+        sched.insert(Tax(sim.params), before="market")  # names are unique
+    sched.disable("spillover")
+    assert "spillover" not in [p.name for p in sched.active()]
+    with pytest.raises(ConfigError, match="no process"):
+        sched.disable("nope")
+    sim.run()
+    assert (sim.result().timeseries.spillover_volume == 0).all()
+
+
+def test_replacing_a_process_from_the_api():
+    from clusterup.schedule import Schedule
+
+    params = clusterup.load_scenario("baseline", {"run.steps": 20, "run.firms": 60})
+    sched = Schedule.default(params)
+    sched.replace("imitation", NoImitation(params))
+    ts = Simulation(params, schedule=sched).run().timeseries
+    assert (ts.attempts_imitation == 0).all()
+
+
+def test_extinction_ends_cleanly():
+    res = simulate("baseline", seed=1, steps=50, firms=30, overrides={"market.fixed_cost": 1e6})
+    assert res.metadata["extinct"] and "every firm exited" in res.metadata["message"]
+    ts = res.timeseries
+    assert ts.n_firms.iloc[-1] == 0 and len(ts) < 51
+    assert np.isfinite(ts.to_numpy(dtype=float)).all()
+
+
+def test_firms_sets_the_scale_of_the_population():
+    small = simulate("baseline", seed=4, steps=40, firms=100).timeseries
+    large = simulate("baseline", seed=4, steps=40, firms=400).timeseries
+    ratio = large.n_firms.iloc[-1] / small.n_firms.iloc[-1]
+    assert 2.5 < ratio < 6.5  # demand scales with --firms, so the population stays of that order
