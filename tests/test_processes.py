@@ -90,7 +90,7 @@ def test_local_innovation_grows_logistically_below_the_ceiling(rng):
     state.pop.mode[:2] = 2
     local = LocalInnovation(p)
     chance = local.success_chance(state)
-    assert chance[0] == pytest.approx(1.0 / 1.2)  # rd / (rd + rd_half)
+    assert chance[0] == pytest.approx(1.0 / (1.0 + p.local.rd_half))  # rd / (rd + rd_half)
     for _ in range(50):
         state.pop.mode[:2] = 2
         state.flows.reset()

@@ -104,7 +104,7 @@ class MarketParams(Section):
     saturation: float = _f(2.0, 1.0, 1000.0, "Most the cluster's demand can grow above parity (multiple).")
     share_exponent: float = _f(1.5, 0.0, 10.0, "Exponent gamma of capability in market shares.")
     fixed_cost: float = _f(0.35, 0.0, 1e9, "Fixed cost per firm per step.")
-    rd_cost: float = _f(0.3, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
+    rd_cost: float = _f(0.15, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
 
 
 class ChoiceParams(Section):
@@ -128,8 +128,8 @@ class LocalParams(Section):
     enabled: bool = _on("Local innovation is an open mode.")
     cost: float = _f(0.1, 0.0, 1e9, "Cost of a local-innovation attempt.")
     success: float = _f(1.0, 0.0, 1.0, "Success probability at full R&D and full support.")
-    rate: float = _f(0.15, 0.0, 10.0, "Logistic growth rate lambda of capability on success.")
-    rd_half: float = _f(0.2, 0.0, 100.0, "R&D propensity at which R&D gives half its effect.", gt=True)
+    rate: float = _f(0.25, 0.0, 10.0, "Logistic growth rate lambda of capability on success.")
+    rd_half: float = _f(0.5, 0.0, 100.0, "R&D propensity at which R&D gives half its effect.", gt=True)
     support_base: float = _f(0.3, 0.0, 1.0, "Support a firm has with no economic ties or platforms.")
     support_half: float = _f(0.5, 0.0, 1e6, "Tie strength at which support is halfway to full.", gt=True)
     knowledge_support: float = _f(0.5, 0.0, 100.0, "Support per unit knowledge-tie strength, relative to economic.")
@@ -158,9 +158,9 @@ class SpilloverParams(Section):
 
 class RDLearningParams(Section):
     enabled: bool = _on()
-    review: float = _f(0.2, 0.0, 1.0, "Chance per step that a firm reviews its R&D propensity.")
-    imitation: float = _f(0.5, 0.0, 1.0, "How far a reviewing firm moves toward a more profitable peer's R&D.")
-    mutation: float = _f(0.02, 0.0, 1.0, "Standard deviation of random experimentation with R&D.")
+    review: float = _f(0.3, 0.0, 1.0, "Chance per step that a firm reviews its R&D propensity.")
+    imitation: float = _f(1.0, 0.0, 1.0, "How far a reviewing firm moves toward a more profitable peer's R&D.")
+    mutation: float = _f(0.01, 0.0, 1.0, "Standard deviation of random experimentation with R&D.")
     minimum: float = _f(0.0, 0.0, 1.0, "Lowest R&D propensity.")
     memory: float = _f(0.2, 0.0, 1.0, "Weight of the newest profit in the profit average.", gt=True)
 

@@ -1,0 +1,148 @@
+"""Measures of the phenomena that must emerge (model brief, section 6), one function each.
+
+Every function takes recorded time series (``Result.timeseries``) and returns a dict with the
+measured quantities and a boolean ``holds``. They read only the record, never a live simulation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.signal import find_peaks
+
+LAYERS = ("social", "economic", "knowledge")
+
+
+def declined(ts: pd.DataFrame, threshold: float = 0.8) -> dict:
+    """Decline: both ``cap_total`` and ``cap_rel_frontier`` end below ``threshold`` of their peaks."""
+    total, rel = ts["cap_total"].to_numpy(), ts["cap_rel_frontier"].to_numpy()
+    end_total = total[-1] / total.max() if total.max() > 0 else 0.0
+    end_rel = rel[-1] / rel.max() if rel.max() > 0 else 0.0
+    return {"total_end_over_peak": end_total, "rel_end_over_peak": end_rel,
+            "holds": bool(end_total < threshold and end_rel < threshold)}
+
+
+def mode_mix(ts: pd.DataFrame) -> dict:
+    """Phenomenon 1: imitation leads early; local comes before integrated; integrated grows late."""
+    n = len(ts)
+    steps = ts["step"].to_numpy(dtype=float)
+    att = {m: ts[f"attempts_{m}"].to_numpy(dtype=float) for m in ("imitation", "local", "integrated")}
+    q = slice(0, max(1, n // 4))
+    first_quarter = {m: a[q].sum() for m, a in att.items()}
+    imitation_leads = first_quarter["imitation"] > max(first_quarter["local"], first_quarter["integrated"])
+
+    def mean_time(a: np.ndarray) -> float:
+        return float((a * steps).sum() / a.sum()) if a.sum() > 0 else float("nan")
+
+    t_local, t_integrated = mean_time(att["local"]), mean_time(att["integrated"])
+    total = sum(att.values())
+    k = int(round(0.4 * n))
+
+    def share(sl: slice) -> float:
+        s = total[sl].sum()
+        return float(att["integrated"][sl].sum() / s) if s > 0 else 0.0
+
+    early, late = share(slice(0, k)), share(slice(n - k, n))
+    holds = bool(imitation_leads and t_local < t_integrated and late > early)
+    return {"imitation_leads_first_quarter": bool(imitation_leads), "mean_time_local": t_local,
+            "mean_time_integrated": t_integrated, "integrated_share_first40": early,
+            "integrated_share_last40": late, "holds": holds}
+
+
+def gap_cycles(ts: pd.DataFrame, prominence: float = 0.1, smooth: int = 5) -> dict:
+    """Phenomenon 2: the capability gap (CV) has at least two peaks of prominence >= 10% of its range."""
+    cv = ts["gap_cv"].rolling(smooth, center=True, min_periods=1).mean().to_numpy()
+    rng = cv.max() - cv.min()
+    peaks, _ = find_peaks(cv, prominence=prominence * rng if rng > 0 else 1)
+    return {"peaks": [int(ts["step"].iloc[p]) for p in peaks], "n_peaks": int(len(peaks)), "holds": bool(len(peaks) >= 2)}
+
+
+def dominant_layer_spans(ts: pd.DataFrame, min_share: float = 0.05) -> list[tuple[str, int, int]]:
+    """Spans (layer, first row, last row) of the layer with the largest strength share.
+
+    Spans shorter than ``min_share`` of the run are merged into the span before them (flicker at a
+    crossing is not a regime).
+    """
+    shares = ts[[f"{layer}_share" for layer in LAYERS]].to_numpy()
+    dom = shares.argmax(axis=1)
+    spans: list[list[int]] = []
+    for t, d in enumerate(dom):
+        if spans and spans[-1][0] == d:
+            spans[-1][2] = t
+        else:
+            spans.append([int(d), t, t])
+    min_len = max(1, int(np.ceil(min_share * len(ts))))
+    merged: list[list[int]] = []
+    for s in spans:
+        if merged and (s[2] - s[1] + 1 < min_len or merged[-1][0] == s[0]):
+            merged[-1][2] = s[2]
+        else:
+            merged.append(list(s))
+    # a short first span is merged forward
+    if len(merged) > 1 and merged[0][2] - merged[0][1] + 1 < min_len:
+        merged[1][1] = merged[0][1]
+        merged.pop(0)
+    return [(LAYERS[d], a, b) for d, a, b in merged]
+
+
+def network_regimes(ts: pd.DataFrame, min_share: float = 0.05, window: float = 0.05) -> dict:
+    """Phenomenon 3: dominance moves social -> economic -> knowledge (each >= 5% of the run, knowledge
+    at the end); mean tie turnover near a switch (within ``window`` of the run) exceeds that inside regimes."""
+    spans = dominant_layer_spans(ts, min_share)
+    order = [s[0] for s in spans]
+    sequence_ok = order == list(LAYERS)
+    turnover = ts[[f"{layer}_turnover" for layer in LAYERS]].to_numpy().mean(axis=1)
+    n = len(ts)
+    w = max(1, int(round(window * n)))
+    near = np.zeros(n, bool)
+    for _, start, _ in spans[1:]:
+        near[max(0, start - w) : min(n, start + w + 1)] = True
+    near[0] = False
+    inside = ~near
+    inside[0] = False
+    t_near = float(turnover[near].mean()) if near.any() else float("nan")
+    t_inside = float(turnover[inside].mean()) if inside.any() else float("nan")
+    return {"regimes": [{"layer": layer, "start": int(ts["step"].iloc[a]), "end": int(ts["step"].iloc[b])} for layer, a, b in spans],
+            "sequence_ok": bool(sequence_ok), "turnover_near_switch": t_near, "turnover_inside": t_inside,
+            "homeostasis": bool(t_near > t_inside), "holds": bool(sequence_ok and t_near > t_inside)}
+
+
+def path1_saturates(ts: pd.DataFrame, tolerance: float = 0.05) -> dict:
+    """Phenomenon 4: no new generation and mean capability changes < 5% over the last fifth."""
+    cap = ts["cap_mean"].to_numpy()
+    start = cap[int(0.8 * (len(cap) - 1))]
+    change = abs(cap[-1] - start) / start
+    no_new = int(ts["gen_max"].max()) == int(ts["gen_max"].iloc[0])
+    return {"last_fifth_change": float(change), "new_generation": not no_new, "holds": bool(no_new and change < tolerance)}
+
+
+def jump(ts: pd.DataFrame, path1: pd.DataFrame, ratio: float = 1.3) -> dict:
+    """Phenomenon 5 (first part): a new generation, >= 1.3x the path-1 run's mean capability, no decline."""
+    new_gen = int(ts["gen_max"].max()) > int(ts["gen_max"].iloc[0])
+    r = float(ts["cap_mean"].iloc[-1] / path1["cap_mean"].iloc[-1])
+    no_decline = not declined(ts)["holds"]
+    return {"new_generation": new_gen, "ratio_to_path1": r, "declined": not no_decline,
+            "holds": bool(new_gen and r >= ratio and no_decline)}
+
+
+def path2(ts: pd.DataFrame, niche: float = 0.2, min_niche: float = 0.1, dip: float = 0.02, rise: float = 1.2) -> dict:
+    """Phenomenon 6: an early generation stays a niche (< 20% of firms) for >= 10% of the run while
+    the old one grows; once it spreads, mean capability dips >= 2% below its running maximum, then ends
+    >= 1.2x above that maximum."""
+    g0 = int(ts["gen_max"].iloc[0])
+    spread = (ts["gen_max"] > g0) | (ts["gen_top_share"] >= niche)
+    n = len(ts)
+    t_star = int(np.argmax(spread.to_numpy())) if spread.any() else n
+    niche_long = t_star >= min_niche * n
+    cap = ts["cap_mean"].to_numpy()
+    old_grows = bool(t_star > 1 and cap[: t_star + 1].max() > cap[0] * 1.05)
+    if t_star >= n:
+        return {"spread_step": None, "niche_steps": n, "holds": False, "niche_ok": bool(niche_long), "old_grows": old_grows}
+    peak = cap[: t_star + 1].max()
+    after = cap[t_star:]
+    trough = after[: int(np.argmax(after >= peak)) or len(after)].min() if (after >= peak).any() else after.min()
+    dip_ok = trough <= (1 - dip) * peak
+    end_ok = cap[-1] >= rise * peak
+    return {"spread_step": int(ts["step"].iloc[t_star]), "niche_steps": t_star, "niche_ok": bool(niche_long),
+            "old_grows": old_grows, "dip": float(1 - trough / peak), "end_over_peak": float(cap[-1] / peak),
+            "holds": bool(niche_long and old_grows and dip_ok and end_ok)}
