@@ -91,3 +91,18 @@ def test_scenarios_and_parameters_list(capsys):
 def test_console_script_exit_code(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "clusterup", "run", "--steps", "0"], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.strip().startswith("error: run.steps")
+
+
+def test_plot_writes_figures(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", *FAST, "--out", str(out), "--quiet"]) == 0
+    assert main(["plot", str(out)]) == 0
+    assert (out / "overview.png").stat().st_size > 10_000 and (out / "overview.svg").read_text().startswith("<?xml")
+    assert main(["plot", str(out), "--format", "gif"]) == 2
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "not a clusterup run" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("clusterup ")

@@ -49,7 +49,9 @@ def test_policy_presets_extend_their_base():
     assert lock.organisations.universities == 0 and inst.organisations.universities > 0
     assert inst.social.triadic == lock.social.triadic  # inherited through extends
     assert load_scenario("policy-pipelines").pipelines.enabled and not lock.pipelines.enabled
-    assert load_scenario("policy-ip-protection").technology.appropriability > load_scenario("opportunism").technology.appropriability
+    assert (
+        load_scenario("policy-ip-protection").technology.appropriability > load_scenario("opportunism").technology.appropriability
+    )
     assert not load_scenario("no-integrated").integrated.enabled
 
 
@@ -102,8 +104,14 @@ def test_values_inside_declared_ranges_are_accepted(data):
     elif ann is int:
         value = data.draw(st.integers(min_value=lo[0] if lo else -100, max_value=min(hi if hi is not None else 10**6, 10**6)))
     else:
-        value = data.draw(st.floats(min_value=lo[0] if lo else -1e6, max_value=hi if hi is not None else 1e6,
-                                    exclude_min=bool(lo and lo[1]), allow_nan=False))
+        value = data.draw(
+            st.floats(
+                min_value=lo[0] if lo else -1e6,
+                max_value=hi if hi is not None else 1e6,
+                exclude_min=bool(lo and lo[1]),
+                allow_nan=False,
+            )
+        )
     p = Params().with_overrides({f"{sec}.{key}": value})
     assert getattr(getattr(p, sec), key) == value
 
@@ -143,7 +151,7 @@ def test_circular_extends_is_an_error(tmp_path):
 
 def test_malformed_toml_names_the_line(tmp_path):
     f = tmp_path / "bad.toml"
-    f.write_text('[run]\nsteps = 10\nseed = = 3\n')
+    f.write_text("[run]\nsteps = 10\nseed = = 3\n")
     with pytest.raises(ConfigError, match=r"line 3"):
         load_scenario(f)
     with pytest.raises(ConfigError, match="malformed TOML"):

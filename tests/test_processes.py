@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import make_state
 
 from clusterup.params import Params
 from clusterup.processes import (
@@ -23,6 +22,7 @@ from clusterup.processes import (
     Spillover,
 )
 from clusterup.state import ORG_KINDS
+from conftest import make_state
 
 
 def params(**sections) -> Params:
@@ -64,8 +64,10 @@ def test_appropriability_one_stops_imitation(rng):
 
 
 def test_imitation_passes_on_a_higher_generation_with_a_dip(rng):
-    p = params(imitation={"success": 1.0, "generation_transfer": 1.0, "switch_dip": 0.7, "absorptive_exponent": 0.0},
-               technology={"appropriability": 0.0})
+    p = params(
+        imitation={"success": 1.0, "generation_transfer": 1.0, "switch_dip": 0.7, "absorptive_exponent": 0.0},
+        technology={"appropriability": 0.0},
+    )
     state = make_state([0.8, 1.2], generation=[0, 1], ties={"economic": [(0, 1, 1.0)]}, params=p)
     state.pop.mode[0] = 1
     Imitation(p).step(state, rng)
@@ -109,8 +111,7 @@ def test_local_support_grows_with_economic_ties():
 def test_integrated_success_needs_mastery_and_novelty():
     p = params()
     k = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0]], dtype=float)
-    state = make_state([0.95, 0.9, 0.3, 0.95], knowledge=k,
-                       ties={"knowledge": [(0, 1, 1.0), (2, 1, 1.0)]}, params=p)
+    state = make_state([0.95, 0.9, 0.3, 0.95], knowledge=k, ties={"knowledge": [(0, 1, 1.0), (2, 1, 1.0)]}, params=p)
     chance = IntegratedInnovation(p).success_chance(state)
     assert chance[0] > chance[2] > 0  # same novelty, more mastery
     assert chance[3] == 0  # reaches nothing new
@@ -283,9 +284,12 @@ def test_pipelines_open_for_masters_and_close_below_floor(rng):
 
 def test_exited_firm_keeps_no_ties(rng):
     p = params(demography={"entry_rate": 0.0, "newcomer_rate": 0.0})
-    state = make_state([0.5, 0.5, 0.5], wealth=[1.0, -1.0, 1.0],
-                       ties={"social": [(0, 1, 1.0), (1, 2, 1.0)], "economic": [(0, 2, 1.0)], "knowledge": [(1, 2, 1.0)]},
-                       params=p)
+    state = make_state(
+        [0.5, 0.5, 0.5],
+        wealth=[1.0, -1.0, 1.0],
+        ties={"social": [(0, 1, 1.0), (1, 2, 1.0)], "economic": [(0, 2, 1.0)], "knowledge": [(1, 2, 1.0)]},
+        params=p,
+    )
     Demography(p).step(state, rng)
     assert state.flows.exits == 1
     ids = state.pop.view("id")

@@ -45,31 +45,46 @@ def binary_adjacency(i: np.ndarray, j: np.ndarray, n: int) -> sp.csr_matrix:
     return a
 
 
-def transitivity(adj: sp.csr_matrix) -> float:
-    """Global clustering: 3 x triangles / connected triples (NetworkX ``transitivity``)."""
-    deg = np.asarray(adj.sum(axis=1)).ravel()
+def transitivity(i: np.ndarray, j: np.ndarray, n: int) -> float:
+    """Global clustering of an undirected simple graph given once per tie:
+    3 x triangles / connected triples, as NetworkX ``transitivity``.
+
+    Triangles are counted once each on the upper-triangular adjacency U: ``sum((U @ U) * U)``.
+    """
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    deg = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
     triples = float((deg * (deg - 1)).sum())
     if triples == 0:
         return 0.0
-    closed = float((adj @ adj).multiply(adj).sum())
-    return closed / triples
+    upper = sp.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
+    triangles = float((upper @ upper).multiply(upper).sum())
+    return 6.0 * triangles / triples
 
 
-def giant_share(adj: sp.csr_matrix, nodes: np.ndarray) -> float:
-    """Share of ``nodes`` in the largest connected component of the subgraph they induce."""
+def giant_share(adj: sp.csr_matrix, nodes: np.ndarray, isolated_others: bool = False) -> float:
+    """Share of ``nodes`` in the largest connected component of the subgraph they induce.
+
+    With ``isolated_others`` the caller guarantees that nodes outside ``nodes`` have no ties, so the
+    components of the whole graph can be used directly (no subgraph copy).
+    """
     if nodes.size == 0:
         return 0.0
-    sub = adj[nodes][:, nodes]
+    sub = adj if isolated_others else adj[nodes][:, nodes]
     _, labels = connected_components(sub, directed=False)
+    if isolated_others:
+        labels = labels[nodes]
     return float(np.bincount(labels).max() / nodes.size)
 
 
 def jaccard_turnover(current: np.ndarray, previous: np.ndarray) -> float:
     """1 - |A & B| / |A | B| for two sorted unique key arrays (0 when both are empty)."""
-    union = np.union1d(current, previous).size
-    if union == 0:
+    if current.size == 0 and previous.size == 0:
         return 0.0
-    return 1.0 - np.intersect1d(current, previous, assume_unique=True).size / union
+    if current.size == 0 or previous.size == 0:
+        return 1.0
+    pos = np.minimum(np.searchsorted(previous, current), previous.size - 1)
+    common = int((previous[pos] == current).sum())
+    return 1.0 - common / (current.size + previous.size - common)
 
 
 def id_keys(ids: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:

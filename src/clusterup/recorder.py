@@ -90,14 +90,15 @@ def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
     ids = pop.view("id")
     for layer in LAYERS:
         lay = state.net[layer]
-        adj = ind.binary_adjacency(lay.i, lay.j, pop.n)
+        adj = lay.adjacency(pop.n).copy()
+        adj.data[:] = 1.0  # unweighted topology
         keys = ind.id_keys(ids, lay.i, lay.j)
         out[f"{layer}_ties"] = len(lay)
         out[f"{layer}_mean_degree"] = 2 * len(lay) / n_nodes if n_nodes else 0.0
         out[f"{layer}_strength"] = strengths[layer]
         out[f"{layer}_share"] = strengths[layer] / all_strength if all_strength > 0 else 0.0
-        out[f"{layer}_clustering"] = ind.transitivity(adj)
-        out[f"{layer}_giant"] = ind.giant_share(adj, nodes)
+        out[f"{layer}_clustering"] = ind.transitivity(lay.i, lay.j, pop.n)
+        out[f"{layer}_giant"] = ind.giant_share(adj, nodes, isolated_others=True)  # exited firms keep no ties
         out[f"{layer}_turnover"] = ind.jaccard_turnover(keys, prev_keys.get(layer, keys))
         prev_keys[layer] = keys
     know = state.net["knowledge"]

@@ -52,8 +52,14 @@ def check_fits(params: Params) -> None:
         )
 
 
-def resolve(params: Params | str, *, seed: int | None = None, steps: int | None = None,
-            firms: int | None = None, overrides: dict[str, Any] | None = None) -> Params:
+def resolve(
+    params: Params | str,
+    *,
+    seed: int | None = None,
+    steps: int | None = None,
+    firms: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Params:
     """A preset name, TOML path or Params, with run settings and dotted overrides applied."""
     extra = dict(overrides or {})
     for key, value in (("run.seed", seed), ("run.steps", steps), ("run.firms", firms)):
@@ -67,9 +73,16 @@ def resolve(params: Params | str, *, seed: int | None = None, steps: int | None 
 class Simulation:
     """A steppable run. ``Simulation(params).run()`` returns a :class:`Result`."""
 
-    def __init__(self, params: Params | str, *, seed: int | None = None, steps: int | None = None,
-                 firms: int | None = None, overrides: dict[str, Any] | None = None,
-                 schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        params: Params | str,
+        *,
+        seed: int | None = None,
+        steps: int | None = None,
+        firms: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        schedule: Schedule | None = None,
+    ) -> None:
         self.params = resolve(params, seed=seed, steps=steps, firms=firms, overrides=overrides)
         check_fits(self.params)
         self.seed = self.params.run.seed
@@ -81,6 +94,7 @@ class Simulation:
         self.state.flows.reset()
         self.recorder.record(self.state)
         self.wall_time = 0.0
+        self.timings: dict[str, float] = {}  # seconds spent per process (and the recorder)
         self.extinct = False
 
     @property
@@ -105,9 +119,13 @@ class Simulation:
         state.flows.reset()
         state.scratch.clear()
         for process in self.schedule.active():
+            t = time.perf_counter()
             process.step(state, self.rng(process.name))
+            self.timings[process.name] = self.timings.get(process.name, 0.0) + time.perf_counter() - t
+        t = time.perf_counter()
         state.step += 1
         self.recorder.record(state)
+        self.timings["recorder"] = self.timings.get("recorder", 0.0) + time.perf_counter() - t
         if state.pop.is_firm.sum() == 0:
             self.extinct = True
         self.wall_time += time.perf_counter() - t0
@@ -136,8 +154,14 @@ class Simulation:
         return Result.from_state(self.recorder.frame(), self.params, self.state, meta)
 
 
-def simulate(scenario: Params | str = "baseline", *, seed: int | None = None, steps: int | None = None,
-             firms: int | None = None, overrides: dict[str, Any] | None = None) -> Result:
+def simulate(
+    scenario: Params | str = "baseline",
+    *,
+    seed: int | None = None,
+    steps: int | None = None,
+    firms: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Result:
     """Run one simulation of a preset, a TOML file or a :class:`Params` and return its Result."""
     return Simulation(scenario, seed=seed, steps=steps, firms=firms, overrides=overrides).run()
 

@@ -18,8 +18,11 @@ def declined(ts: pd.DataFrame, threshold: float = 0.8) -> dict:
     total, rel = ts["cap_total"].to_numpy(), ts["cap_rel_frontier"].to_numpy()
     end_total = total[-1] / total.max() if total.max() > 0 else 0.0
     end_rel = rel[-1] / rel.max() if rel.max() > 0 else 0.0
-    return {"total_end_over_peak": end_total, "rel_end_over_peak": end_rel,
-            "holds": bool(end_total < threshold and end_rel < threshold)}
+    return {
+        "total_end_over_peak": end_total,
+        "rel_end_over_peak": end_rel,
+        "holds": bool(end_total < threshold and end_rel < threshold),
+    }
 
 
 def mode_mix(ts: pd.DataFrame) -> dict:
@@ -44,9 +47,14 @@ def mode_mix(ts: pd.DataFrame) -> dict:
 
     early, late = share(slice(0, k)), share(slice(n - k, n))
     holds = bool(imitation_leads and t_local < t_integrated and late > early)
-    return {"imitation_leads_first_quarter": bool(imitation_leads), "mean_time_local": t_local,
-            "mean_time_integrated": t_integrated, "integrated_share_first40": early,
-            "integrated_share_last40": late, "holds": holds}
+    return {
+        "imitation_leads_first_quarter": bool(imitation_leads),
+        "mean_time_local": t_local,
+        "mean_time_integrated": t_integrated,
+        "integrated_share_first40": early,
+        "integrated_share_last40": late,
+        "holds": holds,
+    }
 
 
 def gap_cycles(ts: pd.DataFrame, prominence: float = 0.1, smooth: int = 5) -> dict:
@@ -102,9 +110,14 @@ def network_regimes(ts: pd.DataFrame, min_share: float = 0.05, window: float = 0
     inside[0] = False
     t_near = float(turnover[near].mean()) if near.any() else float("nan")
     t_inside = float(turnover[inside].mean()) if inside.any() else float("nan")
-    return {"regimes": [{"layer": layer, "start": int(ts["step"].iloc[a]), "end": int(ts["step"].iloc[b])} for layer, a, b in spans],
-            "sequence_ok": bool(sequence_ok), "turnover_near_switch": t_near, "turnover_inside": t_inside,
-            "homeostasis": bool(t_near > t_inside), "holds": bool(sequence_ok and t_near > t_inside)}
+    return {
+        "regimes": [{"layer": layer, "start": int(ts["step"].iloc[a]), "end": int(ts["step"].iloc[b])} for layer, a, b in spans],
+        "sequence_ok": bool(sequence_ok),
+        "turnover_near_switch": t_near,
+        "turnover_inside": t_inside,
+        "homeostasis": bool(t_near > t_inside),
+        "holds": bool(sequence_ok and t_near > t_inside),
+    }
 
 
 def path1_saturates(ts: pd.DataFrame, tolerance: float = 0.05) -> dict:
@@ -121,8 +134,12 @@ def jump(ts: pd.DataFrame, path1: pd.DataFrame, ratio: float = 1.3) -> dict:
     new_gen = int(ts["gen_max"].max()) > int(ts["gen_max"].iloc[0])
     r = float(ts["cap_mean"].iloc[-1] / path1["cap_mean"].iloc[-1])
     no_decline = not declined(ts)["holds"]
-    return {"new_generation": new_gen, "ratio_to_path1": r, "declined": not no_decline,
-            "holds": bool(new_gen and r >= ratio and no_decline)}
+    return {
+        "new_generation": new_gen,
+        "ratio_to_path1": r,
+        "declined": not no_decline,
+        "holds": bool(new_gen and r >= ratio and no_decline),
+    }
 
 
 def path2(ts: pd.DataFrame, niche: float = 0.2, min_niche: float = 0.1, dip: float = 0.02, rise: float = 1.2) -> dict:
@@ -143,6 +160,12 @@ def path2(ts: pd.DataFrame, niche: float = 0.2, min_niche: float = 0.1, dip: flo
     trough = after[: int(np.argmax(after >= peak)) or len(after)].min() if (after >= peak).any() else after.min()
     dip_ok = trough <= (1 - dip) * peak
     end_ok = cap[-1] >= rise * peak
-    return {"spread_step": int(ts["step"].iloc[t_star]), "niche_steps": t_star, "niche_ok": bool(niche_long),
-            "old_grows": old_grows, "dip": float(1 - trough / peak), "end_over_peak": float(cap[-1] / peak),
-            "holds": bool(niche_long and old_grows and dip_ok and end_ok)}
+    return {
+        "spread_step": int(ts["step"].iloc[t_star]),
+        "niche_steps": t_star,
+        "niche_ok": bool(niche_long),
+        "old_grows": old_grows,
+        "dip": float(1 - trough / peak),
+        "end_over_peak": float(cap[-1] / peak),
+        "holds": bool(niche_long and old_grows and dip_ok and end_ok),
+    }

@@ -28,7 +28,7 @@ class Imitation(InnovationMode):
             return cached[1:]
         n = state.n
         a = state.pop.view("capability")
-        adj = state.net.combined(n)
+        adj = state.net.combined(n).copy()
         adj.data = np.minimum(adj.data, 1.0)
         model, strength = best_model(adj, a)
         has = (model >= 0) & state.pop.is_firm
@@ -55,9 +55,7 @@ class Imitation(InnovationMode):
         up = dg > 0
         growth = state.params.technology.ceiling_growth
         openness = 1.0 - state.params.technology.appropriability
-        gain[up] += (
-            self.p.generation_transfer * openness * absorb[up] * (growth ** dg[up] * self.p.switch_dip - 1.0).clip(0)
-        )
+        gain[up] += self.p.generation_transfer * openness * absorb[up] * (growth ** dg[up] * self.p.switch_dip - 1.0).clip(0)
         return self.p.success * gain, np.full(state.n, self.p.cost)
 
     def step(self, state: State, rng: np.random.Generator) -> None:

@@ -29,9 +29,7 @@ class LocalInnovation(InnovationMode):
         knowledge = state.net["knowledge"]
         platform = (pop.view("kind") == ORG_KINDS["platform"]).astype(float)
         ties = (
-            state.net["economic"].strength(n)
-            + self.p.knowledge_support * knowledge.strength(n)
-            + knowledge.adjacency(n) @ platform
+            state.net["economic"].strength(n) + self.p.knowledge_support * knowledge.strength(n) + knowledge.adjacency(n) @ platform
         )
         support = self.p.support_base + (1 - self.p.support_base) * ties / (ties + self.p.support_half)
         _, novelty = reachable(state)

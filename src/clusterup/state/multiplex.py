@@ -127,6 +127,7 @@ class Multiplex:
 
     def __init__(self) -> None:
         self.layers = {name: Layer(name) for name in LAYERS}
+        self._combined: tuple[tuple, sp.csr_matrix] | None = None
 
     def __getitem__(self, name: str) -> Layer:
         return self.layers[name]
@@ -142,11 +143,10 @@ class Multiplex:
         for layer in self:
             layer.remap(mapping)
 
-    def combined(self, n: int, weights: dict[str, float] | None = None) -> sp.csr_matrix:
-        """Weighted sum of the layers' adjacency matrices."""
-        weights = weights or {name: 1.0 for name in LAYERS}
-        total = sp.csr_matrix((n, n))
-        for name, wt in weights.items():
-            if wt:
-                total = total + wt * self[name].adjacency(n)
-        return total
+    def combined(self, n: int) -> sp.csr_matrix:
+        """Sum of the three layers' adjacency matrices (cached until a layer changes; do not modify)."""
+        mats = [layer.adjacency(n) for layer in self]
+        key = (n, *(id(m) for m in mats))
+        if self._combined is None or self._combined[0] != key:
+            self._combined = (key, (mats[0] + mats[1] + mats[2]).tocsr())
+        return self._combined[1]
