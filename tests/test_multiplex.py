@@ -58,3 +58,16 @@ def test_degree_and_strength():
     layer.add(np.array([0, 0]), np.array([1, 2]), np.array([0.5, 0.25]))
     assert layer.degree(3).tolist() == [2, 1, 1]
     assert np.allclose(layer.strength(3), [0.75, 0.5, 0.25])
+
+
+def test_combined_cache_follows_every_change():
+    net = Multiplex()
+    net["social"].add(np.array([0]), np.array([1]), 1.0)
+    first = net.combined(3)
+    assert first[0, 1] == 1.0 and net.combined(3) is first  # cached while nothing changes
+    for _ in range(50):  # many short-lived matrices: a cache keyed on object ids would go stale
+        net["economic"].add(np.array([1]), np.array([2]), 0.5)
+        net["economic"].set_weights(net["economic"].w * 1.0)
+        assert net.combined(3)[1, 2] == 0.5
+    net["economic"].keep(np.zeros(1, bool))
+    assert net.combined(3)[1, 2] == 0.0

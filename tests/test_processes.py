@@ -118,7 +118,7 @@ def test_integrated_success_needs_mastery_and_novelty():
 
 
 def test_integrated_success_moves_to_next_generation_with_a_dip(rng):
-    p = params(integrated={"success": 1.0, "dip": 0.8, "novelty_ref": 0.01})
+    p = params(integrated={"success": 1.0, "dip": 0.8, "novelty_ref": 0.01, "network_half": 0.0, "capability_half": 0.0})
     k = np.array([[1, 0, 0, 0], [0, 0, 1, 0]], dtype=float)
     state = make_state([0.99, 0.99], rd=[1.0, 1.0], knowledge=k, ties={"knowledge": [(0, 1, 1.0)]}, params=p)
     state.pop.mode[0] = 3
@@ -130,6 +130,33 @@ def test_integrated_success_moves_to_next_generation_with_a_dip(rng):
     assert state.pop.capability[0] == pytest.approx(0.792)
     assert state.pop.knowledge[0, 2] > 0  # new domain from the partner
     assert state.flows.new_generation
+
+
+def test_integration_is_easier_in_a_knowledge_network_and_for_capable_firms():
+    k = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0]], dtype=float)
+    ties = {"knowledge": [(0, 1, 1.0), (2, 3, 0.2)]}
+    p = params(integrated={"network_half": 1.0, "capability_half": 0.0, "novelty_ref": 0.01})
+    chance = IntegratedInnovation(p).success_chance(make_state([0.9, 0.9, 0.9, 0.9], knowledge=k, ties=ties, params=p))
+    assert chance[0] == pytest.approx(chance[2] * (1.0 / 2.0) / (0.2 / 1.2))  # K/(K+h): 1/2 against 1/6
+    p = params(integrated={"network_half": 0.0, "capability_half": 2.0, "novelty_ref": 0.01})
+    state = make_state([0.9, 1.8], generation=[0, 1], knowledge=k[:2], ties={"knowledge": [(0, 1, 1.0)]}, params=p)
+    chance = IntegratedInnovation(p).success_chance(state)
+    assert chance[1] / chance[0] == pytest.approx((1.8 / 3.8) / (0.9 / 2.9))  # same mastery, more capability
+
+
+def test_own_innovation_earns_rents_in_proportion_to_appropriability(rng):
+    out = []
+    for app in (0.2, 0.8):
+        p = params(technology={"appropriability": app}, market={"rent_premium": 1.0, "rent_decay": 0.0, "elasticity": 0.0},
+                   local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 1e-6})
+        state = make_state([0.5, 0.5], rd=[1.0, 1.0], params=p)
+        state.pop.mode[0] = 2
+        LocalInnovation(p).step(state, rng)
+        assert state.pop.rent[0] == pytest.approx(app) and state.pop.rent[1] == 0.0
+        state.pop.capability[:2] = 0.5  # same capability: only the rent differs
+        Market(p).step(state, rng)
+        out.append(state.pop.revenue[0] / state.pop.revenue[1])
+    assert out == pytest.approx([1.2, 1.8])
 
 
 # -- spillovers ----------------------------------------------------------------------------------
@@ -316,3 +343,16 @@ def test_frontier_grows_at_its_rate(rng):
     state = make_state([0.5], params=p)
     Frontier(p).step(state, rng)
     assert state.frontier == pytest.approx(1.01)
+
+
+def test_world_knowledge_moves_toward_its_hot_field_and_organisations_follow(rng):
+    p = params(frontier={"knowledge_drift": 0.1, "field_change": 0.0, "organisation_renewal": 0.5})
+    state = make_state([0.5], orgs=[ORG_KINDS["university"]], params=p)
+    state.hot_field = 3
+    org = state.n - 1
+    before = state.pop.knowledge[org].copy()
+    for _ in range(30):
+        Frontier(p).step(state, rng)
+    world = state.external_knowledge
+    assert world.sum() == pytest.approx(1.0) and world[3] > 0.9
+    assert state.pop.knowledge[org, 3] > before[3] and state.pop.knowledge[org].sum() == pytest.approx(1.0)

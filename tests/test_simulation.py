@@ -150,3 +150,19 @@ def test_firms_sets_the_scale_of_the_population():
     large = simulate("baseline", seed=4, steps=40, firms=400).timeseries
     ratio = large.n_firms.iloc[-1] / small.n_firms.iloc[-1]
     assert 2.5 < ratio < 6.5  # demand scales with --firms, so the population stays of that order
+
+
+def test_same_seed_is_identical_in_another_process():
+    """Bit-identical across processes (no dependence on memory layout, hashing or import order)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    code = (
+        "import clusterup, hashlib;"
+        "ts = clusterup.simulate('baseline', seed=21, steps=60, firms=120).timeseries;"
+        "print(hashlib.sha256(ts.to_numpy().tobytes()).hexdigest())"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    ts = simulate("baseline", seed=21, steps=60, firms=120).timeseries
+    assert hashlib.sha256(ts.to_numpy().tobytes()).hexdigest() == other

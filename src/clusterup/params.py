@@ -68,7 +68,10 @@ class TechnologyParams(Section):
 class FrontierParams(Section):
     enabled: bool = _on("Advance the outside technology frontier each step.")
     initial: float = _f(0.3, 0.0, 1e6, "Frontier capability A* at step 0.", gt=True)
-    growth: float = _f(0.012, 0.0, 1.0, "Growth rate of the frontier per step.")
+    growth: float = _f(0.016, 0.0, 1.0, "Growth rate of the frontier per step.")
+    knowledge_drift: float = _f(0.05, 0.0, 1.0, "Per-step pull of the world's knowledge toward its current hot field.")
+    field_change: float = _f(0.02, 0.0, 1.0, "Chance per step that the world's hot field moves to another domain.")
+    organisation_renewal: float = _f(0.02, 0.0, 1.0, "Per-step pull of organisations' knowledge toward the world's.")
 
 
 class InitParams(Section):
@@ -105,6 +108,8 @@ class MarketParams(Section):
     share_exponent: float = _f(1.5, 0.0, 10.0, "Exponent gamma of capability in market shares.")
     fixed_cost: float = _f(0.35, 0.0, 1e9, "Fixed cost per firm per step.")
     rd_cost: float = _f(0.15, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
+    rent_premium: float = _f(0.5, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
+    rent_decay: float = _f(0.1, 0.0, 1.0, "Per-step decay of innovation rents (competition erodes them).")
 
 
 class ChoiceParams(Section):
@@ -130,6 +135,7 @@ class LocalParams(Section):
     success: float = _f(1.0, 0.0, 1.0, "Success probability at full R&D and full support.")
     rate: float = _f(0.25, 0.0, 10.0, "Logistic growth rate lambda of capability on success.")
     rd_half: float = _f(0.5, 0.0, 100.0, "R&D propensity at which R&D gives half its effect.", gt=True)
+    rd_exponent: float = _f(1.0, 0.0, 10.0, "Steepness of the R&D effect (Hill exponent).", gt=True)
     support_base: float = _f(0.3, 0.0, 1.0, "Support a firm has with no economic ties or platforms.")
     support_half: float = _f(0.5, 0.0, 1e6, "Tie strength at which support is halfway to full.", gt=True)
     knowledge_support: float = _f(0.5, 0.0, 100.0, "Support per unit knowledge-tie strength, relative to economic.")
@@ -139,10 +145,14 @@ class LocalParams(Section):
 
 class IntegratedParams(Section):
     enabled: bool = _on("Integrated innovation is an open mode.")
-    cost: float = _f(0.6, 0.0, 1e9, "Cost of an integrated-innovation attempt.")
+    cost: float = _f(0.3, 0.0, 1e9, "Cost of an integrated-innovation attempt.")
     success: float = _f(0.3, 0.0, 1.0, "Success probability at full mastery, R&D and novelty.")
-    mastery_power: float = _f(8.0, 0.0, 100.0, "Steepness of success in mastery (capability over ceiling).")
-    novelty_ref: float = _f(0.3, 0.0, 2.0, "Reachable novelty at which novelty stops limiting success.", gt=True)
+    mastery_power: float = _f(16.0, 0.0, 100.0, "Steepness of success in mastery (capability over ceiling).")
+    rd_half: float = _f(0.35, 0.0, 100.0, "R&D propensity at which R&D gives half its effect on integration.", gt=True)
+    rd_exponent: float = _f(2.0, 0.0, 10.0, "Steepness of the R&D effect on integration (Hill exponent).", gt=True)
+    novelty_ref: float = _f(0.15, 0.0, 2.0, "Reachable novelty at which novelty stops limiting success.", gt=True)
+    network_half: float = _f(2.0, 0.0, 1000.0, "Knowledge-tie strength at which the network factor is one half (0: off).")
+    capability_half: float = _f(2.0, 0.0, 1e6, "Capability at which the absorptive factor is one half (0: off).")
     dip: float = _f(0.8, 0.0, 1.0, "Capability kept (share) on moving to the next generation.", gt=True)
     novelty_gain: float = _f(0.3, 0.0, 1.0, "How far a success moves knowledge toward the reachable pool.")
     neighbour_reach: float = _f(0.3, 0.0, 10.0, "Weight of social and economic neighbours' knowledge in the pool.")
@@ -158,7 +168,8 @@ class SpilloverParams(Section):
 
 class RDLearningParams(Section):
     enabled: bool = _on()
-    review: float = _f(0.3, 0.0, 1.0, "Chance per step that a firm reviews its R&D propensity.")
+    review: float = _f(0.6, 0.0, 1.0, "Chance per step that a firm reviews its R&D propensity.")
+    peers: int = _i(3, 1, 100, "Tie partners a reviewing firm compares itself with (it copies the most profitable).")
     imitation: float = _f(1.0, 0.0, 1.0, "How far a reviewing firm moves toward a more profitable peer's R&D.")
     mutation: float = _f(0.01, 0.0, 1.0, "Standard deviation of random experimentation with R&D.")
     minimum: float = _f(0.0, 0.0, 1.0, "Lowest R&D propensity.")
@@ -205,7 +216,7 @@ class KnowledgeTieParams(Section):
     initial: float = _f(0.3, 0.0, 1.0, "Strength of a new knowledge tie.", gt=True)
     reinforcement: float = _f(0.3, 0.0, 1.0, "Strength added to a firm's ties when its integrated attempt succeeds.")
     local_reinforcement: float = _f(0.05, 0.0, 1.0, "Strength added to a firm's ties when its local attempt succeeds.")
-    decay: float = _f(0.02, 0.0, 1.0, "Decay of unused knowledge ties per step.")
+    decay: float = _f(0.005, 0.0, 1.0, "Decay of unused knowledge ties per step.")
     floor: float = _f(0.05, 0.0, 1.0, "Ties weaker than this are dropped.")
 
 

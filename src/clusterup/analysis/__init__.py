@@ -1,5 +1,6 @@
 """Analysis on top of recorded time series: the phenomena of the model brief (section 6)."""
 
+from .curves import STAGES, curve_shape, path_class, path_points, stages
 from .phenomena import (
     declined,
     gap_cycles,
@@ -9,5 +10,7 @@ from .phenomena import (
     path1_saturates,
     path2,
 )
+from .regimes import regime_spans
+from .report import analyze
 
-__all__ = ["declined", "gap_cycles", "jump", "mode_mix", "network_regimes", "path1_saturates", "path2"]
+__all__ = ["STAGES", "analyze", "curve_shape", "path_class", "path_points", "regime_spans", "stages", "declined", "gap_cycles", "jump", "mode_mix", "network_regimes", "path1_saturates", "path2"]

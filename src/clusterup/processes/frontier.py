@@ -1,4 +1,9 @@
-"""The outside technology frontier A*: what the cluster sells against. Grows at a set rate."""
+"""The outside world: the technology frontier A* (what the cluster sells against) grows at a set
+rate, and the world's knowledge moves on. The world's profile is pulled toward a *hot* field that
+changes at random (``frontier.field_change`` per step), so that it stays concentrated on fields the
+cluster has yet to learn; organisations follow the world's profile (``frontier.organisation_renewal``).
+Pipelines and organisations are how that moving knowledge reaches firms.
+"""
 
 from __future__ import annotations
 
@@ -13,4 +18,16 @@ class Frontier(Process):
     section = "frontier"
 
     def step(self, state: State, rng: np.random.Generator) -> None:
-        state.frontier *= 1.0 + self.p.growth
+        p = self.p
+        state.frontier *= 1.0 + p.growth
+        world = state.external_knowledge
+        if world.size == 0:
+            return
+        if rng.random() < p.field_change:
+            state.hot_field = int(rng.integers(0, world.size))
+        world *= 1.0 - p.knowledge_drift
+        world[state.hot_field] += p.knowledge_drift
+        orgs = state.pop.orgs()
+        if p.organisation_renewal > 0 and orgs.size:
+            q = state.pop.knowledge
+            q[orgs] += p.organisation_renewal * (world[None, :] - q[orgs])

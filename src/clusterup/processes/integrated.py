@@ -1,6 +1,6 @@
 """Integrated innovation: combine diverse knowledge into the next technology generation.
 
-Success chance = ``success * R(rd) * mastery ** mastery_power * min(1, novelty / novelty_ref)``:
+Success chance = ``success * R_int(rd) * mastery ** mastery_power * min(1, novelty / novelty_ref)``:
 steep in mastery of the current generation (so a generation saturates before the next arrives),
 and impossible without knowledge the firm lacks (reached through knowledge ties, organisations and
 pipelines). On success the firm moves to generation g+1 (creating it if nobody has it), restarts at
@@ -27,12 +27,19 @@ class IntegratedInnovation(InnovationMode):
         pop = state.pop
         _, novelty = reachable(state)
         mastery = np.clip(state.mastery(), 0.0, 1.0)
-        return (
+        chance = (
             self.p.success
-            * rd_effect(pop.view("rd"), state.params.local.rd_half)
+            * rd_effect(pop.view("rd"), self.p.rd_half, self.p.rd_exponent)
             * mastery**self.p.mastery_power
             * np.minimum(1.0, novelty / self.p.novelty_ref)
         )
+        if self.p.capability_half > 0:
+            a = pop.view("capability")
+            chance *= a / (a + self.p.capability_half)
+        if self.p.network_half > 0:
+            k = state.net["knowledge"].strength(state.n)
+            chance *= k / (k + self.p.network_half)
+        return chance
 
     def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
         growth = state.params.technology.ceiling_growth
@@ -46,6 +53,7 @@ class IntegratedInnovation(InnovationMode):
         i = who[ok]
         state.flows.successes[self.code] += i.size
         state.flows.succeeded[self.code] = i
+        state.pop.rent[i] += state.params.technology.appropriability
         if i.size == 0:
             return
         pop = state.pop

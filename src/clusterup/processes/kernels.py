@@ -66,9 +66,10 @@ def logistic_gain(capability: np.ndarray, ceiling: np.ndarray, rate: float) -> n
     return rate * capability * np.clip(1.0 - capability / ceiling, 0.0, None)
 
 
-def rd_effect(rd: np.ndarray, half: float) -> np.ndarray:
-    """Saturating effect of R&D propensity on own-innovation success."""
-    return rd / (rd + half)
+def rd_effect(rd: np.ndarray, half: float, exponent: float = 1.0) -> np.ndarray:
+    """Saturating (Hill) effect of R&D propensity on own-innovation success: ``r^n / (r^n + h^n)``."""
+    rn = rd**exponent
+    return rn / (rn + half**exponent)
 
 
 def softmax_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:

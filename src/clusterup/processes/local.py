@@ -35,7 +35,7 @@ class LocalInnovation(InnovationMode):
         _, novelty = reachable(state)
         w = self.p.novelty_weight
         rigidity = (1 - w) + w * np.minimum(1.0, novelty / state.params.integrated.novelty_ref)
-        return self.p.success * rd_effect(pop.view("rd"), self.p.rd_half) * support * rigidity
+        return self.p.success * rd_effect(pop.view("rd"), self.p.rd_half, self.p.rd_exponent) * support * rigidity
 
     def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
         pop = state.pop
@@ -55,6 +55,7 @@ class LocalInnovation(InnovationMode):
         i = who[ok]
         state.flows.successes[self.code] += i.size
         state.flows.succeeded[self.code] = i
+        state.pop.rent[i] += state.params.technology.appropriability
         if i.size == 0:
             return
         pop = state.pop

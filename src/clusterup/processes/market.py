@@ -1,9 +1,13 @@
 """Market and profits: the cluster's demand follows its competitiveness against the frontier.
 
-``M = demand * N0 * min(saturation, (mean_a / A*) ** elasticity)``; a firm's share is
-``a ** share_exponent / sum(a ** share_exponent)``; profit is revenue less the fixed cost and R&D
-spending (``rd_cost * rd * revenue``). Mode costs are charged later by the mode choice. Leaders earn
-excess profit; a cluster falling behind the frontier loses market and, through exits, firms.
+``M = demand * N0 * min(saturation, (mean_a / A*) ** elasticity)``; a firm's share is proportional
+to ``a ** share_exponent * (1 + rent_premium * rent)``; profit is revenue less the fixed cost and R&D
+spending (``rd_cost * rd * revenue``). Mode costs are charged later by the mode choice.
+
+``rent`` is the firm's stock of innovation rents: each own innovation success (local or integrated)
+adds ``appropriability`` to it (the share of the innovation's value the innovator captures) and it
+decays by ``rent_decay`` per step. Leaders thus earn excess (Schumpeterian) profit, more of it where
+appropriability is strong; a cluster falling behind the frontier loses market and, through exits, firms.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ class Market(Process):
         a = pop.capability[firms]
         rel = a.mean() / state.frontier
         demand = p.demand * state.initial_firms * min(p.saturation, rel**p.elasticity)
-        weight = a**p.share_exponent
+        pop.rent[firms] *= 1.0 - p.rent_decay
+        weight = a**p.share_exponent * (1.0 + p.rent_premium * pop.rent[firms])
         revenue = demand * weight / weight.sum()
         profit = revenue - p.fixed_cost - p.rd_cost * pop.rd[firms] * revenue
         pop.revenue[firms] = revenue

@@ -23,6 +23,8 @@ def build_state(params: Params, rng: np.random.Generator) -> State:
     orgs = params.organisations
     pop = Population(k, capacity=int(n * 1.5) + 16)
     state = State(params=params, pop=pop, net=Multiplex(), frontier=params.frontier.initial, initial_firms=n)
+    # the outside world: broad, leaning toward a first hot field outside the cluster's home domains
+    state.hot_field = int(rng.integers(home, k)) if k > home else 0
     external = np.full(k, 1.0 / k)
     state.external_knowledge = external
 

@@ -36,6 +36,7 @@ _FIELDS: dict[str, tuple[str, float]] = {
     "mode": ("i1", 0),
     "capacity": ("i8", 0),
     "pipeline": ("f8", 0.0),
+    "rent": ("f8", 0.0),
 }
 
 

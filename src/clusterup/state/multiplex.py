@@ -29,6 +29,7 @@ class Layer:
         self.w = np.empty(0, dtype=np.float64)
         self._adj: sp.csr_matrix | None = None
         self._adj_n = -1
+        self.version = 0  # bumped on every change; caches key on it
 
     # -- views ---------------------------------------------------------------------------
     @property
@@ -44,6 +45,7 @@ class Layer:
 
     def _changed(self) -> None:
         self._adj = None
+        self.version += 1
 
     def adjacency(self, n: int) -> sp.csr_matrix:
         """Symmetric CSR matrix (n x n) of strengths."""
@@ -145,8 +147,8 @@ class Multiplex:
 
     def combined(self, n: int) -> sp.csr_matrix:
         """Sum of the three layers' adjacency matrices (cached until a layer changes; do not modify)."""
-        mats = [layer.adjacency(n) for layer in self]
-        key = (n, *(id(m) for m in mats))
+        key = (n, *(layer.version for layer in self))
         if self._combined is None or self._combined[0] != key:
+            mats = [layer.adjacency(n) for layer in self]
             self._combined = (key, (mats[0] + mats[1] + mats[2]).tocsr())
         return self._combined[1]

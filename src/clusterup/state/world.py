@@ -41,6 +41,7 @@ class State:
     initial_firms: int
     step: int = 0
     external_knowledge: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hot_field: int = 0  # the domain the outside world's knowledge is moving toward
     flows: Flows = field(default_factory=Flows)
     scratch: dict = field(default_factory=dict)
 
