@@ -106,3 +106,36 @@ def test_plot_writes_figures(tmp_path, capsys):
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("clusterup ")
+
+
+def test_analyze_writes_analysis_json(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "r"
+    assert main(["run", "--steps", "80", "--firms", "80", "--out", str(out), "--quiet"]) == 0
+    assert main(["analyze", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "path class:" in printed and "stage" in printed
+    report = json.loads((out / "analysis.json").read_text())
+    assert report["path_class"] in {"saturation", "upgrade", "path2", "decline-lock-in", "decline-opportunism"}
+    assert len(report["stage_per_step"]) == 81 and report["path_points"]["A"] == 0
+    assert main(["analyze", str(tmp_path)]) == 2
+
+
+def test_validate_rejects_bad_flags(tmp_path, capsys):
+    assert main(["validate", "--seeds", "0"]) == 2
+    assert "--seeds must be an integer >= 1; got 0" in capsys.readouterr().err
+    existing = tmp_path / "v.json"
+    existing.write_text("{}")
+    assert main(["validate", "--seeds", "1", "--out", str(existing)]) == 2
+    assert existing.read_text() == "{}"
+
+
+def test_validate_runs_a_tiny_ensemble(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "v.json"
+    assert main(["validate", "--seeds", "1", "--workers", "1", "--steps", "40", "--firms", "60", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["id"] for r in rows} >= {"1", "2", "3a", "3b", "4", "5a", "5b", "5c", "6", "7", "8"}
+    assert all(isinstance(r["holds"], bool) for r in rows)

@@ -147,8 +147,11 @@ def test_integration_is_easier_in_a_knowledge_network_and_for_capable_firms():
 def test_own_innovation_earns_rents_in_proportion_to_appropriability(rng):
     out = []
     for app in (0.2, 0.8):
-        p = params(technology={"appropriability": app}, market={"rent_premium": 1.0, "rent_decay": 0.0, "elasticity": 0.0},
-                   local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 1e-6})
+        p = params(
+            technology={"appropriability": app},
+            market={"rent_premium": 1.0, "rent_decay": 0.0, "elasticity": 0.0},
+            local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 1e-6},
+        )
         state = make_state([0.5, 0.5], rd=[1.0, 1.0], params=p)
         state.pop.mode[0] = 2
         LocalInnovation(p).step(state, rng)

@@ -120,6 +120,98 @@ def plot(
 
 
 @app.command()
+def validate(
+    seeds: Annotated[int, typer.Option(help="Seeds per arm (>= 1).")] = 16,
+    base_seed: Annotated[int, typer.Option(help="Root seed the replicate seeds are spawned from (>= 0).")] = 2026,
+    workers: Annotated[int, typer.Option(help="Worker processes (>= 1).")] = 2,
+    steps: Annotated[int | None, typer.Option(help="Steps per run (default: the presets').")] = None,
+    firms: Annotated[int | None, typer.Option(help="Initial firms per run (default: the presets').")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON here.")] = None,
+    figure: Annotated[Path | None, typer.Option(help="Write the validation figure here (png, svg or pdf).")] = None,
+) -> None:
+    """Run the phenomenon ensembles of the model brief (section 6) and report which hold."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from . import validation
+
+    for name, value, low in (("--seeds", seeds, 1), ("--workers", workers, 1), ("--base-seed", base_seed, 0)):
+        if value < low:
+            raise ConfigError(f"{name} must be an integer >= {low}; got {value}")
+    if steps is not None or firms is not None:
+        _resolve("baseline", None, steps, firms, [])  # validates the sizes with the usual messages
+    if out_file is not None and out_file.exists():
+        raise ConfigError(f"--out {out_file} exists; choose another file")
+    if figure is not None and figure.suffix not in (".png", ".svg", ".pdf"):
+        raise ConfigError(f"--figure must end in .png, .svg or .pdf; got {figure.name!r}")
+    with ProcessPoolExecutor(workers) as ex:
+        if sys.stdout.isatty():
+            with Progress(
+                TextColumn("[bold]validate"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=out,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("runs", total=None)
+                ens = validation.run_ensemble(
+                    seeds,
+                    base_seed,
+                    steps=steps,
+                    firms=firms,
+                    executor=ex,
+                    progress=lambda k, n: bar.update(task, completed=k, total=n),
+                )
+        else:
+            ens = validation.run_ensemble(seeds, base_seed, steps=steps, firms=firms, executor=ex)
+    rows = validation.evaluate(ens)
+    table = Table(box=None)
+    for col in ("id", "statement", "n", "result", "holds"):
+        table.add_column(col, no_wrap=col in ("id", "n", "holds"))
+    for r in rows:
+        table.add_row(r["id"], r["statement"], str(r["n"]), json.dumps(r["result"]), "yes" if r["holds"] else "no")
+    out.print(table)
+    if out_file is not None:
+        from .io_utils import write_text_atomic
+
+        payload = {"seeds": ens.seeds, "base_seed": base_seed, "steps": steps, "firms": firms, "rows": rows}
+        write_text_atomic(out_file, json.dumps(payload, indent=2))
+    if figure is not None:
+        from .plots import save_figure
+        from .plots.ensemble import validation_figure
+
+        arms = {p: [ens.get(p, s) for s in ens.seeds] for p in validation.PRESETS}
+        curve = next(r["result"] for r in rows if r["id"] == "7")
+        save_figure(validation_figure(arms, curve, list(validation.APPROPRIABILITY)), figure)
+        out.print(f"wrote {figure}")
+
+
+@app.command()
+def analyze(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `clusterup run`.")]) -> None:
+    """Stages, path points A-L, path class and network regimes of a run; writes RUN_DIR/analysis.json."""
+    from .analysis import analyze as analyze_run
+    from .io_utils import write_text_atomic
+    from .result import Result
+
+    result = Result.load(run_dir)
+    report = analyze_run(result.timeseries)
+    write_text_atomic(run_dir / "analysis.json", json.dumps(report, indent=1))
+    out.print(f"path class: [bold]{report['path_class']}[/bold]")
+    out.print("path points: " + ", ".join(f"{k}={v}" for k, v in sorted(report["path_points"].items())))
+    table = Table("stage", "from", "to", box=None)
+    for span in report["stages"]:
+        table.add_row(span["stage"], str(span["start"]), str(span["end"]))
+    out.print(table)
+    table = Table("network regime", "from", "to", "dominant layer", "mean turnover", box=None)
+    for span in report["network_regimes"]:
+        table.add_row(span["kind"], str(span["start"]), str(span["end"]), span["dominant_layer"], f"{span['mean_turnover']:.4f}")
+    out.print(table)
+    out.print(f"wrote {run_dir / 'analysis.json'}")
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped scenario presets."""
     table = Table(box=None)

@@ -13,4 +13,19 @@ from .phenomena import (
 from .regimes import regime_spans
 from .report import analyze
 
-__all__ = ["STAGES", "analyze", "curve_shape", "path_class", "path_points", "regime_spans", "stages", "declined", "gap_cycles", "jump", "mode_mix", "network_regimes", "path1_saturates", "path2"]
+__all__ = [
+    "STAGES",
+    "analyze",
+    "curve_shape",
+    "declined",
+    "gap_cycles",
+    "jump",
+    "mode_mix",
+    "network_regimes",
+    "path1_saturates",
+    "path2",
+    "path_class",
+    "path_points",
+    "regime_spans",
+    "stages",
+]

@@ -1,10 +1,12 @@
 """Shape analysis of an overall-capability curve: stages, the path points A-L and the path class.
 
 Growth is the centred, smoothed change of capability per step (its level, so that a logistic's
-growth peaks at its inflection). A step is *rising* where growth
-exceeds ``rise`` x the largest growth of the run, *falling* where it is below ``-rise`` x that, *flat*
-otherwise. Rising spans are the S-curves' steep parts; each S gives a take-off (first rising step), an
-inflection (largest growth) and a saturation (first step after the rising span).
+growth peaks at its inflection). A step is *rising* where growth exceeds ``rise`` x the largest growth
+*in its neighbourhood* (a centred window of an eighth of the run, at least 21 steps: successive S-curves
+of very different size are each judged on their own scale) and ``floor`` (8%) of the run's largest
+growth; *falling* where it is below ``-rise`` x the run's largest growth; *flat* otherwise. Rising
+spans are the S-curves' steep parts; each S gives a take-off (first rising step), an inflection
+(largest growth) and a saturation (first step after the rising span).
 """
 
 from __future__ import annotations
@@ -52,10 +54,15 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def curve_shape(values: np.ndarray, window: int = 9, rise: float = 0.2, min_len: int = 3, merge_gap: int = 3) -> CurveShape:
+def curve_shape(
+    values: np.ndarray, window: int = 9, rise: float = 0.2, min_len: int = 3, merge_gap: int = 3, floor: float = 0.08
+) -> CurveShape:
     g = smoothed_growth(values, window)
     top = g.max() if g.max() > 0 else 1.0
-    phase = np.where(g > rise * top, 1, np.where(g < -rise * top, -1, 0))
+    span = max(21, len(g) // 8)
+    local_top = pd.Series(np.maximum(g, 0)).rolling(span, center=True, min_periods=1).max().to_numpy()
+    rising = (g > rise * local_top) & (g > floor * top)
+    phase = np.where(rising, 1, np.where(g < -rise * top, -1, 0))
     spans = [s for s in _runs(phase == 1)]
     merged: list[list[int]] = []
     for a, b in spans:  # rising spans separated by a short lull are one S
@@ -99,8 +106,9 @@ def stages(ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: f
     return labels
 
 
-def path_points(ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: float = 0.2,
-                decline: float = 0.8) -> dict[str, int]:
+def path_points(
+    ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: float = 0.2, decline: float = 0.8
+) -> dict[str, int]:
     """The points of the paper's Figure 2 located on the curve (step numbers).
 
     A start; B, C, D take-off, inflection and saturation of the first S; E the end of a run that stays

@@ -30,7 +30,13 @@ def regime_spans(ts: pd.DataFrame, factor: float = 1.5, window: int = 5, min_len
     out = []
     for k, a, b in spans:
         layers, counts = np.unique(dominant[a : b + 1], return_counts=True)
-        out.append({"kind": str(k), "start": int(steps[a]), "end": int(steps[b]),
-                    "dominant_layer": str(layers[np.argmax(counts)]),
-                    "mean_turnover": float(turnover.iloc[a : b + 1].mean())})
+        out.append(
+            {
+                "kind": str(k),
+                "start": int(steps[a]),
+                "end": int(steps[b]),
+                "dominant_layer": str(layers[np.argmax(counts)]),
+                "mean_turnover": float(turnover.iloc[a : b + 1].mean()),
+            }
+        )
     return out

@@ -2,9 +2,10 @@
 
 A reviewing firm looks at ``peers`` random tie partners (random firms where it has no ties) and
 takes the most profitable (by average profit); if that peer earned more it moves ``imitation`` of the
-way toward the peer's R&D propensity; then it experiments (Gaussian noise). This is payoff-biased learning of "what paid": where spillovers and easy copying
-let free riders earn as much as innovators without the R&D bill, low R&D spreads (opportunism);
-where appropriability protects innovators' rents, R&D holds.
+way toward the peer's R&D propensity; then it experiments (Gaussian noise). This is payoff-biased
+learning of "what paid": where spillovers and easy copying let free riders earn as much as
+innovators without the R&D bill, low R&D spreads (opportunism); where appropriability protects
+innovators' rents, R&D holds.
 """
 
 from __future__ import annotations
