@@ -98,6 +98,7 @@ def test_plot_writes_figures(tmp_path, capsys):
     assert main(["run", *FAST, "--out", str(out), "--quiet"]) == 0
     assert main(["plot", str(out)]) == 0
     assert (out / "overview.png").stat().st_size > 10_000 and (out / "overview.svg").read_text().startswith("<?xml")
+    assert (out / "figure2.png").stat().st_size > 10_000 and "<svg" in (out / "figure2.svg").read_text()
     assert main(["plot", str(out), "--format", "gif"]) == 2
     assert main(["plot", str(tmp_path)]) == 2
     assert "not a clusterup run" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from clusterup import indicators as ind
@@ -49,3 +50,36 @@ def test_knowledge_measures():
     assert ind.knowledge_heterogeneity(q) == pytest.approx(0.5)
     assert ind.mean_profile_entropy_breadth(q) == pytest.approx(1.0)
     assert ind.knowledge_heterogeneity(np.array([[0.3, 0.7]] * 3)) == pytest.approx(0.0)
+
+
+def test_multiplex_participation_on_hand_made_cases():
+    # node 0: one tie in each of 3 layers -> 1; node 1: 2 ties all in one layer -> 0;
+    # node 2: 2 + 1 + 1 -> 3/2 (1 - (1/4 + 1/16 + 1/16)) = 0.9375; node 3 has no ties (left out)
+    deg = np.array([[1, 2, 2, 0], [1, 0, 1, 0], [1, 0, 1, 0]])
+    assert ind.multiplex_participation(deg) == pytest.approx((1 + 0 + 0.9375) / 3)
+    assert ind.multiplex_participation(np.zeros((3, 4))) == 0.0
+
+
+def test_edge_overlap_on_hand_made_cases():
+    a = np.array([1, 2, 3])
+    assert ind.edge_overlap([a, a, a]) == pytest.approx(1.0)
+    assert ind.edge_overlap([np.array([1]), np.array([2]), np.array([3])]) == pytest.approx(1 / 3)
+    # pairs {1,2,3,4}: 1 in three layers, 2 in two, 3 and 4 in one -> 7 / (3 * 4)
+    assert ind.edge_overlap([np.array([1, 2, 3]), np.array([1, 2]), np.array([1, 4])]) == pytest.approx(7 / 12)
+    empty = np.array([], dtype=np.int64)
+    assert ind.edge_overlap([empty, empty, empty]) == 0.0
+
+
+def test_recorded_multiplex_measures_match_the_final_network():
+    import clusterup
+
+    res = clusterup.simulate("baseline", seed=2, steps=30, firms=80)
+    ties = res.ties
+    pairs = ties.assign(a=ties[["source", "target"]].min(axis=1), b=ties[["source", "target"]].max(axis=1))
+    per_pair = pairs.groupby(["a", "b"]).size()
+    assert res.final.edge_overlap == pytest.approx(per_pair.mean() / 3)
+    deg = {layer: pd.concat([g.source, g.target]).value_counts() for layer, g in ties.groupby("layer")}
+    table = pd.DataFrame(deg).fillna(0.0)
+    o = table.sum(axis=1)
+    p = (1.5 * (1 - ((table.div(o, axis=0)) ** 2).sum(axis=1))).mean()
+    assert res.final.multiplex_participation == pytest.approx(p)

@@ -104,8 +104,8 @@ def plot(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `clusterup run`.")],
     fmt: Annotated[list[str] | None, typer.Option("--format", help="png, svg or pdf (repeatable).")] = None,
 ) -> None:
-    """Draw the overview figure of a run into RUN_DIR/overview.{png,svg}."""
-    from .plots import overview, save_figure
+    """Draw a run's overview and the paper's Figure 2 into RUN_DIR/overview.* and RUN_DIR/figure2.*."""
+    from .plots import figure2, overview, save_figure
     from .result import Result
 
     formats = fmt or ["png", "svg"]
@@ -115,8 +115,12 @@ def plot(
     result = Result.load(run_dir)
     title = f"{result.params.name}, seed {result.metadata.get('seed')}, {result.params.run.firms} firms"
     for f in formats:
-        path = save_figure(overview(result.timeseries, title), run_dir / f"overview.{f}")
-        out.print(f"wrote {path}")
+        for name, draw in (
+            ("overview", lambda: overview(result.timeseries, title)),
+            ("figure2", lambda: figure2([result.timeseries])),
+        ):
+            path = save_figure(draw(), run_dir / f"{name}.{f}")
+            out.print(f"wrote {path}")
 
 
 @app.command()

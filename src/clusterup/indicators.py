@@ -107,3 +107,31 @@ def knowledge_heterogeneity(q: np.ndarray) -> float:
     if q.shape[0] == 0:
         return 0.0
     return float(0.5 * np.abs(q - q.mean(axis=0)).sum(axis=1).mean())
+
+
+def multiplex_participation(degrees: np.ndarray) -> float:
+    """Mean multiplex participation coefficient (Battiston, Nicosia & Latora 2014) over nodes with ties.
+
+    ``degrees`` is (layers x nodes). ``P_i = M/(M-1) (1 - sum_a (k_i^a / o_i)^2)`` with ``o_i`` the
+    overlapping degree: 0 when all of a node's ties are in one layer, 1 when spread evenly over all.
+    """
+    m = degrees.shape[0]
+    o = degrees.sum(axis=0)
+    has = o > 0
+    if m < 2 or not has.any():
+        return 0.0
+    share = degrees[:, has] / o[has]
+    return float((m / (m - 1) * (1.0 - (share**2).sum(axis=0))).mean())
+
+
+def edge_overlap(key_sets: list[np.ndarray]) -> float:
+    """Average edge overlap (Battiston et al. 2014): mean number of layers a tied pair shares, over M.
+
+    ``key_sets`` holds one sorted array of tie keys per layer. 1/M when no pair is tied in two layers,
+    1 when every tied pair is tied in all layers; 0 for an empty network.
+    """
+    allkeys = np.concatenate(key_sets) if key_sets else np.empty(0, dtype=np.int64)
+    if allkeys.size == 0:
+        return 0.0
+    pairs = np.unique(allkeys).size
+    return float(allkeys.size / (len(key_sets) * pairs))

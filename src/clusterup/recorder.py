@@ -17,7 +17,7 @@ COLUMNS: tuple[str, ...] = (
     *(f"attempts_{m}" for m in MODE_NAMES), *(f"success_{m}" for m in MODE_NAMES), *(f"share_{m}" for m in MODE_NAMES),
     "gen_max", "gen_mean", "gen_top_share",
     "rd_mean", "spillover_volume", "knowledge_diversity", "knowledge_breadth", "n_pipelines",
-    "knowledge_embeddedness", "n_orgs",
+    "knowledge_embeddedness", "n_orgs", "multiplex_participation", "edge_overlap",
     *(f"{layer}_{x}" for layer in LAYERS for x in ("ties", "mean_degree", "strength", "share", "clustering", "giant", "turnover")),
 )  # fmt: skip
 
@@ -88,6 +88,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
     strengths = {layer: float(state.net[layer].w.sum()) for layer in LAYERS}
     all_strength = sum(strengths.values())
     ids = pop.view("id")
+    key_sets = []
     for layer in LAYERS:
         lay = state.net[layer]
         adj = lay.adjacency(pop.n).copy()
@@ -101,6 +102,10 @@ def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
         out[f"{layer}_giant"] = ind.giant_share(adj, nodes, isolated_others=True)  # exited firms keep no ties
         out[f"{layer}_turnover"] = ind.jaccard_turnover(keys, prev_keys.get(layer, keys))
         prev_keys[layer] = keys
+        key_sets.append(keys)
+    degrees = np.vstack([state.net[layer].degree(pop.n) for layer in LAYERS])
+    out["multiplex_participation"] = ind.multiplex_participation(degrees)
+    out["edge_overlap"] = ind.edge_overlap(key_sets)
     know = state.net["knowledge"]
     if len(know):
         embedded = state.net["social"].has(know.i, know.j) | state.net["economic"].has(know.i, know.j)

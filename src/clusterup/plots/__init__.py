@@ -1,5 +1,6 @@
 """Figures from recorded time series only (never from a live simulation)."""
 
+from .figure2 import figure2, median_frame
 from .overview import overview, save_figure
 
-__all__ = ["overview", "save_figure"]
+__all__ = ["figure2", "median_frame", "overview", "save_figure"]

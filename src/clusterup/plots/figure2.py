@@ -1,0 +1,59 @@
+"""The paper's Figure 2 from runs: overall capability over time with stage bands and the points A-L."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..analysis import path_class, path_points, stages  # noqa: E402
+
+STAGE_COLOURS = {"formation": "#f0f0f0", "growth": "#d9f0d3", "maturity": "#fee8c8", "decline": "#fcbba1",
+                 "renewal": "#c6dbef"}  # fmt: skip
+
+
+def median_frame(runs: list[pd.DataFrame]) -> pd.DataFrame:
+    """Step-wise median of every numeric column over runs (cut to the shortest run)."""
+    n = min(len(r) for r in runs)
+    cols = runs[0].columns
+    data = np.stack([r[cols].to_numpy(dtype=float)[:n] for r in runs])
+    med = pd.DataFrame(np.median(data, axis=0), columns=cols)
+    med["step"] = runs[0]["step"].to_numpy()[:n]
+    med["gen_max"] = np.round(med["gen_max"]).astype(int)
+    return med
+
+
+def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total") -> plt.Figure:
+    """Overall innovation capability (median and 10-90% band over runs), stage bands, points A-L."""
+    med = median_frame(runs)
+    t = med["step"].to_numpy()
+    fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
+    labels = stages(med, column)
+    start = 0
+    for k in range(1, len(labels) + 1):
+        if k == len(labels) or labels[k] != labels[start]:
+            ax.axvspan(t[start], t[min(k, len(t) - 1)], color=STAGE_COLOURS[labels[start]], lw=0, zorder=0)
+            start = k
+    if len(runs) > 1:
+        n = len(med)
+        data = np.vstack([r[column].to_numpy()[:n] for r in runs])
+        lo, hi = np.percentile(data, [10, 90], axis=0)
+        ax.fill_between(t, lo, hi, color="grey", alpha=0.3, lw=0, label="10-90% of runs")
+    ax.plot(t, med[column], color="black", lw=2, label="median" if len(runs) > 1 else column)
+    points = path_points(med, column)
+    for name, step in sorted(points.items(), key=lambda kv: kv[1]):
+        y = float(np.interp(step, t, med[column]))
+        ax.plot(step, y, "o", color="tab:red", ms=5, zorder=3)
+        ax.annotate(name, (step, y), textcoords="offset points", xytext=(-4, 7), fontsize=11, weight="bold")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in STAGE_COLOURS.values()]
+    leg = ax.legend(handles, list(STAGE_COLOURS), loc="upper left", fontsize=8, frameon=False, title="stage")
+    ax.add_artist(leg)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_xlabel("time (step = quarter)")
+    ax.set_ylabel("overall innovation capability")
+    cls = path_class(med, points)
+    ax.set_title(title or f"Cluster upgrading path ({cls}, {len(runs)} run{'s' if len(runs) > 1 else ''})")
+    return fig
