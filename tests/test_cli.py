@@ -140,3 +140,13 @@ def test_validate_runs_a_tiny_ensemble(tmp_path, capsys):
     rows = json.loads(out.read_text())["rows"]
     assert {r["id"] for r in rows} >= {"1", "2", "3a", "3b", "4", "5a", "5b", "5c", "6", "7", "8"}
     assert all(isinstance(r["holds"], bool) for r in rows)
+
+
+def test_snapshots_flag_and_figure1(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "--steps", "30", "--firms", "60", "--snapshots", "10", "--out", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in (out / "nodes").iterdir())[-1] == "step-000030.parquet"
+    assert main(["plot", str(out), "--format", "png"]) == 0
+    assert (out / "figure1.png").stat().st_size > 10_000
+    assert main(["run", "--snapshots", "-1", "--out", str(tmp_path / "x")]) == 2
+    assert "--snapshots must be an integer >= 0" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -53,3 +53,24 @@ def test_a_users_directory_is_never_replaced(tmp_path, result):
 def test_load_rejects_a_non_run(tmp_path):
     with pytest.raises(ConfigError, match="not a clusterup run"):
         Result.load(tmp_path)
+
+
+def test_snapshots_every_k_steps_and_at_the_end_round_trip(tmp_path):
+    from clusterup import Simulation
+
+    res = Simulation("baseline", seed=4, steps=25, firms=60, snapshot_every=10).run()
+    assert sorted(res.snapshots) == [0, 10, 20, 25]
+    nodes, ties = res.snapshots[25]
+    pd.testing.assert_frame_equal(ties, res.ties)  # the last snapshot is the final network
+    assert set(nodes.columns) == {"id", "kind", "capability", "generation", "segment", "mode", "x", "y"}
+    assert ties.source.isin(nodes.id).all() and ties.target.isin(nodes.id).all()
+    assert (
+        len(res.snapshots[20][1])
+        == res.timeseries.set_index("step").loc[20, ["social_ties", "economic_ties", "knowledge_ties"]].sum()
+    )
+    d = res.save(tmp_path / "run")
+    assert sorted(p.name for p in (d / "networks").iterdir()) == [f"step-{s:06d}.parquet" for s in (0, 10, 20, 25)]
+    back = Result.load(d)
+    for step in res.snapshots:
+        pd.testing.assert_frame_equal(back.snapshots[step][1], res.snapshots[step][1])
+        pd.testing.assert_frame_equal(back.snapshots[step][0], res.snapshots[step][0])

@@ -63,13 +63,14 @@ def run(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/SCENARIO-seedN).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
+    snapshots: Annotated[int, typer.Option(help="Save the network every K steps (and at the end); 0: never.")] = 0,
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
 ) -> None:
     """Run one simulation and write its time series, configuration and metadata to --out."""
     params = _resolve(scenario, seed, steps, firms, set_ or [])
     target = out_dir or Path("runs") / f"{params.name}-seed{params.run.seed}"
     prepare_output(target, overwrite=overwrite)
-    sim = Simulation(params)
+    sim = Simulation(params, snapshot_every=snapshots)
     started = time.perf_counter()
     if sys.stdout.isatty() and not quiet:
         columns = (
@@ -104,8 +105,8 @@ def plot(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `clusterup run`.")],
     fmt: Annotated[list[str] | None, typer.Option("--format", help="png, svg or pdf (repeatable).")] = None,
 ) -> None:
-    """Draw a run's overview and the paper's Figure 2 into RUN_DIR/overview.* and RUN_DIR/figure2.*."""
-    from .plots import figure2, overview, save_figure
+    """Draw a run's overview, the paper's Figure 2 and (with snapshots) Figure 1 into RUN_DIR."""
+    from .plots import figure1, figure2, overview, save_figure
     from .result import Result
 
     formats = fmt or ["png", "svg"]
@@ -114,11 +115,11 @@ def plot(
         raise ConfigError(f"--format must be one of png, svg, pdf; got {bad[0]!r}")
     result = Result.load(run_dir)
     title = f"{result.params.name}, seed {result.metadata.get('seed')}, {result.params.run.firms} firms"
+    figures = {"overview": lambda: overview(result.timeseries, title), "figure2": lambda: figure2([result.timeseries])}
+    if result.snapshots:
+        figures["figure1"] = lambda: figure1(result.timeseries, result.snapshots)
     for f in formats:
-        for name, draw in (
-            ("overview", lambda: overview(result.timeseries, title)),
-            ("figure2", lambda: figure2([result.timeseries])),
-        ):
+        for name, draw in figures.items():
             path = save_figure(draw(), run_dir / f"{name}.{f}")
             out.print(f"wrote {path}")
 

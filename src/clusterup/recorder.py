@@ -26,10 +26,30 @@ INT_COLUMNS = {"step", "n_firms", "n_entries", "n_exits", "gen_max", "n_pipeline
 }
 
 
+SNAPSHOT_NODE_FIELDS = ("id", "kind", "capability", "generation", "segment", "mode", "x", "y")
+
+
+def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The network at this step: (nodes, ties) tables keyed by stable node ids."""
+    pop = state.pop
+    live = np.flatnonzero(pop.view("active"))
+    nodes = pd.DataFrame({f: pop.view(f)[live] for f in SNAPSHOT_NODE_FIELDS})
+    ids = pop.view("id")
+    parts = [
+        pd.DataFrame({"layer": layer.name, "source": ids[layer.i], "target": ids[layer.j], "weight": layer.w})
+        for layer in state.net
+    ]
+    ties = pd.concat(parts, ignore_index=True)
+    ties["layer"] = ties["layer"].astype("string")
+    return nodes, ties
+
+
 class Recorder:
     """Holds one preallocated column per indicator; :meth:`record` fills the next row."""
 
-    def __init__(self, steps: int) -> None:
+    def __init__(self, steps: int, snapshot_every: int = 0) -> None:
+        self.snapshot_every = snapshot_every
+        self.snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self.rows = 0
         self.columns = {c: np.zeros(steps + 1, dtype=np.int64 if c in INT_COLUMNS else np.float64) for c in COLUMNS}
         self._prev_keys: dict[str, np.ndarray] = {}
@@ -39,6 +59,8 @@ class Recorder:
         for name, value in compute(state, self._prev_keys).items():
             self.columns[name][row] = value
         self.rows += 1
+        if self.snapshot_every and state.step % self.snapshot_every == 0:
+            self.snapshots[state.step] = snapshot(state)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({c: v[: self.rows] for c, v in self.columns.items()})

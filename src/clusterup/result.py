@@ -8,6 +8,7 @@ A saved run is a directory::
     metadata.json        package version, seed, wall time, platform, extinction
     firms.parquet        the final population (one row per active firm or organisation)
     ties.parquet         the final network (layer, source, target, weight; node ids)
+    networks/, nodes/    with snapshots: step-NNNNNN.parquet of ties and nodes every K steps and at the end
 
 The directory is written under a temporary name beside the target and renamed into place, so a
 killed process never leaves a half-written run that looks complete.
@@ -30,6 +31,7 @@ import pandas as pd
 
 from .errors import ConfigError, OutputExistsError
 from .params import Params, from_dict, parse_toml
+from .recorder import snapshot
 
 if TYPE_CHECKING:
     from .state import State
@@ -52,20 +54,24 @@ class Result:
     firms: pd.DataFrame = field(default_factory=pd.DataFrame)
     ties: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)  # step -> (nodes, ties)
+
     @classmethod
-    def from_state(cls, timeseries: pd.DataFrame, params: Params, state: State, meta: dict[str, Any]) -> Result:
+    def from_state(
+        cls,
+        timeseries: pd.DataFrame,
+        params: Params,
+        state: State,
+        meta: dict[str, Any],
+        snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+    ) -> Result:
         pop = state.pop
         live = np.flatnonzero(pop.view("active"))
         cols = {name: arr[live] for name, arr in pop.items() if name not in ("knowledge", "active")}
         firms = pd.DataFrame(cols)
         for k in range(pop.domains):
             firms[f"knowledge_{k}"] = pop.knowledge[live, k]
-        ids = pop.view("id")
-        parts = []
-        for layer in state.net:
-            parts.append(pd.DataFrame({"layer": layer.name, "source": ids[layer.i], "target": ids[layer.j], "weight": layer.w}))
-        ties = pd.concat(parts, ignore_index=True)
-        ties["layer"] = ties["layer"].astype("string")
+        ties = snapshot(state)[1]
         meta = {
             "clusterup_version": _version(),
             "python": sys.version.split()[0],
@@ -73,7 +79,7 @@ class Result:
             "numpy": np.__version__,
             **meta,
         }
-        return cls(timeseries=timeseries, params=params, metadata=meta, firms=firms, ties=ties)
+        return cls(timeseries=timeseries, params=params, metadata=meta, firms=firms, ties=ties, snapshots=snapshots or {})
 
     @property
     def final(self) -> pd.Series:
@@ -105,6 +111,12 @@ class Result:
             (tmp / "config.toml").write_text(self.params.to_toml(), encoding="utf-8")
             self.firms.to_parquet(tmp / "firms.parquet", index=False)
             self.ties.to_parquet(tmp / "ties.parquet", index=False)
+            if self.snapshots:
+                (tmp / "networks").mkdir()
+                (tmp / "nodes").mkdir()
+                for step, (nodes, ties) in sorted(self.snapshots.items()):
+                    ties.to_parquet(tmp / "networks" / f"step-{step:06d}.parquet", index=False)
+                    nodes.to_parquet(tmp / "nodes" / f"step-{step:06d}.parquet", index=False)
             (tmp / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
             swap_into_place(tmp, target)
         except BaseException:
@@ -121,7 +133,11 @@ class Result:
         meta = json.loads((d / "metadata.json").read_text(encoding="utf-8"))
         firms = pd.read_parquet(d / "firms.parquet") if (d / "firms.parquet").exists() else pd.DataFrame()
         ties = pd.read_parquet(d / "ties.parquet") if (d / "ties.parquet").exists() else pd.DataFrame()
-        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties)
+        snapshots = {}
+        for f in sorted((d / "networks").glob("step-*.parquet")) if (d / "networks").is_dir() else []:
+            step = int(f.stem.split("-")[1])
+            snapshots[step] = (pd.read_parquet(d / "nodes" / f.name), pd.read_parquet(f))
+        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties, snapshots)
 
 
 def is_run_dir(path: Path) -> bool:

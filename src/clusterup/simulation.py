@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .params import Params, load_scenario
-from .recorder import Recorder
+from .recorder import Recorder, snapshot
 from .result import Result
 from .rng import stream
 from .schedule import Schedule
@@ -82,6 +82,7 @@ class Simulation:
         firms: int | None = None,
         overrides: dict[str, Any] | None = None,
         schedule: Schedule | None = None,
+        snapshot_every: int = 0,
     ) -> None:
         self.params = resolve(params, seed=seed, steps=steps, firms=firms, overrides=overrides)
         check_fits(self.params)
@@ -90,7 +91,9 @@ class Simulation:
         self.schedule.bind()
         self.state: State = build_state(self.params, stream(self.seed, "init"))
         self._rngs: dict[str, np.random.Generator] = {}
-        self.recorder = Recorder(self.params.run.steps)
+        if snapshot_every < 0:
+            raise ConfigError(f"--snapshots must be an integer >= 0; got {snapshot_every}")
+        self.recorder = Recorder(self.params.run.steps, snapshot_every)
         self.state.flows.reset()
         self.recorder.record(self.state)
         self.wall_time = 0.0
@@ -151,7 +154,10 @@ class Simulation:
         }
         if self.extinct:
             meta["message"] = f"every firm exited by step {self.state.step}; the run ended there"
-        return Result.from_state(self.recorder.frame(), self.params, self.state, meta)
+        snapshots = dict(self.recorder.snapshots)
+        if self.recorder.snapshot_every and self.state.step not in snapshots:
+            snapshots[self.state.step] = snapshot(self.state)  # the last step is always included
+        return Result.from_state(self.recorder.frame(), self.params, self.state, meta, snapshots)
 
 
 def simulate(
