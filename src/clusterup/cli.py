@@ -56,7 +56,7 @@ def _resolve(scenario: str, seed: int | None, steps: int | None, firms: int | No
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="A preset name (see `clusterup scenarios`) or a TOML file.")] = "baseline",
+    scenario: Annotated[str | None, typer.Argument(help="A preset name (see `clusterup scenarios`) or a TOML file.")] = None,
     seed: Annotated[int | None, typer.Option(help="Root random seed (>= 0).")] = None,
     steps: Annotated[int | None, typer.Option(help="Steps to simulate (>= 1).")] = None,
     firms: Annotated[int | None, typer.Option(help="Initial number of firms (>= 2).")] = None,
@@ -64,14 +64,45 @@ def run(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/SCENARIO-seedN).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     snapshots: Annotated[int, typer.Option(help="Save the network every K steps (and at the end); 0: never.")] = 0,
+    checkpoint_every: Annotated[int, typer.Option(help="Save a checkpoint into --out every K steps; 0: never.")] = 0,
+    resume: Annotated[Path | None, typer.Option(help="Continue the interrupted run in this directory.")] = None,
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
 ) -> None:
     """Run one simulation and write its time series, configuration and metadata to --out."""
-    params = _resolve(scenario, seed, steps, firms, set_ or [])
-    target = out_dir or Path("runs") / f"{params.name}-seed{params.run.seed}"
-    prepare_output(target, overwrite=overwrite)
-    sim = Simulation(params, snapshot_every=snapshots)
+    from . import checkpoint
+
+    if checkpoint_every < 0:
+        raise ConfigError(f"--checkpoint-every must be an integer >= 0; got {checkpoint_every}")
+    if resume is not None:
+        given = [
+            name
+            for name, v in (
+                ("SCENARIO", scenario),
+                ("--seed", seed),
+                ("--steps", steps),
+                ("--firms", firms),
+                ("--set", set_),
+                ("--out", out_dir),
+            )
+            if v
+        ]
+        if given:
+            raise ConfigError(f"--resume takes its configuration from the checkpoint; drop {', '.join(given)}")
+        target = resume
+        prepare_output(target, overwrite=overwrite, resuming=True)
+        sim = checkpoint.load(target)
+        params = sim.params
+    else:
+        params = _resolve(scenario or "baseline", seed, steps, firms, set_ or [])
+        target = out_dir or Path("runs") / f"{params.name}-seed{params.run.seed}"
+        prepare_output(target, overwrite=overwrite)
+        sim = Simulation(params, snapshot_every=snapshots)
     started = time.perf_counter()
+
+    def after_step(done: int, total: int) -> None:
+        if checkpoint_every and done % checkpoint_every == 0 and done < total:
+            checkpoint.save(sim, target)
+
     if sys.stdout.isatty() and not quiet:
         columns = (
             TextColumn("[bold]{task.description}"),
@@ -82,12 +113,21 @@ def run(
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=out, transient=True) as bar:
-            task = bar.add_task(params.name, total=params.run.steps)
-            result = sim.run(progress=lambda done, total: bar.update(task, completed=done))
+            task = bar.add_task(params.name, total=params.run.steps, completed=sim.steps_done)
+
+            def progress(done: int, total: int) -> None:
+                after_step(done, total)
+                bar.update(task, completed=done)
+
+            result = sim.run(progress=progress)
     else:
-        result = sim.run()
+        result = sim.run(progress=after_step)
     wall = time.perf_counter() - started
-    result.save(target, overwrite=overwrite, extra_meta={"wall_seconds": round(wall, 3), "command": " ".join(sys.argv)})
+    extra = {"wall_seconds": round(wall, 3), "command": " ".join(sys.argv)}
+    if resume is not None:
+        extra["resumed"] = True
+    # the run's own checkpoint is replaced by the finished run (an unfinished run found at the start was refused above)
+    result.save(target, overwrite=overwrite, extra_meta=extra, resuming=resume is not None or checkpoint_every > 0)
     if not quiet:
         s = result.summary()
         if result.metadata.get("extinct"):

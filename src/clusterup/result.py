@@ -99,10 +99,12 @@ class Result:
             "generations_reached": int(self.timeseries["gen_max"].max()),
         }
 
-    def save(self, directory: str | Path, *, overwrite: bool = False, extra_meta: dict[str, Any] | None = None) -> Path:
+    def save(
+        self, directory: str | Path, *, overwrite: bool = False, extra_meta: dict[str, Any] | None = None, resuming: bool = False
+    ) -> Path:
         """Write the run atomically to ``directory`` (refusing to replace a run unless ``overwrite``)."""
         target = Path(directory)
-        prepare_output(target, overwrite=overwrite)
+        prepare_output(target, overwrite=overwrite, resuming=resuming)
         meta = {**self.metadata, **(extra_meta or {})}
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
@@ -144,7 +146,14 @@ def is_run_dir(path: Path) -> bool:
     return (path / RUN_MARKER).is_file()
 
 
-def prepare_output(target: Path, *, overwrite: bool) -> None:
+def is_unfinished_run(path: Path) -> bool:
+    """A directory holding only a checkpoint: a run that was interrupted before it finished."""
+    return (
+        path.is_dir() and not is_run_dir(path) and {p.name for p in path.iterdir() if not p.name.startswith(".")} == {"checkpoint"}
+    )
+
+
+def prepare_output(target: Path, *, overwrite: bool, resuming: bool = False) -> None:
     """Refuse an output directory that holds a run (unless overwrite) or anything else a user made."""
     if target.exists():
         if not target.is_dir():
@@ -152,6 +161,11 @@ def prepare_output(target: Path, *, overwrite: bool) -> None:
         if is_run_dir(target):
             if not overwrite:
                 raise OutputExistsError(f"--out {target} already holds a run; pass --overwrite to replace it")
+        elif is_unfinished_run(target):
+            if not (overwrite or resuming):
+                raise OutputExistsError(
+                    f"--out {target} holds an unfinished run; continue it with --resume {target} or pass --overwrite"
+                )
         elif any(target.iterdir()):
             raise ConfigError(f"--out {target} is not empty and is not a clusterup run; choose another directory")
     parent = target.parent
