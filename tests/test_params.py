@@ -112,7 +112,11 @@ def test_values_inside_declared_ranges_are_accepted(data):
                 allow_nan=False,
             )
         )
-    p = Params().with_overrides({f"{sec}.{key}": value})
+    try:
+        p = Params().with_overrides({f"{sec}.{key}": value})
+    except ConfigError as exc:  # only a rule across fields may refuse a value inside its own range
+        assert "init.home_domains must be <= init.domains" in str(exc)
+        return
     assert getattr(getattr(p, sec), key) == value
 
 
@@ -161,3 +165,9 @@ def test_malformed_toml_names_the_line(tmp_path):
 def test_unknown_preset_lists_presets():
     with pytest.raises(ConfigError, match="unknown scenario 'nope'; presets: baseline"):
         load_scenario("nope")
+
+
+def test_rules_across_fields_name_both_keys():
+    with pytest.raises(ConfigError, match=r"init.home_domains must be <= init.domains \(10\); got 11"):
+        Params().with_overrides({"init.home_domains": 11})
+    assert Params().with_overrides({"init.home_domains": 12, "init.domains": 12}).init.home_domains == 12

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import annotated_types as at
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 
@@ -60,14 +60,14 @@ class RunParams(Section):
 
 
 class TechnologyParams(Section):
-    ceiling_base: float = _f(1.0, 0.0, 1e6, "Capability ceiling of generation 0.", gt=True)
+    ceiling_base: float = _f(1.0, 0.001, 1e6, "Capability ceiling of generation 0.")
     ceiling_growth: float = _f(2.0, 1.0, 100.0, "Factor by which the ceiling grows per generation.", gt=True)
     appropriability: float = _f(0.5, 0.0, 1.0, "How hard knowledge is to copy or leak (0: free, 1: fully private).")
 
 
 class FrontierParams(Section):
     enabled: bool = _on("Advance the outside technology frontier each step.")
-    initial: float = _f(0.3, 0.0, 1e6, "Frontier capability A* at step 0.", gt=True)
+    initial: float = _f(0.3, 0.001, 1e6, "Frontier capability A* at step 0.")
     growth: float = _f(0.016, 0.0, 1.0, "Growth rate of the frontier per step.")
     knowledge_drift: float = _f(0.05, 0.0, 1.0, "Per-step pull of the world's knowledge toward its current hot field.")
     field_change: float = _f(0.02, 0.0, 1.0, "Chance per step that the world's hot field moves to another domain.")
@@ -75,20 +75,26 @@ class FrontierParams(Section):
 
 
 class InitParams(Section):
-    mastery: float = _f(0.15, 0.0, 0.95, "Mean initial capability as a share of the generation-0 ceiling.", gt=True)
+    mastery: float = _f(0.15, 0.001, 0.95, "Mean initial capability as a share of the generation-0 ceiling.")
     capability_sigma: float = _f(0.5, 0.0, 3.0, "Log-normal dispersion of initial capability.")
     segments: int = _i(5, 1, 1000, "Number of value-chain segments.")
     domains: int = _i(10, 2, 1000, "Number of knowledge domains.")
     home_domains: int = _i(4, 1, 1000, "Domains the cluster starts with; the rest must come from outside.")
-    knowledge_concentration: float = _f(0.5, 0.0, 100.0, "Dirichlet concentration of initial profiles.", gt=True)
+    knowledge_concentration: float = _f(0.5, 0.001, 100.0, "Dirichlet concentration of initial profiles.")
     wealth: float = _f(2.0, 0.0, 1e9, "Initial cash of each firm (in units of mean initial revenue).")
     rd: float = _f(0.5, 0.0, 1.0, "Mean initial R&D propensity.")
     rd_sigma: float = _f(0.1, 0.0, 1.0, "Dispersion of initial R&D propensity.")
     towns: int = _i(6, 1, 1_000_000, "Number of places (kinship and location clusters) firms start in.")
-    town_spread: float = _f(0.06, 0.0, 1.0, "Spatial spread of firms around their town.", gt=True)
+    town_spread: float = _f(0.06, 0.001, 1.0, "Spatial spread of firms around their town.")
     social_degree: float = _f(4.0, 0.0, 1000.0, "Mean number of initial social ties per firm.")
     early_technology_firms: int = _i(0, 0, 1_000_000, "Firms that start one generation ahead (path 2).")
-    early_technology_capability: float = _f(0.7, 0.0, 10.0, "Their capability relative to a typical firm's.", gt=True)
+    early_technology_capability: float = _f(0.7, 0.001, 10.0, "Their capability relative to a typical firm's.")
+
+    @model_validator(mode="after")
+    def _home_within_domains(self) -> InitParams:
+        if self.home_domains > self.domains:
+            raise ValueError(f"init.home_domains must be <= init.domains ({self.domains}); got {self.home_domains}")
+        return self
 
 
 class OrganisationParams(Section):
@@ -102,7 +108,7 @@ class OrganisationParams(Section):
 
 class MarketParams(Section):
     enabled: bool = _on()
-    demand: float = _f(1.0, 0.0, 1e9, "Demand per initial firm at parity with the frontier.", gt=True)
+    demand: float = _f(1.0, 0.001, 1e9, "Demand per initial firm at parity with the frontier.")
     elasticity: float = _f(1.0, 0.0, 10.0, "Elasticity of cluster demand to capability relative to the frontier.")
     saturation: float = _f(2.0, 1.0, 1000.0, "Most the cluster's demand can grow above parity (multiple).")
     share_exponent: float = _f(1.5, 0.0, 10.0, "Exponent gamma of capability in market shares.")
@@ -125,7 +131,7 @@ class ImitationParams(Section):
     rate: float = _f(0.4, 0.0, 1.0, "Share of the gap to the model closed on success (before appropriability).")
     absorptive_exponent: float = _f(0.5, 0.0, 10.0, "How strongly absorption falls with relative backwardness.")
     generation_transfer: float = _f(0.5, 0.0, 1.0, "Chance a successful imitator adopts the model's higher generation.")
-    switch_dip: float = _f(0.7, 0.0, 1.0, "Capability kept (share) when switching to a higher generation.", gt=True)
+    switch_dip: float = _f(0.7, 0.001, 1.0, "Capability kept (share) when switching to a higher generation.")
     knowledge_pull: float = _f(0.2, 0.0, 1.0, "How far the imitator's knowledge moves toward the model's.")
 
 
@@ -134,10 +140,10 @@ class LocalParams(Section):
     cost: float = _f(0.1, 0.0, 1e9, "Cost of a local-innovation attempt.")
     success: float = _f(1.0, 0.0, 1.0, "Success probability at full R&D and full support.")
     rate: float = _f(0.25, 0.0, 10.0, "Logistic growth rate lambda of capability on success.")
-    rd_half: float = _f(0.5, 0.0, 100.0, "R&D propensity at which R&D gives half its effect.", gt=True)
-    rd_exponent: float = _f(1.0, 0.0, 10.0, "Steepness of the R&D effect (Hill exponent).", gt=True)
+    rd_half: float = _f(0.5, 0.001, 100.0, "R&D propensity at which R&D gives half its effect.")
+    rd_exponent: float = _f(1.0, 0.001, 10.0, "Steepness of the R&D effect (Hill exponent).")
     support_base: float = _f(0.3, 0.0, 1.0, "Support a firm has with no economic ties or platforms.")
-    support_half: float = _f(0.5, 0.0, 1e6, "Tie strength at which support is halfway to full.", gt=True)
+    support_half: float = _f(0.5, 0.001, 1e6, "Tie strength at which support is halfway to full.")
     knowledge_support: float = _f(0.5, 0.0, 100.0, "Support per unit knowledge-tie strength, relative to economic.")
     novelty_weight: float = _f(0.5, 0.0, 1.0, "How much success depends on reachable novelty (rigidity).")
     specialisation: float = _f(0.02, 0.0, 1.0, "How far a success moves knowledge toward the segment's domain.")
@@ -148,12 +154,12 @@ class IntegratedParams(Section):
     cost: float = _f(0.3, 0.0, 1e9, "Cost of an integrated-innovation attempt.")
     success: float = _f(0.3, 0.0, 1.0, "Success probability at full mastery, R&D and novelty.")
     mastery_power: float = _f(16.0, 0.0, 100.0, "Steepness of success in mastery (capability over ceiling).")
-    rd_half: float = _f(0.35, 0.0, 100.0, "R&D propensity at which R&D gives half its effect on integration.", gt=True)
-    rd_exponent: float = _f(2.0, 0.0, 10.0, "Steepness of the R&D effect on integration (Hill exponent).", gt=True)
-    novelty_ref: float = _f(0.15, 0.0, 2.0, "Reachable novelty at which novelty stops limiting success.", gt=True)
+    rd_half: float = _f(0.35, 0.001, 100.0, "R&D propensity at which R&D gives half its effect on integration.")
+    rd_exponent: float = _f(2.0, 0.001, 10.0, "Steepness of the R&D effect on integration (Hill exponent).")
+    novelty_ref: float = _f(0.15, 0.001, 2.0, "Reachable novelty at which novelty stops limiting success.")
     network_half: float = _f(2.0, 0.0, 1000.0, "Knowledge-tie strength at which the network factor is one half (0: off).")
     capability_half: float = _f(2.0, 0.0, 1e6, "Capability at which the absorptive factor is one half (0: off).")
-    dip: float = _f(0.8, 0.0, 1.0, "Capability kept (share) on moving to the next generation.", gt=True)
+    dip: float = _f(0.8, 0.001, 1.0, "Capability kept (share) on moving to the next generation.")
     novelty_gain: float = _f(0.3, 0.0, 1.0, "How far a success moves knowledge toward the reachable pool.")
     neighbour_reach: float = _f(0.3, 0.0, 10.0, "Weight of social and economic neighbours' knowledge in the pool.")
 
@@ -173,7 +179,7 @@ class RDLearningParams(Section):
     imitation: float = _f(1.0, 0.0, 1.0, "How far a reviewing firm moves toward a more profitable peer's R&D.")
     mutation: float = _f(0.01, 0.0, 1.0, "Standard deviation of random experimentation with R&D.")
     minimum: float = _f(0.0, 0.0, 1.0, "Lowest R&D propensity.")
-    memory: float = _f(0.2, 0.0, 1.0, "Weight of the newest profit in the profit average.", gt=True)
+    memory: float = _f(0.2, 0.001, 1.0, "Weight of the newest profit in the profit average.")
 
 
 class KnowledgeParams(Section):
@@ -193,7 +199,7 @@ class SocialParams(Section):
     decay: float = _f(0.004, 0.0, 1.0, "Decay of social tie strength per step.")
     floor: float = _f(0.05, 0.0, 1.0, "Ties weaker than this are dropped.")
     proximity: float = _f(0.01, 0.0, 1.0, "Chance per step a firm forms a tie with a nearby firm.")
-    radius: float = _f(0.1, 0.0, 2.0, "Distance within which firms count as nearby.", gt=True)
+    radius: float = _f(0.1, 0.001, 2.0, "Distance within which firms count as nearby.")
     triadic: float = _f(0.002, 0.0, 1.0, "Chance per step a firm closes a triad.")
     association: float = _f(0.02, 0.0, 1.0, "Chance per step an association links a pair of its members.")
 
@@ -213,7 +219,7 @@ class KnowledgeTieParams(Section):
     partners: int = _i(3, 0, 1000, "Partners sought per integrated-innovation attempt.")
     candidates: int = _i(8, 1, 1000, "Candidates considered per attempt.")
     local_rate: float = _f(0.03, 0.0, 1.0, "Chance a local-innovation attempt forms one knowledge tie.")
-    initial: float = _f(0.3, 0.0, 1.0, "Strength of a new knowledge tie.", gt=True)
+    initial: float = _f(0.3, 0.001, 1.0, "Strength of a new knowledge tie.")
     reinforcement: float = _f(0.3, 0.0, 1.0, "Strength added to a firm's ties when its integrated attempt succeeds.")
     local_reinforcement: float = _f(0.05, 0.0, 1.0, "Strength added to a firm's ties when its local attempt succeeds.")
     decay: float = _f(0.005, 0.0, 1.0, "Decay of unused knowledge ties per step.")
@@ -236,7 +242,7 @@ class DemographyParams(Section):
     entry_rate: float = _f(0.05, 0.0, 100.0, "Entrants per firm per unit of cluster profit margin.")
     newcomer_rate: float = _f(0.001, 0.0, 1.0, "Entrants per firm per step regardless of margins.")
     spinoff_share: float = _f(0.6, 0.0, 1.0, "Share of entrants that are spin-offs of an incumbent.")
-    entrant_capability: float = _f(0.6, 0.0, 1.0, "Entrant's capability as a share of the incumbent it copies.", gt=True)
+    entrant_capability: float = _f(0.6, 0.001, 1.0, "Entrant's capability as a share of the incumbent it copies.")
     entrant_wealth: float = _f(1.0, 0.0, 1e9, "Entrant's initial cash.")
     entrant_ties: int = _i(3, 0, 1000, "Social ties an entrant inherits.")
 
@@ -333,6 +339,8 @@ def describe_error(err: dict[str, Any], model: type[BaseModel] = Params) -> str:
         sub = parent.annotation if parent is not None else model
         allowed = ", ".join(sub.model_fields)
         return f"unknown key {key}; allowed keys{' in [' + '.'.join(map(str, loc[:-1])) + ']' if len(loc) > 1 else ''}: {allowed}"
+    if err["type"] == "value_error":  # a rule across fields; the message names them
+        return str(err["msg"]).removeprefix("Value error, ")
     info = _field(model, loc)
     if info is None:
         return f"{key}: {err['msg']}"

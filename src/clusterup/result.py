@@ -68,9 +68,8 @@ class Result:
         pop = state.pop
         live = np.flatnonzero(pop.view("active"))
         cols = {name: arr[live] for name, arr in pop.items() if name not in ("knowledge", "active")}
+        cols.update({f"knowledge_{k}": pop.knowledge[live, k] for k in range(pop.domains)})
         firms = pd.DataFrame(cols)
-        for k in range(pop.domains):
-            firms[f"knowledge_{k}"] = pop.knowledge[live, k]
         ties = snapshot(state)[1]
         meta = {
             "clusterup_version": _version(),

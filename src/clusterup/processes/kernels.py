@@ -69,7 +69,8 @@ def logistic_gain(capability: np.ndarray, ceiling: np.ndarray, rate: float) -> n
 def rd_effect(rd: np.ndarray, half: float, exponent: float = 1.0) -> np.ndarray:
     """Saturating (Hill) effect of R&D propensity on own-innovation success: ``r^n / (r^n + h^n)``."""
     rn = rd**exponent
-    return rn / (rn + half**exponent)
+    denom = rn + half**exponent
+    return np.divide(rn, denom, out=np.zeros_like(rn, dtype=float), where=denom > 0)
 
 
 def softmax_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -33,7 +33,8 @@ class Market(Process):
         demand = p.demand * state.initial_firms * min(p.saturation, rel**p.elasticity)
         pop.rent[firms] *= 1.0 - p.rent_decay
         weight = a**p.share_exponent * (1.0 + p.rent_premium * pop.rent[firms])
-        revenue = demand * weight / weight.sum()
+        total = weight.sum()
+        revenue = demand * weight / total if total > 0 else np.full(firms.size, demand / firms.size)
         profit = revenue - p.fixed_cost - p.rd_cost * pop.rd[firms] * revenue
         pop.revenue[firms] = revenue
         pop.profit[firms] = profit
