@@ -150,7 +150,7 @@ def test_own_innovation_earns_rents_in_proportion_to_appropriability(rng):
         p = params(
             technology={"appropriability": app},
             market={"rent_premium": 1.0, "rent_decay": 0.0, "elasticity": 0.0},
-            local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 1e-6},
+            local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 0.001, "rd_exponent": 8.0},
         )
         state = make_state([0.5, 0.5], rd=[1.0, 1.0], params=p)
         state.pop.mode[0] = 2
