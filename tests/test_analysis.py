@@ -99,6 +99,11 @@ def test_layer_dominance_sequence_and_homeostasis():
     switches = [r["start"] for r in res["regimes"][1:]]
     for s in switches:
         df.loc[(df.step > s - 5) & (df.step < s + 5), "economic_turnover"] = 0.2
+    assert an.network_regimes(df)["holds"]  # without a multiplex column: the layers' mean
+    df["turnover"] = 0.01
+    assert not an.network_regimes(df)["homeostasis"]  # the multiplex column, when present, decides
+    for s in switches:
+        df.loc[(df.step > s - 5) & (df.step < s + 5), "turnover"] = 0.1
     assert an.network_regimes(df)["holds"]
     spans = an.regime_spans(df)
     assert any(sp["kind"] == "reconfiguration" for sp in spans) and spans[0]["kind"] == "homeostasis"

@@ -83,3 +83,14 @@ def test_recorded_multiplex_measures_match_the_final_network():
     o = table.sum(axis=1)
     p = (1.5 * (1 - ((table.div(o, axis=0)) ** 2).sum(axis=1))).mean()
     assert res.final.multiplex_participation == pytest.approx(p)
+
+
+def test_multiplex_turnover_pools_the_layers():
+    import clusterup
+
+    res = clusterup.simulate("baseline", seed=6, steps=20, firms=60)
+    ts = res.timeseries
+    assert ts.turnover.iloc[0] == 0.0
+    # pooled turnover lies between the smallest and largest layer turnover, weighted by their sizes
+    layers = ts[["social_turnover", "economic_turnover", "knowledge_turnover"]]
+    assert ((ts.turnover >= layers.min(axis=1) - 1e-12) & (ts.turnover <= layers.max(axis=1) + 1e-12)).all()

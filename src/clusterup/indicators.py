@@ -76,15 +76,19 @@ def giant_share(adj: sp.csr_matrix, nodes: np.ndarray, isolated_others: bool = F
     return float(np.bincount(labels).max() / nodes.size)
 
 
-def jaccard_turnover(current: np.ndarray, previous: np.ndarray) -> float:
-    """1 - |A & B| / |A | B| for two sorted unique key arrays (0 when both are empty)."""
-    if current.size == 0 and previous.size == 0:
-        return 0.0
+def overlap_counts(current: np.ndarray, previous: np.ndarray) -> tuple[int, int]:
+    """(|A & B|, |A | B|) for two sorted unique key arrays."""
     if current.size == 0 or previous.size == 0:
-        return 1.0
+        return 0, int(current.size + previous.size)
     pos = np.minimum(np.searchsorted(previous, current), previous.size - 1)
     common = int((previous[pos] == current).sum())
-    return 1.0 - common / (current.size + previous.size - common)
+    return common, int(current.size + previous.size - common)
+
+
+def jaccard_turnover(current: np.ndarray, previous: np.ndarray) -> float:
+    """1 - |A & B| / |A | B| for two sorted unique key arrays (0 when both are empty)."""
+    common, union = overlap_counts(current, previous)
+    return 1.0 - common / union if union else 0.0
 
 
 def id_keys(ids: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:

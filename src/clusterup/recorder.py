@@ -17,7 +17,7 @@ COLUMNS: tuple[str, ...] = (
     *(f"attempts_{m}" for m in MODE_NAMES), *(f"success_{m}" for m in MODE_NAMES), *(f"share_{m}" for m in MODE_NAMES),
     "gen_max", "gen_mean", "gen_top_share",
     "rd_mean", "spillover_volume", "knowledge_diversity", "knowledge_breadth", "n_pipelines",
-    "knowledge_embeddedness", "n_orgs", "multiplex_participation", "edge_overlap",
+    "knowledge_embeddedness", "n_orgs", "multiplex_participation", "edge_overlap", "turnover",
     *(f"{layer}_{x}" for layer in LAYERS for x in ("ties", "mean_degree", "strength", "share", "clustering", "giant", "turnover")),
 )  # fmt: skip
 
@@ -111,6 +111,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
     all_strength = sum(strengths.values())
     ids = pop.view("id")
     key_sets = []
+    common_all = union_all = 0
     for layer in LAYERS:
         lay = state.net[layer]
         adj = lay.adjacency(pop.n).copy()
@@ -122,9 +123,13 @@ def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
         out[f"{layer}_share"] = strengths[layer] / all_strength if all_strength > 0 else 0.0
         out[f"{layer}_clustering"] = ind.transitivity(lay.i, lay.j, pop.n)
         out[f"{layer}_giant"] = ind.giant_share(adj, nodes, isolated_others=True)  # exited firms keep no ties
-        out[f"{layer}_turnover"] = ind.jaccard_turnover(keys, prev_keys.get(layer, keys))
+        common, union = ind.overlap_counts(keys, prev_keys.get(layer, keys))
+        out[f"{layer}_turnover"] = 1.0 - common / union if union else 0.0
+        common_all += common
+        union_all += union
         prev_keys[layer] = keys
         key_sets.append(keys)
+    out["turnover"] = 1.0 - common_all / union_all if union_all else 0.0
     degrees = np.vstack([state.net[layer].degree(pop.n) for layer in LAYERS])
     out["multiplex_participation"] = ind.multiplex_participation(degrees)
     out["edge_overlap"] = ind.edge_overlap(key_sets)

@@ -93,13 +93,22 @@ def dominant_layer_spans(ts: pd.DataFrame, min_share: float = 0.05) -> list[tupl
     return [(LAYERS[d], a, b) for d, a, b in merged]
 
 
+def multiplex_turnover(ts: pd.DataFrame) -> np.ndarray:
+    """Tie turnover of the whole multiplex (all layers' ties, tagged by layer, as one set): the
+    ``turnover`` column, or the mean of the layers' turnovers for records that lack it."""
+    if "turnover" in ts:
+        return ts["turnover"].to_numpy()
+    return ts[[f"{layer}_turnover" for layer in LAYERS]].to_numpy().mean(axis=1)
+
+
 def network_regimes(ts: pd.DataFrame, min_share: float = 0.05, window: float = 0.05) -> dict:
     """Phenomenon 3: dominance moves social -> economic -> knowledge (each >= 5% of the run, knowledge
-    at the end); mean tie turnover near a switch (within ``window`` of the run) exceeds that inside regimes."""
+    at the end); mean multiplex tie turnover near a switch (within ``window`` of the run) exceeds that
+    inside regimes."""
     spans = dominant_layer_spans(ts, min_share)
     order = [s[0] for s in spans]
     sequence_ok = order == list(LAYERS)
-    turnover = ts[[f"{layer}_turnover" for layer in LAYERS]].to_numpy().mean(axis=1)
+    turnover = multiplex_turnover(ts)
     n = len(ts)
     w = max(1, int(round(window * n)))
     near = np.zeros(n, bool)

@@ -1,6 +1,6 @@
 """Network regimes: spans of homeostasis (stable ties) and reconfiguration, with their dominant layer.
 
-Tie turnover (mean over the three layers, smoothed) above ``factor`` x its median marks a
+Multiplex tie turnover (smoothed) above ``factor`` x its median marks a
 reconfiguration; the rest is homeostasis. Spans shorter than ``min_len`` steps are merged into the
 span before them.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .phenomena import LAYERS
+from .phenomena import LAYERS, multiplex_turnover
 
 
 def regime_spans(ts: pd.DataFrame, factor: float = 1.5, window: int = 5, min_len: int = 3) -> list[dict]:
-    turnover = ts[[f"{layer}_turnover" for layer in LAYERS]].mean(axis=1)
+    turnover = pd.Series(multiplex_turnover(ts))
     smooth = turnover.rolling(window, center=True, min_periods=1).mean().to_numpy().copy()
     smooth[0] = smooth[1] if len(smooth) > 1 else 0.0  # step 0 has no previous step
     med = float(np.median(smooth))
