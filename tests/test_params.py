@@ -1,13 +1,12 @@
 import math
 
-import annotated_types as at
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from clusterup.errors import ConfigError
-from clusterup.params import Params, describe_parameters, load_scenario, parse_toml, preset_names
+from clusterup.params import Params, describe_parameters, field_bounds, load_scenario, parse_toml, preset_names
 
 PRESETS = {
     "baseline", "no-integrated", "lock-in", "opportunism", "path2-early-technology",
@@ -25,15 +24,8 @@ def declared_fields():
 
 
 def bounds(info):
-    lo = hi = None
-    for m in info.metadata:
-        if isinstance(m, at.Ge):
-            lo = (m.ge, False)
-        elif isinstance(m, at.Gt):
-            lo = (m.gt, True)
-        elif isinstance(m, at.Le):
-            hi = m.le
-    return lo, hi
+    lo, lo_open, hi, _ = field_bounds(info)
+    return (None if lo is None else (lo, lo_open)), hi
 
 
 def test_presets_are_shipped_and_valid():

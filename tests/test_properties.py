@@ -4,14 +4,13 @@ clear line; never a traceback, a hang or partial output. 1,100 generated cases i
 import math
 import os
 
-import annotated_types as at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from clusterup.cli import main
 from clusterup.errors import ConfigError
-from clusterup.params import Params
+from clusterup.params import Params, field_bounds
 
 FIELDS = []
 for sec, info in Params.model_fields.items():
@@ -23,12 +22,7 @@ for sec, info in Params.model_fields.items():
 
 def _value_text(draw, info) -> str:
     """A --set value: sometimes inside the declared range, sometimes not, sometimes not a number."""
-    lo = hi = None
-    for m in info.metadata:
-        if isinstance(m, (at.Ge, at.Gt)):
-            lo = m.ge if isinstance(m, at.Ge) else m.gt
-        if isinstance(m, at.Le):
-            hi = m.le
+    lo, _, hi, _ = field_bounds(info)
     kind = draw(st.sampled_from(["inside", "outside", "junk"]))
     if kind == "junk":
         return draw(st.sampled_from(["nan", "inf", "-inf", '"text"', "[1, 2]", "true", "", "1e400", "{a = 1}", "0x10"]))
@@ -125,15 +119,7 @@ def test_generated_scenario_files(pieces, capsys, tmp_path_factory):
 
 
 def _draw_valid(draw, info):
-    lo = hi = None
-    lo_open = False
-    for m in info.metadata:
-        if isinstance(m, at.Ge):
-            lo = m.ge
-        elif isinstance(m, at.Gt):
-            lo, lo_open = m.gt, True
-        elif isinstance(m, at.Le):
-            hi = m.le
+    lo, lo_open, hi, _ = field_bounds(info)
     if info.annotation is bool:
         return draw(st.booleans())
     top = min(hi if hi is not None else 50.0, 50.0)

@@ -17,7 +17,6 @@ holds the snapshots from the resume on.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ConfigError
+from .io_utils import swap_into_place
 from .params import from_dict, parse_toml
 from .state import LAYERS
 
@@ -68,15 +68,7 @@ def save(sim: Simulation, out_dir: Path) -> Path:
         (tmp / "config.toml").write_text(sim.params.to_toml(), encoding="utf-8")
         np.savez(tmp / "arrays.npz", **arrays)
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        target = out_dir / CHECKPOINT_DIR
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=".checkpoint.old-", dir=out_dir))
-            os.rmdir(old)
-            os.rename(target, old)
-            os.rename(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, target)
+        swap_into_place(tmp, out_dir / CHECKPOINT_DIR)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,8 +1,9 @@
-"""Atomic file writes: write beside the target under a temporary name, then rename."""
+"""Atomic writes: write beside the target under a temporary name, then rename."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,3 +19,16 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def swap_into_place(tmp: Path, target: Path) -> None:
+    """Rename a finished temporary directory to ``target``, replacing what was there (renamed aside
+    first, removed after), so that ``target`` is always either the old or the new directory."""
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rmdir(old)
+        os.rename(target, old)
+        os.rename(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, target)

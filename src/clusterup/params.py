@@ -290,7 +290,8 @@ def _num(x: float) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
-def _bounds(field_info: Any) -> str:
+def field_bounds(field_info: Any) -> tuple[float | None, bool, float | None, bool]:
+    """(lower, lower is open, upper, upper is open) of a declared field; None where unbounded."""
     lo = hi = None
     lo_open = hi_open = False
     for m in field_info.metadata:
@@ -302,6 +303,11 @@ def _bounds(field_info: Any) -> str:
             hi = m.le
         elif isinstance(m, at.Lt):
             hi, hi_open = m.lt, True
+    return lo, lo_open, hi, hi_open
+
+
+def _bounds(field_info: Any) -> str:
+    lo, lo_open, hi, hi_open = field_bounds(field_info)
     if lo is not None and hi is not None:
         return f"in {'(' if lo_open else '['}{_num(lo)}, {_num(hi)}{')' if hi_open else ']'}"
     if lo is not None:

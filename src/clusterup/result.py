@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, OutputExistsError
+from .io_utils import swap_into_place
 from .params import Params, from_dict, parse_toml
 from .recorder import snapshot
 
@@ -176,15 +177,3 @@ def prepare_output(target: Path, *, overwrite: bool, resuming: bool = False) -> 
         raise ConfigError(f"--out {target}: cannot create {parent}: {exc.strerror}") from None
     if not os.access(parent, os.W_OK):
         raise ConfigError(f"--out {target}: {parent} is not writable")
-
-
-def swap_into_place(tmp: Path, target: Path) -> None:
-    """Rename a finished temporary directory to ``target``, replacing an old run or empty directory."""
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rmdir(old)
-        os.rename(target, old)
-        os.rename(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, target)
