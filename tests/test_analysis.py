@@ -126,3 +126,10 @@ def test_path1_run_saturates_without_new_generation(preset):
     ts = clusterup.simulate(preset, seed=1, steps=200, firms=200).timeseries
     res = an.path1_saturates(ts)
     assert not res["new_generation"]
+
+
+def test_path2_fails_when_the_early_generation_dies_out():
+    df = frame(10 + 100 * logistic(T, 50), gen=np.where(T < 30, 1, 0))
+    df["gen_top_share"] = np.where(T < 30, 0.01, 1.0)  # the only early firm exits at step 30
+    res = an.path2(df)
+    assert not res["holds"] and res["died_out"] == 30 and not res["niche_ok"]

@@ -30,7 +30,7 @@ def _row(rows, pid, contains=""):
     return found[0]
 
 
-@pytest.mark.parametrize("pid", ["2", "3a", "4", "5a", "5b"])
+@pytest.mark.parametrize("pid", ["2", "3a", "3b", "4", "5a", "5b"])
 def test_per_seed_phenomena_hold_in_five_of_six_seeds(rows, pid):
     r = _row(rows, pid)
     assert r["n"] == SEEDS

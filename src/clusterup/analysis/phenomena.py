@@ -156,9 +156,16 @@ def path2(ts: pd.DataFrame, niche: float = 0.2, min_niche: float = 0.1, dip: flo
     the old one grows; once it spreads, mean capability dips >= 2% below its running maximum, then ends
     >= 1.2x above that maximum."""
     g0 = int(ts["gen_max"].iloc[0])
-    spread = (ts["gen_max"] > g0) | (ts["gen_top_share"] >= niche)
+    gmax = ts["gen_max"].to_numpy()
     n = len(ts)
-    t_star = int(np.argmax(spread.to_numpy())) if spread.any() else n
+    died = np.flatnonzero(gmax < g0)  # every firm of the early generation exited
+    spread = ((gmax > g0) | ((gmax == g0) & (ts["gen_top_share"].to_numpy() >= niche))).copy()
+    if died.size:
+        spread[died[0] :] = False
+    t_star = int(np.argmax(spread)) if spread.any() else n
+    if died.size and t_star >= died[0]:
+        return {"spread_step": None, "niche_steps": int(died[0]), "niche_ok": False, "old_grows": False,
+                "died_out": int(ts["step"].iloc[died[0]]), "holds": False}
     niche_long = t_star >= min_niche * n
     cap = ts["cap_mean"].to_numpy()
     old_grows = bool(t_star > 1 and cap[: t_star + 1].max() > cap[0] * 1.05)
