@@ -19,6 +19,3 @@ class ConfigError(ClusterupError, ValueError):
 class OutputExistsError(ConfigError):
     """The output directory already holds a run and overwriting was not asked for."""
 
-
-class ExtinctionError(ClusterupError):
-    """Raised only where a caller asks for it; normally extinction ends a run cleanly."""

@@ -82,15 +82,6 @@ def softmax_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
     return (u[:, None] > cum).sum(axis=1)
 
 
-def segment_partners(segment: np.ndarray, segments: int) -> np.ndarray:
-    """An adjacent value-chain segment for each firm (up- or downstream, at random parity)."""
-    if segments == 1:
-        return segment.copy()
-    up = segment + 1
-    down = segment - 1
-    return np.where(down < 0, up, np.where(up >= segments, down, np.where(segment % 2 == 0, up, down)))
-
-
 def sample_from_groups(groups: np.ndarray, wanted: np.ndarray, u: np.ndarray) -> np.ndarray:
     """For each wanted group label, a uniformly drawn member (index into ``groups``); -1 if empty.
 
