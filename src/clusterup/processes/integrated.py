@@ -58,10 +58,7 @@ class IntegratedInnovation(InnovationMode):
             return
         pop = state.pop
         pool, _ = reachable(state)
-        top = pop.generation[pop.firms()].max()
         pop.generation[i] += 1
-        if pop.generation[i].max() > top:
-            state.flows.new_generation = True
         pop.capability[i] *= self.p.dip
         nu = self.p.novelty_gain
         pop.knowledge[i] = (1 - nu) * pop.knowledge[i] + nu * pool[i]

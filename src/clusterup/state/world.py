@@ -21,7 +21,6 @@ class Flows:
     exits: int = 0
     spillover_volume: float = 0.0
     succeeded: dict[int, np.ndarray] = field(default_factory=dict)  # mode code -> slots that succeeded
-    new_generation: bool = False
 
     def reset(self) -> None:
         self.attempts[:] = 0
@@ -29,7 +28,6 @@ class Flows:
         self.entries = self.exits = 0
         self.spillover_volume = 0.0
         self.succeeded = {}
-        self.new_generation = False
 
 
 @dataclass
