@@ -94,7 +94,7 @@ def load(out_dir: Path) -> Simulation:
         raise ConfigError(f"--resume {out_dir}: the checkpoint cannot be read ({exc})") from None
     if meta.get("format") != FORMAT_VERSION:
         raise ConfigError(f"--resume {out_dir}: checkpoint format {meta.get('format')} is not {FORMAT_VERSION}")
-    sim = Simulation(params, snapshot_every=meta["snapshot_every"], firms=params.run.firms)
+    sim = Simulation(params, snapshot_every=meta["snapshot_every"])
     state, pop, rec = sim.state, sim.state.pop, sim.recorder
     n = meta["n"]
     if pop.capacity_slots < n:

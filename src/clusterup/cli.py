@@ -20,7 +20,7 @@ from rich.table import Table
 from .errors import ConfigError
 from .params import describe_parameters, load_scenario, parse_assignments, preset_names
 from .result import prepare_output
-from .simulation import Simulation
+from .simulation import Simulation, resolve
 
 app = typer.Typer(
     add_completion=False,
@@ -47,11 +47,7 @@ def _root(
 
 
 def _resolve(scenario: str, seed: int | None, steps: int | None, firms: int | None, sets: list[str]):
-    overrides = parse_assignments(sets or [])
-    for key, value in (("run.seed", seed), ("run.steps", steps), ("run.firms", firms)):
-        if value is not None:
-            overrides[key] = value
-    return load_scenario(scenario, overrides)
+    return resolve(scenario, seed=seed, steps=steps, firms=firms, overrides=parse_assignments(sets))
 
 
 @app.command()
