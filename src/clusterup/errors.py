@@ -18,4 +18,3 @@ class ConfigError(ClusterupError, ValueError):
 
 class OutputExistsError(ConfigError):
     """The output directory already holds a run and overwriting was not asked for."""
-

@@ -114,15 +114,13 @@ def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
     common_all = union_all = 0
     for layer in LAYERS:
         lay = state.net[layer]
-        adj = lay.adjacency(pop.n).copy()
-        adj.data[:] = 1.0  # unweighted topology
         keys = ind.id_keys(ids, lay.i, lay.j)
         out[f"{layer}_ties"] = len(lay)
         out[f"{layer}_mean_degree"] = 2 * len(lay) / n_nodes if n_nodes else 0.0
         out[f"{layer}_strength"] = strengths[layer]
         out[f"{layer}_share"] = strengths[layer] / all_strength if all_strength > 0 else 0.0
         out[f"{layer}_clustering"] = ind.transitivity(lay.i, lay.j, pop.n)
-        out[f"{layer}_giant"] = ind.giant_share(adj, nodes, isolated_others=True)  # exited firms keep no ties
+        out[f"{layer}_giant"] = ind.giant_share(lay.adjacency(pop.n), nodes, isolated_others=True)  # exited firms keep no ties
         common, union = ind.overlap_counts(keys, prev_keys.get(layer, keys))
         out[f"{layer}_turnover"] = 1.0 - common / union if union else 0.0
         common_all += common

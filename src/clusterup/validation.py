@@ -17,12 +17,20 @@ import numpy as np
 import pandas as pd
 
 from . import analysis as an
+from .params import load_scenario
 from .rng import replicate_seeds
 from .simulation import simulate
 
 PRESETS = ("baseline", "no-integrated", "lock-in", "opportunism", "path2-early-technology",
            "policy-institutions", "policy-pipelines", "policy-ip-protection")  # fmt: skip
 APPROPRIABILITY = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def appropriability_arm(a: float) -> str:
+    """The ensemble arm for an appropriability value: the baseline itself at its own value."""
+    return "baseline" if a == load_scenario("baseline").technology.appropriability else f"appropriability={a}"
+
+
 THRESHOLD = 0.8  # a per-seed phenomenon must hold in at least this share of seeds
 
 
@@ -52,7 +60,8 @@ def run_ensemble(
     """Every preset and the appropriability sweep (on the baseline) for ``n_seeds`` spawned seeds."""
     seeds = replicate_seeds(base_seed, n_seeds)
     arms: list[tuple[str, str, dict[str, Any]]] = [(p, p, {}) for p in PRESETS]
-    arms += [(f"appropriability={a}", "baseline", {"technology.appropriability": a}) for a in APPROPRIABILITY if a != 0.5]
+    sweep = [(appropriability_arm(a), a) for a in APPROPRIABILITY]
+    arms += [(name, "baseline", {"technology.appropriability": a}) for name, a in sweep if name != "baseline"]
     jobs = [(name, s, (preset, s, ov, steps, firms)) for name, preset, ov in arms for s in seeds]
     ens = Ensemble(seeds=seeds)
     own = executor is None
@@ -141,8 +150,7 @@ def evaluate(ens: Ensemble) -> list[dict[str, Any]]:
         lambda s: an.path2(g("path2-early-technology", s))["holds"],
     )
 
-    arm = {a: ("baseline" if a == 0.5 else f"appropriability={a}") for a in APPROPRIABILITY}
-    curve = [float(np.mean([late_total(g(arm[a], s)) for s in ens.seeds])) for a in APPROPRIABILITY]
+    curve = [float(np.mean([late_total(g(appropriability_arm(a), s)) for s in ens.seeds])) for a in APPROPRIABILITY]
     best = int(np.argmax(curve))
     interior = 0 < best < len(curve) - 1 and curve[best] >= 1.1 * max(curve[0], curve[-1])
     rows.append(

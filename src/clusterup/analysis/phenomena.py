@@ -164,8 +164,14 @@ def path2(ts: pd.DataFrame, niche: float = 0.2, min_niche: float = 0.1, dip: flo
         spread[died[0] :] = False
     t_star = int(np.argmax(spread)) if spread.any() else n
     if died.size and t_star >= died[0]:
-        return {"spread_step": None, "niche_steps": int(died[0]), "niche_ok": False, "old_grows": False,
-                "died_out": int(ts["step"].iloc[died[0]]), "holds": False}
+        return {
+            "spread_step": None,
+            "niche_steps": int(died[0]),
+            "niche_ok": False,
+            "old_grows": False,
+            "died_out": int(ts["step"].iloc[died[0]]),
+            "holds": False,
+        }
     niche_long = t_star >= min_niche * n
     cap = ts["cap_mean"].to_numpy()
     old_grows = bool(t_star > 1 and cap[: t_star + 1].max() > cap[0] * 1.05)
