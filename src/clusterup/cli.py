@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -138,10 +141,15 @@ def run(
 
 @app.command()
 def plot(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `clusterup run`.")],
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (`clusterup run`) or an experiment directory.")],
     fmt: Annotated[list[str] | None, typer.Option("--format", help="png, svg or pdf (repeatable).")] = None,
+    indicator: Annotated[
+        list[str] | None, typer.Option(help="Experiments: indicators to draw (repeatable; default a standard six).")
+    ] = None,
+    level: Annotated[float, typer.Option(help="Experiments: confidence level of the bands.")] = 0.95,
 ) -> None:
-    """Draw a run's overview, the paper's Figure 2 and (with snapshots) Figure 1 into RUN_DIR."""
+    """Draw a run's overview, Figure 2 and (with snapshots) Figure 1; for an experiment, the arms' bands."""
+    from .experiments import is_experiment_dir
     from .plots import figure1, figure2, overview, save_figure
     from .result import Result
 
@@ -149,6 +157,19 @@ def plot(
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
         raise ConfigError(f"--format must be one of png, svg, pdf; got {bad[0]!r}")
+    if is_experiment_dir(run_dir):
+        from .experiments import ExperimentStore, experiment_bands
+        from .plots.ensemble import ARM_INDICATORS, arms_figure
+
+        store = ExperimentStore.open(run_dir)
+        names = indicator or list(ARM_INDICATORS)
+        bands = {name: experiment_bands(store, name, level) for name in names}
+        for f in formats:
+            path = save_figure(arms_figure(bands, level), run_dir / f"bands.{f}")
+            out.print(f"wrote {path}")
+        return
+    if indicator:
+        raise ConfigError("--indicator applies to experiment directories only")
     result = Result.load(run_dir)
     title = f"{result.params.name}, seed {result.metadata.get('seed')}, {result.params.run.firms} firms"
     figures = {"overview": lambda: overview(result.timeseries, title), "figure2": lambda: figure2([result.timeseries])}
@@ -250,6 +271,216 @@ def analyze(run_dir: Annotated[Path, typer.Argument(help="A run directory writte
         table.add_row(span["kind"], str(span["start"]), str(span["end"]), span["dominant_layer"], f"{span['mean_turnover']:.4f}")
     out.print(table)
     out.print(f"wrote {run_dir / 'analysis.json'}")
+
+
+@contextmanager
+def _bar(label: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with an ETA on a terminal; elsewhere a callback that does nothing."""
+    if quiet or not sys.stdout.isatty():
+        yield lambda done, total: None
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool), dask-local, dask or serial.")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes (>= 1).")]
+AddressOpt = Annotated[str | None, typer.Option(help="Scheduler address tcp://HOST:PORT for --executor dask.")]
+
+
+def _run_experiment(plan, out_dir: Path, executor: str, workers: int, address: str | None, resume: bool, overwrite: bool,
+                    quiet: bool, label: str) -> None:  # fmt: skip
+    from .experiments import ExperimentStore, make_executor, run_plan
+
+    with make_executor(executor, workers, address) as ex:  # flags are checked before the directory is touched
+        store = ExperimentStore.create(out_dir, plan, resume=resume, overwrite=overwrite)
+        started = time.perf_counter()
+        with _bar(label, quiet) as progress:
+            try:
+                counts = run_plan(store, ex, progress=progress)
+            except KeyboardInterrupt:
+                n = len(store.finished_ids())
+                print(f"interrupted: {n} of {len(plan.runs)} runs kept in {out_dir}; finish with --resume", file=sys.stderr)
+                raise
+    if not quiet:
+        wall = time.perf_counter() - started
+        msg = f"{counts['ran']} runs in {wall:.1f} s"
+        if counts["already"]:
+            msg += f" ({counts['already']} were already done)"
+        if counts["failed"]:
+            msg += f"; [red]{counts['failed']} failed[/red] (see status and error in the runs table)"
+        out.print(f'{msg} -> {out_dir} (query with `clusterup query {out_dir} "SELECT ..."`)')
+
+
+@app.command()
+def ensemble(
+    scenario: Annotated[list[str], typer.Argument(help="One or more presets or TOML files (one arm each).")],
+    runs: Annotated[int, typer.Option(help="Replicates per scenario (>= 1).")] = 8,
+    seed: Annotated[int, typer.Option(help="Root seed the replicate seeds are spawned from (>= 0).")] = 0,
+    steps: Annotated[int | None, typer.Option(help="Steps per run (default: the scenario's).")] = None,
+    firms: Annotated[int | None, typer.Option(help="Initial firms per run (default: the scenario's).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter in every run: section.key=value.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Experiment directory (default experiments/ensemble-SCENARIO).")
+    ] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    resume: Annotated[bool, typer.Option(help="Finish the interrupted ensemble in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an experiment already in --out.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+) -> None:
+    """Replicates of one or more scenarios with common random numbers, stored under --out."""
+    from .experiments import ensemble_plan
+
+    if runs < 1 or seed < 0:
+        raise ConfigError(f"--runs must be >= 1 and --seed >= 0; got {runs} and {seed}")
+    plan = ensemble_plan(list(scenario), runs, seed, steps, firms, parse_assignments(set_ or []))
+    target = out_dir or Path("experiments") / ("ensemble-" + "-vs-".join(Path(s).stem for s in scenario))
+    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, "ensemble")
+
+
+@app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="A sweep file (TOML; docs/experiments.md).")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Experiment directory (default experiments/FILE-STEM).")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    resume: Annotated[bool, typer.Option(help="Finish the interrupted sweep in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an experiment already in --out.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+) -> None:
+    """Run a parameter sweep (grid, Latin hypercube or Sobol' design) x replicates, stored under --out."""
+    from .experiments import load_sweep, make_plan
+
+    spec, base = load_sweep(file)
+    plan = make_plan(spec, base)
+    _run_experiment(plan, out_dir or Path("experiments") / file.stem, executor, workers, address, resume, overwrite, quiet,
+                    "sweep")  # fmt: skip
+
+
+@app.command()
+def query(
+    exp_dir: Annotated[Path, typer.Argument(help="An experiment directory (ensemble, sweep or sensitivity).")],
+    sql: Annotated[str, typer.Argument(help='SQL over the views runs and timeseries, e.g. "SELECT * FROM runs".')],
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Run SQL (DuckDB) against an experiment's runs and timeseries views and print the result."""
+    from .experiments import ExperimentStore
+
+    df = ExperimentStore.open(exp_dir).query(sql)
+    if csv:
+        sys.stdout.write(df.to_csv(index=False))
+        return
+    table = Table(box=None)
+    for c in df.columns:
+        table.add_column(str(c))
+    for row in df.itertuples(index=False):
+        table.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+    out.print(f"({len(df)} rows)")
+
+
+@app.command()
+def sensitivity(
+    file: Annotated[Path, typer.Argument(help="A sensitivity file (TOML; docs/experiments.md).")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory (default experiments/FILE-STEM).")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    resume: Annotated[bool, typer.Option(help="Finish the interrupted analysis in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an experiment already in --out.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+) -> None:
+    """Morris or Sobol' sensitivity indices (SALib) with confidence intervals: table, CSV and plot."""
+    from .experiments import ExperimentStore
+    from .experiments import sensitivity as sa
+    from .io_utils import write_text_atomic
+    from .plots import save_figure
+
+    spec, base = sa.load_sensitivity(file)
+    plan, X = sa.make_sensitivity_plan(spec, base)
+    target = out_dir or Path("experiments") / file.stem
+    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, spec.method)
+    table = sa.analyze(ExperimentStore.open(target), spec, X)
+    write_text_atomic(target / "sensitivity.csv", table.to_csv(index=False))
+    save_figure(sa.figure(table, spec.method), target / "sensitivity.png")
+    rich = Table(box=None)
+    for c in table.columns:
+        rich.add_column(c)
+    for row in table.itertuples(index=False):
+        rich.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    out.print(rich)
+    out.print(f"wrote {target / 'sensitivity.csv'} and {target / 'sensitivity.png'}")
+
+
+@app.command()
+def calibrate(
+    file: Annotated[Path, typer.Argument(help="A calibration file (TOML; docs/experiments.md).")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the posterior and fit plot.")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a calibration already in --out.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+) -> None:
+    """Fit parameters to an observed series by ABC-SMC; writes posterior.csv, calibration.json and fit.png."""
+    from .experiments import RunSpec, execute_run, make_executor
+    from .experiments import calibrate as cal
+    from .io_utils import write_text_atomic
+    from .plots import save_figure
+
+    spec, base, obs = cal.load_calibration(file)
+    target = out_dir or Path("experiments") / file.stem
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"--out {target} exists and is not a directory")
+    if target.exists() and any(target.iterdir()):
+        if not (target / "calibration.json").is_file():
+            raise ConfigError(f"--out {target} is not empty and is not a calibration; choose another directory")
+        if not overwrite:
+            raise ConfigError(f"--out {target} holds a calibration; pass --overwrite to replace it")
+    with make_executor(executor, workers, address) as ex, _bar("abc-smc", quiet) as progress:
+        res = cal.abc_smc(spec, obs, ex, base, progress)
+        post = res["posterior"]
+        last = post[post["generation"] == post["generation"].max()]
+        keys = list(spec.parameters)
+        scen = cal._resolve_scenario(spec.scenario, base)
+
+        def job(i: int, row: dict, seed: int) -> RunSpec:
+            ov = {**spec.set, **{k: (int(round(row[k])) if cal._field_info(k).annotation is int else float(row[k])) for k in keys}}
+            return RunSpec(i, 0, 0, seed, scen, ov, res["steps"], spec.firms)
+
+        rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(2,)))
+        picks = rng.choice(len(last), size=min(20, len(last)), p=last["weight"].to_numpy())
+        seeds = np.random.SeedSequence(spec.seed, spawn_key=(3,)).generate_state(len(picks) + 1)
+        best_run = ex.submit(execute_run, job(0, res["best"], int(seeds[0]))).result()
+        pred = [ex.submit(execute_run, job(i + 1, last.iloc[k].to_dict(), int(seeds[i + 1]))) for i, k in enumerate(picks)]
+        pred_runs = [f.result()[2] for f in pred if f.result()[1] == "ok"]
+    target.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target / "posterior.csv", post.to_csv(index=False))
+    report = {
+        "method": "ABC-SMC (adaptive quantile tolerance)",
+        "indicator": spec.indicator,
+        "observed": spec.observed,
+        "tolerances": res["tolerances"],
+        "summary": res["summary"],
+        "best": res["best"],
+        "config": spec.model_dump(),
+    }
+    write_text_atomic(target / "calibration.json", json.dumps(report, indent=1))
+    if best_run[1] == "ok":
+        save_figure(
+            cal.fit_figure(obs, pred_runs, best_run[2], spec.indicator, f"{spec.indicator}: ABC-SMC fit"), target / "fit.png"
+        )
+    table = Table("parameter", "posterior mean", "sd", "5%", "median", "95%", "best", box=None)
+    for k, s in res["summary"].items():
+        table.add_row(k, *(f"{s[x]:.4g}" for x in ("mean", "sd", "q05", "median", "q95")), f"{res['best'][k]:.4g}")
+    out.print(table)
+    out.print(f"tolerances: {', '.join(f'{e:.3g}' for e in res['tolerances'])}; wrote {target}")
 
 
 @app.command()

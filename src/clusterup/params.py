@@ -166,6 +166,7 @@ class IntegratedParams(Section):
 
 class SpilloverParams(Section):
     enabled: bool = _on()
+    rate: float = _f(1.0, 0.0, 10.0, "Overall spillover intensity: multiplies every layer's leakage rate.")
     social: float = _f(0.004, 0.0, 1.0, "Leakage rate along social ties.")
     economic: float = _f(0.01, 0.0, 1.0, "Leakage rate along economic ties.")
     knowledge: float = _f(0.02, 0.0, 1.0, "Leakage rate along knowledge ties.")

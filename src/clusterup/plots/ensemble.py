@@ -63,3 +63,31 @@ def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: list[float], a
     for a in axes.ravel()[:5]:
         a.set_xlabel("step (quarter)")
     return fig
+
+
+ARM_INDICATORS = ("cap_total", "cap_mean", "gap_cv", "gen_max", "share_integrated", "knowledge_share")
+
+
+def arms_figure(bands: dict[str, pd.DataFrame], level: float = 0.95) -> plt.Figure:
+    """One panel per indicator; in each, every arm's mean over replicates and its confidence band.
+
+    ``bands`` maps an indicator to :func:`clusterup.experiments.summary.experiment_bands` output.
+    """
+    names = list(bands)
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False, constrained_layout=True)
+    cmap = plt.get_cmap("tab10")
+    for ax, name in zip(axes.flat, names, strict=False):
+        b = bands[name]
+        for k, (_arm, g) in enumerate(b.groupby("arm", sort=True)):
+            colour = cmap(k % 10)
+            ax.fill_between(g["step"], g["lo"], g["hi"], color=colour, alpha=0.2, lw=0)
+            n = int(g["n"].max())
+            ax.plot(g["step"], g["mean"], color=colour, lw=1.5, label=f"{g['arm_label'].iloc[0]} (n={n})")
+        ax.set_title(f"{name}: mean, {level:.0%} CI")
+        ax.set_xlabel("step")
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, frameon=False)
+    return fig

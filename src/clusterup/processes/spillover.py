@@ -1,6 +1,6 @@
 """Spillovers: involuntary knowledge leakage along ties, from stronger to weaker firms only.
 
-Inflow to i = ``(1 - appropriability) * sum_L rate_L * sum_j w_ij * (a_j - a_i)^+ * c_ij`` with
+Inflow to i = ``(1 - appropriability) * rate * sum_L rate_L * sum_j w_ij * (a_j - a_i)^+ * c_ij`` with
 ``c_ij = 1`` within a generation and ``cross_generation`` across generations; it never takes a firm
 past its best source nor above its own generation's ceiling. Organisations neither send nor receive
 capability. The volume is recorded; spillovers are a free gain that erodes leaders' rents.
@@ -30,7 +30,7 @@ class Spillover(Process):
         inflow = np.zeros(n)
         best_gap = np.zeros(n)
         for layer in LAYERS:
-            rate = getattr(self.p, layer)
+            rate = self.p.rate * getattr(self.p, layer)
             adj = state.net[layer].adjacency(n)
             if rate <= 0 or adj.nnz == 0:
                 continue

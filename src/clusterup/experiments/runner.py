@@ -1,0 +1,101 @@
+"""Running a plan: submit the unfinished runs to an executor, write each as it finishes.
+
+Only this (the parent) process writes, one run at a time, so there is a single writer whatever
+the executor. A run that raises is recorded with status ``failed`` and its error; the sweep goes on.
+Ctrl-C cancels the runs that have not started, keeps every finished one and rebuilds the views.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .design import Plan, RunSpec
+from .outputs import run_summary
+from .store import ExperimentStore
+
+
+def execute_run(run: RunSpec) -> tuple[int, str, Any, float]:
+    """Worker side: (run_id, 'ok', timeseries) or (run_id, 'failed', 'ErrorType: message'), and seconds."""
+    from ..simulation import simulate
+
+    t0 = time.perf_counter()
+    try:
+        res = simulate(run.scenario, seed=run.seed, steps=run.steps, firms=run.firms, overrides=run.overrides)
+        ts = res.timeseries
+        ts.insert(0, "run_id", run.run_id)
+        return run.run_id, "ok", ts, time.perf_counter() - t0
+    except Exception as exc:  # noqa: BLE001 - a failed run is data, not a crash
+        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        where = f" (at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
+        return run.run_id, "failed", f"{type(exc).__name__}: {exc}{where}", time.perf_counter() - t0
+
+
+def make_record(plan: Plan, run: RunSpec, status: str, payload: Any, wall: float) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "run_id": run.run_id,
+        "arm": run.arm,
+        "arm_label": plan.arm_label(run.arm),
+        "replicate": run.replicate,
+        "seed": run.seed,
+        "scenario": Path(run.scenario).stem if run.scenario.endswith(".toml") else run.scenario,
+        "status": status,
+        "error": payload if status == "failed" else None,
+        "wall_seconds": round(wall, 4),
+    }
+    arm = plan.arms[run.arm]
+    for k in plan.varied:
+        if k != "scenario":  # a compared scenario is already the scenario column
+            rec[k] = arm[k]
+    if status == "ok":
+        rec.update(run_summary(payload))
+    return rec
+
+
+def run_plan(
+    store: ExperimentStore,
+    executor: Executor,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Run every unfinished run of the store's plan. Returns counts: done before, ran, failed, total."""
+    plan = store.plan()
+    done = store.finished_ids()
+    todo = [r for r in plan.runs if r.run_id not in done]
+    counts = {"total": len(plan.runs), "already": len(done), "ran": 0, "failed": 0}
+    if progress:
+        progress(len(done), len(plan.runs))
+    futures: dict[Future, RunSpec] = {}
+    try:
+        for r in todo:
+            futures[executor.submit(execute_run, r)] = r
+        for fut in as_completed(futures):
+            run = futures[fut]
+            try:
+                run_id, status, payload, wall = fut.result()
+            except Exception as exc:  # noqa: BLE001 - the worker itself died (e.g. out of memory)
+                status, payload, wall = "failed", f"{type(exc).__name__}: {exc}", 0.0
+            store.write_run(make_record(plan, run, status, payload, wall), payload if status == "ok" else None)
+            counts["ran"] += 1
+            counts["failed"] += status == "failed"
+            if progress:
+                progress(counts["already"] + counts["ran"], counts["total"])
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+    finally:
+        store.finalize()
+    return counts
+
+
+def run_records_frame(plan: Plan) -> pd.DataFrame:
+    """The plan as a table (one row per run): for previews and dry runs."""
+    return pd.DataFrame([asdict(r) for r in plan.runs])

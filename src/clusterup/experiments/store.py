@@ -1,0 +1,189 @@
+"""The experiment directory: a plan, one pair of files per finished run, and a DuckDB view over them.
+
+::
+
+    DIR/experiment.json          the plan (spec, arms, seeds, every run) -- written first
+    DIR/runs/run-NNNNNN.parquet  a finished run's time series (run_id, step, indicators...)
+    DIR/runs/run-NNNNNN.json     its record: status ok|failed, error, seed, arm, parameters, final indicators
+    DIR/runs.parquet             every record as one table (rebuilt by finalize)
+    DIR/results.duckdb           views ``runs`` and ``timeseries`` over the files above
+
+Each file is written under a temporary name and renamed. A run's record is written after its time
+series and is what marks it finished: a run without a record is redone on ``--resume`` (its
+time-series file, if any, is replaced whole), a run with one never is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..io_utils import write_text_atomic
+from .design import Plan
+
+PLAN_FILE = "experiment.json"
+DB_FILE = "results.duckdb"
+
+
+def is_experiment_dir(path: Path) -> bool:
+    return (path / PLAN_FILE).is_file()
+
+
+def run_stem(run_id: int) -> str:
+    return f"run-{run_id:06d}"
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+class ExperimentStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.runs_dir = self.root / "runs"
+
+    # -- creation ---------------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: Path, plan: Plan, *, resume: bool = False, overwrite: bool = False) -> ExperimentStore:
+        """A new experiment directory, or (``resume``) the existing one holding the same plan."""
+        root = Path(root)
+        store = cls(root)
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"--out {root} exists and is not a directory")
+        if is_experiment_dir(root):
+            stored = store.plan()
+            if resume:
+                if stored.to_json() != plan.to_json():
+                    raise ConfigError(f"--resume: {root} holds a different experiment (its plan differs from this one)")
+                return store
+            if not overwrite:
+                raise ConfigError(f"--out {root} holds an experiment; pass --resume to finish it or --overwrite to replace it")
+            store.clear()
+        elif root.exists() and any(root.iterdir()):
+            raise ConfigError(f"--out {root} is not empty and is not a clusterup experiment; choose another directory")
+        elif resume:
+            raise ConfigError(f"--resume: {root} holds no experiment to finish")
+        try:
+            store.runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--out {root}: cannot create it: {exc.strerror}") from None
+        write_text_atomic(root / PLAN_FILE, plan.to_json())
+        return store
+
+    @classmethod
+    def open(cls, root: Path) -> ExperimentStore:
+        if not is_experiment_dir(Path(root)):
+            raise ConfigError(f"{root} is not a clusterup experiment (no {PLAN_FILE})")
+        return cls(Path(root))
+
+    def clear(self) -> None:
+        """Remove only what an experiment writes (never files a user put there)."""
+        for f in list(self.runs_dir.glob("run-*.parquet")) + list(self.runs_dir.glob("run-*.json")):
+            f.unlink()
+        for name in ("runs.parquet", DB_FILE, PLAN_FILE):
+            p = self.root / name
+            if p.exists():
+                p.unlink()
+
+    # -- reading ----------------------------------------------------------------------------
+    def plan(self) -> Plan:
+        return Plan.from_json((self.root / PLAN_FILE).read_text(encoding="utf-8"))
+
+    def finished_ids(self) -> set[int]:
+        return {int(p.stem.split("-")[1]) for p in self.runs_dir.glob("run-*.json")}
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.runs_dir.glob("run-*.json"))]
+
+    def timeseries(self, run_id: int) -> pd.DataFrame:
+        return pd.read_parquet(self.runs_dir / f"{run_stem(run_id)}.parquet")
+
+    def all_timeseries(self) -> pd.DataFrame:
+        """Every finished run's time series with its arm and replicate (for summaries and plots)."""
+        frames = []
+        for rec in self.records():
+            if rec["status"] == "ok":
+                ts = self.timeseries(rec["run_id"])
+                ts.insert(1, "arm", rec["arm"])
+                ts.insert(2, "replicate", rec["replicate"])
+                frames.append(ts)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    # -- writing ----------------------------------------------------------------------------
+    def write_run(self, record: dict[str, Any], timeseries: pd.DataFrame | None) -> None:
+        stem = run_stem(record["run_id"])
+        if timeseries is not None:
+            write_parquet_atomic(timeseries, self.runs_dir / f"{stem}.parquet")
+        write_text_atomic(self.runs_dir / f"{stem}.json", json.dumps(record, sort_keys=True))
+
+    def runs_table(self) -> pd.DataFrame:
+        plan = self.plan()
+        recs = self.records()
+        if not recs:
+            cols = list(dict.fromkeys(["run_id", "arm", "replicate", "seed", "scenario", *plan.varied, "status", "error"]))
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        df = pd.DataFrame(recs)
+        first = ["run_id", "arm", "replicate", "seed", "scenario", *plan.varied, "status", "error", "wall_seconds"]
+        first = [c for c in dict.fromkeys(first) if c in df.columns]
+        return df[first + [c for c in df.columns if c not in first]].sort_values("run_id", ignore_index=True)
+
+    def finalize(self) -> None:
+        """Rebuild runs.parquet and the DuckDB views from the records (cheap; safe to repeat)."""
+        table = self.runs_table()
+        write_parquet_atomic(table, self.root / "runs.parquet")
+        self.refresh_views()
+
+    def refresh_views(self) -> None:
+        import duckdb
+
+        db = self.root / DB_FILE
+        fd, tmp = tempfile.mkstemp(prefix=f".{DB_FILE}.", suffix=".tmp", dir=self.root)
+        os.close(fd)
+        os.remove(tmp)  # duckdb creates the file itself
+        try:
+            con = duckdb.connect(tmp)
+            try:
+                runs = _sql_path(self.root / "runs.parquet")
+                con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({runs})")
+                if any(self.runs_dir.glob("run-*.parquet")):
+                    ts = _sql_path(self.runs_dir / "run-*.parquet")
+                    con.execute(f"CREATE VIEW timeseries AS SELECT * FROM read_parquet({ts}, union_by_name = true)")
+                else:
+                    con.execute("CREATE VIEW timeseries AS SELECT NULL::BIGINT AS run_id, NULL::BIGINT AS step WHERE false")
+            finally:
+                con.close()
+            os.replace(tmp, db)
+        finally:
+            for p in (tmp, tmp + ".wal"):
+                if os.path.exists(p):
+                    os.remove(p)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL against the views; the views are rebuilt first, so a moved or unfinished directory works."""
+        import duckdb
+
+        self.finalize()
+        con = duckdb.connect(str(self.root / DB_FILE), read_only=True)
+        try:
+            return con.execute(sql).fetchdf()
+        except duckdb.Error as exc:
+            raise ConfigError(f"query: {' '.join(str(exc).split())}") from None
+        finally:
+            con.close()
+
+
+def _sql_path(p: Path) -> str:
+    return "'" + str(p.resolve()).replace("'", "''") + "'"
