@@ -31,6 +31,8 @@ def _ignore_sigint() -> None:  # pragma: no cover - runs in worker processes
 class SerialExecutor(Executor):
     """Runs each submitted call at once, in this process."""
 
+    window = 1  # submit one run at a time, so each is written as soon as it is computed
+
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
         fut: Future = Future()
         try:

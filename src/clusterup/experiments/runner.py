@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -64,31 +64,45 @@ def run_plan(
     executor: Executor,
     *,
     progress: Callable[[int, int], None] | None = None,
+    window: int = 256,
 ) -> dict[str, int]:
-    """Run every unfinished run of the store's plan. Returns counts: done before, ran, failed, total."""
+    """Run every unfinished run of the store's plan. Returns counts: done before, ran, failed, total.
+
+    At most ``window`` runs are submitted ahead of the results (an executor may set its own
+    ``window`` attribute: the serial executor uses 1)."""
     plan = store.plan()
     done = store.finished_ids()
     todo = [r for r in plan.runs if r.run_id not in done]
     counts = {"total": len(plan.runs), "already": len(done), "ran": 0, "failed": 0}
     if progress:
         progress(len(done), len(plan.runs))
-    futures: dict[Future, RunSpec] = {}
+    window = max(1, int(getattr(executor, "window", 0) or window))
+    pending: dict[Future, RunSpec] = {}
+    queue = iter(todo)
     try:
-        for r in todo:
-            futures[executor.submit(execute_run, r)] = r
-        for fut in as_completed(futures):
-            run = futures[fut]
-            try:
-                run_id, status, payload, wall = fut.result()
-            except Exception as exc:  # noqa: BLE001 - the worker itself died (e.g. out of memory)
-                status, payload, wall = "failed", f"{type(exc).__name__}: {exc}", 0.0
-            store.write_run(make_record(plan, run, status, payload, wall), payload if status == "ok" else None)
-            counts["ran"] += 1
-            counts["failed"] += status == "failed"
-            if progress:
-                progress(counts["already"] + counts["ran"], counts["total"])
+        while True:
+            # keep at most ``window`` runs in flight: memory stays flat for huge sweeps, and Ctrl-C or a
+            # kill loses at most the runs in flight
+            for r in queue:
+                pending[executor.submit(execute_run, r)] = r
+                if len(pending) >= window:
+                    break
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: pending[f].run_id):
+                run = pending.pop(fut)
+                try:
+                    run_id, status, payload, wall = fut.result()
+                except Exception as exc:  # noqa: BLE001 - the worker itself died (e.g. out of memory)
+                    status, payload, wall = "failed", f"{type(exc).__name__}: {exc}", 0.0
+                store.write_run(make_record(plan, run, status, payload, wall), payload if status == "ok" else None)
+                counts["ran"] += 1
+                counts["failed"] += status == "failed"
+                if progress:
+                    progress(counts["already"] + counts["ran"], counts["total"])
     except BaseException:
-        for fut in futures:
+        for fut in pending:
             fut.cancel()
         raise
     finally:

@@ -68,6 +68,7 @@ class ExperimentStore:
             if resume:
                 if stored.to_json() != plan.to_json():
                     raise ConfigError(f"--resume: {root} holds a different experiment (its plan differs from this one)")
+                store.remove_stale_temporaries()
                 return store
             if not overwrite:
                 raise ConfigError(f"--out {root} holds an experiment; pass --resume to finish it or --overwrite to replace it")
@@ -89,8 +90,15 @@ class ExperimentStore:
             raise ConfigError(f"{root} is not a clusterup experiment (no {PLAN_FILE})")
         return cls(Path(root))
 
+    def remove_stale_temporaries(self) -> None:
+        """Temporary files a killed writer left behind (never complete files: those were renamed)."""
+        for d in (self.root, self.runs_dir):
+            for f in d.glob(".*.tmp"):
+                f.unlink(missing_ok=True)
+
     def clear(self) -> None:
         """Remove only what an experiment writes (never files a user put there)."""
+        self.remove_stale_temporaries()
         for f in list(self.runs_dir.glob("run-*.parquet")) + list(self.runs_dir.glob("run-*.json")):
             f.unlink()
         for name in ("runs.parquet", DB_FILE, PLAN_FILE):
