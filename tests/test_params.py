@@ -113,8 +113,8 @@ def test_values_inside_declared_ranges_are_accepted(data):
 
 
 def test_unknown_keys_name_the_allowed_ones():
-    with pytest.raises(ConfigError, match=r"unknown key spillover.rat; allowed keys in \[spillover\]: enabled, social"):
-        Params().with_overrides({"spillover.rat": 0.1})
+    with pytest.raises(ConfigError, match=r"unknown key spillover.rte; allowed keys in \[spillover\]: enabled, rate, social"):
+        Params().with_overrides({"spillover.rte": 0.1})
     with pytest.raises(ConfigError, match="unknown key nosuchsection"):
         Params().with_overrides({"nosuchsection.x": 1})
 
