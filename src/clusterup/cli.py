@@ -65,6 +65,9 @@ def run(
     snapshots: Annotated[int, typer.Option(help="Save the network every K steps (and at the end); 0: never.")] = 0,
     checkpoint_every: Annotated[int, typer.Option(help="Save a checkpoint into --out every K steps; 0: never.")] = 0,
     resume: Annotated[Path | None, typer.Option(help="Continue the interrupted run in this directory.")] = None,
+    from_data: Annotated[
+        str | None, typer.Option("--from-data", help="Start from cluster data: a directory of tables, or 'example'.")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
 ) -> None:
     """Run one simulation and write its time series, configuration and metadata to --out."""
@@ -82,6 +85,7 @@ def run(
                 ("--firms", firms),
                 ("--set", set_),
                 ("--out", out_dir),
+                ("--from-data", from_data),
             )
             if v
         ]
@@ -93,9 +97,15 @@ def run(
         params = sim.params
     else:
         params = _resolve(scenario or "baseline", seed, steps, firms, set_ or [])
-        target = out_dir or Path("runs") / f"{params.name}-seed{params.run.seed}"
+        data = None
+        if from_data is not None:
+            from .data import load_data
+
+            data = load_data(from_data, domains=params.init.domains)  # validated before anything is written
+        stem = f"{params.name}-{Path(from_data).name}" if from_data else params.name
+        target = out_dir or Path("runs") / f"{stem}-seed{params.run.seed}"
+        sim = Simulation(params, snapshot_every=snapshots, data=data, firms=firms)
         prepare_output(target, overwrite=overwrite)
-        sim = Simulation(params, snapshot_every=snapshots)
     started = time.perf_counter()
 
     def after_step(done: int, total: int) -> None:
@@ -481,6 +491,46 @@ def calibrate(
         table.add_row(k, *(f"{s[x]:.4g}" for x in ("mean", "sd", "q05", "median", "q95")), f"{res['best'][k]:.4g}")
     out.print(table)
     out.print(f"tolerances: {', '.join(f'{e:.3g}' for e in res['tolerances'])}; wrote {target}")
+
+
+@app.command("export-initial")
+def export_initial(
+    scenario: Annotated[str, typer.Argument(help="A preset name or a TOML file.")] = "baseline",
+    out_dir: Annotated[Path, typer.Option("--out", help="A new directory for the tables.")] = Path("cluster-data"),
+    seed: Annotated[int | None, typer.Option(help="Root random seed (>= 0).")] = None,
+    firms: Annotated[int | None, typer.Option(help="Initial number of firms (>= 2).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")] = None,
+    from_data: Annotated[str | None, typer.Option("--from-data", help="Complete this data's missing columns instead.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Write a scenario's initial state as data tables; `run --from-data` on them reproduces the run."""
+    from .data import initial_data
+
+    if fmt not in ("parquet", "csv"):
+        raise ConfigError(f"--format must be parquet or csv; got {fmt!r}")
+    params = _resolve(scenario, seed, None, firms if from_data is None else None, set_ or [])
+    sim = Simulation(params, data=from_data, firms=firms)
+    initial_data(sim.state).save(out_dir, fmt)
+    out.print(
+        f"wrote {out_dir}: {int(sim.state.pop.is_firm.sum())} firms, {len(sim.state.net['social'])} social, "
+        f"{len(sim.state.net['economic'])} economic, {len(sim.state.net['knowledge'])} knowledge ties "
+        f"(run it: clusterup run {scenario} --seed {params.run.seed} --from-data {out_dir})"
+    )
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (with --snapshots for a dynamic network).")],
+    fmt: Annotated[str, typer.Option("--format", help="gexf (dynamic, for Gephi) or graphml (one file per snapshot).")] = "gexf",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default RUN_DIR/export).")] = None,
+) -> None:
+    """Export a run's multiplex network for Gephi and NetworkX: GEXF with spells, or GraphML."""
+    from .data.export import export_run
+
+    if fmt not in ("gexf", "graphml"):
+        raise ConfigError(f"--format must be gexf or graphml; got {fmt!r}")
+    for path in export_run(run_dir, fmt, out_dir or run_dir / "export"):
+        out.print(f"wrote {path}")
 
 
 @app.command()

@@ -9,6 +9,7 @@ A saved run is a directory::
     firms.parquet        the final population (one row per active firm or organisation)
     ties.parquet         the final network (layer, source, target, weight; node ids)
     networks/, nodes/    with snapshots: step-NNNNNN.parquet of ties and nodes every K steps and at the end
+    data_ids.parquet     for a run started from data whose ids are text: (id, data_id)
 
 The directory is written under a temporary name beside the target and renamed into place, so a
 killed process never leaves a half-written run that looks complete.
@@ -56,6 +57,7 @@ class Result:
     ties: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)  # step -> (nodes, ties)
+    data_ids: pd.DataFrame | None = None  # for runs started from data with text ids: (id, data_id)
 
     @classmethod
     def from_state(
@@ -113,6 +115,8 @@ class Result:
             (tmp / "config.toml").write_text(self.params.to_toml(), encoding="utf-8")
             self.firms.to_parquet(tmp / "firms.parquet", index=False)
             self.ties.to_parquet(tmp / "ties.parquet", index=False)
+            if self.data_ids is not None:
+                self.data_ids.to_parquet(tmp / "data_ids.parquet", index=False)
             if self.snapshots:
                 (tmp / "networks").mkdir()
                 (tmp / "nodes").mkdir()
@@ -139,7 +143,8 @@ class Result:
         for f in sorted((d / "networks").glob("step-*.parquet")) if (d / "networks").is_dir() else []:
             step = int(f.stem.split("-")[1])
             snapshots[step] = (pd.read_parquet(d / "nodes" / f.name), pd.read_parquet(f))
-        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties, snapshots)
+        data_ids = pd.read_parquet(d / "data_ids.parquet") if (d / "data_ids.parquet").exists() else None
+        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties, snapshots, data_ids)
 
 
 def is_run_dir(path: Path) -> bool:

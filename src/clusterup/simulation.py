@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,8 +16,11 @@ from .recorder import Recorder, snapshot
 from .result import Result
 from .rng import stream
 from .schedule import Schedule
-from .state import Population, State
+from .state import Population
 from .state.build import build_state
+
+if TYPE_CHECKING:
+    from .data import ClusterData
 
 BYTES_PER_FIRM_OVERHEAD = 1200  # ties, CSR copies and temporaries per firm (measured, rounded up)
 
@@ -83,13 +87,28 @@ class Simulation:
         overrides: dict[str, Any] | None = None,
         schedule: Schedule | None = None,
         snapshot_every: int = 0,
+        data: ClusterData | str | Path | None = None,
     ) -> None:
         self.params = resolve(params, seed=seed, steps=steps, firms=firms, overrides=overrides)
+        self.data_ids = None
+        if data is not None:
+            from .data import ClusterData, build_state_from_data, data_overrides, load_data
+
+            if not isinstance(data, ClusterData):
+                data = load_data(data, domains=self.params.init.domains)
+            implied = data_overrides(data, self.params)
+            if firms is not None and firms != implied["run.firms"]:
+                raise ConfigError(f"--firms {firms} conflicts with the data ({implied['run.firms']} firms); drop --firms")
+            self.params = self.params.with_overrides(implied)
+            self.data_source = data.source
         check_fits(self.params)
         self.seed = self.params.run.seed
         self.schedule = schedule or Schedule.default(self.params)
         self.schedule.bind()
-        self.state: State = build_state(self.params, stream(self.seed, "init"))
+        if data is not None:
+            self.state, self.data_ids = build_state_from_data(self.params, data, stream(self.seed, "init"))
+        else:
+            self.state = build_state(self.params, stream(self.seed, "init"))
         self._rngs: dict[str, np.random.Generator] = {}
         if snapshot_every < 0:
             raise ConfigError(f"--snapshots must be an integer >= 0; got {snapshot_every}")
@@ -154,10 +173,14 @@ class Simulation:
         }
         if self.extinct:
             meta["message"] = f"every firm exited by step {self.state.step}; the run ended there"
+        if getattr(self, "data_source", None):
+            meta["data"] = self.data_source
         snapshots = dict(self.recorder.snapshots)
         if self.recorder.snapshot_every and self.state.step not in snapshots:
             snapshots[self.state.step] = snapshot(self.state)  # the last step is always included
-        return Result.from_state(self.recorder.frame(), self.params, self.state, meta, snapshots)
+        result = Result.from_state(self.recorder.frame(), self.params, self.state, meta, snapshots)
+        result.data_ids = self.data_ids
+        return result
 
 
 def simulate(
@@ -167,9 +190,14 @@ def simulate(
     steps: int | None = None,
     firms: int | None = None,
     overrides: dict[str, Any] | None = None,
+    data: ClusterData | str | Path | None = None,
 ) -> Result:
-    """Run one simulation of a preset, a TOML file or a :class:`Params` and return its Result."""
-    return Simulation(scenario, seed=seed, steps=steps, firms=firms, overrides=overrides).run()
+    """Run one simulation of a preset, a TOML file or a :class:`Params` and return its Result.
+
+    ``data``: start from a real cluster (a data directory, ``"example"``, or a :class:`ClusterData`;
+    docs/data-format.md) instead of the scenario's generated initial state.
+    """
+    return Simulation(scenario, seed=seed, steps=steps, firms=firms, overrides=overrides, data=data).run()
 
 
 __all__ = ["Simulation", "estimate_memory", "simulate"]
