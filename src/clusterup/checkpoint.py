@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ConfigError
-from .io_utils import swap_into_place
+from .io_utils import swap_into_place, temp_dir
 from .params import from_dict, parse_toml
 from .state import LAYERS
 
@@ -63,7 +62,7 @@ def save(sim: Simulation, out_dir: Path) -> Path:
         "wall_time": sim.wall_time,
         "rngs": {name: g.bit_generator.state for name, g in sim._rngs.items()},
     }
-    tmp = Path(tempfile.mkdtemp(prefix=".checkpoint.tmp-", dir=out_dir))
+    tmp = temp_dir(out_dir / "checkpoint")
     try:
         (tmp / "config.toml").write_text(sim.params.to_toml(), encoding="utf-8")
         np.savez(tmp / "arrays.npz", **arrays)

@@ -534,6 +534,67 @@ def export(
 
 
 @app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="A run directory or an experiment directory.")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="The HTML file to write (default DIR/report.html).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Write one self-contained HTML report (figures embedded, no remote resources)."""
+    from .report import write_report
+
+    path = write_report(directory, out_file or directory / "report.html", overwrite=overwrite)
+    out.print(f"wrote {path}")
+
+
+def explore_command(host: str, port: int, browser: bool) -> list[str]:
+    """The Solara server command the explorer runs (loopback unless --host says otherwise)."""
+    return [sys.executable, "-m", "solara", "run", "clusterup.explorer.app", "--host", host, "--port", str(port),
+            "--production", "--open" if browser else "--no-open", "--no-access-log"]  # fmt: skip
+
+
+@app.command()
+def explore(
+    port: Annotated[int, typer.Option(help="Port to serve on (0: a free one).")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to bind; the default serves this machine only.")] = "127.0.0.1",
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
+    fetch_assets: Annotated[
+        bool, typer.Option("--fetch-assets", help="Fetch the front-end assets from the npm registry first (offline machines).")
+    ] = False,
+) -> None:
+    """Start the explorer in the browser: choose a preset, move sliders, run, compare, download TOML."""
+    import os
+    import socket
+    import subprocess
+
+    from .explorer import assets
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be an integer in [0, 65535]; got {port}")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.bind((host, port))
+    except OSError as exc:
+        raise ConfigError(
+            f"--host {host} --port {port}: cannot listen there ({exc.strerror}); --port 0 picks a free port"
+        ) from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        out.print(f"[yellow]serving on {host}: other machines can reach the explorer[/yellow]")
+    if fetch_assets or assets.missing():
+        try:
+            import requests
+
+            reachable = not fetch_assets and requests.head("https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.js", timeout=3).ok
+        except Exception:  # noqa: BLE001 - any failure means: no CDN from here
+            reachable = False
+        if not reachable:
+            for name in assets.fetch(log=lambda m: out.print(m)):
+                out.print(f"cached {name}")
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    out.print(f"clusterup explorer on http://{host}:{port} (Ctrl-C stops it)")
+    raise typer.Exit(subprocess.call(explore_command(host, port, browser), env=env))
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped scenario presets."""
     table = Table(box=None)

@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, OutputExistsError
-from .io_utils import swap_into_place
+from .io_utils import swap_into_place, temp_dir
 from .params import Params, from_dict, parse_toml
 from .recorder import snapshot
 
@@ -108,7 +107,7 @@ class Result:
         target = Path(directory)
         prepare_output(target, overwrite=overwrite, resuming=resuming)
         meta = {**self.metadata, **(extra_meta or {})}
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        tmp = temp_dir(target)
         try:
             self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
             self.timeseries.to_csv(tmp / "timeseries.csv", index=False)

@@ -15,13 +15,13 @@ A run without ``--snapshots`` exports its final network (firms.parquet, ties.par
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import networkx as nx
 import pandas as pd
 
 from ..errors import ConfigError
+from ..io_utils import temp_file
 from ..result import Result
 from ..state.firms import MODES
 from .build import KIND_NAMES
@@ -116,7 +116,7 @@ def snapshot_graph(result: Result, nodes: pd.DataFrame, ties: pd.DataFrame) -> n
 
 
 def _write(path: Path, writer) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file(path)
     os.close(fd)
     try:
         writer(tmp)

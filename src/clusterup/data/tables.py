@@ -43,9 +43,8 @@ class ClusterData:
     def save(self, directory: str | Path, fmt: str = "parquet") -> Path:
         """Write the tables as ``fmt`` (parquet or csv) into a new directory, atomically."""
         import shutil
-        import tempfile
 
-        from ..io_utils import swap_into_place
+        from ..io_utils import swap_into_place, temp_dir
 
         if fmt not in ("parquet", "csv"):
             raise ConfigError(f"--format must be parquet or csv; got {fmt!r}")
@@ -53,7 +52,7 @@ class ClusterData:
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise ConfigError(f"--out {target} exists and is not an empty directory; choose another")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        tmp = temp_dir(target)
         try:
             for name in TABLES:
                 df = getattr(self, name)

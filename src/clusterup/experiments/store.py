@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..errors import ConfigError
-from ..io_utils import write_text_atomic
+from ..io_utils import temp_file, write_text_atomic
 from .design import Plan
 
 PLAN_FILE = "experiment.json"
@@ -40,7 +39,7 @@ def run_stem(run_id: int) -> str:
 
 
 def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file(path)
     os.close(fd)
     try:
         df.to_parquet(tmp, index=False)
@@ -158,7 +157,7 @@ class ExperimentStore:
         import duckdb
 
         db = self.root / DB_FILE
-        fd, tmp = tempfile.mkstemp(prefix=f".{DB_FILE}.", suffix=".tmp", dir=self.root)
+        fd, tmp = temp_file(db)
         os.close(fd)
         os.remove(tmp)  # duckdb creates the file itself
         try:

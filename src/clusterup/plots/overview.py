@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from ..io_utils import temp_file  # noqa: E402
 
 LAYER_COLOURS = {"social": "#d95f02", "economic": "#1b9e77", "knowledge": "#7570b3"}
 MODE_COLOURS = {"imitation": "#e6ab02", "local": "#66a61e", "integrated": "#e7298a"}
@@ -77,7 +78,7 @@ def overview(ts: pd.DataFrame, title: str = "") -> plt.Figure:
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:
     """Save atomically (temporary file, then rename); the format follows the suffix (png, svg, pdf)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    fd, tmp = temp_file(path, suffix=path.suffix)
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=150)

@@ -1,0 +1,144 @@
+"""What the explorer shows and runs, without any UI: the sliders, the run, the figures.
+
+Kept apart from the Solara page so that it is tested directly and the page stays thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..params import Params, field_bounds, load_scenario  # noqa: E402
+from ..result import Result  # noqa: E402
+from ..simulation import Simulation  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Slider:
+    key: str
+    lo: float
+    hi: float
+    step: float
+    integer: bool
+    description: str
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".")[1]
+
+
+# the main parameters, grouped by process; practical ranges within each parameter's allowed interval
+MAIN: list[tuple[str, float | None, float | None, float]] = [
+    ("run.steps", 20, 400, 10),
+    ("run.firms", 20, 1500, 10),
+    ("run.seed", 0, 999, 1),
+    ("technology.appropriability", None, None, 0.05),
+    ("imitation.rate", None, None, 0.05),
+    ("local.rate", 0.0, 1.0, 0.05),
+    ("integrated.success", None, None, 0.05),
+    ("spillover.rate", 0.0, 3.0, 0.1),
+    ("rd_learning.review", None, None, 0.05),
+    ("market.rd_cost", None, None, 0.05),
+    ("organisations.universities", 0, 10, 1),
+    ("organisations.institutes", 0, 10, 1),
+    ("pipelines.rate", 0.0, 0.1, 0.005),
+    ("pipelines.subsidy", 0.0, 10.0, 0.5),
+    ("demography.entry_rate", 0.0, 0.5, 0.01),
+]
+
+
+def _info(key: str) -> Any:
+    sec, name = key.split(".")
+    return Params.model_fields[sec].annotation.model_fields[name]  # type: ignore[union-attr]
+
+
+def sliders() -> list[Slider]:
+    out = []
+    for key, lo, hi, step in MAIN:
+        info = _info(key)
+        b_lo, _, b_hi, _ = field_bounds(info)
+        lo = b_lo if lo is None else max(lo, b_lo if b_lo is not None else lo)
+        hi = b_hi if hi is None else min(hi, b_hi if b_hi is not None else hi)
+        out.append(Slider(key, float(lo), float(hi), float(step), info.annotation is int, info.description or ""))
+    return out
+
+
+def values_of(params: Params) -> dict[str, float]:
+    d = params.to_dict()
+    return {s.key: d[s.section][s.name] for s in sliders()}
+
+
+def configure(preset: str, values: dict[str, float]) -> Params:
+    """The preset with the slider values applied (integers rounded), validated."""
+    ints = {s.key for s in sliders() if s.integer}
+    return load_scenario(preset, {k: (int(round(v)) if k in ints else float(v)) for k, v in values.items()})
+
+
+def run(params: Params, progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
+        snapshots: int = 4) -> Result | None:  # fmt: skip
+    """Run with about ``snapshots`` network snapshots; None if ``should_stop`` says so midway."""
+    every = max(1, params.run.steps // snapshots)
+    sim = Simulation(params, snapshot_every=every)
+    total = params.run.steps
+    while not sim.finished:
+        sim.step()
+        if progress:
+            progress(sim.steps_done, total)
+        if should_stop and should_stop():
+            return None
+    return sim.result()
+
+
+def summary_line(result: Result) -> str:
+    s = result.summary()
+    return (f"final overall capability {s['cap_total']:.1f} (mean {s['cap_mean']:.3f}); {s['firms']} firms; "
+            f"generations reached {s['generations_reached']}")  # fmt: skip
+
+
+def capability_figure(ts: pd.DataFrame, title: str = "") -> plt.Figure:
+    from ..plots import figure2
+
+    return figure2([ts], title=title)
+
+
+def overview_figure(ts: pd.DataFrame, title: str = "") -> plt.Figure:
+    from ..plots import overview
+
+    return overview(ts, title)
+
+
+def network_figure(result: Result, step: int) -> plt.Figure:
+    from ..plots.figure1 import _draw_network
+
+    nodes, ties = result.snapshots[step]
+    fig, ax = plt.subplots(figsize=(5.2, 5.2), constrained_layout=True)
+    _draw_network(ax, nodes, ties)
+    ax.set_title(
+        f"the multiplex network at step {step} (social orange, economic green, knowledge purple; squares: organisations)",
+        fontsize=8,
+    )
+    return fig
+
+
+def differences(a: Params, b: Params) -> list[tuple[str, Any, Any]]:
+    da, db = a.to_dict(), b.to_dict()
+    out = []
+    for sec in da:
+        if isinstance(da[sec], dict):
+            for k in da[sec]:
+                if da[sec][k] != db[sec][k]:
+                    out.append((f"{sec}.{k}", da[sec][k], db[sec][k]))
+        elif da[sec] != db[sec]:
+            out.append((sec, da[sec], db[sec]))
+    return out

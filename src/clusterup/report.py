@@ -1,0 +1,169 @@
+"""One self-contained HTML report of a run or an experiment (``clusterup report DIR --out FILE.html``).
+
+Everything is inside the file: figures as base64 PNG, styles inline, no scripts and no remote
+resources, so the report opens offline and can be mailed or archived as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import ConfigError
+
+CSS = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px;
+       color: #222; line-height: 1.45; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
+td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: left; } th { background: #f4f4f4; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
+img { max-width: 100%; } .meta { color: #666; font-size: 0.9em; } figure { margin: 1em 0; }
+figcaption { color: #555; font-size: 0.85em; }
+"""
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(fig, caption: str) -> str:
+    return f'<figure><img alt="{html.escape(caption)}" src="{_png(fig)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+
+
+def _table(rows: list[dict[str, Any]] | pd.DataFrame, float_fmt: str = "{:.4g}") -> str:
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    if df.empty:
+        return "<p>(none)</p>"
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = [float_fmt.format(v) if isinstance(v, float) else str(v) for v in row]
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _page(title: str, sections: list[str]) -> str:
+    from . import __version__
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+        f'<p class="meta">clusterup {__version__}, report made {stamp}</p>' + "".join(sections) + "</body></html>\n"
+    )
+
+
+def run_report(run_dir: Path) -> str:
+    from .analysis import analyze
+    from .plots import figure1, figure2, overview
+    from .result import Result
+
+    res = Result.load(run_dir)
+    ts = res.timeseries
+    meta = res.metadata
+    title = f"clusterup run: {res.params.name}, seed {meta.get('seed')}"
+    a = analyze(ts)
+    s = res.summary()
+    secs = [
+        "<h2>Summary</h2>",
+        _table(
+            [
+                {
+                    "scenario": s["scenario"],
+                    "seed": s["seed"],
+                    "steps": s["steps"],
+                    "firms at the end": s["firms"],
+                    "final overall capability": s["cap_total"],
+                    "final mean capability": s["cap_mean"],
+                    "capability / frontier": s["cap_rel_frontier"],
+                    "generations reached": s["generations_reached"],
+                }
+            ]
+        ),  # fmt: skip
+        f"<p>Path class: <b>{html.escape(a['path_class'])}</b>. Path points: "
+        + html.escape(", ".join(f"{k} = step {v}" for k, v in sorted(a["path_points"].items())) or "none")
+        + ".</p>",
+        "<h2>Stages</h2>",
+        _table(a["stages"]),
+        "<h2>Network regimes</h2>",
+        _table(a["network_regimes"]),
+        "<h2>Figures</h2>",
+        _figure(figure2([ts], title=title), "Figure 2: overall innovation capability with stage bands and path points A-L"),
+    ]
+    if res.snapshots:
+        secs.append(
+            _figure(
+                figure1(ts, res.snapshots), "Figure 1: the multiplex network at formation, growth and maturity, and layer dominance"
+            )
+        )
+    secs.append(
+        _figure(overview(ts, title), "Indicators: capability, gap, mode mix, layer dominance, generations, population and R&D")
+    )
+    secs += ["<h2>Configuration</h2>", f"<pre>{html.escape(res.params.to_toml())}</pre>",
+             "<h2>Metadata</h2>", f"<pre>{html.escape(json.dumps(meta, indent=1, sort_keys=True))}</pre>"]  # fmt: skip
+    return _page(title, secs)
+
+
+def experiment_report(exp_dir: Path) -> str:
+    from .experiments import ExperimentStore, experiment_bands
+    from .plots.ensemble import ARM_INDICATORS, arms_figure
+
+    store = ExperimentStore.open(exp_dir)
+    plan = store.plan()
+    runs = store.runs_table()
+    title = f"clusterup experiment: {exp_dir.name}"
+    secs = [
+        "<h2>Design</h2>",
+        f"<p>{len(plan.arms)} arm(s) x {len(plan.seeds)} replicate(s) = {len(plan.runs)} runs; "
+        f"{len(runs)} finished ({int((runs['status'] == 'failed').sum()) if len(runs) else 0} failed). Replicate r uses the "
+        "same seed in every arm (common random numbers).</p>",
+        f"<pre>{html.escape(json.dumps(plan.spec, indent=1, sort_keys=True))}</pre>",
+    ]
+    ok = runs[runs["status"] == "ok"] if len(runs) else runs
+    if len(ok):
+        cols = [
+            c for c in ("final_cap_total", "final_cap_mean", "final_gen_max", "final_gap_cv", "first_new_generation") if c in ok
+        ]
+        per_arm = ok.groupby("arm_label")[cols].mean().reset_index()
+        per_arm.insert(1, "runs", ok.groupby("arm_label").size().to_numpy())
+        secs += ["<h2>Arms (means over replicates)</h2>", _table(per_arm)]
+        bands = {name: experiment_bands(store, name) for name in ARM_INDICATORS}
+        secs += ["<h2>Comparison of arms</h2>",
+                 _figure(arms_figure(bands), "Each arm's mean over replicates with its 95% confidence band")]  # fmt: skip
+    failed = runs[runs["status"] == "failed"] if len(runs) else runs
+    if len(failed):
+        secs += ["<h2>Failed runs</h2>", _table(failed[["run_id", "arm_label", "seed", "error"]])]
+    return _page(title, secs)
+
+
+def write_report(directory: Path, out: Path, *, overwrite: bool = False) -> Path:
+    from .experiments import is_experiment_dir
+    from .io_utils import write_text_atomic
+    from .result import is_run_dir
+
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"--out must name an .html file; got {out.name!r}")
+    if out.exists() and not overwrite:
+        raise ConfigError(f"--out {out} exists; pass --overwrite to replace it")
+    if out.parent and not out.parent.exists():
+        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
+    if is_experiment_dir(directory):
+        text = experiment_report(directory)
+    elif is_run_dir(directory):
+        text = run_report(directory)
+    else:
+        raise ConfigError(f"{directory} is neither a clusterup run nor an experiment directory")
+    return write_text_atomic(out, text)

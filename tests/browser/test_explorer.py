@@ -1,0 +1,71 @@
+"""The explorer in a real headless Chromium: it loads, Run draws a chart, a slider changes the result,
+the configuration downloads as TOML, two runs compare side by side."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+RUN_TIMEOUT = 120_000  # ms; a 20-step run takes well under a second, the page's first render a few
+
+
+def _summary(page) -> str:
+    loc = page.locator(".run-summary")
+    loc.wait_for(timeout=RUN_TIMEOUT)
+    return loc.inner_text()
+
+
+def _slider(page, key: str):
+    """The slider whose label is the dotted key (Vuetify renders role=slider on the thumb)."""
+    return page.locator(".v-input", has_text=key).get_by_role("slider").first
+
+
+def _set_small(page):
+    # 20 steps and 40 firms keep each run fast: Home moves a slider to its minimum
+    for key in ("run.steps", "run.firms"):
+        s = _slider(page, key)
+        s.focus()
+        s.press("Home")
+    page.get_by_text("= 20. Number of steps").wait_for(timeout=30_000)
+
+
+def test_loads_runs_and_draws_a_chart(explorer, page):
+    page.goto(explorer, timeout=120_000)
+    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    assert page.get_by_role("slider").count() >= 10  # the main parameters, grouped by process
+    page.get_by_text("How hard knowledge is to copy").wait_for()  # each slider has its description
+    _set_small(page)
+    page.get_by_role("button", name="Run").click()
+    text = _summary(page)
+    assert re.search(r"final overall capability [\d.]+", text), text
+    img = page.locator("main img, .v-main img, img").last
+    img.wait_for(timeout=RUN_TIMEOUT)
+    page.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth > 300)", timeout=RUN_TIMEOUT)
+    assert img.bounding_box()["width"] > 300  # a real chart, decoded and drawn
+    page.get_by_role("button", name="Network").click()
+    page.get_by_text("step:").wait_for(timeout=30_000)
+    assert not page.bad, page.bad
+
+
+def test_a_slider_change_changes_the_result_and_the_download(explorer, page):
+    page.goto(explorer, timeout=120_000)
+    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _set_small(page)
+    page.get_by_role("button", name="Run").click()
+    first = _summary(page)
+    page.get_by_role("button", name=re.compile("Keep as A")).click()
+    seed = _slider(page, "run.seed")
+    seed.focus()
+    for _ in range(3):
+        seed.press("ArrowRight")
+    page.get_by_text("= 4. Root random seed").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_function("(t) => { const e = document.querySelector('.run-summary'); return e && e.innerText !== t }", arg=first,
+                           timeout=RUN_TIMEOUT)  # fmt: skip
+    assert _summary(page) != first
+    page.get_by_text(re.compile(r"Differences: run\.seed 1 -> 4")).wait_for(timeout=30_000)  # A | B side by side
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile("Download configuration")).click()
+    config = tomllib.loads(open(dl.value.path(), encoding="utf-8").read())
+    assert config["run"]["seed"] == 4 and config["run"]["steps"] == 20 and config["name"] == "baseline"
+    assert not page.bad, page.bad

@@ -1,0 +1,78 @@
+"""The explorer's model and command (without a browser), and the HTML report's checks."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from clusterup.cli import explore_command, main
+from clusterup.explorer import model
+from clusterup.params import load_scenario
+
+
+def test_every_slider_is_a_real_parameter_within_its_allowed_range():
+    sl = model.sliders()
+    assert len(sl) >= 12 and len({s.section for s in sl}) >= 8  # grouped by process
+    base = model.values_of(load_scenario("baseline"))
+    for s in sl:
+        assert s.lo < s.hi and s.description
+        assert s.lo <= base[s.key] <= s.hi, s.key  # the preset's value is reachable
+        model.configure("baseline", {s.key: s.lo})  # both ends validate
+        model.configure("baseline", {s.key: s.hi})
+
+
+def test_model_run_matches_the_library_and_can_stop():
+    params = model.configure("lock-in", {"run.steps": 30, "run.firms": 40, "run.seed": 3})
+    seen = []
+    res = model.run(params, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (30, 30) and sorted(res.snapshots)[-1] == 30 and len(res.snapshots) >= 4
+    from clusterup import simulate
+
+    assert res.timeseries.equals(simulate(params).timeseries)
+    assert model.run(params, should_stop=lambda: True) is None
+    other = model.configure("lock-in", {"run.steps": 30, "run.firms": 40, "run.seed": 4})
+    assert model.differences(params, other) == [("run.seed", 3, 4)]
+    assert "final overall capability" in model.summary_line(res)
+    for fig in (model.capability_figure(res.timeseries), model.overview_figure(res.timeseries), model.network_figure(res, 30)):
+        assert fig.axes
+
+
+def test_explorer_binds_loopback_by_default_and_checks_its_port(capsys):
+    cmd = explore_command("127.0.0.1", 8765, browser=False)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "--no-open" in cmd
+    import inspect
+
+    from clusterup import cli
+
+    assert inspect.signature(cli.explore).parameters["host"].default == "127.0.0.1"
+    assert main(["explore", "--port", "70000"]) == 2
+    assert "--port must be an integer in [0, 65535]" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["explore", "--port", str(port), "--no-browser"]) == 2
+        assert "cannot listen there" in capsys.readouterr().err
+
+
+def test_report_refuses_bad_targets(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "--steps", "10", "--firms", "30", "--out", str(run), "--quiet"]) == 0
+    assert main(["report", str(run), "--out", str(tmp_path / "r.pdf")]) == 2
+    assert "--out must name an .html file" in capsys.readouterr().err
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
+    assert "neither a clusterup run nor an experiment" in capsys.readouterr().err
+    assert main(["report", str(run)]) == 0 and (run / "report.html").is_file()
+    assert main(["report", str(run)]) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    text = (run / "report.html").read_text()
+    assert "<script" not in text and "http://" not in text and "https://" not in text  # nothing remote, nothing run
+    assert main(["report", str(run), "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize("name", ["model", "app"])
+def test_explorer_modules_import(name):
+    import importlib
+
+    importlib.import_module(f"clusterup.explorer.{name}")
