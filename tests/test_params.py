@@ -10,7 +10,7 @@ from clusterup.params import Params, describe_parameters, field_bounds, load_sce
 
 PRESETS = {
     "baseline", "no-integrated", "lock-in", "opportunism", "path2-early-technology",
-    "policy-institutions", "policy-pipelines", "policy-ip-protection",
+    "policy-institutions", "policy-pipelines", "policy-ip-protection", "bass",
 }  # fmt: skip
 
 

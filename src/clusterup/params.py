@@ -122,6 +122,7 @@ class ChoiceParams(Section):
     enabled: bool = _on("Firms choose an innovation mode each step.")
     intensity: float = _f(4.0, 0.0, 1000.0, "Intensity of choice of the multinomial logit.")
     horizon: float = _f(20.0, 0.0, 10_000.0, "Steps over which a capability gain is valued.")
+    always_try: bool = Field(False, description="Every firm attempts one open mode each step, each equally likely (benchmarks).")
 
 
 class ImitationParams(Section):
@@ -133,6 +134,9 @@ class ImitationParams(Section):
     generation_transfer: float = _f(0.5, 0.0, 1.0, "Chance a successful imitator adopts the model's higher generation.")
     switch_dip: float = _f(0.7, 0.001, 1.0, "Capability kept (share) when switching to a higher generation.")
     knowledge_pull: float = _f(0.2, 0.0, 1.0, "How far the imitator's knowledge moves toward the model's.")
+    mixing: bool = Field(
+        False, description="Imitate a uniformly random firm (a well-mixed population) instead of the best tie partner."
+    )
 
 
 class LocalParams(Section):

@@ -6,6 +6,10 @@ the model, never above its own generation's ceiling), where absorption ``(a_i / 
 with backwardness; its knowledge moves toward the model's. A model in a higher generation passes it
 on with chance ``generation_transfer * (1 - appropriability) * absorption``: the adopter restarts at
 ``switch_dip`` of its capability (a real cost of switching). This is how new generations diffuse.
+
+With ``imitation.mixing`` (the ``bass`` preset) the model is instead a uniformly random other firm,
+drawn each step: a well-mixed population, the complete graph with equal weights, without storing
+its N^2 ties. The chance of meeting a firm of a higher generation is then that generation's share.
 """
 
 from __future__ import annotations
@@ -22,15 +26,18 @@ class Imitation(InnovationMode):
     section = "imitation"
     code = 1
 
-    def _models(self, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _models(self, state: State, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cached = state.scratch.get("imitation")
-        if cached is not None and cached[0] == state.step:
+        if cached is not None and cached[0] == state.step and (rng is None or not self.p.mixing):
             return cached[1:]
         n = state.n
         a = state.pop.view("capability")
-        adj = state.net.combined(n).copy()
-        adj.data = np.minimum(adj.data, 1.0)
-        model, strength = best_model(adj, a)
+        if self.p.mixing:
+            model, strength = self._mixing_models(state, rng)
+        else:
+            adj = state.net.combined(n).copy()
+            adj.data = np.minimum(adj.data, 1.0)
+            model, strength = best_model(adj, a)
         has = (model >= 0) & state.pop.is_firm
         model[~has] = -1
         absorb = np.zeros(n)
@@ -39,6 +46,26 @@ class Imitation(InnovationMode):
         phi = self.p.rate * openness * absorb * strength
         state.scratch["imitation"] = (state.step, model, phi, absorb)
         return model, phi, absorb
+
+    def _mixing_models(self, state: State, rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
+        """A random other firm per firm (drawn from the imitation stream); for the mode choice's
+        expectation (no stream), the most capable firm (an optimistic expectation)."""
+        n = state.n
+        firms = state.pop.firms()
+        model = np.full(n, -1, dtype=np.int64)
+        strength = np.zeros(n)
+        if firms.size < 2:
+            return model, strength
+        if rng is None:
+            a = state.pop.capability[firms]
+            model[firms] = firms[np.argmax(a)]
+        else:
+            k = rng.integers(0, firms.size - 1, firms.size)
+            k = k + (k >= np.arange(firms.size))  # skip oneself
+            model[firms] = firms[k]
+        model[model == np.arange(n)] = -1
+        strength[model >= 0] = 1.0
+        return model, strength
 
     def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
         model, phi, absorb = self._models(state)
@@ -62,7 +89,7 @@ class Imitation(InnovationMode):
         who = self.attempting(state)
         if who.size == 0:
             return
-        model, phi, absorb = self._models(state)
+        model, phi, absorb = self._models(state, rng)
         j = model[who]
         ok = (j >= 0) & (rng.random(who.size) < self.p.success)
         i, j = who[ok], j[ok]

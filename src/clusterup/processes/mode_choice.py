@@ -4,7 +4,8 @@ Utility of a mode = ``(revenue * share_exponent * horizon * expected_relative_ga
 where ``R`` is the mean revenue (so utilities are in units of a typical firm's income) and the
 expected gain comes from the mode itself (its situation-dependent success chance and gain). Modes a
 firm cannot afford (cost above its cash) are closed; switched-off modes are not offered. The cost of
-the chosen mode is paid now.
+the chosen mode is paid now. With ``choice.always_try`` (a benchmark setting, used by the ``bass``
+preset) every firm attempts one of its open modes, each equally likely, whatever the utilities.
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ class ModeChoice(Process):
             u = (value * gain[firms] - cost_f) / scale
             utility[:, mode.code] = np.where(cost_f <= np.maximum(wealth, 0.0), u, -np.inf)
             costs[:, mode.code] = cost_f
-        chosen = softmax_choice(self.p.intensity * utility, rng.random(firms.size))
+        if self.p.always_try:  # benchmarks (Bass): every open, affordable mode but "none" equally likely
+            utility[:, 0] = -np.inf
+            utility = np.where(np.isfinite(utility), 0.0, -np.inf)
+            utility[~np.isfinite(utility).any(axis=1), 0] = 0.0  # nothing open: the firm does nothing
+        scaled = utility.copy()
+        if not self.p.always_try:  # intensity 0 must not turn a closed mode (-inf) into NaN
+            open_ = np.isfinite(utility)
+            scaled[open_] = self.p.intensity * utility[open_]
+        chosen = softmax_choice(scaled, rng.random(firms.size))
         pop.mode[firms] = chosen
         paid = costs[np.arange(firms.size), chosen]
         pop.wealth[firms] -= paid
