@@ -134,8 +134,15 @@ def edge_overlap(key_sets: list[np.ndarray]) -> float:
     ``key_sets`` holds one sorted array of tie keys per layer. 1/M when no pair is tied in two layers,
     1 when every tied pair is tied in all layers; 0 for an empty network.
     """
-    allkeys = np.concatenate(key_sets) if key_sets else np.empty(0, dtype=np.int64)
-    if allkeys.size == 0:
+    total = sum(int(k.size) for k in key_sets)
+    if total == 0:
         return 0.0
-    pairs = np.unique(allkeys).size
-    return float(allkeys.size / (len(key_sets) * pairs))
+    pairs = 0  # distinct tied pairs: each layer's keys not already in an earlier layer (binary search)
+    for a, keys in enumerate(key_sets):
+        new = np.ones(keys.size, dtype=bool)
+        for prev in key_sets[:a]:
+            if prev.size and keys.size:
+                pos = np.minimum(np.searchsorted(prev, keys), prev.size - 1)
+                new &= prev[pos] != keys
+        pairs += int(new.sum())
+    return float(total / (len(key_sets) * pairs))

@@ -26,13 +26,17 @@ def best_model(adj: sp.csr_matrix, capability: np.ndarray) -> tuple[np.ndarray, 
     cols = adj.indices
     gap = capability[cols] - capability[rows]
     score = np.where(gap > 0, adj.data * gap, 0.0)
-    order = np.lexsort((score, rows))
     has = np.diff(adj.indptr) > 0
-    last = order[adj.indptr[1:][has] - 1]
-    ok = score[last] > 0
-    r = np.flatnonzero(has)[ok]
-    model[r] = cols[last[ok]]
-    strength[r] = adj.data[last[ok]]
+    top = np.zeros(n)
+    top[has] = np.maximum.reduceat(score, adj.indptr[:-1][has])
+    # per row, among the positions holding the row's top score, the last one (the tie-break a stable
+    # sort by score within rows gives; kept so that results do not change)
+    cand = np.flatnonzero((score == top[rows]) & (score > 0))
+    if cand.size:
+        r = rows[cand]
+        last = cand[np.r_[r[1:] != r[:-1], True]]
+        model[rows[last]] = cols[last]
+        strength[rows[last]] = adj.data[last]
     return model, strength
 
 
