@@ -166,3 +166,21 @@ def test_same_seed_is_identical_in_another_process():
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     ts = simulate("baseline", seed=21, steps=60, firms=120).timeseries
     assert hashlib.sha256(ts.to_numpy().tobytes()).hexdigest() == other
+
+
+def test_network_every_skips_only_the_costly_indicators_explicitly():
+    """run.network_every = 5: clustering and giant every 5th step and at the end, NaN between; the
+    model itself (every other column) is unchanged."""
+    import numpy as np
+
+    from clusterup import simulate
+
+    full = simulate("baseline", seed=2, steps=12, firms=60).timeseries
+    sparse = simulate("baseline", seed=2, steps=12, firms=60, overrides={"run.network_every": 5}).timeseries
+    costly = [c for c in full.columns if c.endswith(("_clustering", "_giant"))]
+    assert len(costly) == 6
+    kept = sparse["step"].isin([0, 5, 10, 12])
+    assert sparse.loc[kept, costly].equals(full.loc[kept, costly])
+    assert np.isnan(sparse.loc[~kept, costly].to_numpy()).all()
+    others = [c for c in full.columns if c not in costly]
+    assert sparse[others].equals(full[others])

@@ -57,6 +57,7 @@ class RunParams(Section):
     steps: int = _i(200, 1, 1_000_000, "Number of steps to simulate (one step = one quarter).")
     firms: int = _i(300, 2, 50_000_000, "Initial number of firms; demand scales with it.")
     seed: int = _i(1, 0, None, "Root random seed (>= 0); one seed gives bit-identical results.")
+    network_every: int = _i(1, 1, 1_000_000, "Compute the layers' clustering and giant component every K steps (NaN between).")
 
 
 class TechnologyParams(Section):

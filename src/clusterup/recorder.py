@@ -47,8 +47,10 @@ def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
 class Recorder:
     """Holds one preallocated column per indicator; :meth:`record` fills the next row."""
 
-    def __init__(self, steps: int, snapshot_every: int = 0) -> None:
+    def __init__(self, steps: int, snapshot_every: int = 0, network_every: int = 1) -> None:
         self.snapshot_every = snapshot_every
+        self.network_every = network_every
+        self.last_step = steps
         self.snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self.rows = 0
         self.columns = {c: np.zeros(steps + 1, dtype=np.int64 if c in INT_COLUMNS else np.float64) for c in COLUMNS}
@@ -56,7 +58,8 @@ class Recorder:
 
     def record(self, state: State) -> None:
         row = self.rows
-        for name, value in compute(state, self._prev_keys).items():
+        full = state.step % self.network_every == 0 or state.step == self.last_step
+        for name, value in compute(state, self._prev_keys, full).items():
             self.columns[name][row] = value
         self.rows += 1
         if self.snapshot_every and state.step % self.snapshot_every == 0:
@@ -66,8 +69,11 @@ class Recorder:
         return pd.DataFrame({c: v[: self.rows] for c, v in self.columns.items()})
 
 
-def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
-    """Every indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover)."""
+def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True) -> dict[str, float]:
+    """Every indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover).
+
+    ``network=False`` skips the costly per-layer clustering and giant component (NaN instead):
+    ``run.network_every`` asks for that, explicitly, on huge networks."""
     pop = state.pop
     flows = state.flows
     firms = pop.firms()
@@ -120,8 +126,11 @@ def compute(state: State, prev_keys: dict[str, np.ndarray]) -> dict[str, float]:
         out[f"{layer}_mean_degree"] = 2 * len(lay) / n_nodes if n_nodes else 0.0
         out[f"{layer}_strength"] = strengths[layer]
         out[f"{layer}_share"] = strengths[layer] / all_strength if all_strength > 0 else 0.0
-        out[f"{layer}_clustering"] = ind.transitivity(lay.i, lay.j, pop.n)
-        out[f"{layer}_giant"] = ind.giant_share(lay.adjacency(pop.n), nodes, isolated_others=True)  # exited firms keep no ties
+        if network:
+            out[f"{layer}_clustering"] = ind.transitivity(lay.i, lay.j, pop.n)
+            out[f"{layer}_giant"] = ind.giant_share(lay.adjacency(pop.n), nodes, isolated_others=True)  # exited firms keep no ties
+        else:
+            out[f"{layer}_clustering"] = out[f"{layer}_giant"] = float("nan")
         common, union = ind.overlap_counts(keys, prev_keys.get(layer, keys))
         out[f"{layer}_turnover"] = 1.0 - common / union if union else 0.0
         common_all += common

@@ -112,7 +112,7 @@ class Simulation:
         self._rngs: dict[str, np.random.Generator] = {}
         if snapshot_every < 0:
             raise ConfigError(f"--snapshots must be an integer >= 0; got {snapshot_every}")
-        self.recorder = Recorder(self.params.run.steps, snapshot_every)
+        self.recorder = Recorder(self.params.run.steps, snapshot_every, self.params.run.network_every)
         self.state.flows.reset()
         self.recorder.record(self.state)
         self.wall_time = 0.0

@@ -34,11 +34,22 @@ class Layer:
     # -- views ---------------------------------------------------------------------------
     @property
     def i(self) -> np.ndarray:
-        return self.keys // _KEY_BASE
+        return self._ends()[0]
 
     @property
     def j(self) -> np.ndarray:
-        return self.keys % _KEY_BASE
+        return self._ends()[1]
+
+    def _ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """(i, j) of every tie, decoded once per key array (keys are replaced, never changed in place;
+        weight changes keep them). Read-only."""
+        cached = getattr(self, "_ij", None)
+        if cached is None or cached[0] is not self.keys:
+            i, j = self.keys // _KEY_BASE, self.keys % _KEY_BASE
+            i.flags.writeable = False
+            j.flags.writeable = False
+            self._ij = cached = (self.keys, i, j)
+        return cached[1], cached[2]
 
     def __len__(self) -> int:
         return int(self.keys.size)

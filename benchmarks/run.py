@@ -1,0 +1,110 @@
+"""All speed benchmarks in one run: the scaling table and clusterup side by side with Mesa.
+
+    python benchmarks/run.py                          # scaling 10^3..10^5 (20 steps) + Mesa at 2,000 x 100
+    python benchmarks/run.py --scaling 1000 10000 100000 1000000 --scaling-steps 20
+    python benchmarks/run.py --skip-mesa
+    python benchmarks/run.py --skip-scaling --mesa-firms 2000 --mesa-steps 100 --repeats 3
+
+Every measurement runs in a fresh process, so peak memory (maximum resident set size) belongs to that
+run alone. The side-by-side comparison runs the same rules, the same preset and the same sizes in
+both implementations (``benchmarks/mesa_reference.py``; ``pip install mesa``) and prints the ratio
+of wall times, both with clusterup's full recorder (about 70 indicators per step, network ones
+included) and with network indicators every 10 steps (closer to the Mesa reference, which records
+about 35 plain columns). Prints Markdown tables; paste them into docs/performance.md with the date
+and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+CLUSTERUP = """
+import json, resource, sys, time
+from clusterup import Simulation
+firms, steps, seed, every = map(int, sys.argv[1:5])
+t0 = time.perf_counter()
+sim = Simulation("baseline", seed=seed, firms=firms, steps=steps, overrides={"run.network_every": every})
+build = time.perf_counter() - t0
+sim.run()
+wall = time.perf_counter() - t0
+ts = sim.result().timeseries
+top = sorted(sim.timings.items(), key=lambda kv: -kv[1])[:3]
+total = sum(sim.timings.values())
+print(json.dumps({"wall_s": wall, "build_s": build, "per_step_s": sim.wall_time / steps, "final_firms": int(ts.n_firms.iloc[-1]),
+                  "ties": int(ts[["social_ties", "economic_ties", "knowledge_ties"]].iloc[-1].sum()),
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "top": [[k, round(v / total, 2)] for k, v in top]}))
+"""
+
+MESA = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[4])
+import mesa_reference
+firms, steps, seed = map(int, sys.argv[1:4])
+ts, wall = mesa_reference.run("baseline", firms, steps, seed)
+print(json.dumps({"wall_s": wall, "final_firms": int(ts.n_firms.iloc[-1]),
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def child(code: str, *args: object) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def scaling(sizes: list[int], steps: int, seed: int) -> None:
+    print(f"\n### Scaling (baseline, {steps} steps, seed {seed})\n")
+    cols = ("initial firms", "steps", "build (s)", "time per step (s)", "wall (s)", "firms at end", "ties at end",
+            "peak memory (MiB)", "top")  # fmt: skip
+    print("| " + " | ".join(cols) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        r = child(CLUSTERUP, n, steps, seed, 1)
+        top = ", ".join(f"{k} {int(100 * v)}%" for k, v in r["top"])
+        print(f"| {n:,} | {steps} | {r['build_s']:.2f} | {r['per_step_s']:.3f} | {r['wall_s']:.1f} | {r['final_firms']:,} | "
+              f"{r['ties']:,} | {r['peak_rss_mib']:.0f} | {top} |", flush=True)  # fmt: skip
+
+
+def side_by_side(firms: int, steps: int, seed: int, repeats: int) -> None:
+    print(f"\n### clusterup and the Mesa reference (baseline, {firms:,} firms x {steps} steps, seed {seed}, {repeats} repeats)\n")
+    mesa = [child(MESA, firms, steps, seed, HERE)["wall_s"] for _ in range(repeats)]
+    full = [child(CLUSTERUP, firms, steps, seed, 1)["wall_s"] for _ in range(repeats)]
+    sparse = [child(CLUSTERUP, firms, steps, seed, 10)["wall_s"] for _ in range(repeats)]
+    m = statistics.median(mesa)
+    print("| implementation | median wall (s) | runs (s) | Mesa / this |")
+    print("|---|---|---|---|")
+    print(f"| Mesa 3 reference (NetworkX layers, per-agent steps) | {m:.2f} | {', '.join(f'{x:.2f}' for x in mesa)} | 1.0 |")
+    for label, xs in (("clusterup, every indicator every step", full), ("clusterup, network indicators every 10 steps", sparse)):
+        med = statistics.median(xs)
+        print(f"| {label} | {med:.2f} | {', '.join(f'{x:.2f}' for x in xs)} | {m / med:.0f}x |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scaling", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--scaling-steps", type=int, default=20)
+    ap.add_argument("--mesa-firms", type=int, default=2000)
+    ap.add_argument("--mesa-steps", type=int, default=100)
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--skip-mesa", action="store_true")
+    a = ap.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    if not a.skip_scaling:
+        scaling(a.scaling, a.scaling_steps, a.seed)
+    if not a.skip_mesa:
+        side_by_side(a.mesa_firms, a.mesa_steps, a.seed, a.repeats)
+
+
+if __name__ == "__main__":
+    main()
