@@ -16,15 +16,16 @@ from clusterup.cli import main
 
 
 def test_resume_in_process_is_bit_identical(tmp_path):
-    full = clusterup.simulate("baseline", seed=5, steps=60, firms=100).timeseries
+    whole = clusterup.simulate("baseline", seed=5, steps=60, firms=100)
     sim = Simulation("baseline", seed=5, steps=60, firms=100)
     for _ in range(23):
         sim.step()
     checkpoint.save(sim, tmp_path / "run")
     for _ in range(10):  # the run goes on past its checkpoint, then dies
         sim.step()
-    resumed = checkpoint.load(tmp_path / "run").run().timeseries
-    pd.testing.assert_frame_equal(resumed, full, check_exact=True)
+    resumed = checkpoint.load(tmp_path / "run").run()
+    pd.testing.assert_frame_equal(resumed.timeseries, whole.timeseries, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.generations, whole.generations, check_exact=True)
 
 
 def test_checkpoint_file_holds_no_pickle(tmp_path):

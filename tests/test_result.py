@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,3 +75,33 @@ def test_snapshots_every_k_steps_and_at_the_end_round_trip(tmp_path):
     for step in res.snapshots:
         pd.testing.assert_frame_equal(back.snapshots[step][1], res.snapshots[step][1])
         pd.testing.assert_frame_equal(back.snapshots[step][0], res.snapshots[step][0])
+
+
+def test_generation_counts_are_saved_and_give_adoption_curves(tmp_path):
+    from clusterup import simulate
+    from clusterup.plots.adoption import adoption_shares
+    from clusterup.result import Result
+
+    res = simulate("baseline", seed=1, steps=120, firms=120)
+    g = res.generations
+    per_step = g.groupby("step")["firms"].sum()
+    assert per_step.tolist() == res.timeseries["n_firms"].tolist()  # every firm counted once per step
+    top = g[g.firms > 0].groupby("step")["generation"].max()
+    assert top.tolist() == res.timeseries["gen_max"].tolist()
+    res.save(tmp_path / "r")
+    assert Result.load(tmp_path / "r").generations.equals(g)
+    shares = adoption_shares(g)
+    if len(shares.columns):
+        np.testing.assert_allclose(shares[1].to_numpy(), res.timeseries["gen_adopted"].to_numpy())
+        assert (shares.diff(axis=1).iloc[:, 1:] <= 1e-12).all().all()  # at-or-above shares fall with g
+
+
+def test_adoption_shares_on_a_hand_made_table():
+    import pandas as pd
+
+    from clusterup.plots.adoption import adoption_shares
+
+    g = pd.DataFrame({"step": [0, 0, 1, 1, 1], "generation": [0, 1, 0, 1, 2], "firms": [3, 1, 1, 2, 1]})
+    s = adoption_shares(g)
+    assert list(s.columns) == [1, 2]
+    assert s.loc[0, 1] == 0.25 and s.loc[0, 2] == 0.0 and s.loc[1, 1] == 0.75 and s.loc[1, 2] == 0.25

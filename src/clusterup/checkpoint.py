@@ -48,6 +48,7 @@ def save(sim: Simulation, out_dir: Path) -> Path:
     for name, col in rec.columns.items():
         arrays[f"col.{name}"] = col[: rec.rows]
     arrays["world"] = state.external_knowledge
+    arrays["generation_counts"] = rec.generation_matrix()
     meta = {
         "format": FORMAT_VERSION,
         "step": state.step,
@@ -116,6 +117,8 @@ def load(out_dir: Path) -> Simulation:
     for name, col in rec.columns.items():
         col[: rec.rows] = arrays[f"col.{name}"]
     rec._prev_keys = {name: arrays[f"prev.{name}"] for name in LAYERS if f"prev.{name}" in arrays}
+    counts = arrays["generation_counts"]
+    rec.generation_counts = [np.trim_zeros(row, "b") if row.any() else row[:1] for row in counts[: rec.rows]]
     rec.snapshots = {}
     sim.extinct = meta["extinct"]
     sim.wall_time = meta["wall_time"]

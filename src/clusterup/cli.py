@@ -183,6 +183,10 @@ def plot(
     result = Result.load(run_dir)
     title = f"{result.params.name}, seed {result.metadata.get('seed')}, {result.params.run.firms} firms"
     figures = {"overview": lambda: overview(result.timeseries, title), "figure2": lambda: figure2([result.timeseries])}
+    if not result.generations.empty:
+        from .plots.adoption import adoption_curves
+
+        figures["adoption"] = lambda: adoption_curves(result.generations, f"Generation adoption curves: {title}")
     if result.snapshots:
         figures["figure1"] = lambda: figure1(result.timeseries, result.snapshots)
     for f in formats:

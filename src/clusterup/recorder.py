@@ -54,10 +54,13 @@ class Recorder:
         self.snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self.rows = 0
         self.columns = {c: np.zeros(steps + 1, dtype=np.int64 if c in INT_COLUMNS else np.float64) for c in COLUMNS}
+        self.generation_counts: list[np.ndarray] = []  # per recorded step: firms per generation
         self._prev_keys: dict[str, np.ndarray] = {}
 
     def record(self, state: State) -> None:
         row = self.rows
+        firms = state.pop.firms()
+        self.generation_counts.append(np.bincount(state.pop.generation[firms]) if firms.size else np.zeros(1, np.int64))
         full = state.step % self.network_every == 0 or state.step == self.last_step
         for name, value in compute(state, self._prev_keys, full).items():
             self.columns[name][row] = value
@@ -67,6 +70,22 @@ class Recorder:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({c: v[: self.rows] for c, v in self.columns.items()})
+
+    def generation_matrix(self) -> np.ndarray:
+        """(rows x generations) firm counts; generations no firm has reached yet count zero."""
+        width = max((c.size for c in self.generation_counts), default=1)
+        out = np.zeros((len(self.generation_counts), width), dtype=np.int64)
+        for r, c in enumerate(self.generation_counts):
+            out[r, : c.size] = c
+        return out
+
+    def generations(self) -> pd.DataFrame:
+        """Long table: step, generation, firms (one row per step and generation reached by then)."""
+        m = self.generation_matrix()
+        steps = self.columns["step"][: self.rows]
+        reached = np.maximum.accumulate((m > 0) * np.arange(m.shape[1]), axis=0).max(axis=1) if m.size else np.zeros(0)
+        rows = [(int(steps[r]), g, int(m[r, g])) for r in range(m.shape[0]) for g in range(int(reached[r]) + 1)]
+        return pd.DataFrame(rows, columns=["step", "generation", "firms"])
 
 
 def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True) -> dict[str, float]:

@@ -109,6 +109,11 @@ def run_report(run_dir: Path) -> str:
                 figure1(ts, res.snapshots), "Figure 1: the multiplex network at formation, growth and maturity, and layer dominance"
             )
         )
+    if not res.generations.empty:
+        from .plots.adoption import adoption_curves
+
+        cap_a = "Generation adoption curves: share of firms at each generation or above"
+        secs.append(_figure(adoption_curves(res.generations), cap_a))
     secs.append(
         _figure(overview(ts, title), "Indicators: capability, gap, mode mix, layer dominance, generations, population and R&D")
     )

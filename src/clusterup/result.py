@@ -8,6 +8,7 @@ A saved run is a directory::
     metadata.json        package version, seed, wall time, platform, extinction
     firms.parquet        the final population (one row per active firm or organisation)
     ties.parquet         the final network (layer, source, target, weight; node ids)
+    generations.parquet  firms per generation per step (step, generation, firms): the adoption curves
     networks/, nodes/    with snapshots: step-NNNNNN.parquet of ties and nodes every K steps and at the end
     data_ids.parquet     for a run started from data whose ids are text: (id, data_id)
 
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
     from .state import State
 
 RUN_MARKER = "metadata.json"
-RUN_FILES = ("timeseries.parquet", "timeseries.csv", "config.toml", "metadata.json", "firms.parquet", "ties.parquet")
+RUN_FILES = ("timeseries.parquet", "timeseries.csv", "config.toml", "metadata.json", "firms.parquet", "ties.parquet",
+             "generations.parquet")  # fmt: skip
 
 
 def _version() -> str:
@@ -57,6 +59,7 @@ class Result:
 
     snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)  # step -> (nodes, ties)
     data_ids: pd.DataFrame | None = None  # for runs started from data with text ids: (id, data_id)
+    generations: pd.DataFrame = field(default_factory=pd.DataFrame)  # step, generation, firms
 
     @classmethod
     def from_state(
@@ -114,6 +117,7 @@ class Result:
             (tmp / "config.toml").write_text(self.params.to_toml(), encoding="utf-8")
             self.firms.to_parquet(tmp / "firms.parquet", index=False)
             self.ties.to_parquet(tmp / "ties.parquet", index=False)
+            self.generations.to_parquet(tmp / "generations.parquet", index=False)
             if self.data_ids is not None:
                 self.data_ids.to_parquet(tmp / "data_ids.parquet", index=False)
             if self.snapshots:
@@ -143,7 +147,8 @@ class Result:
             step = int(f.stem.split("-")[1])
             snapshots[step] = (pd.read_parquet(d / "nodes" / f.name), pd.read_parquet(f))
         data_ids = pd.read_parquet(d / "data_ids.parquet") if (d / "data_ids.parquet").exists() else None
-        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties, snapshots, data_ids)
+        gens = pd.read_parquet(d / "generations.parquet") if (d / "generations.parquet").exists() else pd.DataFrame()
+        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties, snapshots, data_ids, gens)
 
 
 def is_run_dir(path: Path) -> bool:

@@ -180,6 +180,7 @@ class Simulation:
             snapshots[self.state.step] = snapshot(self.state)  # the last step is always included
         result = Result.from_state(self.recorder.frame(), self.params, self.state, meta, snapshots)
         result.data_ids = self.data_ids
+        result.generations = self.recorder.generations()
         return result
 
 
