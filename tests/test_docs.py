@@ -27,3 +27,39 @@ def test_odd_names_every_process_and_parameter_section():
     sections = {key.split(".")[0] for key, *_ in describe_parameters()}
     for sec in sections - {"run"}:
         assert f"{sec}." in odd, sec
+
+
+def test_experiment_examples_in_the_docs_are_valid(tmp_path):
+    """Every TOML block of docs/experiments.md loads and plans as what it shows (sweep, sensitivity or
+    calibration), so a user who copies one gets a working file."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    from clusterup.experiments import calibrate as cal
+    from clusterup.experiments import load_sweep, make_plan
+    from clusterup.experiments import sensitivity as sa
+
+    blocks = re.findall(r"```toml\n(.*?)```", (DOCS / "experiments.md").read_text(), flags=re.S)
+    kinds = []
+    for k, text in enumerate(blocks):
+        f = tmp_path / f"example{k}.toml"
+        f.write_text(text)
+        if "observed" in text:
+            pd.DataFrame({"step": np.arange(0, 40, 4), "value": np.linspace(0.15, 0.9, 10)}).to_csv(
+                tmp_path / "obs.csv", index=False
+            )
+            spec, _, obs = cal.load_calibration(f)
+            assert len(obs) == 10 and spec.parameters
+            kinds.append("calibration")
+        elif "method" in text:
+            spec, base = sa.load_sensitivity(f)
+            plan, x = sa.make_sensitivity_plan(spec, base)
+            assert len(plan.runs) == x.shape[0] * spec.replicates
+            kinds.append("sensitivity")
+        else:
+            spec, base = load_sweep(f)
+            assert make_plan(spec, base).runs
+            kinds.append("sweep")
+    assert sorted(set(kinds)) == ["calibration", "sensitivity", "sweep"], kinds
