@@ -4,7 +4,10 @@ the configuration downloads as TOML, two runs compare side by side."""
 from __future__ import annotations
 
 import re
+import time
 import tomllib
+
+from playwright.sync_api import Error as PlaywrightError
 
 RUN_TIMEOUT = 120_000  # ms; a 20-step run takes well under a second, the page's first render a few
 
@@ -68,4 +71,30 @@ def test_a_slider_change_changes_the_result_and_the_download(explorer, page):
         page.get_by_role("button", name=re.compile("Download configuration")).click()
     config = tomllib.loads(open(dl.value.path(), encoding="utf-8").read())
     assert config["run"]["seed"] == 4 and config["run"]["steps"] == 20 and config["name"] == "baseline"
+    assert not page.bad, page.bad
+
+
+def test_a_long_run_is_watched_live(explorer, page):
+    """While a run goes, the capability path so far is drawn and its step advances."""
+    page.goto(explorer, timeout=120_000)
+    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    for key in ("run.steps", "run.firms"):
+        s = _slider(page, key)
+        s.focus()
+        s.press("End")  # the longest run the sliders allow: 400 steps, 1,500 firms
+    page.get_by_text("= 400. Number of steps").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run").click()
+    live = page.locator(".live-step")
+    live.wait_for(timeout=RUN_TIMEOUT)
+    seen = set()
+    deadline = time.time() + RUN_TIMEOUT / 1000
+    while time.time() < deadline and page.locator(".run-summary").count() == 0:
+        if live.count():
+            try:
+                seen.add(int(re.search(r"step (\d+) of 400", live.inner_text(timeout=1000)).group(1)))
+            except (AttributeError, PlaywrightError):
+                pass  # the live text was replaced between the two calls
+        time.sleep(0.2)
+    assert len(seen) >= 2, seen  # the chart and its step advanced during the run
+    _summary(page)  # and the run ends with its results
     assert not page.bad, page.bad

@@ -18,6 +18,7 @@ preset = solara.reactive("baseline")
 values = solara.reactive(model.values_of(model.configure("baseline", {})))
 pinned = solara.reactive(None)  # (label, params, result) of run A
 net_step = solara.reactive(0)
+live = solara.reactive(None)  # the time series so far, while a run is going
 view = solara.reactive("Capability path")
 VIEWS = ["Capability path", "Modes, gap, layers", "Network"]
 
@@ -39,7 +40,10 @@ def run_task():
         if done % 5 == 0 or done == total:
             run_task.progress = 100.0 * done / total
 
-    result = model.run(params, progress, should_stop=lambda: not run_task.is_current())
+    live.set(None)
+    result = model.run(params, progress, should_stop=lambda: not run_task.is_current(), partial=live.set,
+                       partial_every=max(5, params.run.steps // 20))  # fmt: skip
+    live.set(None)
     if result is not None:
         net_step.set(max(result.snapshots))
     return params, result
@@ -89,6 +93,13 @@ def Results(params, result):
 
 
 @solara.component
+def LiveChart(ts, total: int):
+    solara.Text(f"live: step {int(ts['step'].iloc[-1])} of {total}", classes=["live-step"])
+    fig = solara.use_memo(lambda: model.live_figure(ts, total), [id(ts)])
+    solara.FigureMatplotlib(fig, format="png")
+
+
+@solara.component
 def Compare(params, result):
     label, pa, ra = pinned.value
     diffs = model.differences(pa, params)
@@ -123,6 +134,8 @@ def Page():
     if run_task.pending:
         solara.ProgressLinear(run_task.progress if run_task.progress is not None else True)
         solara.Text(f"running... {run_task.progress or 0:.0f}%")
+        if live.value is not None and len(live.value):
+            LiveChart(live.value, model.configure(preset.value, values.value).run.steps)
     if run_task.error:
         solara.Error(f"the run failed: {run_task.exception}")
     if run_task.finished and run_task.value and run_task.value[1] is not None:

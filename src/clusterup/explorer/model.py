@@ -85,9 +85,17 @@ def configure(preset: str, values: dict[str, float]) -> Params:
     return load_scenario(preset, {k: (int(round(v)) if k in ints else float(v)) for k, v in values.items()})
 
 
-def run(params: Params, progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
-        snapshots: int = 4) -> Result | None:  # fmt: skip
-    """Run with about ``snapshots`` network snapshots; None if ``should_stop`` says so midway."""
+def run(
+    params: Params,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    snapshots: int = 4,
+    partial: Callable[[pd.DataFrame], None] | None = None,
+    partial_every: int = 0,
+) -> Result | None:
+    """Run with about ``snapshots`` network snapshots; None if ``should_stop`` says so midway.
+
+    ``partial(frame)`` receives the time series so far every ``partial_every`` steps (to watch a run)."""
     every = max(1, params.run.steps // snapshots)
     sim = Simulation(params, snapshot_every=every)
     total = params.run.steps
@@ -95,9 +103,22 @@ def run(params: Params, progress: Callable[[int, int], None] | None = None, shou
         sim.step()
         if progress:
             progress(sim.steps_done, total)
+        if partial and partial_every and sim.steps_done % partial_every == 0 and not sim.finished:
+            partial(sim.recorder.frame())
         if should_stop and should_stop():
             return None
     return sim.result()
+
+
+def live_figure(ts: pd.DataFrame, total: int) -> plt.Figure:
+    """The capability path so far, on the run's full time axis (drawn while a run is going)."""
+    fig, ax = plt.subplots(figsize=(8, 3.6), constrained_layout=True)
+    ax.plot(ts["step"], ts["cap_total"], color="black", lw=1.6)
+    ax.set_xlim(0, total)
+    ax.set_xlabel("step (quarter)")
+    ax.set_ylabel("overall capability")
+    ax.set_title(f"running: step {int(ts['step'].iloc[-1])} of {total}, generations reached {int(ts['gen_max'].max())}")
+    return fig
 
 
 def summary_line(result: Result) -> str:
