@@ -577,6 +577,7 @@ def explore(
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
             sock.bind((host, port))
+            port = sock.getsockname()[1]  # --port 0: the free port the system chose
     except OSError as exc:
         raise ConfigError(
             f"--host {host} --port {port}: cannot listen there ({exc.strerror}); --port 0 picks a free port"
