@@ -1,7 +1,8 @@
 """The Mesa reference implementation (benchmarks/mesa_reference.py) agrees with clusterup in distribution.
 
-Both run the baseline's rules from the same preset with independent random streams. Ensemble: 16 seeds
-per implementation in CI (100 firms x 60 steps); the full check (`-m slow`) uses 30 seeds and 80 steps.
+Both run the baseline's rules from the same preset with independent random streams. Ensemble: 30 seeds
+per implementation in CI (100 firms x 60 steps); the longer check (`-m slow`) uses 30 seeds of 200 firms
+x 100 steps.
 For each indicator a two-sample Kolmogorov-Smirnov test at level 0.01 (five indicators: the chance
 that at least one rejects when both agree is below 5%); a real difference in the rules (a process
 missing or mis-translated) moves these distributions far more (see docs/performance.md).
@@ -36,7 +37,7 @@ def _compare(ref: list, n_seeds: int, firms: int, steps: int, scenario: str = "b
 
 @pytest.fixture(scope="module")
 def mesa_ci():
-    return _mesa(16, 100, 60)
+    return _mesa(30, 100, 60)
 
 
 def test_mesa_reference_writes_clusterup_columns(tmp_path):
@@ -48,17 +49,17 @@ def test_mesa_reference_writes_clusterup_columns(tmp_path):
 
 
 def test_agrees_in_distribution_ci(mesa_ci):
-    pvalues = _compare(mesa_ci, 16, 100, 60)
+    pvalues = _compare(mesa_ci, 30, 100, 60)
     assert min(pvalues.values()) > 0.01, pvalues
 
 
 @pytest.mark.slow
 def test_agrees_in_distribution_full():
-    pvalues = _compare(_mesa(30, 100, 80), 30, 100, 80)
+    pvalues = _compare(_mesa(30, 200, 100), 30, 200, 100)
     assert min(pvalues.values()) > 0.01, pvalues
 
 
 def test_a_broken_rule_is_detected(mesa_ci):
     """The check has power: clusterup with integrated innovation switched off is told apart."""
-    pvalues = _compare(mesa_ci, 16, 100, 60, scenario="no-integrated")
+    pvalues = _compare(mesa_ci, 30, 100, 60, scenario="no-integrated")
     assert min(pvalues.values()) < 0.01, pvalues
