@@ -53,3 +53,9 @@ def test_appropriability_has_an_interior_optimum(rows):
 def test_levers_beat_their_base(rows, lever):
     r = _row(rows, "8", lever)
     assert r["holds"], r
+
+
+def test_bass_row_of_the_validation(rows):
+    r = _row(rows, "4a")
+    assert r["holds"], r
+    assert r["result"]["max_abs_vs_closed_form"] > 0.05  # the discretisation gap is reported, not hidden
