@@ -348,3 +348,13 @@ def test_abc_smc_recovers_a_known_growth_rate(tmp_path, capsys):
     (tmp_path / "obs.csv").write_text("step,value\n0,0.1\n1,abc\n")
     assert main(["calibrate", str(tmp_path / "cal.toml"), "--out", str(tmp_path / "c2")]) == 2
     assert "row 3, column 'value': not a finite number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["sweep", "sensitivity", "calibrate"])
+def test_an_unreadable_experiment_file_exits_2(tmp_path, capsys, command):
+    f = tmp_path / "bad.toml"
+    f.write_bytes(b"\xff\xfe\x00 not utf-8")
+    assert main([command, str(f), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{command if command != 'calibrate' else 'calibration'} file" in err and "cannot read it" in err
+    assert err.count("\n") == 1 and not (tmp_path / "o").exists()

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -443,8 +442,8 @@ def calibrate(
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
 ) -> None:
     """Fit parameters to an observed series by ABC-SMC; writes posterior.csv, calibration.json and fit.png."""
-    from .experiments import RunSpec, execute_run, make_executor
     from .experiments import calibrate as cal
+    from .experiments import make_executor
     from .io_utils import write_text_atomic
     from .plots import save_figure
 
@@ -459,21 +458,8 @@ def calibrate(
             raise ConfigError(f"--out {target} holds a calibration; pass --overwrite to replace it")
     with make_executor(executor, workers, address) as ex, _bar("abc-smc", quiet) as progress:
         res = cal.abc_smc(spec, obs, ex, base, progress)
-        post = res["posterior"]
-        last = post[post["generation"] == post["generation"].max()]
-        keys = list(spec.parameters)
-        scen = cal._resolve_scenario(spec.scenario, base)
-
-        def job(i: int, row: dict, seed: int) -> RunSpec:
-            ov = {**spec.set, **{k: (int(round(row[k])) if cal._field_info(k).annotation is int else float(row[k])) for k in keys}}
-            return RunSpec(i, 0, 0, seed, scen, ov, res["steps"], spec.firms)
-
-        rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(2,)))
-        picks = rng.choice(len(last), size=min(20, len(last)), p=last["weight"].to_numpy())
-        seeds = np.random.SeedSequence(spec.seed, spawn_key=(3,)).generate_state(len(picks) + 1)
-        best_run = ex.submit(execute_run, job(0, res["best"], int(seeds[0]))).result()
-        pred = [ex.submit(execute_run, job(i + 1, last.iloc[k].to_dict(), int(seeds[i + 1]))) for i, k in enumerate(picks)]
-        pred_runs = [f.result()[2] for f in pred if f.result()[1] == "ok"]
+        best_run, pred_runs = cal.predictive_runs(spec, res, ex, base)
+    post = res["posterior"]
     target.mkdir(parents=True, exist_ok=True)
     write_text_atomic(target / "posterior.csv", post.to_csv(index=False))
     report = {

@@ -43,7 +43,7 @@ from pydantic import Field, ValidationError
 from ..errors import ConfigError
 from ..params import parse_toml
 from ..recorder import COLUMNS
-from .design import RunSpec, _field_info, _resolve_scenario, _Strict, describe_validation
+from .design import RunSpec, _field_info, _resolve_scenario, _Strict, load_spec, typed_values
 from .runner import execute_run
 
 
@@ -84,14 +84,8 @@ def read_observed(path: Path) -> pd.DataFrame:
 
 
 def load_calibration(path: str | Path) -> tuple[CalibrationSpec, Path, pd.DataFrame]:
+    spec, base = load_spec(path, CalibrationSpec, "calibration")
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"calibration file {p} not found")
-    data = parse_toml(p.read_text(encoding="utf-8"), str(p))
-    try:
-        spec = CalibrationSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation(exc, str(p))) from None
     if not spec.parameters:
         raise ConfigError(f"{p}: parameters: name at least one parameter with a [low, high] range")
     for k, rng in spec.parameters.items():
@@ -99,8 +93,8 @@ def load_calibration(path: str | Path) -> tuple[CalibrationSpec, Path, pd.DataFr
             raise ConfigError(f"{p}: parameters.{k}: give a range [low, high] of numbers with low < high")
     if spec.indicator not in COLUMNS or spec.indicator == "step":
         raise ConfigError(f"{p}: indicator {spec.indicator!r} is not a time-series column (see docs/output-schema.md)")
-    obs = read_observed(p.parent / spec.observed)
-    return spec, p.parent, obs
+    obs = read_observed(base / spec.observed)
+    return spec, base, obs
 
 
 def distance(sim: pd.DataFrame, obs: pd.DataFrame, indicator: str) -> float:
@@ -122,7 +116,6 @@ def abc_smc(
     keys = list(spec.parameters)
     lo = np.array([float(spec.parameters[k][0]) for k in keys])
     hi = np.array([float(spec.parameters[k][1]) for k in keys])
-    integer = [_field_info(k).annotation is int for k in keys]
     scenario = _resolve_scenario(spec.scenario, base)
     steps = spec.steps or int(obs["step"].max())
     if obs["step"].max() > steps:
@@ -150,9 +143,7 @@ def abc_smc(
         seeds = np.random.SeedSequence(spec.seed, spawn_key=(1, gen)).generate_state(spec.particles * spec.replicates)
         jobs = []
         for i in range(spec.particles):
-            ov = {**spec.set}
-            for k, v, isint in zip(keys, cand[i], integer, strict=True):
-                ov[k] = int(round(v)) if isint else float(v)
+            ov = {**spec.set, **typed_values(keys, cand[i])}
             for r in range(spec.replicates):
                 jobs.append(RunSpec(i * spec.replicates + r, gen, r, int(seeds[i * spec.replicates + r]), scenario, ov, steps,
                                     spec.firms))  # fmt: skip
@@ -201,6 +192,28 @@ def abc_smc(
         "best": {"distance": float(best["distance"]), **{k: float(best[k]) for k in keys}},
         "steps": steps,
     }
+
+
+def predictive_runs(
+    spec: CalibrationSpec, res: dict[str, Any], executor: Executor, base: Path | None = None, draws: int = 20
+) -> tuple[tuple[int, str, Any, float], list[pd.DataFrame]]:
+    """The best particle's run and the runs of up to ``draws`` particles of the last population drawn
+    by weight (fresh seeds from ``spec.seed``): the fit plot's line and band."""
+    post = res["posterior"]
+    last = post[post["generation"] == post["generation"].max()]
+    keys = list(spec.parameters)
+    scenario = _resolve_scenario(spec.scenario, base)
+
+    def job(i: int, row: dict, seed: int) -> RunSpec:
+        ov = {**spec.set, **typed_values(keys, [row[k] for k in keys])}
+        return RunSpec(i, 0, 0, seed, scenario, ov, res["steps"], spec.firms)
+
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(2,)))
+    picks = rng.choice(len(last), size=min(draws, len(last)), p=last["weight"].to_numpy())
+    seeds = np.random.SeedSequence(spec.seed, spawn_key=(3,)).generate_state(len(picks) + 1)
+    best = executor.submit(execute_run, job(0, res["best"], int(seeds[0]))).result()
+    futures = [executor.submit(execute_run, job(i + 1, last.iloc[k].to_dict(), int(seeds[i + 1]))) for i, k in enumerate(picks)]
+    return best, [r[2] for r in (f.result() for f in futures) if r[1] == "ok"]
 
 
 def fit_figure(obs: pd.DataFrame, runs: list[pd.DataFrame], best: pd.DataFrame, indicator: str, title: str):

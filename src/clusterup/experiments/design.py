@@ -109,21 +109,26 @@ def describe_validation(exc: ValidationError, source: str) -> str:
     return f"{source}: {loc}: {err['msg']}" if loc else f"{source}: {err['msg']}"
 
 
-def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
-    """Read and validate a sweep file; the scenario path is made relative to the file."""
+def load_spec(path: str | Path, model: type[BaseModel], kind: str) -> tuple[Any, Path]:
+    """Read a TOML file and validate it against ``model``; every problem is one ConfigError line."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"sweep file {p} not found")
+        raise ConfigError(f"{kind} file {p} not found")
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"sweep file {p}: cannot read it ({exc})") from None
+        raise ConfigError(f"{kind} file {p}: cannot read it ({exc})") from None
     data = parse_toml(text, str(p))
     try:
-        spec = SweepSpec.model_validate(data)
+        spec = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_validation(exc, str(p))) from None
     return spec, p.parent
+
+
+def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
+    """Read and validate a sweep file; the scenario path is made relative to the file."""
+    return load_spec(path, SweepSpec, "sweep")
 
 
 def _resolve_scenario(name: str, base: Path | None) -> str:
@@ -138,6 +143,12 @@ def _field_info(key: str) -> Any:
     if sec is None or not name or sec.annotation is None or name not in sec.annotation.model_fields:
         raise ConfigError(f"design.parameters: unknown parameter {key!r} (see `clusterup parameters`)")
     return sec.annotation.model_fields[name]
+
+
+def typed_values(keys: list[str], values) -> dict[str, int | float]:
+    """Dotted key -> value as its parameter's type: integer parameters rounded, the rest as floats
+    (sampled designs, sensitivity samples and calibration particles are real-valued)."""
+    return {k: int(round(v)) if _field_info(k).annotation is int else float(v) for k, v in zip(keys, values, strict=True)}
 
 
 def _sample_unit(kind: str, n: int, d: int, seed: int) -> Any:
@@ -173,7 +184,7 @@ def design_arms(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
         return arms, keys
     if d.samples is None:
         raise ConfigError(f"design.samples: a {d.kind} design needs a sample count (an integer >= 1)")
-    lows, highs, integer = [], [], []
+    lows, highs = [], []
     for k, rng in params.items():
         info = _field_info(k)
         if info.annotation is bool:
@@ -185,15 +196,8 @@ def design_arms(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
             raise ConfigError(f"design.parameters.{k}: range {rng} leaves the allowed interval [{lo}, {hi}]")
         lows.append(float(rng[0]))
         highs.append(float(rng[1]))
-        integer.append(info.annotation is int)
     unit = _sample_unit(d.kind, d.samples, len(keys), spec.seed)
-    arms = []
-    for row in unit:
-        arm = {}
-        for j, k in enumerate(keys):
-            v = lows[j] + row[j] * (highs[j] - lows[j])
-            arm[k] = int(round(v)) if integer[j] else float(v)
-        arms.append(arm)
+    arms = [typed_values(keys, [lows[j] + row[j] * (highs[j] - lows[j]) for j in range(len(keys))]) for row in unit]
     return arms, keys
 
 

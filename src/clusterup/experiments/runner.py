@@ -11,7 +11,6 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +107,3 @@ def run_plan(
     finally:
         store.finalize()
     return counts
-
-
-def run_records_frame(plan: Plan) -> pd.DataFrame:
-    """The plan as a table (one row per run): for previews and dry runs."""
-    return pd.DataFrame([asdict(r) for r in plan.runs])

@@ -32,7 +32,7 @@ from pydantic import Field, ValidationError
 from ..errors import ConfigError
 from ..params import parse_toml
 from ..rng import replicate_seeds
-from .design import _field_info, _resolve_scenario, _Strict, describe_validation, plan_from_arms
+from .design import _field_info, _resolve_scenario, _Strict, load_spec, plan_from_arms, typed_values
 from .outputs import check_output, compute_output
 from .store import ExperimentStore
 
@@ -52,14 +52,8 @@ class SensitivitySpec(_Strict):
 
 
 def load_sensitivity(path: str | Path) -> tuple[SensitivitySpec, Path]:
+    spec, base = load_spec(path, SensitivitySpec, "sensitivity")
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"sensitivity file {p} not found")
-    data = parse_toml(p.read_text(encoding="utf-8"), str(p))
-    try:
-        spec = SensitivitySpec.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation(exc, str(p))) from None
     if len(spec.parameters) < 2:
         raise ConfigError(f"{p}: parameters: name at least two parameters with [low, high] ranges")
     for k, rng in spec.parameters.items():
@@ -70,7 +64,7 @@ def load_sensitivity(path: str | Path) -> tuple[SensitivitySpec, Path]:
             raise ConfigError(f"{p}: parameters.{k}: give a range [low, high] with low < high")
     for o in spec.outputs:
         check_output(o)
-    return spec, p.parent
+    return spec, base
 
 
 def problem(spec: SensitivitySpec) -> dict[str, Any]:
@@ -95,8 +89,7 @@ def sample(spec: SensitivitySpec) -> np.ndarray:
 def make_sensitivity_plan(spec: SensitivitySpec, base: Path | None = None):
     X = sample(spec)
     keys = list(spec.parameters)
-    integer = [_field_info(k).annotation is int for k in keys]
-    arms = [{k: (int(round(v)) if isint else float(v)) for k, v, isint in zip(keys, row, integer, strict=True)} for row in X]
+    arms = [typed_values(keys, row) for row in X]
     return plan_from_arms(spec.model_dump(), _resolve_scenario(spec.scenario, base), arms, keys,
                           replicate_seeds(spec.seed, spec.replicates), spec.set, spec.steps, spec.firms, base), X  # fmt: skip
 
