@@ -299,6 +299,16 @@ def _bar(label: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+def _print_frame(df, float_format: str) -> None:
+    """A DataFrame as a plain Rich table, floats in ``float_format``."""
+    table = Table(box=None)
+    for c in df.columns:
+        table.add_column(str(c))
+    for row in df.itertuples(index=False):
+        table.add_row(*(format(v, float_format) if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+
+
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool), dask-local, dask or serial.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes (>= 1).")]
 AddressOpt = Annotated[str | None, typer.Option(help="Scheduler address tcp://HOST:PORT for --executor dask.")]
@@ -389,12 +399,7 @@ def query(
     if csv:
         sys.stdout.write(df.to_csv(index=False))
         return
-    table = Table(box=None)
-    for c in df.columns:
-        table.add_column(str(c))
-    for row in df.itertuples(index=False):
-        table.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
-    out.print(table)
+    _print_frame(df, ".6g")
     out.print(f"({len(df)} rows)")
 
 
@@ -422,12 +427,7 @@ def sensitivity(
     table = sa.analyze(ExperimentStore.open(target), spec, X)
     write_text_atomic(target / "sensitivity.csv", table.to_csv(index=False))
     save_figure(sa.figure(table, spec.method), target / "sensitivity.png")
-    rich = Table(box=None)
-    for c in table.columns:
-        rich.add_column(c)
-    for row in table.itertuples(index=False):
-        rich.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
-    out.print(rich)
+    _print_frame(table, ".4g")
     out.print(f"wrote {target / 'sensitivity.csv'} and {target / 'sensitivity.png'}")
 
 
