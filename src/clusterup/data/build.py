@@ -18,20 +18,25 @@ run that follows is the same run (tested).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..params import Params
-from ..processes.kernels import sample_from_groups
+from ..state.build import (
+    add_scenario_organisations,
+    draw_social_ties,
+    org_capacity,
+    org_profile,
+    seed_early_technology,
+    start_world,
+)
 from ..state.firms import FIRM, ORG_KINDS, Population
 from ..state.multiplex import LAYERS, Multiplex
 from ..state.world import State
 from .tables import ClusterData, DataError, _key
 
-_ORG_COUNTS = {"university": "universities", "institute": "institutes", "platform": "platforms", "association": "associations"}
 KIND_NAMES = {v: k for k, v in ORG_KINDS.items()}
 
 
@@ -60,18 +65,6 @@ def data_overrides(data: ClusterData, params: Params) -> dict[str, int]:
     return out
 
 
-def _org_profile(params: Params) -> np.ndarray:
-    k = params.init.domains
-    home = min(params.init.home_domains, k)
-    orgs = params.organisations
-    home_profile = np.zeros(k)
-    home_profile[:home] = 1.0 / home
-    novel = np.zeros(k)
-    if k > home:
-        novel[home:] = 1.0 / (k - home)
-    return (1 - orgs.novelty) * home_profile + orgs.novelty * (novel if k > home else home_profile)
-
-
 def _knowledge(df: pd.DataFrame, k: int) -> np.ndarray | None:
     cols = [f"knowledge_{d}" for d in range(k)]
     if cols[0] not in df.columns:
@@ -91,24 +84,16 @@ def build_state_from_data(params: Params, data: ClusterData, rng: np.random.Gene
     n = len(firms)
     pop = Population(k, capacity=int(n * 1.5) + 16)
     state = State(params=params, pop=pop, net=Multiplex(), frontier=params.frontier.initial, initial_firms=n)
-    state.hot_field = int(rng.integers(home, k)) if k > home else 0  # first draw, as in build_state
-    state.external_knowledge = np.full(k, 1.0 / k)
-    profile = _org_profile(params)
-    capacity = max(1, math.ceil(params.organisations.capacity * n / 300))
+    start_world(state, rng)  # the first draw, as in build_state
+    profile = org_profile(params)
+    capacity = org_capacity(params, n)
 
     # organisations first (as build_state does), then firms
     orgs = data.organisations
     org_ids: list = []
     org_slots = np.zeros(0, dtype=np.int64)
     if orgs is None:
-        for kind, field in _ORG_COUNTS.items():
-            count = getattr(params.organisations, field)
-            if count:
-                idx = pop.add(count, ORG_KINDS[kind])
-                pop.knowledge[idx] = profile
-                pop.capacity[idx] = capacity
-                pop.x[idx] = rng.random(count)
-                pop.y[idx] = rng.random(count)
+        add_scenario_organisations(state, rng, profile, capacity)
     elif len(orgs):
         m = len(orgs)
         idx = pop.add(m, FIRM)
@@ -178,11 +163,7 @@ def build_state_from_data(params: Params, data: ClusterData, rng: np.random.Gene
         pop.rd[idx] = np.clip(init.rd + init.rd_sigma * rng.standard_normal(n), 0.0, 1.0)
     pop.wealth[idx] = firms["wealth"].to_numpy(dtype=np.float64) if "wealth" in firms.columns else init.wealth
     if "generation" not in firms.columns:
-        early = min(init.early_technology_firms, n)
-        if early:
-            chosen = idx[rng.choice(n, early, replace=False)]
-            pop.generation[chosen] = 1
-            pop.capability[chosen] = init.early_technology_capability * np.median(pop.capability[idx])
+        seed_early_technology(state, idx, rng)
 
     # ids: the data's own when they are non-negative integers, else 0.. in table order (with a map)
     all_ids = org_ids + list(firms["id"])
@@ -210,7 +191,7 @@ def build_state_from_data(params: Params, data: ClusterData, rng: np.random.Gene
             if sel.any():
                 state.net[name].add(src[sel], dst[sel], w[sel])
     else:
-        _draw_social_ties(state, idx, town, rng)
+        draw_social_ties(state, idx, town, rng)
     if data.pipelines is not None:
         p = data.pipelines
         pslots = p["id"].map(lambda v: slot_of[_key(v)]).to_numpy(dtype=np.int64)
@@ -228,27 +209,6 @@ def _as_int(v) -> int | None:
     if isinstance(v, str) and v.strip().lstrip("-").isdigit():
         return None  # text ids stay text (leading zeros matter: "007" is not 7)
     return None
-
-
-def _draw_social_ties(state: State, idx: np.ndarray, town: np.ndarray, rng: np.random.Generator) -> None:
-    """Kinship and place within towns (or regions), and association memberships, as build_state draws them."""
-    init = state.params.init
-    pop = state.pop
-    n = idx.size
-    per_firm = init.social_degree / 2
-    draws = int(math.floor(per_firm)) + 1
-    u = rng.random((n, draws))
-    pick = sample_from_groups(town, town, u)
-    col = np.arange(draws)[None, :]
-    whole = math.floor(per_firm)
-    use = (col < whole) | ((col == whole) & (rng.random((n, 1)) < per_firm - whole))
-    src = np.broadcast_to(idx[:, None], pick.shape)
-    ok = use & (pick >= 0)
-    state.net["social"].add(src[ok], idx[np.maximum(pick, 0)][ok], 1.0)
-    assoc = np.flatnonzero(pop.view("kind") == ORG_KINDS["association"])
-    for org in assoc:
-        members = idx[rng.choice(n, min(int(pop.capacity[org]), n), replace=False)]
-        state.net["social"].add(np.full(members.size, org), members, 1.0)
 
 
 def initial_data(state: State) -> ClusterData:

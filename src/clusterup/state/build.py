@@ -15,35 +15,89 @@ from .world import State
 _ORG_COUNTS = {"university": "universities", "institute": "institutes", "platform": "platforms", "association": "associations"}
 
 
-def build_state(params: Params, rng: np.random.Generator) -> State:
-    init = params.init
-    n = params.run.firms
-    k = init.domains
-    home = min(init.home_domains, k)
-    orgs = params.organisations
-    pop = Population(k, capacity=int(n * 1.5) + 16)
-    state = State(params=params, pop=pop, net=Multiplex(), frontier=params.frontier.initial, initial_firms=n)
-    # the outside world: broad, leaning toward a first hot field outside the cluster's home domains
+def start_world(state: State, rng: np.random.Generator) -> None:
+    """The outside world: broad knowledge, leaning toward a first hot field outside the cluster's home
+    domains (the first draw of the ``init`` stream)."""
+    k = state.params.init.domains
+    home = min(state.params.init.home_domains, k)
     state.hot_field = int(rng.integers(home, k)) if k > home else 0
-    external = np.full(k, 1.0 / k)
-    state.external_knowledge = external
+    state.external_knowledge = np.full(k, 1.0 / k)
 
-    # supporting organisations: broad profiles, rich in the domains the cluster lacks
+
+def org_profile(params: Params) -> np.ndarray:
+    """Supporting organisations' knowledge: broad, rich in the domains the cluster lacks."""
+    k = params.init.domains
+    home = min(params.init.home_domains, k)
     home_profile = np.zeros(k)
     home_profile[:home] = 1.0 / home
     novel = np.zeros(k)
     if k > home:
         novel[home:] = 1.0 / (k - home)
-    org_profile = (1 - orgs.novelty) * home_profile + orgs.novelty * (novel if k > home else home_profile)
-    capacity = max(1, math.ceil(orgs.capacity * n / 300))
+    nu = params.organisations.novelty
+    return (1 - nu) * home_profile + nu * (novel if k > home else home_profile)
+
+
+def org_capacity(params: Params, firms: int) -> int:
+    """Ties one organisation can serve, scaled with the number of firms."""
+    return max(1, math.ceil(params.organisations.capacity * firms / 300))
+
+
+def add_scenario_organisations(state: State, rng: np.random.Generator, profile: np.ndarray, capacity: int) -> None:
+    """The scenario's organisation counts, at random locations."""
+    pop = state.pop
     for kind, field in _ORG_COUNTS.items():
-        count = getattr(orgs, field)
+        count = getattr(state.params.organisations, field)
         if count:
             idx = pop.add(count, ORG_KINDS[kind])
-            pop.knowledge[idx] = org_profile
+            pop.knowledge[idx] = profile
             pop.capacity[idx] = capacity
             pop.x[idx] = rng.random(count)
             pop.y[idx] = rng.random(count)
+
+
+def seed_early_technology(state: State, idx: np.ndarray, rng: np.random.Generator) -> None:
+    """``init.early_technology_firms`` of the firms ``idx`` start one generation ahead (path 2), at
+    ``init.early_technology_capability`` x the median firm's capability."""
+    init = state.params.init
+    pop = state.pop
+    early = min(init.early_technology_firms, idx.size)
+    if early:
+        chosen = idx[rng.choice(idx.size, early, replace=False)]
+        pop.generation[chosen] = 1
+        pop.capability[chosen] = init.early_technology_capability * np.median(pop.capability[idx])
+
+
+def draw_social_ties(state: State, idx: np.ndarray, town: np.ndarray, rng: np.random.Generator) -> None:
+    """Kinship and place: about ``init.social_degree`` / 2 partners per firm from its own town (or
+    region), strength 1; each association tied to ``capacity`` random firms."""
+    init = state.params.init
+    pop = state.pop
+    n = idx.size
+    per_firm = init.social_degree / 2
+    draws = int(math.floor(per_firm)) + 1
+    u = rng.random((n, draws))
+    pick = sample_from_groups(town, town, u)
+    col = np.arange(draws)[None, :]
+    whole = math.floor(per_firm)
+    use = (col < whole) | ((col == whole) & (rng.random((n, 1)) < per_firm - whole))
+    src = np.broadcast_to(idx[:, None], pick.shape)
+    ok = use & (pick >= 0)
+    state.net["social"].add(src[ok], idx[np.maximum(pick, 0)][ok], 1.0)
+    assoc = np.flatnonzero(pop.view("kind") == ORG_KINDS["association"])
+    for org in assoc:
+        members = idx[rng.choice(n, min(int(pop.capacity[org]), n), replace=False)]
+        state.net["social"].add(np.full(members.size, org), members, 1.0)
+
+
+def build_state(params: Params, rng: np.random.Generator) -> State:
+    init = params.init
+    n = params.run.firms
+    k = init.domains
+    home = min(init.home_domains, k)
+    pop = Population(k, capacity=int(n * 1.5) + 16)
+    state = State(params=params, pop=pop, net=Multiplex(), frontier=params.frontier.initial, initial_firms=n)
+    start_world(state, rng)
+    add_scenario_organisations(state, rng, org_profile(params), org_capacity(params, n))
 
     # firms: clustered in towns, similar and weak at first
     idx = pop.add(n, FIRM)
@@ -61,25 +115,6 @@ def build_state(params: Params, rng: np.random.Generator) -> State:
     pop.knowledge[idx] = q
     pop.rd[idx] = np.clip(init.rd + init.rd_sigma * rng.standard_normal(n), 0.0, 1.0)
     pop.wealth[idx] = init.wealth
-    early = min(init.early_technology_firms, n)
-    if early:
-        chosen = idx[rng.choice(n, early, replace=False)]
-        pop.generation[chosen] = 1
-        pop.capability[chosen] = init.early_technology_capability * np.median(pop.capability[idx])
-
-    # social ties: kinship and place, within towns
-    per_firm = init.social_degree / 2
-    draws = int(math.floor(per_firm)) + 1
-    u = rng.random((n, draws))
-    pick = sample_from_groups(town, town, u)
-    col = np.arange(draws)[None, :]
-    whole = math.floor(per_firm)
-    use = (col < whole) | ((col == whole) & (rng.random((n, 1)) < per_firm - whole))
-    src = np.broadcast_to(idx[:, None], pick.shape)
-    ok = use & (pick >= 0)
-    state.net["social"].add(src[ok], idx[np.maximum(pick, 0)][ok], 1.0)
-    assoc = np.flatnonzero(pop.view("kind") == ORG_KINDS["association"])
-    for org in assoc:
-        members = idx[rng.choice(n, min(int(pop.capacity[org]), n), replace=False)]
-        state.net["social"].add(np.full(members.size, org), members, 1.0)
+    seed_early_technology(state, idx, rng)
+    draw_social_ties(state, idx, town, rng)
     return state
