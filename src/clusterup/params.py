@@ -383,6 +383,17 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in _scenario_dir().iterdir() if p.name.endswith(".toml"))
 
 
+def read_text_file(path: str | Path, kind: str) -> str:
+    """A user's file as UTF-8 text; a missing or unreadable file is one ConfigError line."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{kind} file {p} does not exist")
+    try:
+        return p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{kind} file {p}: cannot read it ({exc})") from None
+
+
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
@@ -402,12 +413,7 @@ def _load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> dict[str,
         text = (_scenario_dir() / f"{ref}.toml").read_text(encoding="utf-8")
         source = f"preset {ref}"
     elif path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise ConfigError(f"scenario file {ref} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"scenario file {ref} cannot be read: {exc}") from None
+        text = read_text_file(path, "scenario")
         source, base_dir = ref, path.parent
     else:
         raise ConfigError(f"unknown scenario {ref!r}; presets: {', '.join(preset_names())} (or a .toml file)")

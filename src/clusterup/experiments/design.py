@@ -34,7 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
-from ..params import Params, field_bounds, load_scenario, parse_toml
+from ..params import Params, field_bounds, load_scenario, parse_toml, read_text_file
 from ..rng import replicate_seeds
 
 
@@ -112,13 +112,7 @@ def describe_validation(exc: ValidationError, source: str) -> str:
 def load_spec(path: str | Path, model: type[BaseModel], kind: str) -> tuple[Any, Path]:
     """Read a TOML file and validate it against ``model``; every problem is one ConfigError line."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{kind} file {p} not found")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{kind} file {p}: cannot read it ({exc})") from None
-    data = parse_toml(text, str(p))
+    data = parse_toml(read_text_file(p, kind), str(p))
     try:
         spec = model.model_validate(data)
     except ValidationError as exc:
