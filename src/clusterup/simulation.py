@@ -91,6 +91,7 @@ class Simulation:
     ) -> None:
         self.params = resolve(params, seed=seed, steps=steps, firms=firms, overrides=overrides)
         self.data_ids = None
+        self.data_source: str | None = None
         if data is not None:
             from .data import ClusterData, build_state_from_data, data_overrides, load_data
 
@@ -173,7 +174,7 @@ class Simulation:
         }
         if self.extinct:
             meta["message"] = f"every firm exited by step {self.state.step}; the run ended there"
-        if getattr(self, "data_source", None):
+        if self.data_source:
             meta["data"] = self.data_source
         snapshots = dict(self.recorder.snapshots)
         if self.recorder.snapshot_every and self.state.step not in snapshots:
