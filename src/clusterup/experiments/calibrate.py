@@ -7,8 +7,9 @@ the prior. Each later generation proposes ``particles`` points by drawing a part
 population by weight and perturbing it with a Gaussian kernel of twice the population's weighted
 covariance (proposals outside the prior are redrawn). Every proposal is simulated (``replicates``
 runs with fresh seeds, distances averaged); the tolerance of the generation is the ``quantile`` of
-the proposals' distances, the population is the proposals within it, weighted by prior density over
-proposal density. The distance is the root mean square difference between the simulated and the
+the proposals' distances, but never above the last generation's tolerance (unless fewer than 10% of
+the proposals pass that: then the 10% nearest are kept); the population is the proposals within it,
+weighted by prior density over proposal density. The distance is the root mean square difference between the simulated and the
 observed series over the observed steps, divided by the observed series' standard deviation.
 
 A calibration file::
@@ -31,6 +32,8 @@ worker count change nothing.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -45,6 +48,8 @@ from ..params import parse_toml
 from ..recorder import COLUMNS
 from .design import RunSpec, _field_info, _resolve_scenario, _Strict, load_spec, typed_values
 from .runner import execute_run
+
+MIN_KEEP = 0.1  # the smallest share of proposals a generation keeps
 
 
 class CalibrationSpec(_Strict):
@@ -157,6 +162,9 @@ def abc_smc(
             if progress:
                 progress(done, total)
         tol = float(np.quantile(dist[np.isfinite(dist)], spec.quantile)) if np.isfinite(dist).any() else float("inf")
+        if eps:  # never loosen the tolerance, unless too few proposals would pass the last one
+            least = max(2, math.ceil(MIN_KEEP * spec.particles))
+            tol = min(tol, eps[-1]) if np.sum(dist <= eps[-1]) >= least else float(np.sort(dist)[least - 1])
         keep = dist <= tol
         if theta is None:
             w = np.ones(keep.sum())
