@@ -154,7 +154,9 @@ class Firm(Node):
 
     def integrated_chance(self) -> float:
         p = self.model.p.integrated
-        chance = p.success * rd_effect(self.rd, p.rd_half, p.rd_exponent) * self.mastery() ** p.mastery_power
+        ahead = any(nb.generation > self.generation for nb in self.neighbours("knowledge"))
+        power = p.follower_power if ahead else p.mastery_power  # a partner already holds a higher generation
+        chance = p.success * rd_effect(self.rd, p.rd_half, p.rd_exponent) * self.mastery() ** power
         chance *= min(1.0, self._novelty / p.novelty_ref)
         if p.capability_half > 0:
             chance *= self.capability / (self.capability + p.capability_half)
@@ -366,7 +368,7 @@ class ClusterModel(mesa.Model):
         for f, w in zip(firms, weights, strict=True):
             f.revenue = demand * w / total if total > 0 else demand / len(firms)
             f.profit = f.revenue - p.fixed_cost - p.rd_cost * f.rd * f.revenue
-            f.wealth += f.profit
+            f.wealth += (1.0 - p.payout) * f.profit if f.profit > 0 else f.profit  # owners take their share
 
     def process_spillover(self) -> None:
         p = self.p.spillover

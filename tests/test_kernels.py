@@ -46,3 +46,18 @@ def test_distances_and_gains():
     assert k.cognitive_fit(np.array([0.0, 0.5, 1.0])).tolist() == [0.0, 1.0, 0.0]
     assert k.logistic_gain(np.array([0.5, 1.2]), np.array([1.0, 1.0]), 0.2).tolist() == [0.05, 0.0]
     assert np.allclose(k.normalise_rows(np.array([[2.0, 2.0], [0.0, 0.0]])), [[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_neighbour_max_matches_a_loop_and_marks_isolated_rows():
+    rng = np.random.default_rng(5)
+    for n, density in ((1, 0.0), (7, 0.0), (30, 0.05), (60, 0.3)):
+        adj = sp.random(n, n, density=density, random_state=rng, format="csr")
+        adj = (adj + adj.T).tocsr()
+        values = rng.integers(0, 9, n).astype(np.int32)
+        got = k.neighbour_max(adj, values)
+        for i in range(n):
+            nb = adj.indices[adj.indptr[i] : adj.indptr[i + 1]]
+            want = values[nb].max() if nb.size else np.iinfo(np.int32).min
+            assert got[i] == want
+        fl = k.neighbour_max(adj, values.astype(float))
+        assert np.all(np.isneginf(fl[np.diff(adj.indptr) == 0]))

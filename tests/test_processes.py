@@ -137,10 +137,26 @@ def test_integration_is_easier_in_a_knowledge_network_and_for_capable_firms():
     p = params(integrated={"network_half": 1.0, "capability_half": 0.0, "novelty_ref": 0.01})
     chance = IntegratedInnovation(p).success_chance(make_state([0.9, 0.9, 0.9, 0.9], knowledge=k, ties=ties, params=p))
     assert chance[0] == pytest.approx(chance[2] * (1.0 / 2.0) / (0.2 / 1.2))  # K/(K+h): 1/2 against 1/6
-    p = params(integrated={"network_half": 0.0, "capability_half": 2.0, "novelty_ref": 0.01})
+    p = params(integrated={"network_half": 0.0, "capability_half": 2.0, "novelty_ref": 0.01, "follower_power": 16.0})
     state = make_state([0.9, 1.8], generation=[0, 1], knowledge=k[:2], ties={"knowledge": [(0, 1, 1.0)]}, params=p)
     chance = IntegratedInnovation(p).success_chance(state)
     assert chance[1] / chance[0] == pytest.approx((1.8 / 3.8) / (0.9 / 2.9))  # same mastery, more capability
+
+
+def test_integrating_knowledge_a_partner_already_holds_needs_less_mastery():
+    # firms 0 and 2 alike (generation 0, mastery 0.6, same novelty); only 0's knowledge partner is ahead
+    k = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0]], dtype=float)
+    ties = {"knowledge": [(0, 1, 1.0), (2, 3, 1.0)]}
+    p = params(integrated={"network_half": 0.0, "capability_half": 0.0, "mastery_power": 16.0, "follower_power": 2.0})
+    state = make_state([0.6, 1.2, 0.6, 0.6], generation=[0, 1, 0, 0], knowledge=k, ties=ties, params=p)
+    chance = IntegratedInnovation(p).success_chance(state)
+    assert chance[2] > 0
+    assert chance[0] / chance[2] == pytest.approx(0.6**2 / 0.6**16)
+    # follower_power = mastery_power switches the rule off
+    p = params(integrated={"network_half": 0.0, "capability_half": 0.0, "mastery_power": 16.0, "follower_power": 16.0})
+    state = make_state([0.6, 1.2, 0.6, 0.6], generation=[0, 1, 0, 0], knowledge=k, ties=ties, params=p)
+    chance = IntegratedInnovation(p).success_chance(state)
+    assert chance[0] == pytest.approx(chance[2])
 
 
 def test_own_innovation_earns_rents_in_proportion_to_appropriability(rng):
@@ -188,13 +204,23 @@ def test_spillover_scales_with_openness(rng):
 
 
 def test_market_shares_follow_capability_and_sum_to_demand(rng):
-    p = params(market={"elasticity": 0.0, "demand": 1.0})
+    p = params(market={"elasticity": 0.0, "demand": 1.0, "payout": 0.0})
     state = make_state([0.5, 1.0], params=p)
     Market(p).step(state, rng)
     rev = state.pop.revenue[:2]
     assert rev.sum() == pytest.approx(2.0)  # demand * N0 at any competitiveness with elasticity 0
     assert rev[1] / rev[0] == pytest.approx(2**1.5)
     assert state.pop.wealth[0] == pytest.approx(10 + state.pop.profit[0])
+
+
+def test_owners_take_a_share_of_profits_but_losses_hit_cash_in_full(rng):
+    p = params(market={"elasticity": 0.0, "demand": 1.0, "payout": 0.25, "fixed_cost": 0.5})
+    state = make_state([0.2, 1.0], params=p)
+    Market(p).step(state, rng)
+    profit = state.pop.profit[:2]
+    assert profit[0] < 0 < profit[1]
+    assert state.pop.wealth[0] == pytest.approx(10 + profit[0])
+    assert state.pop.wealth[1] == pytest.approx(10 + 0.75 * profit[1])
 
 
 def test_unaffordable_and_disabled_modes_are_never_chosen(rng):

@@ -7,9 +7,11 @@ import pytest
 import clusterup
 from clusterup import Simulation, simulate
 from clusterup.errors import ConfigError
+from clusterup.params import load_scenario
 from clusterup.processes import Process
 from clusterup.recorder import COLUMNS
 from clusterup.rng import replicate_seeds, stream
+from clusterup.state.build import build_state
 
 SMALL = {"steps": 60, "firms": 120}
 
@@ -184,3 +186,18 @@ def test_network_every_skips_only_the_costly_indicators_explicitly():
     assert np.isnan(sparse.loc[~kept, costly].to_numpy()).all()
     others = [c for c in full.columns if c not in costly]
     assert sparse[others].equals(full[others])
+
+
+def test_path2_pioneer_starts_a_generation_ahead_with_its_backing():
+    params = load_scenario("path2-early-technology")
+    state = build_state(params, np.random.default_rng(3))
+    pop = state.pop
+    firms = pop.firms()
+    pioneer = firms[pop.generation[firms] == 1]
+    assert pioneer.size == params.init.early_technology_firms == 1
+    others = np.setdiff1d(firms, pioneer)
+    assert pop.capability[pioneer[0]] == pytest.approx(
+        params.init.early_technology_capability * np.median(pop.capability[firms]), rel=0.05
+    )
+    assert pop.wealth[pioneer[0]] == pytest.approx(params.init.early_technology_wealth * params.init.wealth)
+    assert np.all(pop.wealth[others] == params.init.wealth)

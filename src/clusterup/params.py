@@ -90,6 +90,7 @@ class InitParams(Section):
     social_degree: float = _f(4.0, 0.0, 1000.0, "Mean number of initial social ties per firm.")
     early_technology_firms: int = _i(0, 0, 1_000_000, "Firms that start one generation ahead (path 2).")
     early_technology_capability: float = _f(0.7, 0.001, 10.0, "Their capability relative to a typical firm's.")
+    early_technology_wealth: float = _f(1.0, 0.0, 1e6, "Their starting cash relative to their own (backing for a radical venture).")
 
     @model_validator(mode="after")
     def _home_within_domains(self) -> InitParams:
@@ -114,8 +115,9 @@ class MarketParams(Section):
     saturation: float = _f(2.0, 1.0, 1000.0, "Most the cluster's demand can grow above parity (multiple).")
     share_exponent: float = _f(1.5, 0.0, 10.0, "Exponent gamma of capability in market shares.")
     fixed_cost: float = _f(0.35, 0.0, 1e9, "Fixed cost per firm per step.")
-    rd_cost: float = _f(0.15, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
-    rent_premium: float = _f(0.5, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
+    rd_cost: float = _f(0.3, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
+    rent_premium: float = _f(1.0, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
+    payout: float = _f(0.5, 0.0, 1.0, "Share of a positive profit paid out to owners rather than kept as cash.")
     rent_decay: float = _f(0.1, 0.0, 1.0, "Per-step decay of innovation rents (competition erodes them).")
 
 
@@ -159,6 +161,13 @@ class IntegratedParams(Section):
     cost: float = _f(0.3, 0.0, 1e9, "Cost of an integrated-innovation attempt.")
     success: float = _f(0.3, 0.0, 1.0, "Success probability at full mastery, R&D and novelty.")
     mastery_power: float = _f(16.0, 0.0, 100.0, "Steepness of success in mastery (capability over ceiling).")
+    follower_power: float = _f(
+        2.0,
+        0.0,
+        100.0,
+        "Steepness in mastery where a knowledge partner already holds a higher generation (integrating "
+        "knowledge that exists next door).",
+    )
     rd_half: float = _f(0.35, 0.001, 100.0, "R&D propensity at which R&D gives half its effect on integration.")
     rd_exponent: float = _f(2.0, 0.001, 10.0, "Steepness of the R&D effect on integration (Hill exponent).")
     novelty_ref: float = _f(0.15, 0.001, 2.0, "Reachable novelty at which novelty stops limiting success.")
@@ -180,7 +189,7 @@ class SpilloverParams(Section):
 
 class RDLearningParams(Section):
     enabled: bool = _on()
-    review: float = _f(0.6, 0.0, 1.0, "Chance per step that a firm reviews its R&D propensity.")
+    review: float = _f(1.0, 0.0, 1.0, "Chance per step that a firm reviews its R&D propensity.")
     peers: int = _i(3, 1, 100, "Tie partners a reviewing firm compares itself with (it copies the most profitable).")
     imitation: float = _f(1.0, 0.0, 1.0, "How far a reviewing firm moves toward a more profitable peer's R&D.")
     mutation: float = _f(0.01, 0.0, 1.0, "Standard deviation of random experimentation with R&D.")

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..state import State
 from .base import InnovationMode
-from .kernels import rd_effect
+from .kernels import neighbour_max, rd_effect
 from .reach import reachable
 
 
@@ -30,7 +30,7 @@ class IntegratedInnovation(InnovationMode):
         chance = (
             self.p.success
             * rd_effect(pop.view("rd"), self.p.rd_half, self.p.rd_exponent)
-            * mastery**self.p.mastery_power
+            * self._mastery_factor(state, mastery)
             * np.minimum(1.0, novelty / self.p.novelty_ref)
         )
         if self.p.capability_half > 0:
@@ -40,6 +40,17 @@ class IntegratedInnovation(InnovationMode):
             k = state.net["knowledge"].strength(state.n)
             chance *= k / (k + self.p.network_half)
         return chance
+
+    def _mastery_factor(self, state: State, mastery: np.ndarray) -> np.ndarray:
+        """``mastery ** mastery_power``; ``mastery ** follower_power`` where a knowledge partner already
+        holds a higher generation (the firm integrates knowledge that exists next to it)."""
+        power = self.p.mastery_power
+        follower = self.p.follower_power
+        if follower == power:
+            return mastery**power
+        g = state.pop.view("generation")
+        ahead = neighbour_max(state.net["knowledge"].adjacency(state.n), g) > g
+        return np.where(ahead, mastery**follower, mastery**power)
 
     def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
         growth = state.params.technology.ceiling_growth

@@ -38,4 +38,4 @@ class Market(Process):
         profit = revenue - p.fixed_cost - p.rd_cost * pop.rd[firms] * revenue
         pop.revenue[firms] = revenue
         pop.profit[firms] = profit
-        pop.wealth[firms] += profit
+        pop.wealth[firms] += np.where(profit > 0, (1.0 - p.payout) * profit, profit)

@@ -57,7 +57,8 @@ def add_scenario_organisations(state: State, rng: np.random.Generator, profile: 
 
 def seed_early_technology(state: State, idx: np.ndarray, rng: np.random.Generator) -> None:
     """``init.early_technology_firms`` of the firms ``idx`` start one generation ahead (path 2), at
-    ``init.early_technology_capability`` x the median firm's capability."""
+    ``init.early_technology_capability`` x the median firm's capability, with
+    ``init.early_technology_wealth`` x their cash."""
     init = state.params.init
     pop = state.pop
     early = min(init.early_technology_firms, idx.size)
@@ -65,6 +66,7 @@ def seed_early_technology(state: State, idx: np.ndarray, rng: np.random.Generato
         chosen = idx[rng.choice(idx.size, early, replace=False)]
         pop.generation[chosen] = 1
         pop.capability[chosen] = init.early_technology_capability * np.median(pop.capability[idx])
+        pop.wealth[chosen] *= init.early_technology_wealth
 
 
 def draw_social_ties(state: State, idx: np.ndarray, town: np.ndarray, rng: np.random.Generator) -> None:
