@@ -41,6 +41,7 @@ def main() -> None:
         runs = [clusterup.simulate(preset, seed=s).timeseries for s in range(1, 9)]
         save_figure(figure2(runs, f"{label} (8 seeds)"), FIGURES / f"figure2-{preset}.png")
     if not opts.skip_validation:
+        (FIGURES.parent / "validation.json").unlink(missing_ok=True)  # validate never overwrites
         cli("validate", "--seeds", "16", "--workers", "2", "--out", str(FIGURES.parent / "validation.json"),
             "--figure", str(FIGURES / "validation.png"))  # fmt: skip
 
