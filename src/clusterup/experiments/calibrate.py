@@ -33,7 +33,6 @@ worker count change nothing.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -41,10 +40,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from ..errors import ConfigError
-from ..params import parse_toml
 from ..recorder import COLUMNS
 from .design import RunSpec, _field_info, _resolve_scenario, _Strict, load_spec, typed_values
 from .runner import execute_run

@@ -14,8 +14,6 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .design import Plan, RunSpec
 from .outputs import run_summary
 from .store import ExperimentStore

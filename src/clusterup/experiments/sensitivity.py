@@ -27,10 +27,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from ..errors import ConfigError
-from ..params import parse_toml
 from ..rng import replicate_seeds
 from .design import _field_info, _resolve_scenario, _Strict, load_spec, plan_from_arms, typed_values
 from .outputs import check_output, compute_output
