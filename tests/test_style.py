@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+_VENV_RUFF = Path(sys.executable).parent / "ruff"  # the venv's, when its bin is not on PATH
+RUFF = shutil.which("ruff") or (str(_VENV_RUFF) if _VENV_RUFF.exists() else None)
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists()
-                    and not os.environ.get("CI"), reason="ruff is a test extra (required under CI)")  # fmt: skip
+@pytest.mark.skipif(RUFF is None and not os.environ.get("CI"), reason="ruff is a test extra (required under CI)")
 def test_ruff_finds_nothing():
-    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    out = subprocess.run([ruff, "check", "--no-cache", "src", "tests", "benchmarks", "scripts"], cwd=ROOT,
+    assert RUFF is not None, "ruff is not installed (pip install -e '.[test]')"
+    out = subprocess.run([RUFF, "check", "--no-cache", "src", "tests", "benchmarks", "scripts"], cwd=ROOT,
                          capture_output=True, text=True)  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr

@@ -31,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
+QuietOpt = Annotated[bool, typer.Option(help="Print nothing but errors.")]
 
 
 def _version(value: bool) -> None:
@@ -67,7 +68,7 @@ def run(
     from_data: Annotated[
         str | None, typer.Option("--from-data", help="Start from cluster data: a directory of tables, or 'example'.")
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run one simulation and write its time series, configuration and metadata to --out."""
     from . import checkpoint
@@ -312,6 +313,7 @@ def _print_frame(df, float_format: str) -> None:
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool), dask-local, dask or serial.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes (>= 1).")]
 AddressOpt = Annotated[str | None, typer.Option(help="Scheduler address tcp://HOST:PORT for --executor dask.")]
+ExperimentOverwriteOpt = Annotated[bool, typer.Option(help="Replace an experiment already in --out.")]
 
 
 def _run_experiment(plan, out_dir: Path, executor: str, workers: int, address: str | None, resume: bool, overwrite: bool,
@@ -353,8 +355,8 @@ def ensemble(
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
     resume: Annotated[bool, typer.Option(help="Finish the interrupted ensemble in --out.")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace an experiment already in --out.")] = False,
-    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+    overwrite: ExperimentOverwriteOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Replicates of one or more scenarios with common random numbers, stored under --out."""
     from .experiments import ensemble_plan
@@ -374,8 +376,8 @@ def sweep(
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
     resume: Annotated[bool, typer.Option(help="Finish the interrupted sweep in --out.")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace an experiment already in --out.")] = False,
-    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+    overwrite: ExperimentOverwriteOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run a parameter sweep (grid, Latin hypercube or Sobol' design) x replicates, stored under --out."""
     from .experiments import load_sweep, make_plan
@@ -411,8 +413,8 @@ def sensitivity(
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
     resume: Annotated[bool, typer.Option(help="Finish the interrupted analysis in --out.")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace an experiment already in --out.")] = False,
-    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+    overwrite: ExperimentOverwriteOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Morris or Sobol' sensitivity indices (SALib) with confidence intervals: table, CSV and plot."""
     from .experiments import ExperimentStore
@@ -439,7 +441,7 @@ def calibrate(
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a calibration already in --out.")] = False,
-    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit parameters to an observed series by ABC-SMC; writes posterior.csv, calibration.json and fit.png."""
     from .experiments import calibrate as cal

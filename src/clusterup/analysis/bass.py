@@ -52,6 +52,7 @@ def check(runs: list[pd.DataFrame], p: float, q: float, steps_per_unit: int = ST
     n = min(len(r) for r in runs)
     mean = np.mean([r["gen_adopted"].to_numpy()[:n] for r in runs], axis=0)
     time = np.arange(n) / steps_per_unit
+    peak = peak_step(mean)
     disc = discrete(n - 1, p, q, steps_per_unit)
     cont = closed_form(time, p, q)
     return {
@@ -59,9 +60,9 @@ def check(runs: list[pd.DataFrame], p: float, q: float, steps_per_unit: int = ST
         "steps_per_unit": steps_per_unit,
         "max_abs_vs_discrete": float(np.max(np.abs(mean - disc))),
         "max_abs_vs_closed_form": float(np.max(np.abs(mean - cont))),
-        "peak_step": peak_step(mean),
+        "peak_step": peak,
         "peak_step_discrete": peak_step(disc),
-        "peak_time": peak_step(mean) / steps_per_unit,
+        "peak_time": peak / steps_per_unit,
         "peak_time_closed_form": peak_time(p, q),
         "reference_gap": float(np.max(np.abs(disc - cont))),
         "mean": mean,

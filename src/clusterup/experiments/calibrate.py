@@ -9,8 +9,9 @@ covariance (proposals outside the prior are redrawn). Every proposal is simulate
 runs with fresh seeds, distances averaged); the tolerance of the generation is the ``quantile`` of
 the proposals' distances, but never above the last generation's tolerance (unless fewer than 10% of
 the proposals pass that: then the 10% nearest are kept); the population is the proposals within it,
-weighted by prior density over proposal density. The distance is the root mean square difference between the simulated and the
-observed series over the observed steps, divided by the observed series' standard deviation.
+weighted by prior density over proposal density. The distance is the root mean square difference
+between the simulated and the observed series over the observed steps, divided by the observed
+series' standard deviation.
 
 A calibration file::
 
