@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+
+from .compiled import component_roots, triangles
 
 _ID_BASE = np.int64(1) << 32
 
@@ -37,43 +37,35 @@ def top_decile_ratio(x: np.ndarray) -> float:
     return float(x[-k:].mean() / rest.mean()) if rest.mean() > 0 else 0.0
 
 
-def binary_adjacency(i: np.ndarray, j: np.ndarray, n: int) -> sp.csr_matrix:
-    """Unweighted symmetric adjacency (n x n) from undirected edge arrays."""
-    data = np.ones(2 * i.size)
-    a = sp.csr_matrix((data, (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n))
-    a.data[:] = 1.0
-    return a
-
-
 def transitivity(i: np.ndarray, j: np.ndarray, n: int) -> float:
     """Global clustering of an undirected simple graph given once per tie:
     3 x triangles / connected triples, as NetworkX ``transitivity``.
 
-    Triangles are counted once each on the upper-triangular adjacency U: ``sum((U @ U) * U)``.
+    Triangles are counted once each by :func:`clusterup.compiled.triangles` (ties oriented by degree).
     """
-    i, j = np.minimum(i, j), np.maximum(i, j)
     deg = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
     triples = float((deg * (deg - 1)).sum())
     if triples == 0:
         return 0.0
-    upper = sp.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
-    triangles = float((upper @ upper).multiply(upper).sum())
-    return 6.0 * triangles / triples
+    return 6.0 * float(triangles(i, j, n)) / triples
 
 
-def giant_share(adj: sp.csr_matrix, nodes: np.ndarray, isolated_others: bool = False) -> float:
-    """Share of ``nodes`` in the largest connected component of the subgraph they induce.
+def giant_share(i: np.ndarray, j: np.ndarray, n: int, nodes: np.ndarray, isolated_others: bool = False) -> float:
+    """Share of ``nodes`` in the largest connected component of the subgraph they induce
+    (ties ``(i, j)`` over slots ``0..n-1``).
 
     With ``isolated_others`` the caller guarantees that nodes outside ``nodes`` have no ties, so the
-    components of the whole graph can be used directly (no subgraph copy).
+    ties need no filtering.
     """
     if nodes.size == 0:
         return 0.0
-    sub = adj if isolated_others else adj[nodes][:, nodes]
-    _, labels = connected_components(sub, directed=False)
-    if isolated_others:
-        labels = labels[nodes]
-    return float(np.bincount(labels).max() / nodes.size)
+    if not isolated_others:
+        inside = np.zeros(n, dtype=bool)
+        inside[nodes] = True
+        keep = inside[i] & inside[j]
+        i, j = i[keep], j[keep]
+    roots = component_roots(i, j, n)[nodes]
+    return float(np.bincount(roots).max() / nodes.size)
 
 
 def overlap_counts(current: np.ndarray, previous: np.ndarray) -> tuple[int, int]:

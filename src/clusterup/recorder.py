@@ -147,7 +147,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
         out[f"{layer}_share"] = strengths[layer] / all_strength if all_strength > 0 else 0.0
         if network:
             out[f"{layer}_clustering"] = ind.transitivity(lay.i, lay.j, pop.n)
-            out[f"{layer}_giant"] = ind.giant_share(lay.adjacency(pop.n), nodes, isolated_others=True)  # exited firms keep no ties
+            out[f"{layer}_giant"] = ind.giant_share(lay.i, lay.j, pop.n, nodes, isolated_others=True)  # exited firms keep no ties
         else:
             out[f"{layer}_clustering"] = out[f"{layer}_giant"] = float("nan")
         common, union = ind.overlap_counts(keys, prev_keys.get(layer, keys))

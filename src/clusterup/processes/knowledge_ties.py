@@ -47,7 +47,7 @@ class KnowledgeTies(Process):
         pop = state.pop
         n = state.n
         c = self.p.candidates
-        adj = state.net["social"].adjacency(n) + state.net["economic"].adjacency(n)
+        adj = state.net.social_economic(n)
         rows = np.repeat(who, c)
         cand = random_neighbour(adj.tocsr(), rows, rng.random(rows.size)).reshape(who.size, c)
         orgs = np.flatnonzero(pop.is_org & np.isin(pop.view("kind"), _KNOWLEDGE_ORGS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import add_csr
 from ..state import State
 from .kernels import tv_distance
 
@@ -26,7 +27,7 @@ def reachable(state: State) -> tuple[np.ndarray, np.ndarray]:
     omega = state.params.integrated.neighbour_reach
     adj = state.net["knowledge"].adjacency(n)
     if omega > 0:
-        adj = adj + omega * (state.net["social"].adjacency(n) + state.net["economic"].adjacency(n))
+        adj = add_csr(adj, state.net.social_economic(n), omega)
     pipe = pop.view("pipeline")
     pool = adj @ q + pipe[:, None] * state.external_knowledge[None, :]
     weight = np.asarray(adj.sum(axis=1)).ravel() + pipe

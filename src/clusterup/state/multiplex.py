@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..compiled import add_csr, symmetric_csr
+
 LAYERS = ("social", "economic", "knowledge")
 _KEY_BASE = np.int64(1) << 31  # node slots stay below 2**31
 
@@ -61,11 +63,7 @@ class Layer:
     def adjacency(self, n: int) -> sp.csr_matrix:
         """Symmetric CSR matrix (n x n) of strengths."""
         if self._adj is None or self._adj_n != n:
-            i, j = self.i, self.j
-            rows = np.concatenate([i, j])
-            cols = np.concatenate([j, i])
-            data = np.concatenate([self.w, self.w])
-            self._adj = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+            self._adj = symmetric_csr(self.i, self.j, self.w, n)
             self._adj_n = n
         return self._adj
 
@@ -140,7 +138,7 @@ class Multiplex:
 
     def __init__(self) -> None:
         self.layers = {name: Layer(name) for name in LAYERS}
-        self._combined: tuple[tuple, sp.csr_matrix] | None = None
+        self._sums: dict[tuple, sp.csr_matrix] = {}
 
     def __getitem__(self, name: str) -> Layer:
         return self.layers[name]
@@ -156,10 +154,19 @@ class Multiplex:
         for layer in self:
             layer.remap(mapping)
 
+    def _cached_sum(self, names: tuple[str, ...], n: int, build) -> sp.csr_matrix:
+        key = (names, n, *(self.layers[name].version for name in names))
+        cached = self._sums.get(names)
+        if cached is None or cached[0] != key:
+            cached = self._sums[names] = (key, build())
+        return cached[1]
+
+    def social_economic(self, n: int) -> sp.csr_matrix:
+        """Social plus economic adjacency (cached until either changes; do not modify)."""
+        pair = ("social", "economic")
+        return self._cached_sum(pair, n, lambda: add_csr(self.layers["social"].adjacency(n), self.layers["economic"].adjacency(n)))
+
     def combined(self, n: int) -> sp.csr_matrix:
-        """Sum of the three layers' adjacency matrices (cached until a layer changes; do not modify)."""
-        key = (n, *(layer.version for layer in self))
-        if self._combined is None or self._combined[0] != key:
-            mats = [layer.adjacency(n) for layer in self]
-            self._combined = (key, (mats[0] + mats[1] + mats[2]).tocsr())
-        return self._combined[1]
+        """Sum of the three layers' adjacency matrices, ``(social + economic) + knowledge`` (cached until a
+        layer changes; do not modify)."""
+        return self._cached_sum(LAYERS, n, lambda: add_csr(self.social_economic(n), self.layers["knowledge"].adjacency(n)))

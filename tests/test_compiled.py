@@ -1,0 +1,82 @@
+"""The compiled kernels against their NumPy/SciPy oracles: the same numbers, bit for bit."""
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from clusterup import compiled
+from clusterup.state.multiplex import Layer
+
+
+def random_layer(n: int, m: int, seed: int) -> Layer:
+    rng = np.random.default_rng(seed)
+    layer = Layer("test")
+    if m:
+        layer.add(rng.integers(0, n, m), rng.integers(0, n, m), rng.random(m))
+    return layer
+
+
+def scipy_adjacency(layer: Layer, n: int) -> sp.csr_matrix:
+    i, j, w = layer.i, layer.j, layer.w
+    return sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n))
+
+
+def assert_same_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
+    assert a.shape == b.shape
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.data, b.data)  # exact, not approximate
+
+
+@pytest.mark.parametrize("n,m,seed", [(1, 0, 0), (5, 0, 1), (6, 12, 2), (50, 200, 3), (400, 3000, 4), (3000, 500, 5)])
+def test_symmetric_csr_equals_scipy(n, m, seed):
+    layer = random_layer(n, m, seed)
+    built = compiled.symmetric_csr(layer.i, layer.j, layer.w, n)
+    assert_same_csr(built, scipy_adjacency(layer, n))
+    assert built.has_canonical_format
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.3, 2.5])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_add_csr_equals_scipy(alpha, seed):
+    n = 300
+    a = scipy_adjacency(random_layer(n, 900, seed), n)
+    b = scipy_adjacency(random_layer(n, 700, seed + 10), n)
+    expected = (a + alpha * b).tocsr()
+    assert_same_csr(compiled.add_csr(a, b, alpha), expected)
+    empty = sp.csr_matrix((n, n))
+    assert_same_csr(compiled.add_csr(a, empty, alpha), a)
+    assert_same_csr(compiled.add_csr(empty, b, 1.0), b)
+
+
+@pytest.mark.parametrize("n,p,seed", [(3, 1.0, 0), (30, 0.3, 1), (200, 0.05, 2), (500, 0.02, 3)])
+def test_triangles_equal_networkx(n, p, seed):
+    g = nx.gnp_random_graph(n, p, seed=seed)
+    # a hub: node 0 tied to everyone (the degree orientation must still count each triangle once)
+    g.add_edges_from((0, v) for v in range(1, n))
+    edges = np.array(sorted(g.edges()), dtype=np.int64).reshape(-1, 2)
+    expected = sum(nx.triangles(g).values()) // 3
+    assert compiled.triangles(edges[:, 0], edges[:, 1], n) == expected
+    assert compiled.triangles(edges[:, 1], edges[:, 0], n) == expected  # either end first
+
+
+def test_triangles_of_tiny_graphs():
+    none = np.zeros(0, dtype=np.int64)
+    assert compiled.triangles(none, none, 4) == 0
+    assert compiled.triangles(np.array([0, 1]), np.array([1, 2]), 3) == 0  # a path
+    assert compiled.triangles(np.array([0, 0, 1]), np.array([1, 2, 2]), 3) == 1
+
+
+@pytest.mark.parametrize("n,m,seed", [(1, 0, 0), (10, 4, 1), (300, 250, 2), (2000, 1900, 3), (2000, 8000, 4)])
+def test_components_equal_scipy(n, m, seed):
+    layer = random_layer(n, m, seed)
+    roots = compiled.component_roots(layer.i, layer.j, n)
+    count, labels = connected_components(scipy_adjacency(layer, n), directed=False)
+    assert np.unique(roots).size == count
+    # the same partition: a root's label is its members' label, and a root is its component's smallest node
+    np.testing.assert_array_equal(labels[roots], labels)
+    first = np.full(count, n)
+    np.minimum.at(first, labels, np.arange(n))
+    np.testing.assert_array_equal(roots, first[labels])
