@@ -171,3 +171,79 @@ def _components(i, j, n):  # pragma: no cover - compiled
 def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     """Per node, the smallest node of its connected component (union-find over the ties)."""
     return _components(np.asarray(i), np.asarray(j), n)
+
+
+@njit(cache=True)
+def _drift_rows(rows, q, target, weight, drift, injection, pipe, external):  # pragma: no cover - compiled
+    d = q.shape[1]
+    out = np.empty((rows.size, d))
+    for k in range(rows.size):
+        r = rows[k]
+        w = weight[r]
+        has = 1.0 if w > 0 else 0.0
+        pull = drift * min(1.0, w)
+        c = injection * pipe[r]
+        for x in range(d):
+            t = target[r, x] / w if w > 0 else target[r, x]
+            v = q[r, x] + pull * (t - q[r, x]) * has
+            out[k, x] = v + c * (external[x] - v)
+    return out
+
+
+def drift_rows(rows, q, target, weight, drift, injection, pipe, external) -> np.ndarray:
+    """Knowledge drift of the given rows, before normalisation: ``q + pull (target / weight - q)`` where
+    the row has partners (``pull = drift * min(1, weight)``), then ``+ injection * pipe * (external - .)``.
+    The same elementwise operations, in the same order, as the NumPy expression it replaced."""
+    return _drift_rows(rows, q, target, weight, float(drift), float(injection), pipe, external)
+
+
+@njit(cache=True)
+def _best_model(indptr, indices, data, capability, cap, model, strength):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    for r in range(n):
+        ar = capability[r]
+        top = 0.0
+        best = -1
+        for p in range(indptr[r], indptr[r + 1]):
+            gap = capability[indices[p]] - ar
+            w = min(data[p], cap)
+            score = w * gap if gap > 0 else 0.0
+            if score > 0 and score >= top:  # the last of equal top scores (a stable sort's tie-break)
+                top = score
+                best = p
+        if best >= 0:
+            model[r] = indices[best]
+            strength[r] = min(data[best], cap)
+
+
+def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Per row i, the neighbour j maximising ``min(w_ij, cap) * (a_j - a_i)`` over better neighbours: its
+    index (-1 where no neighbour is better) and the capped tie strength to it. Of equal top scores the
+    last in the row wins (the tie-break a stable sort by score within rows gives)."""
+    n = adj.shape[0]
+    model = np.full(n, -1, dtype=np.int64)
+    strength = np.zeros(n)
+    _best_model(adj.indptr, adj.indices, adj.data, capability, float(cap), model, strength)
+    return model, strength
+
+
+@njit(cache=True)
+def _spill(indptr, indices, data, a, g, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    for r in range(n):
+        s = 0.0
+        ar = a[r]
+        for p in range(indptr[r], indptr[r + 1]):
+            c = indices[p]
+            gap = max(a[c] - ar, 0.0)
+            flow = rate * data[p] * gap * (1.0 if g[c] == g[r] else cross)
+            s += flow
+            if gap > best_gap[r]:
+                best_gap[r] = gap
+        inflow[r] += s
+
+
+def spill(adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: np.ndarray, best_gap: np.ndarray) -> None:
+    """Add one layer's spillover inflow ``sum_j rate w_ij (a_j - a_i)^+ c_ij`` to ``inflow`` (summed in
+    the row's order) and raise ``best_gap`` to the largest gap, in place."""
+    _spill(adj.indptr, adj.indices, adj.data, a, g, float(rate), float(cross), inflow, best_gap)

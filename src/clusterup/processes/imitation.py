@@ -35,9 +35,7 @@ class Imitation(InnovationMode):
         if self.p.mixing:
             model, strength = self._mixing_models(state, rng)
         else:
-            adj = state.net.combined(n).copy()
-            adj.data = np.minimum(adj.data, 1.0)
-            model, strength = best_model(adj, a)
+            model, strength = best_model(state.net.combined(n), a, cap=1.0)  # strengths capped at 1
         has = (model >= 0) & state.pop.is_firm
         model[~has] = -1
         absorb = np.zeros(n)

@@ -5,39 +5,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..compiled import best_model  # noqa: F401  (compiled; kept importable here with the other kernels)
+
 
 def csr_rows(adj: sp.csr_matrix) -> np.ndarray:
     """Row index of every stored entry of a CSR matrix."""
     return np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
-
-
-def best_model(adj: sp.csr_matrix, capability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row i, the neighbour j maximising ``w_ij * (a_j - a_i)`` over better neighbours.
-
-    Returns ``(model, strength)``: the model's index (-1 where no neighbour is better) and the tie
-    strength to it. A firm never takes a weaker or equal neighbour as a model.
-    """
-    n = adj.shape[0]
-    model = np.full(n, -1, dtype=np.int64)
-    strength = np.zeros(n)
-    if adj.nnz == 0:
-        return model, strength
-    rows = csr_rows(adj)
-    cols = adj.indices
-    gap = capability[cols] - capability[rows]
-    score = np.where(gap > 0, adj.data * gap, 0.0)
-    has = np.diff(adj.indptr) > 0
-    top = np.zeros(n)
-    top[has] = np.maximum.reduceat(score, adj.indptr[:-1][has])
-    # per row, among the positions holding the row's top score, the last one (the tie-break a stable
-    # sort by score within rows gives; kept so that results do not change)
-    cand = np.flatnonzero((score == top[rows]) & (score > 0))
-    if cand.size:
-        r = rows[cand]
-        last = cand[np.r_[r[1:] != r[:-1], True]]
-        model[rows[last]] = cols[last]
-        strength[rows[last]] = adj.data[last]
-    return model, strength
 
 
 def random_neighbour(adj: sp.csr_matrix, rows: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import drift_rows
 from ..state import State
 from .base import Process
 from .kernels import normalise_rows
@@ -22,11 +23,7 @@ class KnowledgeDrift(Process):
         adj = state.net["knowledge"].adjacency(n)
         weight = np.asarray(adj.sum(axis=1)).ravel()
         target = adj @ q
-        has = weight > 0
-        target[has] /= weight[has, None]
-        pull = self.p.drift * np.minimum(1.0, weight)
-        new = q + pull[:, None] * (target - q) * has[:, None]
+        firms = pop.firms()
         pipe = pop.view("pipeline")
-        new += (self.p.pipeline_injection * pipe)[:, None] * (state.external_knowledge[None, :] - new)
-        firm = pop.is_firm
-        q[firm] = normalise_rows(new[firm])
+        new = drift_rows(firms, q, target, weight, self.p.drift, self.p.pipeline_injection, pipe, state.external_knowledge)
+        q[firms] = normalise_rows(new)

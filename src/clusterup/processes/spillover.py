@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import spill
 from ..state import LAYERS, State
 from .base import Process
-from .kernels import csr_rows
 
 
 class Spillover(Process):
@@ -34,12 +34,7 @@ class Spillover(Process):
             adj = state.net[layer].adjacency(n)
             if rate <= 0 or adj.nnz == 0:
                 continue
-            rows, cols = csr_rows(adj), adj.indices
-            gap = np.maximum(a[cols] - a[rows], 0.0)
-            same = g[cols] == g[rows]
-            flow = rate * adj.data * gap * np.where(same, 1.0, self.p.cross_generation)
-            inflow += np.bincount(rows, flow, minlength=n)
-            np.maximum.at(best_gap, rows, gap)
+            spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap)
         inflow *= openness
         headroom = np.maximum(0.999 * state.ceiling(g) - a, 0.0)
         inflow = np.minimum(np.minimum(inflow, best_gap), headroom)
