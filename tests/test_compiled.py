@@ -80,3 +80,13 @@ def test_components_equal_scipy(n, m, seed):
     first = np.full(count, n)
     np.minimum.at(first, labels, np.arange(n))
     np.testing.assert_array_equal(roots, first[labels])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sorted_membership_equals_isin(seed):
+    rng = np.random.default_rng(seed)
+    a = np.unique(rng.integers(0, 400, rng.integers(0, 300)))
+    b = np.unique(rng.integers(0, 400, rng.integers(0, 300)))
+    np.testing.assert_array_equal(compiled.sorted_member(a, b), np.isin(a, b))
+    assert compiled.sorted_common(a, b) == np.intersect1d(a, b).size
+    assert compiled.sorted_common(b, a) == np.intersect1d(a, b).size

@@ -247,3 +247,25 @@ def spill(adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: 
     """Add one layer's spillover inflow ``sum_j rate w_ij (a_j - a_i)^+ c_ij`` to ``inflow`` (summed in
     the row's order) and raise ``best_gap`` to the largest gap, in place."""
     _spill(adj.indptr, adj.indices, adj.data, a, g, float(rate), float(cross), inflow, best_gap)
+
+
+@njit(cache=True)
+def _member(a, b, out):  # pragma: no cover - compiled
+    q = 0
+    for p in range(a.size):
+        x = a[p]
+        while q < b.size and b[q] < x:
+            q += 1
+        out[p] = q < b.size and b[q] == x
+
+
+def sorted_member(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For a sorted array ``a``, whether each element is in the sorted unique array ``b`` (one merge pass)."""
+    out = np.empty(a.size, dtype=np.bool_)
+    _member(a, b, out)
+    return out
+
+
+def sorted_common(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of elements of the sorted unique array ``a`` that are also in the sorted unique array ``b``."""
+    return int(sorted_member(a, b).sum())

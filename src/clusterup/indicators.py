@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import component_roots, triangles
+from .compiled import component_roots, sorted_common, sorted_member, triangles
 
 _ID_BASE = np.int64(1) << 32
 
@@ -72,8 +72,7 @@ def overlap_counts(current: np.ndarray, previous: np.ndarray) -> tuple[int, int]
     """(|A & B|, |A | B|) for two sorted unique key arrays."""
     if current.size == 0 or previous.size == 0:
         return 0, int(current.size + previous.size)
-    pos = np.minimum(np.searchsorted(previous, current), previous.size - 1)
-    common = int((previous[pos] == current).sum())
+    common = sorted_common(current, previous)
     return common, int(current.size + previous.size - common)
 
 
@@ -129,12 +128,11 @@ def edge_overlap(key_sets: list[np.ndarray]) -> float:
     total = sum(int(k.size) for k in key_sets)
     if total == 0:
         return 0.0
-    pairs = 0  # distinct tied pairs: each layer's keys not already in an earlier layer (binary search)
+    pairs = 0  # distinct tied pairs: each layer's keys not already in an earlier layer (merge pass)
     for a, keys in enumerate(key_sets):
         new = np.ones(keys.size, dtype=bool)
         for prev in key_sets[:a]:
             if prev.size and keys.size:
-                pos = np.minimum(np.searchsorted(prev, keys), prev.size - 1)
-                new &= prev[pos] != keys
+                new &= ~sorted_member(keys, prev)
         pairs += int(new.sum())
     return float(total / (len(key_sets) * pairs))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
+from .compiled import sorted_member
 from .state import LAYERS, State
 
 MODE_NAMES = ("imitation", "local", "integrated")
@@ -162,7 +163,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     out["edge_overlap"] = ind.edge_overlap(key_sets)
     know = state.net["knowledge"]
     if len(know):
-        embedded = state.net["social"].has(know.i, know.j) | state.net["economic"].has(know.i, know.j)
+        embedded = sorted_member(know.keys, state.net["social"].keys) | sorted_member(know.keys, state.net["economic"].keys)
         out["knowledge_embeddedness"] = float(embedded.mean())
     else:
         out["knowledge_embeddedness"] = 0.0
