@@ -90,3 +90,20 @@ def test_sorted_membership_equals_isin(seed):
     np.testing.assert_array_equal(compiled.sorted_member(a, b), np.isin(a, b))
     assert compiled.sorted_common(a, b) == np.intersect1d(a, b).size
     assert compiled.sorted_common(b, a) == np.intersect1d(a, b).size
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_max_equals_sort_and_reduce(seed):
+    rng = np.random.default_rng(seed)
+    keys = np.unique(rng.integers(0, 500, rng.integers(0, 200)))
+    w = rng.random(keys.size)
+    new = np.sort(rng.integers(0, 500, rng.integers(0, 60)))  # repeats among the new keys too
+    new_w = rng.random(new.size)
+    all_k = np.concatenate([keys, new])
+    all_w = np.concatenate([w, new_w])
+    uniq, inverse = np.unique(all_k, return_inverse=True)
+    expected = np.full(uniq.size, -np.inf)
+    np.maximum.at(expected, inverse, all_w)
+    got_k, got_w = compiled.merge_max(keys, w, new, new_w)
+    np.testing.assert_array_equal(got_k, uniq)
+    np.testing.assert_array_equal(got_w, expected)

@@ -269,3 +269,36 @@ def sorted_member(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def sorted_common(a: np.ndarray, b: np.ndarray) -> int:
     """Number of elements of the sorted unique array ``a`` that are also in the sorted unique array ``b``."""
     return int(sorted_member(a, b).sum())
+
+
+@njit(cache=True)
+def _merge_max(ak, aw, bk, bw, ok, ow):  # pragma: no cover - compiled
+    p = q = k = 0
+    while p < ak.size or q < bk.size:
+        if q >= bk.size or (p < ak.size and ak[p] < bk[q]):
+            ok[k] = ak[p]
+            ow[k] = aw[p]
+            p += 1
+        else:
+            key = bk[q]
+            w = bw[q]
+            q += 1
+            while q < bk.size and bk[q] == key:
+                w = max(w, bw[q])
+                q += 1
+            if p < ak.size and ak[p] == key:
+                w = max(aw[p], w)
+                p += 1
+            ok[k] = key
+            ow[k] = w
+        k += 1
+    return k
+
+
+def merge_max(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union of sorted unique ``keys`` and sorted (possibly repeated) ``new_keys``; a key present more
+    than once keeps its largest weight. One merge pass."""
+    out_k = np.empty(keys.size + new_keys.size, dtype=np.int64)
+    out_w = np.empty(keys.size + new_keys.size, dtype=np.float64)
+    k = _merge_max(keys, w, new_keys, new_w, out_k, out_w)
+    return out_k[:k], out_w[:k]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..compiled import add_csr, symmetric_csr
+from ..compiled import add_csr, merge_max, symmetric_csr
 
 LAYERS = ("social", "economic", "knowledge")
 _KEY_BASE = np.int64(1) << 31  # node slots stay below 2**31
@@ -90,16 +90,16 @@ class Layer:
             return
         w_new = np.broadcast_to(np.asarray(w, dtype=np.float64), i.shape)[ok]
         k_new = edge_keys(i[ok], j[ok])
-        keys = np.concatenate([self.keys, k_new])
-        ws = np.concatenate([self.w, w_new])
-        order = np.argsort(keys, kind="stable")
-        keys, ws = keys[order], ws[order]
-        uniq, start = np.unique(keys, return_index=True)
-        if how == "sum":
-            ws = np.add.reduceat(ws, start)
+        if how == "max":  # a merge of the few new ties into the sorted many
+            order = np.argsort(k_new, kind="stable")
+            self.keys, self.w = merge_max(self.keys, self.w, k_new[order], w_new[order])
         else:
-            ws = np.maximum.reduceat(ws, start)
-        self.keys, self.w = uniq, ws
+            keys = np.concatenate([self.keys, k_new])
+            ws = np.concatenate([self.w, w_new])
+            order = np.argsort(keys, kind="stable")
+            keys, ws = keys[order], ws[order]
+            uniq, start = np.unique(keys, return_index=True)
+            self.keys, self.w = uniq, np.add.reduceat(ws, start)
         self._changed()
 
     def set_weights(self, w: np.ndarray) -> None:
