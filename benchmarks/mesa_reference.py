@@ -644,14 +644,22 @@ class ClusterModel(mesa.Model):
         return pd.DataFrame(self.rows)
 
 
-def run(scenario: str, firms: int, steps: int, seed: int) -> tuple[pd.DataFrame, float]:
+def run(scenario: str, firms: int, steps: int, seed: int, timings: dict | None = None) -> tuple[pd.DataFrame, float]:
+    """Run and return (time series, wall seconds); ``timings`` (if given) receives the build time and the
+    number of steps done."""
     t0 = time.perf_counter()
     model = ClusterModel(scenario, firms, seed)
+    built = time.perf_counter()
+    done = 0
     for _ in range(steps):
         if not model.firms():
             break
         model.step()
-    return model.frame(), time.perf_counter() - t0
+        done += 1
+    wall = time.perf_counter() - t0
+    if timings is not None:
+        timings.update(build_s=built - t0, steps=done)
+    return model.frame(), wall
 
 
 def main() -> None:

@@ -50,8 +50,10 @@ import json, resource, sys, time
 sys.path.insert(0, sys.argv[4])
 import mesa_reference
 firms, steps, seed = map(int, sys.argv[1:4])
-ts, wall = mesa_reference.run("baseline", firms, steps, seed)
-print(json.dumps({"wall_s": wall, "final_firms": int(ts.n_firms.iloc[-1]),
+timings = {}
+ts, wall = mesa_reference.run("baseline", firms, steps, seed, timings)
+per_step = (wall - timings["build_s"]) / max(timings["steps"], 1)
+print(json.dumps({"wall_s": wall, "build_s": timings["build_s"], "per_step_s": per_step, "final_firms": int(ts.n_firms.iloc[-1]),
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -76,16 +78,23 @@ def scaling(sizes: list[int], steps: int, seed: int) -> None:
 
 def side_by_side(firms: int, steps: int, seed: int, repeats: int) -> None:
     print(f"\n### clusterup and the Mesa reference (baseline, {firms:,} firms x {steps} steps, seed {seed}, {repeats} repeats)\n")
-    mesa = [child(MESA, firms, steps, seed, HERE)["wall_s"] for _ in range(repeats)]
-    full = [child(CLUSTERUP, firms, steps, seed, 1)["wall_s"] for _ in range(repeats)]
-    sparse = [child(CLUSTERUP, firms, steps, seed, 10)["wall_s"] for _ in range(repeats)]
-    m = statistics.median(mesa)
-    print("| implementation | median wall (s) | runs (s) | Mesa / this |")
-    print("|---|---|---|---|")
-    print(f"| Mesa 3 reference (NetworkX layers, per-agent steps) | {m:.2f} | {', '.join(f'{x:.2f}' for x in mesa)} | 1.0 |")
-    for label, xs in (("clusterup, every indicator every step", full), ("clusterup, network indicators every 10 steps", sparse)):
-        med = statistics.median(xs)
-        print(f"| {label} | {med:.2f} | {', '.join(f'{x:.2f}' for x in xs)} | {m / med:.0f}x |")
+    runs = {
+        "Mesa 3 reference (NetworkX layers, per-agent steps)": [child(MESA, firms, steps, seed, HERE) for _ in range(repeats)],
+        "clusterup, every indicator every step": [child(CLUSTERUP, firms, steps, seed, 1) for _ in range(repeats)],
+        "clusterup, network indicators every 10 steps": [child(CLUSTERUP, firms, steps, seed, 10) for _ in range(repeats)],
+    }
+    keys = ("wall_s", "build_s", "per_step_s")
+    med = {label: {k: statistics.median(r[k] for r in rs) for k in keys} for label, rs in runs.items()}
+    mesa = next(iter(med.values()))
+    print("| implementation | median wall (s) | runs (s) | build (s) | per step (ms) | Mesa / this: wall | per step |")
+    print("|---|---|---|---|---|---|---|")
+    for label, rs in runs.items():
+        m = med[label]
+        walls = ", ".join(f"{r['wall_s']:.2f}" for r in rs)
+        print(
+            f"| {label} | {m['wall_s']:.2f} | {walls} | {m['build_s']:.2f} | {1000 * m['per_step_s']:.1f} | "
+            f"{mesa['wall_s'] / m['wall_s']:.0f}x | {mesa['per_step_s'] / m['per_step_s']:.0f}x |"
+        )
 
 
 def main() -> None:
