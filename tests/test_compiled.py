@@ -107,3 +107,18 @@ def test_merge_max_equals_sort_and_reduce(seed):
     got_k, got_w = compiled.merge_max(keys, w, new, new_w)
     np.testing.assert_array_equal(got_k, uniq)
     np.testing.assert_array_equal(got_w, expected)
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch):
+    from numba import njit
+    from numba.core import caching
+
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in Numba 0.61
+    monkeypatch.setattr(impl, "_locator_classes", [])  # as if no directory were writable
+
+    def plus_one(x):
+        return x + 1
+
+    with pytest.raises(RuntimeError, match="no locator"):
+        njit(cache=True)(plus_one)  # what plain caching does there
+    assert compiled.kernel(plus_one)(1) == 2

@@ -4,7 +4,9 @@ tests/test_compiled.py, and gives the same numbers as the code it replaced (same
 order), so results stay bit-identical.
 
 Compiled on first use and cached on disk (``cache=True``: Numba's ``__pycache__`` next to this file, or
-its user-wide cache where that is read-only), so only the first run on a machine pays the compilation.
+its user-wide cache where that is read-only; ``NUMBA_CACHE_DIR`` chooses another place), so only the first
+run on a machine pays the compilation. Where no cache directory is writable at all, each process compiles
+for itself (a few seconds) instead of failing to import.
 """
 
 from __future__ import annotations
@@ -12,6 +14,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
+
+
+def kernel(fn):
+    """``numba.njit(cache=True)``, or without the disk cache where Numba finds no writable place for it."""
+    try:
+        return njit(cache=True)(fn)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return njit(fn)
 
 
 def _index_dtype(size: int) -> type:
@@ -26,7 +36,7 @@ def wrap_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) 
     return mat
 
 
-@njit(cache=True)
+@kernel
 def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
     m = i.size
     for e in range(m):
@@ -63,7 +73,7 @@ def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sp.csr
     return wrap_csr(data, indices, indptr, n)
 
 
-@njit(cache=True)
+@kernel
 def _merge(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od):  # pragma: no cover - compiled
     k = 0
     for r in range(n):
@@ -101,7 +111,7 @@ def add_csr(a: sp.csr_matrix, b: sp.csr_matrix, alpha: float = 1.0) -> sp.csr_ma
     return wrap_csr(od[:k], oi[:k], op, n)
 
 
-@njit(cache=True)
+@kernel
 def _triangles(i, j, n):  # pragma: no cover - compiled
     m = i.size
     deg = np.zeros(n, np.int64)
@@ -147,7 +157,7 @@ def triangles(i: np.ndarray, j: np.ndarray, n: int) -> int:
     return int(_triangles(i, j, n))
 
 
-@njit(cache=True)
+@kernel
 def _components(i, j, n):  # pragma: no cover - compiled
     parent = np.arange(n)
     for e in range(i.size):
@@ -173,7 +183,7 @@ def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     return _components(np.asarray(i), np.asarray(j), n)
 
 
-@njit(cache=True)
+@kernel
 def _drift_rows(rows, q, target, weight, drift, injection, pipe, external):  # pragma: no cover - compiled
     d = q.shape[1]
     out = np.empty((rows.size, d))
@@ -197,7 +207,7 @@ def drift_rows(rows, q, target, weight, drift, injection, pipe, external) -> np.
     return _drift_rows(rows, q, target, weight, float(drift), float(injection), pipe, external)
 
 
-@njit(cache=True)
+@kernel
 def _best_model(indptr, indices, data, capability, cap, model, strength):  # pragma: no cover - compiled
     n = indptr.size - 1
     for r in range(n):
@@ -227,7 +237,7 @@ def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.nda
     return model, strength
 
 
-@njit(cache=True)
+@kernel
 def _spill(indptr, indices, data, a, g, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
     n = indptr.size - 1
     for r in range(n):
@@ -249,7 +259,7 @@ def spill(adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: 
     _spill(adj.indptr, adj.indices, adj.data, a, g, float(rate), float(cross), inflow, best_gap)
 
 
-@njit(cache=True)
+@kernel
 def _member(a, b, out):  # pragma: no cover - compiled
     q = 0
     for p in range(a.size):
@@ -271,7 +281,7 @@ def sorted_common(a: np.ndarray, b: np.ndarray) -> int:
     return int(sorted_member(a, b).sum())
 
 
-@njit(cache=True)
+@kernel
 def _merge_max(ak, aw, bk, bw, ok, ow):  # pragma: no cover - compiled
     p = q = k = 0
     while p < ak.size or q < bk.size:
