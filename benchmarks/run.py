@@ -3,6 +3,7 @@
     python benchmarks/run.py                          # scaling 10^3..10^5 (20 steps) + Mesa at 2,000 x 100
     python benchmarks/run.py --scaling 1000 10000 100000 1000000 --scaling-steps 20
     python benchmarks/run.py --skip-mesa
+    python benchmarks/run.py --skip-mesa --scaling 100000 --set economic.ties_per_mastery=16   # denser network
     python benchmarks/run.py --skip-scaling --mesa-firms 2000 --mesa-steps 100 --repeats 3
 
 Every measurement runs in a fresh process, so peak memory (maximum resident set size) belongs to that
@@ -25,14 +26,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from clusterup.errors import ConfigError
+from clusterup.params import load_scenario, parse_assignments
+
 HERE = Path(__file__).resolve().parent
 
 CLUSTERUP = """
 import json, resource, sys, time
 from clusterup import Simulation
 firms, steps, seed, every = map(int, sys.argv[1:5])
+overrides = {"run.network_every": every, **json.loads(sys.argv[5] if len(sys.argv) > 5 else "{}")}
 t0 = time.perf_counter()
-sim = Simulation("baseline", seed=seed, firms=firms, steps=steps, overrides={"run.network_every": every})
+sim = Simulation("baseline", seed=seed, firms=firms, steps=steps, overrides=overrides)
 build = time.perf_counter() - t0
 sim.run()
 wall = time.perf_counter() - t0
@@ -63,17 +68,19 @@ def child(code: str, *args: object) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def scaling(sizes: list[int], steps: int, seed: int) -> None:
-    print(f"\n### Scaling (baseline, {steps} steps, seed {seed})\n")
+def scaling(sizes: list[int], steps: int, seed: int, overrides: dict) -> None:
+    settings = "".join(f", {k} = {v}" for k, v in overrides.items())
+    print(f"\n### Scaling (baseline{settings}, {steps} steps, seed {seed})\n")
     cols = ("initial firms", "steps", "build (s)", "time per step (s)", "wall (s)", "firms at end", "ties at end",
-            "peak memory (MiB)", "top")  # fmt: skip
+            "µs per tie and step", "peak memory (MiB)", "top")  # fmt: skip
     print("| " + " | ".join(cols) + " |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|" + "---|" * len(cols))
     for n in sizes:
-        r = child(CLUSTERUP, n, steps, seed, 1)
+        r = child(CLUSTERUP, n, steps, seed, 1, json.dumps(overrides))
         top = ", ".join(f"{k} {int(100 * v)}%" for k, v in r["top"])
+        per_tie = 1e6 * r["per_step_s"] / max(r["ties"], 1)
         print(f"| {n:,} | {steps} | {r['build_s']:.2f} | {r['per_step_s']:.3f} | {r['wall_s']:.1f} | {r['final_firms']:,} | "
-              f"{r['ties']:,} | {r['peak_rss_mib']:.0f} | {top} |", flush=True)  # fmt: skip
+              f"{r['ties']:,} | {per_tie:.2f} | {r['peak_rss_mib']:.0f} | {top} |", flush=True)  # fmt: skip
 
 
 def side_by_side(firms: int, steps: int, seed: int, repeats: int) -> None:
@@ -107,10 +114,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--skip-mesa", action="store_true")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="parameter override for the scaling runs")
     a = ap.parse_args()
+    try:
+        overrides = parse_assignments(a.set)  # the CLI's --set
+        load_scenario("baseline", overrides)  # unknown keys and bad values stop here, in one line
+    except ConfigError as exc:
+        ap.error(str(exc))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     if not a.skip_scaling:
-        scaling(a.scaling, a.scaling_steps, a.seed)
+        scaling(a.scaling, a.scaling_steps, a.seed, overrides)
     if not a.skip_mesa:
         side_by_side(a.mesa_firms, a.mesa_steps, a.seed, a.repeats)
 
