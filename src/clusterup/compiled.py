@@ -29,7 +29,8 @@ def _index_dtype(size: int) -> type:
 
 
 def wrap_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) -> sp.csr_matrix:
-    """A SciPy CSR around arrays already in canonical form (sorted, no duplicates); no copy, no check."""
+    """A SciPy CSR around arrays already in canonical form (sorted, no duplicates), without a copy; marked
+    canonical so that SciPy does not sort them again."""
     mat = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
     mat.has_sorted_indices = True
     mat.has_canonical_format = True
