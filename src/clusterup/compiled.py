@@ -313,3 +313,20 @@ def merge_max(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.n
     out_w = np.empty(keys.size + new_keys.size, dtype=np.float64)
     k = _merge_max(keys, w, new_keys, new_w, out_k, out_w)
     return out_k[:k], out_w[:k]
+
+
+@kernel
+def _neighbour_above(indptr, indices, values, out):  # pragma: no cover - compiled
+    for r in range(indptr.size - 1):
+        own = values[r]
+        for p in range(indptr[r], indptr[r + 1]):
+            if values[indices[p]] > own:
+                out[r] = True
+                break
+
+
+def neighbour_above(adj, values: np.ndarray) -> np.ndarray:
+    """Per row of ``adj``, whether some neighbour's value exceeds the row's own (False without neighbours)."""
+    out = np.zeros(adj.shape[0], dtype=np.bool_)
+    _neighbour_above(adj.indptr, adj.indices, values, out)
+    return out

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import neighbour_above
 from ..state import State
 from .base import InnovationMode
-from .kernels import neighbour_max, rd_effect
+from .kernels import rd_effect
 from .reach import reachable
 
 
@@ -49,7 +50,7 @@ class IntegratedInnovation(InnovationMode):
         if follower == power:
             return mastery**power
         g = state.pop.view("generation")
-        ahead = neighbour_max(state.net["knowledge"].adjacency(state.n), g) > g
+        ahead = neighbour_above(state.net["knowledge"].adjacency(state.n), g)
         return np.where(ahead, mastery**follower, mastery**power)
 
     def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:

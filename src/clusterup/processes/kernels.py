@@ -72,18 +72,3 @@ def sample_from_groups(groups: np.ndarray, wanted: np.ndarray, u: np.ndarray) ->
     pos = lo[..., None] + np.minimum((u * size).astype(np.int64), np.maximum(size - 1, 0))
     out = np.where(size > 0, order[np.minimum(pos, order.size - 1)] if order.size else -1, -1)
     return out
-
-
-def neighbour_max(adj: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """Per row of ``adj``, the largest ``values`` over its neighbours (``iinfo.min`` or ``-inf`` for a row
-    without neighbours)."""
-    n = adj.shape[0]
-    low = np.iinfo(values.dtype).min if np.issubdtype(values.dtype, np.integer) else -np.inf
-    out = np.full(n, low, dtype=values.dtype)
-    if adj.nnz == 0:
-        return out
-    vals = values[adj.indices]
-    starts = adj.indptr[:-1]
-    nonempty = adj.indptr[1:] > starts
-    out[nonempty] = np.maximum.reduceat(vals, starts[nonempty])
-    return out
