@@ -1,7 +1,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from clusterup.compiled import neighbour_above
+from clusterup.compiled import best_model, neighbour_above
 from clusterup.processes import kernels as k
 
 
@@ -9,9 +9,17 @@ def test_best_model_prefers_strength_times_gap():
     a = np.array([0.1, 0.5, 0.9, 0.2])
     rows, cols, w = [0, 0, 1, 3], [1, 2, 2, 0], [1.0, 0.4, 1.0, 1.0]
     adj = sp.csr_matrix((w + w, (rows + cols, cols + rows)), shape=(4, 4))
-    model, strength = k.best_model(adj, a)
+    model, strength = best_model(adj, a)
     assert model.tolist() == [1, 2, -1, -1]  # 0: 1*0.4 > 0.4*0.8; 3's only neighbour is weaker
     assert strength.tolist() == [1.0, 1.0, 0.0, 0.0]
+    # strengths capped: with w = 3 to node 1 and the cap at 1, node 2 (1 x 0.8) beats node 1 (1 x 0.4)
+    adj = sp.csr_matrix(([3.0, 1.0, 3.0, 1.0], ([0, 0, 1, 2], [1, 2, 0, 0])), shape=(3, 3))
+    assert best_model(adj, a[:3])[0][0] == 1
+    model, strength = best_model(adj, a[:3], cap=1.0)
+    assert model[0] == 2 and strength[0] == 1.0
+    # equal top scores: the last in the row wins
+    tie = sp.csr_matrix(([1.0, 1.0, 1.0, 1.0], ([0, 0, 1, 2], [1, 2, 0, 0])), shape=(3, 3))
+    assert best_model(tie, np.array([0.1, 0.5, 0.5]))[0][0] == 2
 
 
 def test_random_neighbour_draws_only_neighbours():

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import best_model
 from ..state import State
 from .base import InnovationMode
-from .kernels import best_model
 
 
 class Imitation(InnovationMode):

@@ -1,16 +1,10 @@
-"""Small pure, vectorised functions the processes share. No state, no randomness inside."""
+"""Small pure, vectorised functions the processes share. No state, no randomness inside. (The compiled
+loops over ties are in :mod:`clusterup.compiled`.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-
-from ..compiled import best_model  # noqa: F401  (compiled; kept importable here with the other kernels)
-
-
-def csr_rows(adj: sp.csr_matrix) -> np.ndarray:
-    """Row index of every stored entry of a CSR matrix."""
-    return np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
 
 
 def random_neighbour(adj: sp.csr_matrix, rows: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -49,7 +49,7 @@ class KnowledgeTies(Process):
         c = self.p.candidates
         adj = state.net.social_economic(n)
         rows = np.repeat(who, c)
-        cand = random_neighbour(adj.tocsr(), rows, rng.random(rows.size)).reshape(who.size, c)
+        cand = random_neighbour(adj, rows, rng.random(rows.size)).reshape(who.size, c)
         orgs = np.flatnonzero(pop.is_org & np.isin(pop.view("kind"), _KNOWLEDGE_ORGS))
         if orgs.size:
             deg = state.net["knowledge"].degree(n)
