@@ -122,3 +122,120 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch):
     with pytest.raises(RuntimeError, match="no locator"):
         njit(cache=True)(plus_one)  # what plain caching does there
     assert compiled.kernel(plus_one)(1) == 2
+
+
+# --- the whole model with every kernel swapped for a NumPy/SciPy reference -------------------------------
+
+
+def _ref_symmetric_csr(i, j, w, n):
+    return sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n))
+
+
+def _ref_add_csr(a, b, alpha=1.0):
+    return (a + alpha * b).tocsr()
+
+
+def _ref_merge_max(keys, w, new_keys, new_w):
+    all_k = np.concatenate([keys, new_keys])
+    all_w = np.concatenate([w, new_w])
+    order = np.argsort(all_k, kind="stable")
+    uniq, start = np.unique(all_k[order], return_index=True)
+    return uniq, np.maximum.reduceat(all_w[order], start)
+
+
+def _ref_best_model(adj, capability, cap=np.inf):
+    n = adj.shape[0]
+    model, strength = np.full(n, -1, dtype=np.int64), np.zeros(n)
+    rows = np.repeat(np.arange(n), np.diff(adj.indptr))
+    data = np.minimum(adj.data, cap)
+    gap = capability[adj.indices] - capability[rows]
+    score = np.where(gap > 0, data * gap, 0.0)
+    for r in range(n):  # the last of the row's top scores
+        lo, hi = adj.indptr[r], adj.indptr[r + 1]
+        if hi > lo and score[lo:hi].max() > 0:
+            p = lo + np.flatnonzero(score[lo:hi] == score[lo:hi].max())[-1]
+            model[r], strength[r] = adj.indices[p], data[p]
+    return model, strength
+
+
+def _ref_spill(adj, a, g, rate, cross, inflow, best_gap):
+    rows = np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
+    gap = np.maximum(a[adj.indices] - a[rows], 0.0)
+    flow = rate * adj.data * gap * np.where(g[adj.indices] == g[rows], 1.0, cross)
+    inflow += np.bincount(rows, flow, minlength=adj.shape[0])
+    np.maximum.at(best_gap, rows, gap)
+
+
+def _ref_drift_rows(rows, q, target, weight, drift, injection, pipe, external):
+    has = weight > 0
+    t = target.copy()
+    t[has] /= weight[has, None]
+    pull = drift * np.minimum(1.0, weight)
+    new = q + pull[:, None] * (t - q) * has[:, None]
+    new += (injection * pipe)[:, None] * (external[None, :] - new)
+    return new[rows]
+
+
+def _ref_neighbour_above(adj, values):
+    return np.array([(values[adj.indices[adj.indptr[r] : adj.indptr[r + 1]]] > values[r]).any() for r in range(adj.shape[0])])
+
+
+def _ref_triangles(i, j, n):
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    upper = sp.csr_matrix((np.ones(lo.size), (lo, hi)), shape=(n, n))
+    return int((upper @ upper).multiply(upper).sum())
+
+
+def _ref_component_roots(i, j, n):
+    _, labels = connected_components(sp.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n)), directed=False)
+    first = np.full(labels.max() + 1, n)
+    np.minimum.at(first, labels, np.arange(n))
+    return first[labels]
+
+
+def _with_references(monkeypatch) -> None:
+    import clusterup.indicators as indicators
+    import clusterup.processes.imitation as imitation
+    import clusterup.processes.integrated as integrated
+    import clusterup.processes.knowledge as knowledge
+    import clusterup.processes.reach as reach
+    import clusterup.processes.spillover as spillover
+    import clusterup.recorder as recorder
+    import clusterup.state.multiplex as multiplex
+
+    for module, name, ref in (
+        (multiplex, "symmetric_csr", _ref_symmetric_csr),
+        (multiplex, "add_csr", _ref_add_csr),
+        (multiplex, "merge_max", _ref_merge_max),
+        (reach, "add_csr", _ref_add_csr),
+        (imitation, "best_model", _ref_best_model),
+        (spillover, "spill", _ref_spill),
+        (knowledge, "drift_rows", _ref_drift_rows),
+        (integrated, "neighbour_above", _ref_neighbour_above),
+        (indicators, "triangles", _ref_triangles),
+        (indicators, "component_roots", _ref_component_roots),
+        (indicators, "sorted_member", lambda a, b: np.isin(a, b)),
+        (indicators, "sorted_common", lambda a, b: int(np.isin(a, b).sum())),
+        (recorder, "sorted_member", lambda a, b: np.isin(a, b)),
+    ):
+        assert getattr(module, name) is not ref
+        monkeypatch.setattr(module, name, ref)
+
+
+@pytest.mark.parametrize("preset,firms,steps", [("baseline", 300, 60), ("path2-early-technology", 200, 60)])
+def test_a_run_with_numpy_references_for_every_kernel_is_bit_identical(monkeypatch, preset, firms, steps):
+    from clusterup import Simulation
+
+    def run():
+        sim = Simulation(preset, seed=11, firms=firms, steps=steps)
+        series = sim.run().timeseries
+        return series, sim.state.pop.capability[: sim.state.n].copy(), [(lay.keys.copy(), lay.w.copy()) for lay in sim.state.net]
+
+    compiled_run = run()
+    _with_references(monkeypatch)
+    reference_run = run()
+    assert compiled_run[0].equals(reference_run[0])  # every indicator, every step, exactly
+    np.testing.assert_array_equal(compiled_run[1], reference_run[1])
+    for (k1, w1), (k2, w2) in zip(compiled_run[2], reference_run[2], strict=True):
+        np.testing.assert_array_equal(k1, k2)
+        np.testing.assert_array_equal(w1, w2)
