@@ -124,6 +124,16 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch):
     assert compiled.kernel(plus_one)(1) == 2
 
 
+def test_pool_rows_equals_numpy():
+    rng = np.random.default_rng(3)
+    pool, q = rng.random((50, 6)), rng.random((50, 6))
+    pipe = np.where(rng.random(50) < 0.3, rng.random(50), 0.0)
+    weight = np.where(rng.random(50) < 0.2, 0.0, rng.random(50) * 3) + pipe
+    expected = _ref_pool_rows(pool.copy(), pipe, np.full(6, 0.1), weight, q)
+    assert (weight == 0).any() and (weight > 0).any()
+    np.testing.assert_array_equal(compiled.pool_rows(pool.copy(), pipe, np.full(6, 0.1), weight, q), expected)
+
+
 # --- the whole model with every kernel swapped for a NumPy/SciPy reference -------------------------------
 
 
@@ -176,6 +186,12 @@ def _ref_drift_rows(rows, q, target, weight, drift, injection, pipe, external):
     return new[rows]
 
 
+def _ref_pool_rows(pool, pipe, external, weight, q):
+    pool = pool + pipe[:, None] * external[None, :]
+    safe = np.where(weight > 0, weight, 1.0)
+    return np.where(weight[:, None] > 0, pool / safe[:, None], q)
+
+
 def _ref_neighbour_above(adj, values):
     return np.array([(values[adj.indices[adj.indptr[r] : adj.indptr[r + 1]]] > values[r]).any() for r in range(adj.shape[0])])
 
@@ -208,6 +224,7 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "merge_max", _ref_merge_max),
         (reach, "add_csr", _ref_add_csr),
+        (reach, "pool_rows", _ref_pool_rows),
         (imitation, "best_model", _ref_best_model),
         (spillover, "spill", _ref_spill),
         (knowledge, "drift_rows", _ref_drift_rows),

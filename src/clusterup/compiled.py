@@ -330,3 +330,21 @@ def neighbour_above(adj, values: np.ndarray) -> np.ndarray:
     out = np.zeros(adj.shape[0], dtype=np.bool_)
     _neighbour_above(adj.indptr, adj.indices, values, out)
     return out
+
+
+@kernel
+def _pool_rows(pool, pipe, external, weight, q):  # pragma: no cover - compiled
+    for r in range(pool.shape[0]):
+        w = weight[r]
+        p = pipe[r]
+        for x in range(pool.shape[1]):
+            v = pool[r, x] + p * external[x]
+            pool[r, x] = v / w if w > 0 else q[r, x]
+
+
+def pool_rows(pool: np.ndarray, pipe: np.ndarray, external: np.ndarray, weight: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """The reachable-knowledge pool from ``pool = A @ q`` (changed in place and returned):
+    ``(pool + pipe * external) / weight`` where ``weight > 0``, the firm's own profile ``q`` elsewhere.
+    The same elementwise operations, in the same order, as the NumPy expression it replaced."""
+    _pool_rows(pool, pipe, external, weight, q)
+    return pool

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import add_csr
+from ..compiled import add_csr, pool_rows
 from ..state import State
 from .kernels import tv_distance
 
@@ -29,10 +29,8 @@ def reachable(state: State) -> tuple[np.ndarray, np.ndarray]:
     if omega > 0:
         adj = add_csr(adj, state.net.social_economic(n), omega)
     pipe = pop.view("pipeline")
-    pool = adj @ q + pipe[:, None] * state.external_knowledge[None, :]
     weight = np.asarray(adj.sum(axis=1)).ravel() + pipe
-    safe = np.where(weight > 0, weight, 1.0)
-    pool = np.where(weight[:, None] > 0, pool / safe[:, None], q)
+    pool = pool_rows(adj @ q, pipe, state.external_knowledge, weight, q)
     novelty = tv_distance(q, pool) * weight / (weight + 1.0)
     state.scratch["reach"] = (state.step, pool, novelty)
     return pool, novelty
