@@ -46,6 +46,13 @@ def test_sample_from_groups_stays_in_group():
     picks = k.sample_from_groups(groups, wanted, np.random.default_rng(2).random((3, 50)))
     assert set(groups[picks[0]]) == {1} and set(groups[picks[1]]) == {2}
     assert (picks[2] == -1).all()  # empty group
+    # small labels take a 16-bit sort, large ones (or floats) the general one: the same draws
+    rng = np.random.default_rng(4)
+    small = rng.integers(0, 7, 500)
+    u = rng.random((40, 3))
+    same = k.sample_from_groups(small, np.arange(40) % 8, u)
+    assert np.array_equal(same, k.sample_from_groups(small * 100_000, (np.arange(40) % 8) * 100_000, u))
+    assert np.array_equal(same, k.sample_from_groups(small.astype(float), (np.arange(40) % 8).astype(float), u))
 
 
 def test_distances_and_gains():
