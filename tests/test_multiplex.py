@@ -71,3 +71,16 @@ def test_combined_cache_follows_every_change():
         assert net.combined(3)[1, 2] == 0.5
     net["economic"].keep(np.zeros(1, bool))
     assert net.combined(3)[1, 2] == 0.0
+
+
+def test_neighbours_and_decoded_ends_match_the_adjacency():
+    rng = np.random.default_rng(8)
+    layer = Layer("x")
+    layer.add(rng.integers(0, 60, 300), rng.integers(0, 60, 300), rng.random(300))
+    adj = layer.adjacency(60)
+    for node in range(60):
+        np.testing.assert_array_equal(layer.neighbours(node), adj.indices[adj.indptr[node] : adj.indptr[node + 1]])
+    np.testing.assert_array_equal(edge_keys(layer.i, layer.j), layer.keys)
+    big = Layer("big")  # slots near the 2**31 limit decode too
+    big.add(np.array([2**31 - 2, 5]), np.array([2**31 - 1, 2**30]), 1.0)
+    assert big.i.tolist() == [5, 2**31 - 2] and big.j.tolist() == [2**30, 2**31 - 1]

@@ -55,8 +55,7 @@ class SocialTies(Process):
         layer = state.net["social"]
         firms = pop.firms()
         for org in assoc:
-            adj = layer.adjacency(state.n)
-            members = adj.indices[adj.indptr[org] : adj.indptr[org + 1]]
+            members = layer.neighbours(org)
             spare = int(pop.capacity[org]) - members.size
             if spare > 0:
                 recruits = firms[rng.integers(0, firms.size, min(spare, 1 + rng.poisson(1.0)))]

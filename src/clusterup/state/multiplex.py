@@ -13,7 +13,8 @@ import scipy.sparse as sp
 from ..compiled import add_csr, merge_max, symmetric_csr
 
 LAYERS = ("social", "economic", "knowledge")
-_KEY_BASE = np.int64(1) << 31  # node slots stay below 2**31
+_KEY_BITS = 31
+_KEY_BASE = np.int64(1) << _KEY_BITS  # node slots stay below 2**31
 
 
 def edge_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -47,7 +48,7 @@ class Layer:
         weight changes keep them). Read-only."""
         cached = getattr(self, "_ij", None)
         if cached is None or cached[0] is not self.keys:
-            i, j = self.keys // _KEY_BASE, self.keys % _KEY_BASE
+            i, j = self.keys >> _KEY_BITS, self.keys & (_KEY_BASE - 1)  # keys are >= 0: as // and %, faster
             i.flags.writeable = False
             j.flags.writeable = False
             self._ij = cached = (self.keys, i, j)
@@ -73,6 +74,11 @@ class Layer:
         pos = np.searchsorted(self.keys, k)
         pos = np.minimum(pos, max(self.keys.size - 1, 0))
         return (self.keys.size > 0) & (self.keys[pos] == k) if self.keys.size else np.zeros(k.shape, bool)
+
+    def neighbours(self, node: int) -> np.ndarray:
+        """The nodes tied to ``node``, ascending (as the adjacency row lists them), without building it."""
+        i, j = self.i, self.j
+        return np.concatenate([i[j == node], j[i == node]])
 
     def degree(self, n: int) -> np.ndarray:
         return np.bincount(self.i, minlength=n)[:n] + np.bincount(self.j, minlength=n)[:n]
