@@ -113,32 +113,27 @@ def add_csr(a: sp.csr_matrix, b: sp.csr_matrix, alpha: float = 1.0) -> sp.csr_ma
 
 
 @kernel
-def _triangles(i, j, n):  # pragma: no cover - compiled
+def _triangles(i, j, n, deg, ptr, out, hi, mark):  # pragma: no cover - compiled
     m = i.size
-    deg = np.zeros(n, np.int64)
     for e in range(m):
         deg[i[e]] += 1
         deg[j[e]] += 1
     # orient each tie from the lower- to the higher-ranked end (degree, then index): every node then
     # points to at most sqrt(2m) others, and each triangle is found once, from its lowest-ranked node
-    ptr = np.zeros(n + 1, np.int64)
     for e in range(m):
         a, b = i[e], j[e]
-        lo = a if (deg[a] < deg[b] or (deg[a] == deg[b] and a < b)) else b
+        if deg[a] < deg[b] or (deg[a] == deg[b] and a < b):
+            lo, hi[e] = a, b
+        else:
+            lo, hi[e] = b, a
         ptr[lo + 1] += 1
     for r in range(n):
         ptr[r + 1] += ptr[r]
     fill = ptr[:-1].copy()
-    out = np.empty(m, np.int64)
     for e in range(m):
-        a, b = i[e], j[e]
-        if deg[a] < deg[b] or (deg[a] == deg[b] and a < b):
-            lo, hi = a, b
-        else:
-            lo, hi = b, a
-        out[fill[lo]] = hi
-        fill[lo] += 1
-    mark = np.full(n, -1, np.int64)
+        a = i[e] + j[e] - hi[e]  # the lower-ranked end
+        out[fill[a]] = hi[e]
+        fill[a] += 1
     count = 0
     for u in range(n):
         for p in range(ptr[u], ptr[u + 1]):
@@ -155,7 +150,11 @@ def triangles(i: np.ndarray, j: np.ndarray, n: int) -> int:
     """Number of triangles of a simple undirected graph given once per tie (``i != j``, no repeats)."""
     if i.size < 3:
         return 0
-    return int(_triangles(i, j, n))
+    dt = _index_dtype(i.size + n)  # 32-bit work arrays where they fit: less memory traffic
+    deg = np.zeros(n, dtype=dt)
+    ptr = np.zeros(n + 1, dtype=dt)
+    mark = np.full(n, -1, dtype=dt)
+    return int(_triangles(i, j, n, deg, ptr, np.empty(i.size, dtype=dt), np.empty(i.size, dtype=dt), mark))
 
 
 @kernel
