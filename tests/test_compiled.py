@@ -19,8 +19,7 @@ def random_layer(n: int, m: int, seed: int) -> Layer:
 
 
 def scipy_adjacency(layer: Layer, n: int) -> sp.csr_matrix:
-    i, j, w = layer.i, layer.j, layer.w
-    return sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n))
+    return _ref_symmetric_csr(layer.i, layer.j, layer.w, n)
 
 
 def assert_same_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> None:

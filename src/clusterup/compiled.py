@@ -38,9 +38,17 @@ def wrap_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) 
 
 
 @kernel
+def _scatter(rows, cols, w, fill, indices, data):  # pragma: no cover - compiled
+    for e in range(rows.size):
+        p = fill[rows[e]]
+        indices[p] = cols[e]
+        data[p] = w[e]
+        fill[rows[e]] = p + 1
+
+
+@kernel
 def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
-    m = i.size
-    for e in range(m):
+    for e in range(i.size):
         indptr[i[e] + 1] += 1
         indptr[j[e] + 1] += 1
     for r in range(n):
@@ -48,18 +56,8 @@ def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
     fill = indptr[:-1].copy()
     # ties come sorted by (i, j) with i < j: row j first receives its lower entries (col i, ascending),
     # then every row its upper ones (col j, ascending), so each row ends sorted
-    for e in range(m):
-        r = j[e]
-        p = fill[r]
-        indices[p] = i[e]
-        data[p] = w[e]
-        fill[r] = p + 1
-    for e in range(m):
-        r = i[e]
-        p = fill[r]
-        indices[p] = j[e]
-        data[p] = w[e]
-        fill[r] = p + 1
+    _scatter(j, i, w, fill, indices, data)
+    _scatter(i, j, w, fill, indices, data)
 
 
 def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
