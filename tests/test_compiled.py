@@ -34,7 +34,21 @@ def test_symmetric_csr_equals_scipy(n, m, seed):
     layer = random_layer(n, m, seed)
     built = compiled.symmetric_csr(layer.i, layer.j, layer.w, n)
     assert_same_csr(built, scipy_adjacency(layer, n))
-    assert built.has_canonical_format
+    assert built.nnz == 2 * len(layer)
+    as_scipy = compiled.to_scipy(built)
+    assert as_scipy.has_canonical_format and as_scipy.shape == (n, n)
+    assert_same_csr(as_scipy, scipy_adjacency(layer, n))
+
+
+@pytest.mark.parametrize("n,m,seed", [(1, 0, 0), (6, 12, 2), (400, 3000, 4), (3000, 500, 5)])
+def test_row_sums_and_products_equal_scipy(n, m, seed):
+    layer = random_layer(n, m, seed)
+    built = compiled.symmetric_csr(layer.i, layer.j, layer.w, n)
+    ref = scipy_adjacency(layer, n)
+    rng = np.random.default_rng(seed)
+    np.testing.assert_array_equal(compiled.row_sums(built), np.asarray(ref.sum(axis=1)).ravel())  # exact
+    for x in (rng.random(n), rng.random((n, 7)), rng.random((n, 7))[:, ::2]):  # vector, matrix, strided
+        np.testing.assert_array_equal(compiled.csr_dot(built, x), ref @ x)
 
 
 @pytest.mark.parametrize("alpha", [1.0, 0.3, 2.5])
@@ -45,7 +59,7 @@ def test_add_csr_equals_scipy(alpha, seed):
     b = scipy_adjacency(random_layer(n, 700, seed + 10), n)
     expected = (a + alpha * b).tocsr()
     assert_same_csr(compiled.add_csr(a, b, alpha), expected)
-    empty = sp.csr_matrix((n, n))
+    empty = compiled.symmetric_csr(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), n)
     assert_same_csr(compiled.add_csr(a, empty, alpha), a)
     assert_same_csr(compiled.add_csr(empty, b, 1.0), b)
 
@@ -213,6 +227,7 @@ def _with_references(monkeypatch) -> None:
     import clusterup.processes.imitation as imitation
     import clusterup.processes.integrated as integrated
     import clusterup.processes.knowledge as knowledge
+    import clusterup.processes.local as local
     import clusterup.processes.reach as reach
     import clusterup.processes.spillover as spillover
     import clusterup.recorder as recorder
@@ -221,9 +236,15 @@ def _with_references(monkeypatch) -> None:
     for module, name, ref in (
         (multiplex, "symmetric_csr", _ref_symmetric_csr),
         (multiplex, "add_csr", _ref_add_csr),
+        (multiplex, "to_scipy", lambda adj: adj),
         (multiplex, "merge_max", _ref_merge_max),
         (reach, "add_csr", _ref_add_csr),
         (reach, "pool_rows", _ref_pool_rows),
+        (reach, "row_sums", lambda adj: np.asarray(adj.sum(axis=1)).ravel()),
+        (reach, "csr_dot", lambda adj, x: adj @ x),
+        (knowledge, "row_sums", lambda adj: np.asarray(adj.sum(axis=1)).ravel()),
+        (knowledge, "csr_dot", lambda adj, x: adj @ x),
+        (local, "csr_dot", lambda adj, x: adj @ x),
         (imitation, "best_model", _ref_best_model),
         (spillover, "spill", _ref_spill),
         (knowledge, "drift_rows", _ref_drift_rows),

@@ -11,6 +11,8 @@ for itself (a few seconds) instead of failing to import.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
@@ -28,13 +30,62 @@ def _index_dtype(size: int) -> type:
     return np.int32 if size < 2**31 - 1 else np.int64
 
 
-def wrap_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) -> sp.csr_matrix:
-    """A SciPy CSR around arrays already in canonical form (sorted, no duplicates), without a copy; marked
-    canonical so that SciPy does not sort them again."""
-    mat = sp.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
+class CSR(NamedTuple):
+    """A square sparse matrix in canonical compressed sparse row form (each row's columns sorted, no
+    repeats) as three plain arrays, the layout of SciPy's ``csr_matrix``. The processes read adjacency
+    in this form: building a SciPy matrix validates its arrays, which costs more than the build itself at
+    a few thousand firms. :func:`to_scipy` gives the SciPy matrix."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        n = self.indptr.size - 1
+        return n, n
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indptr[-1])
+
+
+def to_scipy(adj) -> sp.csr_matrix:
+    """A SciPy CSR matrix around canonical CSR arrays, without a copy; marked canonical so that SciPy does
+    not sort them again."""
+    mat = sp.csr_matrix((adj.data, adj.indices, adj.indptr), shape=adj.shape, copy=False)
     mat.has_sorted_indices = True
     mat.has_canonical_format = True
     return mat
+
+
+def row_sums(adj) -> np.ndarray:
+    """Sum of each row, as SciPy's ``csr_matrix.sum(axis=1)`` computes it (``np.add.reduceat`` over the
+    non-empty rows), without building the matrix."""
+    out = np.zeros(adj.shape[0])
+    rows = np.flatnonzero(np.diff(adj.indptr))
+    if rows.size:
+        out[rows] = np.add.reduceat(adj.data, adj.indptr[rows])
+    return out
+
+
+@kernel
+def _dot(indptr, indices, data, x, out):  # pragma: no cover - compiled
+    for r in range(indptr.size - 1):
+        for p in range(indptr[r], indptr[r + 1]):
+            a = data[p]
+            c = indices[p]
+            for k in range(x.shape[1]):
+                out[r, k] += a * x[c, k]
+
+
+def csr_dot(adj, x: np.ndarray) -> np.ndarray:
+    """``adj @ x`` for a vector or a matrix ``x``: each output entry summed from 0 in the row's column
+    order, as SciPy's ``csr_matvec``/``csr_matvecs`` do."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros((adj.shape[0], 1 if x.ndim == 1 else x.shape[1]))
+    _dot(adj.indptr, adj.indices, adj.data, x[:, None] if x.ndim == 1 else x, out)
+    return out[:, 0] if x.ndim == 1 else out
 
 
 @kernel
@@ -60,7 +111,7 @@ def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
     _scatter(i, j, w, fill, indices, data)
 
 
-def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> CSR:
     """Symmetric n x n CSR of ties given once each, sorted by ``(i, j)`` with ``i < j`` (a Layer's order).
 
     Equal to ``csr_matrix((w|w, (i|j, j|i)))`` in SciPy's canonical form, built by a counting sort."""
@@ -69,7 +120,7 @@ def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sp.csr
     indices = np.empty(2 * i.size, dtype=dt)
     data = np.empty(2 * i.size, dtype=np.float64)
     _sym_csr(i, j, w, n, indptr, indices, data)
-    return wrap_csr(data, indices, indptr, n)
+    return CSR(indptr, indices, data)
 
 
 @kernel
@@ -97,7 +148,7 @@ def _merge(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od):  # pragma: no cover - 
     return k
 
 
-def add_csr(a: sp.csr_matrix, b: sp.csr_matrix, alpha: float = 1.0) -> sp.csr_matrix:
+def add_csr(a: CSR, b: CSR, alpha: float = 1.0) -> CSR:
     """``a + alpha * b`` for canonical CSR matrices with positive entries, as SciPy computes it
     (``alpha * b`` first, then the sum), in one merge pass."""
     n = a.shape[0]
@@ -107,7 +158,7 @@ def add_csr(a: sp.csr_matrix, b: sp.csr_matrix, alpha: float = 1.0) -> sp.csr_ma
     oi = np.empty(size, dtype=dt)
     od = np.empty(size, dtype=np.float64)
     k = _merge(a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, float(alpha), n, op, oi, od)
-    return wrap_csr(od[:k], oi[:k], op, n)
+    return CSR(op, oi[:k], od[:k])
 
 
 @kernel

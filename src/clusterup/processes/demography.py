@@ -82,7 +82,7 @@ class Demography(Process):
         social = state.net["social"]
         social.add(new, parent, np.where(spin, 1.0, 0.5))
         if p.entrant_ties > 1:
-            adj = social.adjacency(pop.n)
+            adj = social.csr(pop.n)
             rows = np.repeat(parent, p.entrant_ties - 1)
             friends = random_neighbour(adj, rows, rng.random(rows.size))
             src = np.repeat(new, p.entrant_ties - 1)

@@ -50,7 +50,7 @@ class IntegratedInnovation(InnovationMode):
         if follower == power:
             return mastery**power
         g = state.pop.view("generation")
-        ahead = neighbour_above(state.net["knowledge"].adjacency(state.n), g)
+        ahead = neighbour_above(state.net["knowledge"].csr(state.n), g)
         return np.where(ahead, mastery**follower, mastery**power)
 
     def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:

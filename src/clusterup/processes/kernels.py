@@ -4,10 +4,9 @@ loops over ties are in :mod:`clusterup.compiled`.)"""
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 
-def random_neighbour(adj: sp.csr_matrix, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+def random_neighbour(adj, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
     """A uniformly drawn neighbour of each row (``u`` in [0, 1)); -1 for isolated rows."""
     deg = np.diff(adj.indptr)[rows]
     pick = adj.indptr[rows] + np.minimum((u * deg).astype(np.int64), np.maximum(deg - 1, 0))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import drift_rows
+from ..compiled import csr_dot, drift_rows, row_sums
 from ..state import State
 from .base import Process
 from .kernels import normalise_rows
@@ -20,9 +20,9 @@ class KnowledgeDrift(Process):
         n = state.n
         pop = state.pop
         q = pop.view("knowledge")
-        adj = state.net["knowledge"].adjacency(n)
-        weight = np.asarray(adj.sum(axis=1)).ravel()
-        target = adj @ q
+        adj = state.net["knowledge"].csr(n)
+        weight = row_sums(adj)
+        target = csr_dot(adj, q)
         firms = pop.firms()
         pipe = pop.view("pipeline")
         new = drift_rows(firms, q, target, weight, self.p.drift, self.p.pipeline_injection, pipe, state.external_knowledge)

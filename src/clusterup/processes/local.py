@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import csr_dot
 from ..state import ORG_KINDS, State
 from .base import InnovationMode
 from .kernels import logistic_gain, rd_effect
@@ -28,9 +29,8 @@ class LocalInnovation(InnovationMode):
         pop = state.pop
         knowledge = state.net["knowledge"]
         platform = (pop.view("kind") == ORG_KINDS["platform"]).astype(float)
-        ties = (
-            state.net["economic"].strength(n) + self.p.knowledge_support * knowledge.strength(n) + knowledge.adjacency(n) @ platform
-        )
+        to_platforms = csr_dot(knowledge.csr(n), platform)
+        ties = state.net["economic"].strength(n) + self.p.knowledge_support * knowledge.strength(n) + to_platforms
         support = self.p.support_base + (1 - self.p.support_base) * ties / (ties + self.p.support_half)
         _, novelty = reachable(state)
         w = self.p.novelty_weight

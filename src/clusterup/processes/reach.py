@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import add_csr, pool_rows
+from ..compiled import add_csr, csr_dot, pool_rows, row_sums
 from ..state import State
 from .kernels import tv_distance
 
@@ -25,12 +25,12 @@ def reachable(state: State) -> tuple[np.ndarray, np.ndarray]:
     pop = state.pop
     q = pop.view("knowledge")
     omega = state.params.integrated.neighbour_reach
-    adj = state.net["knowledge"].adjacency(n)
+    adj = state.net["knowledge"].csr(n)
     if omega > 0:
         adj = add_csr(adj, state.net.social_economic(n), omega)
     pipe = pop.view("pipeline")
-    weight = np.asarray(adj.sum(axis=1)).ravel() + pipe
-    pool = pool_rows(adj @ q, pipe, state.external_knowledge, weight, q)
+    weight = row_sums(adj) + pipe
+    pool = pool_rows(csr_dot(adj, q), pipe, state.external_knowledge, weight, q)
     novelty = tv_distance(q, pool) * weight / (weight + 1.0)
     state.scratch["reach"] = (state.step, pool, novelty)
     return pool, novelty

@@ -43,7 +43,7 @@ class SocialTies(Process):
             layer.add(who[near], cand[np.arange(who.size), best][near], 1.0)
         who = firms[rng.random(firms.size) < p.triadic]
         if who.size:
-            adj = layer.adjacency(state.n)
+            adj = layer.csr(state.n)
             j = random_neighbour(adj, who, rng.random(who.size))
             k = random_neighbour(adj, np.maximum(j, 0), rng.random(who.size))
             ok = (j >= 0) & (k >= 0) & (k != who) & (pop.kind[np.maximum(k, 0)] == 0)

@@ -31,7 +31,7 @@ class Spillover(Process):
         best_gap = np.zeros(n)
         for layer in LAYERS:
             rate = self.p.rate * getattr(self.p, layer)
-            adj = state.net[layer].adjacency(n)
+            adj = state.net[layer].csr(n)
             if rate <= 0 or adj.nnz == 0:
                 continue
             spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap)

@@ -2,7 +2,8 @@
 
 Each :class:`Layer` stores every tie once as ``(i, j, w)`` with ``i < j``, sorted by the key
 ``i * K + j`` so that membership tests and merges are binary searches. The symmetric CSR adjacency
-that the processes read is built on demand and cached until the layer changes.
+that the processes read (:meth:`Layer.csr`, plain arrays) is built on demand and cached until the layer
+changes; :meth:`Layer.adjacency` gives it as a SciPy matrix.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..compiled import add_csr, merge_max, symmetric_csr
+from ..compiled import CSR, add_csr, merge_max, symmetric_csr, to_scipy
 
 LAYERS = ("social", "economic", "knowledge")
 _KEY_BITS = 31
@@ -30,7 +31,7 @@ class Layer:
         self.name = name
         self.keys = np.empty(0, dtype=np.int64)
         self.w = np.empty(0, dtype=np.float64)
-        self._adj: sp.csr_matrix | None = None
+        self._adj: CSR | None = None
         self._adj_n = -1
         self.version = 0  # bumped on every change; caches key on it
 
@@ -61,12 +62,16 @@ class Layer:
         self._adj = None
         self.version += 1
 
-    def adjacency(self, n: int) -> sp.csr_matrix:
-        """Symmetric CSR matrix (n x n) of strengths."""
+    def csr(self, n: int) -> CSR:
+        """Symmetric n x n adjacency of strengths in CSR form (cached until the layer changes; do not modify)."""
         if self._adj is None or self._adj_n != n:
             self._adj = symmetric_csr(self.i, self.j, self.w, n)
             self._adj_n = n
         return self._adj
+
+    def adjacency(self, n: int) -> sp.csr_matrix:
+        """Symmetric SciPy CSR matrix (n x n) of strengths (shares the cached arrays; do not modify)."""
+        return to_scipy(self.csr(n))
 
     def has(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Whether each pair (i, j) is tied in this layer."""
@@ -144,7 +149,7 @@ class Multiplex:
 
     def __init__(self) -> None:
         self.layers = {name: Layer(name) for name in LAYERS}
-        self._sums: dict[tuple, sp.csr_matrix] = {}
+        self._sums: dict[tuple, tuple] = {}
 
     def __getitem__(self, name: str) -> Layer:
         return self.layers[name]
@@ -160,19 +165,19 @@ class Multiplex:
         for layer in self:
             layer.remap(mapping)
 
-    def _cached_sum(self, names: tuple[str, ...], n: int, build) -> sp.csr_matrix:
+    def _cached_sum(self, names: tuple[str, ...], n: int, build) -> CSR:
         key = (names, n, *(self.layers[name].version for name in names))
         cached = self._sums.get(names)
         if cached is None or cached[0] != key:
             cached = self._sums[names] = (key, build())
         return cached[1]
 
-    def social_economic(self, n: int) -> sp.csr_matrix:
+    def social_economic(self, n: int) -> CSR:
         """Social plus economic adjacency (cached until either changes; do not modify)."""
         pair = ("social", "economic")
-        return self._cached_sum(pair, n, lambda: add_csr(self.layers["social"].adjacency(n), self.layers["economic"].adjacency(n)))
+        return self._cached_sum(pair, n, lambda: add_csr(self.layers["social"].csr(n), self.layers["economic"].csr(n)))
 
-    def combined(self, n: int) -> sp.csr_matrix:
+    def combined(self, n: int) -> CSR:
         """Sum of the three layers' adjacency matrices, ``(social + economic) + knowledge`` (cached until a
         layer changes; do not modify)."""
-        return self._cached_sum(LAYERS, n, lambda: add_csr(self.social_economic(n), self.layers["knowledge"].adjacency(n)))
+        return self._cached_sum(LAYERS, n, lambda: add_csr(self.social_economic(n), self.layers["knowledge"].csr(n)))
