@@ -95,3 +95,13 @@ def test_multiplex_turnover_pools_the_layers():
     # pooled turnover lies between the smallest and largest layer turnover, weighted by their sizes
     layers = ts[["social_turnover", "economic_turnover", "knowledge_turnover"]]
     assert ((ts.turnover >= layers.min(axis=1) - 1e-12) & (ts.turnover <= layers.max(axis=1) + 1e-12)).all()
+
+
+def test_id_keys_are_sorted_whatever_the_id_order():
+    rng = np.random.default_rng(3)
+    i = np.sort(rng.integers(0, 40, 200))
+    j = i + 1 + rng.integers(0, 10, 200)
+    for ids in (np.arange(60) * 3 + 7, rng.permutation(60)):  # growing with slots (the usual case), and not
+        a, b = ids[i], ids[j]
+        expected = np.sort(np.minimum(a, b) * (np.int64(1) << 32) + np.maximum(a, b))
+        np.testing.assert_array_equal(ind.id_keys(ids, i, j), expected)

@@ -32,6 +32,7 @@ def _run_checking(sim: Simulation) -> pd.DataFrame:
         assert np.isfinite(a).all() and (a > 0).all()
         assert (a <= s.ceiling(pop.generation[firms]) * (1 + 1e-9)).all()
         active = pop.view("active")
+        assert (np.diff(pop.view("id")) > 0).all()  # ids grow with slots (the turnover keys rely on it for speed)
         for layer in s.net:
             adj = layer.adjacency(s.n)
             assert (adj != adj.T).nnz == 0  # symmetric

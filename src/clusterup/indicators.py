@@ -83,9 +83,13 @@ def jaccard_turnover(current: np.ndarray, previous: np.ndarray) -> float:
 
 
 def id_keys(ids: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Sorted keys of undirected ties by stable node ids (survive compaction)."""
+    """Sorted keys of undirected ties by stable node ids (survive compaction).
+
+    Ids grow with slots (entrants get new ids at new slots; compaction keeps the order), so ties
+    given in a layer's order give sorted keys already: checked, and sorted only where they are not."""
     a, b = ids[i], ids[j]
-    return np.sort(np.minimum(a, b) * _ID_BASE + np.maximum(a, b))
+    keys = np.minimum(a, b) * _ID_BASE + np.maximum(a, b)
+    return np.sort(keys) if keys.size > 1 and (keys[1:] < keys[:-1]).any() else keys
 
 
 def mean_profile_entropy_breadth(q: np.ndarray) -> float:
