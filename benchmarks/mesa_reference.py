@@ -16,8 +16,10 @@ mesa`` (a benchmark extra, not a dependency of clusterup).
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import time
+from collections import Counter
 from pathlib import Path
 
 import mesa
@@ -431,9 +433,9 @@ class ClusterModel(mesa.Model):
     def process_obsolescence(self) -> None:
         p = self.p.obsolescence
         firms = self.firms()
-        gens = [f.generation for f in firms]
+        gens = Counter(f.generation for f in firms)  # firms per generation, counted once a step
         for f in firms:
-            above = sum(1 for g in gens if g > f.generation) / len(firms)
+            above = sum(count for g, count in gens.items() if g > f.generation) / len(firms)
             f.capability *= 1.0 - min(p.rate * (1.0 + p.generation_lag * above), 0.99)
 
     def process_social(self) -> None:
@@ -579,11 +581,11 @@ class ClusterModel(mesa.Model):
         margin = sum(f.profit for f in firms) / revenue if revenue > 0 else 0.0
         count = int(self.rng_np.poisson(len(firms) * (p.entry_rate * max(margin, 0.0) + p.newcomer_rate)))
         self.entries = count
-        merit = np.array([max(f.profit_avg, 0.0) + 1e-12 for f in firms])
+        merit = list(itertools.accumulate(max(f.profit_avg, 0.0) + 1e-12 for f in firms))  # spin-off parents by merit
         init = self.p.init
         for _ in range(count):
             spin = self.random.random() < p.spinoff_share
-            parent = firms[int(self.rng_np.choice(len(firms), p=merit / merit.sum()))] if spin else self.random.choice(firms)
+            parent = self.random.choices(firms, cum_weights=merit)[0] if spin else self.random.choice(firms)
             e = Firm(self)
             e.capability = p.entrant_capability * parent.capability
             e.generation = parent.generation
