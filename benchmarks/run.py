@@ -5,6 +5,7 @@
     python benchmarks/run.py --skip-mesa
     python benchmarks/run.py --skip-mesa --scaling 100000 --set economic.ties_per_mastery=16   # denser network
     python benchmarks/run.py --skip-scaling --mesa-firms 2000 --mesa-steps 100 --repeats 3
+    python benchmarks/run.py --skip-scaling --mesa-firms 2000 10000 30000 --mesa-steps 100 20 10   # ratio by size
 
 Every measurement runs in a fresh process, so peak memory (maximum resident set size) belongs to that
 run alone. The side-by-side comparison runs the same rules, the same preset and the same sizes in
@@ -108,14 +109,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scaling", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--scaling-steps", type=int, default=20)
-    ap.add_argument("--mesa-firms", type=int, default=2000)
-    ap.add_argument("--mesa-steps", type=int, default=100)
+    ap.add_argument("--mesa-firms", type=int, nargs="+", default=[2000], help="one side-by-side table per size")
+    ap.add_argument("--mesa-steps", type=int, nargs="+", default=[100], help="steps per size (one value: for all)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--skip-mesa", action="store_true")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="parameter override for the scaling runs")
     a = ap.parse_args()
+    if len(a.mesa_steps) not in (1, len(a.mesa_firms)):
+        ap.error(f"--mesa-steps takes one value or one per --mesa-firms size ({len(a.mesa_firms)}); got {len(a.mesa_steps)}")
     try:
         overrides = parse_assignments(a.set)  # the CLI's --set
         load_scenario("baseline", overrides)  # unknown keys and bad values stop here, in one line
@@ -125,7 +128,9 @@ def main() -> None:
     if not a.skip_scaling:
         scaling(a.scaling, a.scaling_steps, a.seed, overrides)
     if not a.skip_mesa:
-        side_by_side(a.mesa_firms, a.mesa_steps, a.seed, a.repeats)
+        steps = a.mesa_steps * len(a.mesa_firms) if len(a.mesa_steps) == 1 else a.mesa_steps
+        for firms, n_steps in zip(a.mesa_firms, steps, strict=True):
+            side_by_side(firms, n_steps, a.seed, a.repeats)
 
 
 if __name__ == "__main__":

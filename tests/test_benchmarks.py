@@ -1,0 +1,41 @@
+"""benchmarks/run.py: bad arguments stop in one line; a tiny run prints both tables with their ratios."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("--skip-scaling", "--mesa-firms", "10", "20", "--mesa-steps", "1", "2", "3"), "--mesa-steps takes one value"),
+        (("--skip-mesa", "--set", "economic.no_such_thing=1"), "economic.no_such_thing"),
+    ],
+)
+def test_bad_arguments_exit_2_in_one_line(args, message):
+    done = _run(*args)
+    assert done.returncode == 2
+    assert message in done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr and "|" not in done.stdout  # no table printed
+
+
+def test_tiny_run_prints_scaling_and_one_side_by_side_table_per_size():
+    pytest.importorskip("mesa")
+    done = _run("--scaling", "60", "--scaling-steps", "2", "--mesa-firms", "40", "60", "--mesa-steps", "2")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "### Scaling" in out and "| 60 | 2 |" in out
+    assert "40 firms x 2 steps" in out and "60 firms x 2 steps" in out
+    mesa_rows = [line for line in out.splitlines() if line.startswith("| Mesa 3 reference")]
+    assert len(mesa_rows) == 2 and all(row.rstrip().endswith("| 1x | 1x |") for row in mesa_rows)
+    assert out.count("| clusterup, every indicator every step |") == 2
