@@ -4,7 +4,7 @@
 
 Run it after a change to the model: README's baseline overview, the adoption curves and Figure 1 of
 baseline seed 1, Figure 2 of eight seeds of the baseline and of lock-in, and the validation figure
-(`clusterup validate --seeds 16`, about 1.6 minutes on 2 cores; --skip-validation leaves it).
+(`clusterup validate --seeds 16`, about 1.5 minutes on 2 cores; --skip-validation leaves it).
 """
 
 from __future__ import annotations
