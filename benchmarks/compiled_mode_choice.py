@@ -177,7 +177,6 @@ def compiled_mode_choice(sim: Simulation, u: np.ndarray) -> tuple[np.ndarray, np
 def _fresh(state):
     """A copy of the state with every cache cleared, as the mode choice finds it in a run."""
     copied = copy.deepcopy(state)
-    copied.scratch.clear()
     copied.net._sums.clear()
     for layer in copied.net:
         layer._adj = None
@@ -191,7 +190,7 @@ def measure(firms: int, repeats: int) -> dict:
     chooser = next(p for p in sim.schedule.active() if p.name == "mode_choice")
     modes = {mode.code: mode for mode in chooser.modes}
     reference = _fresh(sim.state)
-    expected = np.column_stack([modes[code].expected(reference)[0] for code in (1, 2, 3)])
+    expected = np.column_stack([modes[code].expected(reference, sim.schedule.start_step())[0] for code in (1, 2, 3)])
     u = np.random.default_rng(0).random(sim.state.pop.firms().size)
     _, gains = compiled_mode_choice(sim, u)
     rows = sim.state.pop.firms()
@@ -200,7 +199,7 @@ def measure(firms: int, repeats: int) -> dict:
     for _ in range(repeats):
         state = _fresh(sim.state)
         t0 = time.perf_counter()
-        chooser.step(state, np.random.default_rng(1))
+        chooser.step(state, sim.schedule.start_step(), np.random.default_rng(1))
         package += time.perf_counter() - t0
         sim.state = _fresh(sim.state)  # the layers' adjacency is built inside the timing, as in a run
         t0 = time.perf_counter()

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import settings
 
 from clusterup.params import Params
-from clusterup.state import FIRM, Multiplex, Population, State
+from clusterup.processes import REGISTRY
+from clusterup.schedule import Schedule
+from clusterup.state import FIRM, Multiplex, Population, State, StepContext
 
 # CI runs the generated cases from a fixed derandomised stream (no flaky red runs); locally they vary.
 settings.register_profile("ci", derandomize=True)
@@ -36,7 +38,7 @@ def make_state(
     """
     params = params or Params()
     n = len(capability)
-    pop = Population(domains, capacity=n + len(orgs) + 4)
+    pop = Population(domains, capacity=n + len(orgs) + 4, fields=FIELDS)
     idx = pop.add(n, FIRM)
     pop.capability[idx] = capability
     pop.generation[idx] = generation if generation is not None else 0
@@ -57,8 +59,23 @@ def make_state(
         if edges:
             i, j, w = zip(*edges, strict=True)
             state.net[layer].add(np.array(i), np.array(j), np.array(w, dtype=float))
-    state.flows.reset()
+    fresh_ctx(state)
     return state
+
+
+FIELDS = Schedule([cls(Params()) for cls in REGISTRY]).fields()  # every field the registered processes declare
+_CONTEXTS: dict[int, StepContext] = {}
+
+
+def fresh_ctx(state: State) -> StepContext:
+    """A new step context for ``state`` (every field the registered processes declare), as a step starts."""
+    ctx = _CONTEXTS[id(state)] = Schedule([cls(state.params) for cls in REGISTRY]).start_step()
+    return ctx
+
+
+def ctx_of(state: State) -> StepContext:
+    """The current step context of a test state."""
+    return _CONTEXTS[id(state)] if id(state) in _CONTEXTS else fresh_ctx(state)
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from clusterup.cli import parameters_markdown
-from clusterup.params import describe_parameters
-from clusterup.recorder import COLUMNS
+from clusterup import timeseries_columns
+from clusterup.params import describe_parameters, parameters_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -17,7 +16,7 @@ def test_parameter_reference_is_current():
 
 def test_every_column_is_documented():
     schema = (DOCS / "output-schema.md").read_text()
-    for col in COLUMNS:
+    for col in timeseries_columns():
         layer_form = col.split("_", 1)[1] if col.startswith(("social_", "economic_", "knowledge_")) else None
         assert f"`{col}`" in schema or (layer_form and f"`L_{layer_form}`" in schema), col
 

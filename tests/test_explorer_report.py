@@ -6,8 +6,9 @@ import socket
 
 import pytest
 
-from clusterup.cli import explore_command, main
+from clusterup.cli import main
 from clusterup.explorer import model
+from clusterup.explorer.server import explore_command
 from clusterup.params import load_scenario
 
 

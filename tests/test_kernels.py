@@ -1,8 +1,8 @@
 import numpy as np
 import scipy.sparse as sp
 
+from clusterup import kernels as k
 from clusterup.compiled import best_model, neighbour_above
-from clusterup.processes import kernels as k
 
 
 def test_best_model_prefers_strength_times_gap():

@@ -22,7 +22,7 @@ from clusterup.processes import (
     Spillover,
 )
 from clusterup.state import ORG_KINDS
-from conftest import make_state
+from conftest import ctx_of, fresh_ctx, make_state
 
 
 def params(**sections) -> Params:
@@ -37,19 +37,19 @@ def test_imitation_moves_toward_better_neighbour_and_never_past(rng):
     state = make_state([0.2, 0.6, 0.9], ties={"social": [(0, 1, 1.0), (1, 2, 1.0)]}, params=p)
     state.pop.mode[:3] = 1
     before = state.pop.capability[:3].copy()
-    Imitation(p).step(state, rng)
+    Imitation(p).step(state, ctx_of(state), rng)
     after = state.pop.capability[:3]
     assert after[0] > before[0] and after[0] <= before[1] + 1e-12  # toward 1, not past it
     assert after[1] > before[1] and after[1] <= before[2] + 1e-12
     assert after[2] == before[2]  # the best firm has no model
-    assert state.flows.successes[1] == 2
+    assert ctx_of(state).successes[1] == 2
 
 
 def test_imitation_picks_the_best_model_and_ignores_weaker(rng):
     p = params(imitation={"success": 1.0})
     state = make_state([0.5, 0.3, 0.8, 0.9], ties={"social": [(0, 1, 1.0), (0, 2, 1.0), (0, 3, 0.1)]}, params=p)
     imit = Imitation(p)
-    model, phi, _ = imit._models(state)
+    model, phi, _ = imit._models(state, ctx_of(state))
     # w * gap: to 2 is 1.0 * 0.3, to 3 is 0.1 * 0.4 -> model 2; never the weaker firm 1
     assert model[0] == 2
     assert model[3] == -1
@@ -59,7 +59,7 @@ def test_appropriability_one_stops_imitation(rng):
     p = params(imitation={"success": 1.0}, technology={"appropriability": 1.0})
     state = make_state([0.2, 0.9], ties={"social": [(0, 1, 1.0)]}, params=p)
     state.pop.mode[:2] = 1
-    Imitation(p).step(state, rng)
+    Imitation(p).step(state, ctx_of(state), rng)
     assert state.pop.capability[0] == 0.2
 
 
@@ -70,7 +70,7 @@ def test_imitation_passes_on_a_higher_generation_with_a_dip(rng):
     )
     state = make_state([0.8, 1.2], generation=[0, 1], ties={"economic": [(0, 1, 1.0)]}, params=p)
     state.pop.mode[0] = 1
-    Imitation(p).step(state, rng)
+    Imitation(p).step(state, ctx_of(state), rng)
     assert state.pop.generation[0] == 1
     assert state.pop.capability[0] == pytest.approx(0.56)
 
@@ -79,7 +79,7 @@ def test_imitation_never_exceeds_own_generation_ceiling(rng):
     p = params(imitation={"success": 1.0, "rate": 1.0, "generation_transfer": 0.0}, technology={"appropriability": 0.0})
     state = make_state([0.9, 1.8], generation=[0, 1], ties={"social": [(0, 1, 1.0)]}, params=p)
     state.pop.mode[0] = 1
-    Imitation(p).step(state, rng)
+    Imitation(p).step(state, ctx_of(state), rng)
     assert state.pop.generation[0] == 0 and state.pop.capability[0] < 1.0
 
 
@@ -95,8 +95,8 @@ def test_local_innovation_grows_logistically_below_the_ceiling(rng):
     assert chance[0] == pytest.approx(1.0 / (1.0 + p.local.rd_half))  # rd / (rd + rd_half)
     for _ in range(50):
         state.pop.mode[:2] = 2
-        state.flows.reset()
-        local.step(state, rng)
+        fresh_ctx(state)
+        local.step(state, ctx_of(state), rng)
     a = state.pop.capability[:2]
     assert (a <= 1.0).all() and a[0] > 0.9
 
@@ -125,7 +125,7 @@ def test_integrated_success_moves_to_next_generation_with_a_dip(rng):
     for _ in range(20):  # success chance ~0.8 per attempt
         if state.pop.generation[0] == 1:
             break
-        IntegratedInnovation(p).step(state, rng)
+        IntegratedInnovation(p).step(state, ctx_of(state), rng)
     assert state.pop.generation[0] == 1
     assert state.pop.capability[0] == pytest.approx(0.792)
     assert state.pop.knowledge[0, 2] > 0  # new domain from the partner
@@ -169,10 +169,10 @@ def test_own_innovation_earns_rents_in_proportion_to_appropriability(rng):
         )
         state = make_state([0.5, 0.5], rd=[1.0, 1.0], params=p)
         state.pop.mode[0] = 2
-        LocalInnovation(p).step(state, rng)
+        LocalInnovation(p).step(state, ctx_of(state), rng)
         assert state.pop.rent[0] == pytest.approx(app) and state.pop.rent[1] == 0.0
         state.pop.capability[:2] = 0.5  # same capability: only the rent differs
-        Market(p).step(state, rng)
+        Market(p).step(state, ctx_of(state), rng)
         out.append(state.pop.revenue[0] / state.pop.revenue[1])
     assert out == pytest.approx([1.2, 1.8])
 
@@ -183,11 +183,11 @@ def test_own_innovation_earns_rents_in_proportion_to_appropriability(rng):
 def test_spillover_never_flows_from_weaker_to_stronger(rng):
     p = params(spillover={"social": 0.5, "economic": 0.5, "knowledge": 0.5})
     state = make_state([0.2, 0.5, 0.8], ties={"social": [(0, 1, 1.0), (1, 2, 1.0)], "economic": [(0, 2, 1.0)]}, params=p)
-    Spillover(p).step(state, rng)
+    Spillover(p).step(state, ctx_of(state), rng)
     a = state.pop.capability[:3]
     assert a[2] == 0.8
     assert a[0] > 0.2 and a[0] <= 0.8 and a[1] > 0.5 and a[1] <= 0.8
-    assert state.flows.spillover_volume == pytest.approx(a[0] - 0.2 + a[1] - 0.5)
+    assert ctx_of(state).spillover_volume == pytest.approx(a[0] - 0.2 + a[1] - 0.5)
 
 
 def test_spillover_scales_with_openness(rng):
@@ -195,7 +195,7 @@ def test_spillover_scales_with_openness(rng):
     for app in (0.2, 0.8):
         p = params(technology={"appropriability": app})
         state = make_state([0.2, 0.8], ties={"knowledge": [(0, 1, 1.0)]}, params=p)
-        Spillover(p).step(state, rng)
+        Spillover(p).step(state, ctx_of(state), rng)
         out.append(state.pop.capability[0] - 0.2)
     assert out[0] == pytest.approx(4 * out[1])
 
@@ -206,7 +206,7 @@ def test_spillover_scales_with_openness(rng):
 def test_market_shares_follow_capability_and_sum_to_demand(rng):
     p = params(market={"elasticity": 0.0, "demand": 1.0, "payout": 0.0})
     state = make_state([0.5, 1.0], params=p)
-    Market(p).step(state, rng)
+    Market(p).step(state, ctx_of(state), rng)
     rev = state.pop.revenue[:2]
     assert rev.sum() == pytest.approx(2.0)  # demand * N0 at any competitiveness with elasticity 0
     assert rev[1] / rev[0] == pytest.approx(2**1.5)
@@ -216,7 +216,7 @@ def test_market_shares_follow_capability_and_sum_to_demand(rng):
 def test_owners_take_a_share_of_profits_but_losses_hit_cash_in_full(rng):
     p = params(market={"elasticity": 0.0, "demand": 1.0, "payout": 0.25, "fixed_cost": 0.5})
     state = make_state([0.2, 1.0], params=p)
-    Market(p).step(state, rng)
+    Market(p).step(state, ctx_of(state), rng)
     profit = state.pop.profit[:2]
     assert profit[0] < 0 < profit[1]
     assert state.pop.wealth[0] == pytest.approx(10 + profit[0])
@@ -228,18 +228,18 @@ def test_unaffordable_and_disabled_modes_are_never_chosen(rng):
     state = make_state([0.99] * 50, wealth=[1.0] * 50, params=p)
     state.pop.revenue[:50] = 1.0
     procs = [ModeChoice(p), Imitation(p), LocalInnovation(p), IntegratedInnovation(p)]
-    procs[0].bind(procs)
-    procs[0].step(state, rng)
+    procs[0].init(procs)
+    procs[0].step(state, ctx_of(state), rng)
     modes = state.pop.mode[:50]
     assert not np.isin(modes, [1, 3]).any()
-    assert state.flows.attempts.sum() == 50
+    assert ctx_of(state).attempts.sum() == 50
 
 
 def test_rd_learning_copies_a_more_profitable_peer(rng):
     p = params(rd_learning={"review": 1.0, "imitation": 1.0, "mutation": 0.0, "memory": 1.0})
     state = make_state([0.5, 0.5], rd=[0.1, 0.9], ties={"social": [(0, 1, 1.0)]}, params=p)
     state.pop.profit[:2] = [1.0, 0.0]
-    RDLearning(p).step(state, rng)
+    RDLearning(p).step(state, ctx_of(state), rng)
     assert state.pop.rd[1] == pytest.approx(0.1)  # the loser copies the winner
     assert state.pop.rd[0] == pytest.approx(0.1)  # the winner keeps its own
 
@@ -251,7 +251,7 @@ def test_knowledge_drifts_toward_partners_and_stays_a_distribution(rng):
     p = params(knowledge={"drift": 0.5})
     k = np.array([[1, 0, 0, 0], [0, 1, 0, 0]], dtype=float)
     state = make_state([0.5, 0.5], knowledge=k, ties={"knowledge": [(0, 1, 1.0)]}, params=p)
-    KnowledgeDrift(p).step(state, rng)
+    KnowledgeDrift(p).step(state, ctx_of(state), rng)
     q = state.pop.knowledge[:2]
     assert np.allclose(q.sum(axis=1), 1.0)
     assert q[0, 1] == pytest.approx(0.5) and q[1, 0] == pytest.approx(0.5)
@@ -260,7 +260,7 @@ def test_knowledge_drifts_toward_partners_and_stays_a_distribution(rng):
 def test_obsolescence_hits_older_generations_harder(rng):
     p = params(obsolescence={"rate": 0.01, "generation_lag": 1.0})
     state = make_state([1.0, 1.0], generation=[0, 1], params=p)
-    Obsolescence(p).step(state, rng)
+    Obsolescence(p).step(state, ctx_of(state), rng)
     assert state.pop.capability[0] == pytest.approx(1 - 0.015)
     assert state.pop.capability[1] == pytest.approx(0.99)
 
@@ -271,7 +271,7 @@ def test_obsolescence_hits_older_generations_harder(rng):
 def test_social_ties_decay_and_drop_below_floor(rng):
     p = params(social={"decay": 0.5, "floor": 0.3, "proximity": 0.0, "triadic": 0.0})
     state = make_state([0.5, 0.5, 0.5], ties={"social": [(0, 1, 1.0), (1, 2, 0.5)]}, params=p)
-    SocialTies(p).step(state, rng)
+    SocialTies(p).step(state, ctx_of(state), rng)
     layer = state.net["social"]
     assert len(layer) == 1 and layer.w[0] == pytest.approx(0.5)
 
@@ -281,7 +281,7 @@ def test_economic_ties_link_adjacent_segments_only(rng):
     seg = [0, 0, 1, 1, 2, 2, 3, 3]
     state = make_state([0.9] * 8, segment=seg, params=p)
     for _ in range(5):
-        EconomicTies(p).step(state, rng)
+        EconomicTies(p).step(state, ctx_of(state), rng)
     layer = state.net["economic"]
     assert len(layer) > 0
     s = np.array(seg)
@@ -292,7 +292,7 @@ def test_economic_ties_fade_when_a_partner_falls_behind(rng):
     p = params(economic={"formation": 0.0, "adjustment": 0.5, "floor": 0.1})
     state = make_state([0.9, 0.01], segment=[0, 1], ties={"economic": [(0, 1, 0.9)]}, params=p)
     for _ in range(10):
-        EconomicTies(p).step(state, rng)
+        EconomicTies(p).step(state, ctx_of(state), rng)
     assert len(state.net["economic"]) == 0
 
 
@@ -304,22 +304,22 @@ def test_knowledge_ties_form_from_integrated_attempts_and_respect_capacity(rng):
     state = make_state([0.9] * n, knowledge=k, ties=ties, orgs=[ORG_KINDS["university"]], params=p)
     state.pop.mode[:n] = 0
     state.pop.mode[0] = 3
-    KnowledgeTies(p).step(state, rng)
+    KnowledgeTies(p).step(state, ctx_of(state), rng)
     layer = state.net["knowledge"]
     assert 0 < len(layer) <= 3
     assert (layer.i == 0).all()
     uni = n
     for _ in range(5):
         state.pop.mode[:n] = 3
-        KnowledgeTies(p).step(state, rng)
+        KnowledgeTies(p).step(state, ctx_of(state), rng)
         assert layer.degree(state.n)[uni] <= state.pop.capacity[uni]
 
 
 def test_knowledge_ties_are_reinforced_by_success_and_decay_otherwise(rng):
     p = params(knowledge_ties={"reinforcement": 0.3, "decay": 0.1, "partners": 0, "local_rate": 0.0})
     state = make_state([0.9, 0.9, 0.9], ties={"knowledge": [(0, 1, 0.5), (1, 2, 0.5)]}, params=p)
-    state.flows.succeeded[3] = np.array([0])
-    KnowledgeTies(p).step(state, rng)
+    ctx_of(state).succeeded[3] = np.array([0])
+    KnowledgeTies(p).step(state, ctx_of(state), rng)
     layer = state.net["knowledge"]
     assert layer.w.tolist() == pytest.approx([0.8, 0.45])
 
@@ -327,10 +327,10 @@ def test_knowledge_ties_are_reinforced_by_success_and_decay_otherwise(rng):
 def test_pipelines_open_for_masters_and_close_below_floor(rng):
     p = params(pipelines={"rate": 1.0, "capability_power": 1.0, "decay": 0.5, "floor": 0.3})
     state = make_state([0.999, 1e-9], params=p)
-    Pipelines(p).step(state, rng)
+    Pipelines(p).step(state, ctx_of(state), rng)
     assert state.pop.pipeline[0] == 1.0 and state.pop.pipeline[1] == 0.0
     q = Params().with_overrides({"pipelines.rate": 0.0, "pipelines.decay": 0.8, "pipelines.floor": 0.3})
-    Pipelines(q).step(state, rng)
+    Pipelines(q).step(state, ctx_of(state), rng)
     assert state.pop.pipeline[0] == 0.0
 
 
@@ -345,8 +345,8 @@ def test_exited_firm_keeps_no_ties(rng):
         ties={"social": [(0, 1, 1.0), (1, 2, 1.0)], "economic": [(0, 2, 1.0)], "knowledge": [(1, 2, 1.0)]},
         params=p,
     )
-    Demography(p).step(state, rng)
-    assert state.flows.exits == 1
+    Demography(p).step(state, ctx_of(state), rng)
+    assert ctx_of(state).exits == 1
     ids = state.pop.view("id")
     assert 1 not in ids[state.pop.view("active")]
     for layer in state.net:
@@ -358,9 +358,9 @@ def test_entrants_copy_an_incumbent_and_inherit_ties(rng):
     p = params(demography={"newcomer_rate": 1.0, "entry_rate": 0.0, "spinoff_share": 1.0, "entrant_capability": 0.5})
     state = make_state([0.4, 0.8], generation=[0, 1], ties={"social": [(0, 1, 1.0)]}, params=p)
     state.pop.profit_avg[:2] = [0.0, 1.0]  # only firm 1 is profitable: every spin-off comes from it
-    Demography(p).step(state, rng)
+    Demography(p).step(state, ctx_of(state), rng)
     new = np.arange(2, state.n)
-    assert new.size == state.flows.entries > 0
+    assert new.size == ctx_of(state).entries > 0
     assert np.allclose(state.pop.capability[new], 0.4) and (state.pop.generation[new] == 1).all()
     assert (state.pop.parent[new] == 1).all()
     assert state.net["social"].has(new, np.full(new.size, 1)).all()
@@ -369,7 +369,7 @@ def test_entrants_copy_an_incumbent_and_inherit_ties(rng):
 def test_frontier_grows_at_its_rate(rng):
     p = params(frontier={"growth": 0.01})
     state = make_state([0.5], params=p)
-    Frontier(p).step(state, rng)
+    Frontier(p).step(state, ctx_of(state), rng)
     assert state.frontier == pytest.approx(1.01)
 
 
@@ -380,7 +380,7 @@ def test_world_knowledge_moves_toward_its_hot_field_and_organisations_follow(rng
     org = state.n - 1
     before = state.pop.knowledge[org].copy()
     for _ in range(30):
-        Frontier(p).step(state, rng)
+        Frontier(p).step(state, ctx_of(state), rng)
     world = state.external_knowledge
     assert world.sum() == pytest.approx(1.0) and world[3] > 0.9
     assert state.pop.knowledge[org, 3] > before[3] and state.pop.knowledge[org].sum() == pytest.approx(1.0)

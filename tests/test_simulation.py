@@ -9,7 +9,6 @@ from clusterup import Simulation, simulate
 from clusterup.errors import ConfigError
 from clusterup.params import load_scenario
 from clusterup.processes import Process
-from clusterup.recorder import COLUMNS
 from clusterup.rng import replicate_seeds, stream
 from clusterup.state.build import build_state
 
@@ -48,7 +47,7 @@ def _run_checking(sim: Simulation) -> pd.DataFrame:
 def test_invariants_hold_every_step_in_every_preset(runs):
     for name, sim in runs.items():
         ts = _run_checking(sim)
-        assert list(ts.columns) == list(COLUMNS), name
+        assert list(ts.columns) == list(clusterup.timeseries_columns()), name
         assert len(ts) == SMALL["steps"] + 1
         num = ts.to_numpy(dtype=float)
         assert np.isfinite(num).all(), name
@@ -100,14 +99,14 @@ class Tax(Process):
 
     name = "tax"
 
-    def step(self, state, rng):
+    def step(self, state, ctx, rng):
         state.pop.wealth[state.pop.firms()] -= 0.01
 
 
 class NoImitation(Process):
     name = "imitation"
 
-    def step(self, state, rng):
+    def step(self, state, ctx, rng):
         pass
 
     def expected(self, state):  # not an InnovationMode, so mode choice never offers it
@@ -191,7 +190,7 @@ def test_network_every_skips_only_the_costly_indicators_explicitly():
 
 def test_path2_pioneer_starts_a_generation_ahead_with_its_backing():
     params = load_scenario("path2-early-technology")
-    state = build_state(params, np.random.default_rng(3))
+    state, _ = build_state(params, np.random.default_rng(3))
     pop = state.pop
     firms = pop.firms()
     pioneer = firms[pop.generation[firms] == 1]

@@ -7,22 +7,17 @@ cluster's multiplex network (after Ji & Hu 2011).
 (21, 2)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("clusterup")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
-
-from .errors import ClusterupError, ConfigError  # noqa: E402
-from .params import Params, load_scenario, preset_names  # noqa: E402
-from .result import Result  # noqa: E402
-from .schedule import Schedule  # noqa: E402
-from .simulation import Simulation, simulate  # noqa: E402
+from .errors import ClusterupError, ConfigError
+from .params import Params, load_scenario, preset_names
+from .result import Result, timeseries_columns
+from .schedule import Schedule
+from .simulation import Observer, Simulation, simulate
+from .version import __version__
 
 __all__ = [
     "ClusterupError",
     "ConfigError",
+    "Observer",
     "Params",
     "Result",
     "Schedule",
@@ -31,4 +26,5 @@ __all__ = [
     "load_scenario",
     "preset_names",
     "simulate",
+    "timeseries_columns",
 ]

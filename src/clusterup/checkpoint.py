@@ -1,17 +1,18 @@
-"""Checkpoints: the full state of a run (arrays and random-generator states), saved atomically
-without pickle, so that a run killed at any point can resume and end with exactly the time series an
-uninterrupted run gives.
+"""Checkpoints: a run's :meth:`~clusterup.Simulation.state_dict` on disk, atomically and without pickle, so
+that a run killed at any point can resume and end with exactly the time series an uninterrupted run gives.
 
 A checkpoint is a directory ``checkpoint/`` inside the run's output directory::
 
     config.toml   the resolved parameters
-    meta.json     step, frontier, hot field, ids, recorder rows, generator states (PCG64, as JSON)
-    arrays.npz    population fields, layer edge keys and strengths, world knowledge, recorder columns,
-                  last step's tie keys (for turnover)
+    meta.json     ``step`` (the step the run had reached), then every scalar of the state dict (ids, generator
+                  states, ...) by its path
+    arrays.npz    every array of the state dict (population fields, ties, recorder columns, ...) by its path
 
-It is written under a temporary name and renamed into place, so a checkpoint is either complete or
-absent. Snapshots taken before the checkpoint are not kept in it: a resumed run with ``--snapshots``
-holds the snapshots from the resume on.
+This module only reads and writes what the owners return (the population, the network, the recorder and
+the simulation each save and restore themselves), so a field a process declares is saved without any
+change here. The directory is written under a temporary name and renamed into place, so a checkpoint is
+either complete or absent. Snapshots taken before the checkpoint are not kept in it: a resumed run with
+``--snapshots`` holds the snapshots from the resume on.
 """
 
 from __future__ import annotations
@@ -19,55 +20,63 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ConfigError
 from .io_utils import swap_into_place, temp_dir
-from .params import from_dict, parse_toml
-from .state import LAYERS
+from .simulation import Observer
 
 if TYPE_CHECKING:
     from .simulation import Simulation
 
 CHECKPOINT_DIR = "checkpoint"
-FORMAT_VERSION = 1
+_SEP = "/"
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Split a nested dict into arrays and JSON scalars, each keyed by its path."""
+    arrays: dict[str, np.ndarray] = {}
+    scalars: dict[str, Any] = {}
+    for key, value in d.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            a, s = _flatten(value, path + _SEP)
+            arrays.update(a)
+            scalars.update(s)
+            if not value:
+                scalars[path] = {}
+        elif isinstance(value, np.ndarray):
+            arrays[path] = value
+        else:
+            scalars[path] = value.item() if isinstance(value, np.generic) else value
+    return arrays, scalars
+
+
+def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, value in flat.items():
+        node = out
+        *parents, last = path.split(_SEP)
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return out
 
 
 def save(sim: Simulation, out_dir: Path) -> Path:
     """Write ``out_dir/checkpoint`` atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    state, pop, rec = sim.state, sim.state.pop, sim.recorder
-    arrays: dict[str, np.ndarray] = {f"pop.{name}": arr.copy() for name, arr in pop.items()}
-    for layer in state.net:
-        arrays[f"layer.{layer.name}.keys"] = layer.keys
-        arrays[f"layer.{layer.name}.w"] = layer.w
-    for name, keys in rec._prev_keys.items():
-        arrays[f"prev.{name}"] = keys
-    for name, col in rec.columns.items():
-        arrays[f"col.{name}"] = col[: rec.rows]
-    arrays["world"] = state.external_knowledge
-    arrays["generation_counts"] = rec.generation_matrix()
-    meta = {
-        "format": FORMAT_VERSION,
-        "step": state.step,
-        "n": pop.n,
-        "next_id": pop.next_id,
-        "frontier": state.frontier,
-        "hot_field": state.hot_field,
-        "initial_firms": state.initial_firms,
-        "rows": rec.rows,
-        "snapshot_every": rec.snapshot_every,
-        "extinct": sim.extinct,
-        "wall_time": sim.wall_time,
-        "rngs": {name: g.bit_generator.state for name, g in sim._rngs.items()},
-    }
-    tmp = temp_dir(out_dir / "checkpoint")
+    d = sim.state_dict()
+    params = d.pop("params")
+    arrays, scalars = _flatten(d)
+    scalars = {"step": sim.steps_done, **scalars}
+    tmp = temp_dir(out_dir / CHECKPOINT_DIR)
     try:
-        (tmp / "config.toml").write_text(sim.params.to_toml(), encoding="utf-8")
+        (tmp / "config.toml").write_text(params, encoding="utf-8")
         np.savez(tmp / "arrays.npz", **arrays)
-        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        (tmp / "meta.json").write_text(json.dumps(scalars), encoding="utf-8")
         swap_into_place(tmp, out_dir / CHECKPOINT_DIR)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -87,41 +96,34 @@ def load(out_dir: Path) -> Simulation:
     if not has_checkpoint(out_dir):
         raise ConfigError(f"--resume {out_dir}: no checkpoint there (run with --checkpoint-every K first)")
     try:
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        params = from_dict(parse_toml((d / "config.toml").read_text(encoding="utf-8"), str(d / "config.toml")))
-        arrays = dict(np.load(d / "arrays.npz", allow_pickle=False))
+        scalars = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        params = (d / "config.toml").read_text(encoding="utf-8")
+        with np.load(d / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"--resume {out_dir}: the checkpoint cannot be read ({exc})") from None
-    if meta.get("format") != FORMAT_VERSION:
-        raise ConfigError(f"--resume {out_dir}: checkpoint format {meta.get('format')} is not {FORMAT_VERSION}")
-    sim = Simulation(params, snapshot_every=meta["snapshot_every"])
-    state, pop, rec = sim.state, sim.state.pop, sim.recorder
-    n = meta["n"]
-    if pop.capacity_slots < n:
-        pop._alloc(n)
-    pop.n = n
-    pop.next_id = meta["next_id"]
-    for name in pop.fields:
-        getattr(pop, name)[:n] = arrays[f"pop.{name}"]
-    for name in LAYERS:
-        layer = state.net[name]
-        layer.keys = arrays[f"layer.{name}.keys"]
-        layer.w = arrays[f"layer.{name}.w"]
-        layer._changed()
-    state.step = meta["step"]
-    state.frontier = meta["frontier"]
-    state.hot_field = meta["hot_field"]
-    state.external_knowledge = arrays["world"]
-    state.scratch.clear()
-    rec.rows = meta["rows"]
-    for name, col in rec.columns.items():
-        col[: rec.rows] = arrays[f"col.{name}"]
-    rec._prev_keys = {name: arrays[f"prev.{name}"] for name in LAYERS if f"prev.{name}" in arrays}
-    counts = arrays["generation_counts"]
-    rec.generation_counts = [np.trim_zeros(row, "b") if row.any() else row[:1] for row in counts[: rec.rows]]
-    rec.snapshots = {}
-    sim.extinct = meta["extinct"]
-    sim.wall_time = meta["wall_time"]
-    for name, st in meta["rngs"].items():
-        sim.rng(name).bit_generator.state = st
-    return sim
+    scalars.pop("step", None)
+    state = _unflatten({**scalars, **arrays})
+    state["params"] = params
+    try:
+        return Simulation.from_state_dict(state)
+    except ConfigError as exc:
+        raise ConfigError(f"--resume {out_dir}: {exc}") from None
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(f"--resume {out_dir}: the checkpoint is incomplete ({type(exc).__name__}: {exc})") from None
+
+
+class Checkpointer(Observer):
+    """Saves a checkpoint into ``directory`` every ``every`` steps (not after the last step: the finished
+    run replaces it)."""
+
+    def __init__(self, directory: Path, every: int) -> None:
+        if every < 0:
+            raise ConfigError(f"--checkpoint-every must be an integer >= 0; got {every}")
+        self.directory = Path(directory)
+        self.every = every
+
+    def on_step(self, sim: Simulation) -> None:
+        done = sim.steps_done
+        if self.every and done % self.every == 0 and done < sim.params.run.steps:
+            save(sim, self.directory)

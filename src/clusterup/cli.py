@@ -1,7 +1,6 @@
-"""The command line: ``clusterup run | scenarios | show-config``.
-
-``main(argv)`` returns an exit code and never calls ``sys.exit``; bad input gives exit code 2 and
-one line on stderr that names the field and what is allowed.
+"""The command line. Each command parses its arguments, calls one library function and prints what it
+returned; ``main(argv)`` maps errors to exit codes and never calls ``sys.exit``: bad input gives exit
+code 2 and one line on stderr that names the field and what is allowed, Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -19,10 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .errors import ConfigError
-from .params import describe_parameters, load_scenario, parse_assignments, preset_names
-from .result import prepare_output
-from .simulation import Simulation, resolve
+from .errors import ConfigError, Interrupted
+from .params import describe_parameters, load_scenario, parameters_markdown, parse_assignments, preset_names
+from .simulation import ProgressCallback, resolve
 
 app = typer.Typer(
     add_completion=False,
@@ -32,11 +30,12 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 QuietOpt = Annotated[bool, typer.Option(help="Print nothing but errors.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")]
 
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .version import __version__
 
         out.print(f"clusterup {__version__}")
         raise typer.Exit()
@@ -49,8 +48,17 @@ def _root(
     """Simulate industrial-cluster upgrading through innovation-network co-evolution (Ji & Hu 2011)."""
 
 
-def _resolve(scenario: str, seed: int | None, steps: int | None, firms: int | None, sets: list[str]):
-    return resolve(scenario, seed=seed, steps=steps, firms=firms, overrides=parse_assignments(sets))
+@contextmanager
+def _bar(label: str, quiet: bool = False, total: int | None = None, completed: int = 0) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with an ETA on a terminal; elsewhere a callback that does nothing."""
+    if quiet or not sys.stdout.isatty():
+        yield lambda done, total: None
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task(label, total=total, completed=completed)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @app.command()
@@ -59,7 +67,7 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Root random seed (>= 0).")] = None,
     steps: Annotated[int | None, typer.Option(help="Steps to simulate (>= 1).")] = None,
     firms: Annotated[int | None, typer.Option(help="Initial number of firms (>= 2).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")] = None,
+    set_: SetOpt = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/SCENARIO-seedN).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     snapshots: Annotated[int, typer.Option(help="Save the network every K steps (and at the end); 0: never.")] = 0,
@@ -71,72 +79,25 @@ def run(
     quiet: QuietOpt = False,
 ) -> None:
     """Run one simulation and write its time series, configuration and metadata to --out."""
-    from . import checkpoint
+    from . import runs
 
-    if checkpoint_every < 0:
-        raise ConfigError(f"--checkpoint-every must be an integer >= 0; got {checkpoint_every}")
     if resume is not None:
-        given = [
-            name
-            for name, v in (
-                ("SCENARIO", scenario),
-                ("--seed", seed),
-                ("--steps", steps),
-                ("--firms", firms),
-                ("--set", set_),
-                ("--out", out_dir),
-                ("--from-data", from_data),
-            )
-            if v
-        ]
+        given = [name for name, v in (("SCENARIO", scenario), ("--seed", seed), ("--steps", steps), ("--firms", firms),
+                                      ("--set", set_), ("--out", out_dir), ("--from-data", from_data)) if v]  # fmt: skip
         if given:
             raise ConfigError(f"--resume takes its configuration from the checkpoint; drop {', '.join(given)}")
-        target = resume
-        prepare_output(target, overwrite=overwrite, resuming=True)
-        sim = checkpoint.load(target)
-        params = sim.params
-    else:
-        params = _resolve(scenario or "baseline", seed, steps, firms, set_ or [])
-        data = None
-        if from_data is not None:
-            from .data import load_data
-
-            data = load_data(from_data, domains=params.init.domains)  # validated before anything is written
-        stem = f"{params.name}-{Path(from_data).name}" if from_data else params.name
-        target = out_dir or Path("runs") / f"{stem}-seed{params.run.seed}"
-        sim = Simulation(params, snapshot_every=snapshots, data=data, firms=firms)
-        prepare_output(target, overwrite=overwrite)
     started = time.perf_counter()
-
-    def after_step(done: int, total: int) -> None:
-        if checkpoint_every and done % checkpoint_every == 0 and done < total:
-            checkpoint.save(sim, target)
-
-    if sys.stdout.isatty() and not quiet:
-        columns = (
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=out, transient=True) as bar:
-            task = bar.add_task(params.name, total=params.run.steps, completed=sim.steps_done)
-
-            def progress(done: int, total: int) -> None:
-                after_step(done, total)
-                bar.update(task, completed=done)
-
-            result = sim.run(progress=progress)
-    else:
-        result = sim.run(progress=after_step)
+    with _bar("run", quiet) as progress:
+        observers = [ProgressCallback(progress)]
+        if resume is not None:
+            result, target = runs.resume(resume, checkpoint_every=checkpoint_every, overwrite=overwrite, observers=observers)
+        else:
+            result, target = runs.run_to_directory(
+                scenario or "baseline", out=out_dir, seed=seed, steps=steps, firms=firms, overrides=parse_assignments(set_ or []),
+                data=from_data, snapshots=snapshots, checkpoint_every=checkpoint_every, overwrite=overwrite,
+                observers=observers,
+            )  # fmt: skip
     wall = time.perf_counter() - started
-    extra = {"wall_seconds": round(wall, 3), "command": " ".join(sys.argv)}
-    if resume is not None:
-        extra["resumed"] = True
-    # the run's own checkpoint is replaced by the finished run (an unfinished run found at the start was refused above)
-    result.save(target, overwrite=overwrite, extra_meta=extra, resuming=resume is not None or checkpoint_every > 0)
     if not quiet:
         s = result.summary()
         if result.metadata.get("extinct"):
@@ -159,38 +120,15 @@ def plot(
     level: Annotated[float, typer.Option(help="Experiments: confidence level of the bands.")] = 0.95,
 ) -> None:
     """Draw a run's overview, Figure 2 and (with snapshots) Figure 1; for an experiment, the arms' bands."""
-    from .experiments import is_experiment_dir
-    from .plots import figure1, figure2, overview, save_figure
-    from .result import Result
+    from .plots import save_figure
+    from .plots.files import figures_of
 
     formats = fmt or ["png", "svg"]
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
         raise ConfigError(f"--format must be one of png, svg, pdf; got {bad[0]!r}")
-    if is_experiment_dir(run_dir):
-        from .experiments import ExperimentStore, experiment_bands
-        from .plots.ensemble import ARM_INDICATORS, arms_figure
-
-        store = ExperimentStore.open(run_dir)
-        names = indicator or list(ARM_INDICATORS)
-        bands = {name: experiment_bands(store, name, level) for name in names}
+    for name, draw in figures_of(run_dir, indicator, level).items():
         for f in formats:
-            path = save_figure(arms_figure(bands, level), run_dir / f"bands.{f}")
-            out.print(f"wrote {path}")
-        return
-    if indicator:
-        raise ConfigError("--indicator applies to experiment directories only")
-    result = Result.load(run_dir)
-    title = f"{result.params.name}, seed {result.metadata.get('seed')}, {result.params.run.firms} firms"
-    figures = {"overview": lambda: overview(result.timeseries, title), "figure2": lambda: figure2([result.timeseries])}
-    if not result.generations.empty:
-        from .plots.adoption import adoption_curves
-
-        figures["adoption"] = lambda: adoption_curves(result.generations, f"Generation adoption curves: {title}")
-    if result.snapshots:
-        figures["figure1"] = lambda: figure1(result.timeseries, result.snapshots)
-    for f in formats:
-        for name, draw in figures.items():
             path = save_figure(draw(), run_dir / f"{name}.{f}")
             out.print(f"wrote {path}")
 
@@ -206,61 +144,28 @@ def validate(
     figure: Annotated[Path | None, typer.Option(help="Write the validation figure here (png, svg or pdf).")] = None,
 ) -> None:
     """Run the phenomenon ensembles of the model brief (section 6) and report which hold."""
-    from concurrent.futures import ProcessPoolExecutor
-
     from . import validation
 
-    for name, value, low in (("--seeds", seeds, 1), ("--workers", workers, 1), ("--base-seed", base_seed, 0)):
-        if value < low:
-            raise ConfigError(f"{name} must be an integer >= {low}; got {value}")
-    if steps is not None or firms is not None:
-        _resolve("baseline", None, steps, firms, [])  # validates the sizes with the usual messages
     if out_file is not None and out_file.exists():
         raise ConfigError(f"--out {out_file} exists; choose another file")
     if figure is not None and figure.suffix not in (".png", ".svg", ".pdf"):
         raise ConfigError(f"--figure must end in .png, .svg or .pdf; got {figure.name!r}")
-    with ProcessPoolExecutor(workers) as ex:
-        if sys.stdout.isatty():
-            with Progress(
-                TextColumn("[bold]validate"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
-                console=out,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("runs", total=None)
-                ens = validation.run_ensemble(
-                    seeds,
-                    base_seed,
-                    steps=steps,
-                    firms=firms,
-                    executor=ex,
-                    progress=lambda k, n: bar.update(task, completed=k, total=n),
-                )
-        else:
-            ens = validation.run_ensemble(seeds, base_seed, steps=steps, firms=firms, executor=ex)
-    rows = validation.evaluate(ens)
+    with _bar("validate") as progress:
+        report = validation.run_validation(seeds, base_seed, workers=workers, steps=steps, firms=firms, progress=progress)
     table = Table(box=None)
     for col in ("id", "statement", "n", "result", "holds"):
         table.add_column(col, no_wrap=col in ("id", "n", "holds"))
-    for r in rows:
+    for r in report.rows:
         table.add_row(r["id"], r["statement"], str(r["n"]), json.dumps(r["result"]), "yes" if r["holds"] else "no")
     out.print(table)
     if out_file is not None:
         from .io_utils import write_text_atomic
 
-        payload = {"seeds": ens.seeds, "base_seed": base_seed, "steps": steps, "firms": firms, "rows": rows}
-        write_text_atomic(out_file, json.dumps(payload, indent=2))
+        write_text_atomic(out_file, json.dumps(report.payload(), indent=2))
     if figure is not None:
         from .plots import save_figure
-        from .plots.ensemble import validation_figure
 
-        arms = {p: [ens.get(p, s) for s in ens.seeds] for p in validation.PRESETS}
-        curve = next(r["result"] for r in rows if r["id"] == "7")
-        save_figure(validation_figure(arms, curve, list(validation.APPROPRIABILITY)), figure)
+        save_figure(report.figure(), figure)
         out.print(f"wrote {figure}")
 
 
@@ -287,19 +192,6 @@ def analyze(run_dir: Annotated[Path, typer.Argument(help="A run directory writte
     out.print(f"wrote {run_dir / 'analysis.json'}")
 
 
-@contextmanager
-def _bar(label: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar with an ETA on a terminal; elsewhere a callback that does nothing."""
-    if quiet or not sys.stdout.isatty():
-        yield lambda done, total: None
-        return
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("eta"), TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, console=out, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
 def _print_frame(df, float_format: str) -> None:
     """A DataFrame as a plain Rich table, floats in ``float_format``."""
     table = Table(box=None)
@@ -318,18 +210,12 @@ ExperimentOverwriteOpt = Annotated[bool, typer.Option(help="Replace an experimen
 
 def _run_experiment(plan, out_dir: Path, executor: str, workers: int, address: str | None, resume: bool, overwrite: bool,
                     quiet: bool, label: str) -> None:  # fmt: skip
-    from .experiments import ExperimentStore, make_executor, run_plan
+    from .experiments import run_experiment
 
-    with make_executor(executor, workers, address) as ex:  # flags are checked before the directory is touched
-        store = ExperimentStore.create(out_dir, plan, resume=resume, overwrite=overwrite)
-        started = time.perf_counter()
-        with _bar(label, quiet) as progress:
-            try:
-                counts = run_plan(store, ex, progress=progress)
-            except KeyboardInterrupt:
-                n = len(store.finished_ids())
-                print(f"interrupted: {n} of {len(plan.runs)} runs kept in {out_dir}; finish with --resume", file=sys.stderr)
-                raise
+    started = time.perf_counter()
+    with _bar(label, quiet) as progress:
+        counts = run_experiment(plan, out_dir, executor=executor, workers=workers, address=address, resume=resume,
+                                overwrite=overwrite, progress=progress)  # fmt: skip
     if not quiet:
         wall = time.perf_counter() - started
         msg = f"{counts['ran']} runs in {wall:.1f} s"
@@ -417,18 +303,11 @@ def sensitivity(
     quiet: QuietOpt = False,
 ) -> None:
     """Morris or Sobol' sensitivity indices (SALib) with confidence intervals: table, CSV and plot."""
-    from .experiments import ExperimentStore
-    from .experiments import sensitivity as sa
-    from .io_utils import write_text_atomic
-    from .plots import save_figure
+    from .experiments.sensitivity import run_sensitivity
 
-    spec, base = sa.load_sensitivity(file)
-    plan, X = sa.make_sensitivity_plan(spec, base)
-    target = out_dir or Path("experiments") / file.stem
-    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, spec.method)
-    table = sa.analyze(ExperimentStore.open(target), spec, X)
-    write_text_atomic(target / "sensitivity.csv", table.to_csv(index=False))
-    save_figure(sa.figure(table, spec.method), target / "sensitivity.png")
+    with _bar("sensitivity", quiet) as progress:
+        table, target = run_sensitivity(file, out_dir, executor=executor, workers=workers, address=address, resume=resume,
+                                        overwrite=overwrite, progress=progress)  # fmt: skip
     _print_frame(table, ".4g")
     out.print(f"wrote {target / 'sensitivity.csv'} and {target / 'sensitivity.png'}")
 
@@ -444,45 +323,16 @@ def calibrate(
     quiet: QuietOpt = False,
 ) -> None:
     """Fit parameters to an observed series by ABC-SMC; writes posterior.csv, calibration.json and fit.png."""
-    from .experiments import calibrate as cal
-    from .experiments import make_executor
-    from .io_utils import write_text_atomic
-    from .plots import save_figure
+    from .experiments.calibrate import run_calibration
 
-    spec, base, obs = cal.load_calibration(file)
-    target = out_dir or Path("experiments") / file.stem
-    if target.exists() and not target.is_dir():
-        raise ConfigError(f"--out {target} exists and is not a directory")
-    if target.exists() and any(target.iterdir()):
-        if not (target / "calibration.json").is_file():
-            raise ConfigError(f"--out {target} is not empty and is not a calibration; choose another directory")
-        if not overwrite:
-            raise ConfigError(f"--out {target} holds a calibration; pass --overwrite to replace it")
-    with make_executor(executor, workers, address) as ex, _bar("abc-smc", quiet) as progress:
-        res = cal.abc_smc(spec, obs, ex, base, progress)
-        best_run, pred_runs = cal.predictive_runs(spec, res, ex, base)
-    post = res["posterior"]
-    target.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(target / "posterior.csv", post.to_csv(index=False))
-    report = {
-        "method": "ABC-SMC (adaptive quantile tolerance)",
-        "indicator": spec.indicator,
-        "observed": spec.observed,
-        "tolerances": res["tolerances"],
-        "summary": res["summary"],
-        "best": res["best"],
-        "config": spec.model_dump(),
-    }
-    write_text_atomic(target / "calibration.json", json.dumps(report, indent=1))
-    if best_run[1] == "ok":
-        save_figure(
-            cal.fit_figure(obs, pred_runs, best_run[2], spec.indicator, f"{spec.indicator}: ABC-SMC fit"), target / "fit.png"
-        )
+    with _bar("abc-smc", quiet) as progress:
+        report, target = run_calibration(file, out_dir, executor=executor, workers=workers, address=address,
+                                         overwrite=overwrite, progress=progress)  # fmt: skip
     table = Table("parameter", "posterior mean", "sd", "5%", "median", "95%", "best", box=None)
-    for k, s in res["summary"].items():
-        table.add_row(k, *(f"{s[x]:.4g}" for x in ("mean", "sd", "q05", "median", "q95")), f"{res['best'][k]:.4g}")
+    for k, s in report["summary"].items():
+        table.add_row(k, *(f"{s[x]:.4g}" for x in ("mean", "sd", "q05", "median", "q95")), f"{report['best'][k]:.4g}")
     out.print(table)
-    out.print(f"tolerances: {', '.join(f'{e:.3g}' for e in res['tolerances'])}; wrote {target}")
+    out.print(f"tolerances: {', '.join(f'{e:.3g}' for e in report['tolerances'])}; wrote {target}")
 
 
 @app.command("export-initial")
@@ -491,22 +341,18 @@ def export_initial(
     out_dir: Annotated[Path, typer.Option("--out", help="A new directory for the tables.")] = Path("cluster-data"),
     seed: Annotated[int | None, typer.Option(help="Root random seed (>= 0).")] = None,
     firms: Annotated[int | None, typer.Option(help="Initial number of firms (>= 2).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")] = None,
+    set_: SetOpt = None,
     from_data: Annotated[str | None, typer.Option("--from-data", help="Complete this data's missing columns instead.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
 ) -> None:
     """Write a scenario's initial state as data tables; `run --from-data` on them reproduces the run."""
-    from .data import initial_data
+    from .runs import export_initial as export
 
-    if fmt not in ("parquet", "csv"):
-        raise ConfigError(f"--format must be parquet or csv; got {fmt!r}")
-    params = _resolve(scenario, seed, None, firms if from_data is None else None, set_ or [])
-    sim = Simulation(params, data=from_data, firms=firms)
-    initial_data(sim.state).save(out_dir, fmt)
+    path, counts = export(scenario, out_dir, seed=seed, firms=firms, overrides=parse_assignments(set_ or []), data=from_data,
+                          fmt=fmt)  # fmt: skip
     out.print(
-        f"wrote {out_dir}: {int(sim.state.pop.is_firm.sum())} firms, {len(sim.state.net['social'])} social, "
-        f"{len(sim.state.net['economic'])} economic, {len(sim.state.net['knowledge'])} knowledge ties "
-        f"(run it: clusterup run {scenario} --seed {params.run.seed} --from-data {out_dir})"
+        f"wrote {path}: {counts['firms']} firms, {counts['social']} social, {counts['economic']} economic, "
+        f"{counts['knowledge']} knowledge ties (run it: clusterup run {scenario} --seed {counts['seed']} --from-data {path})"
     )
 
 
@@ -538,12 +384,6 @@ def report(
     out.print(f"wrote {path}")
 
 
-def explore_command(host: str, port: int, browser: bool) -> list[str]:
-    """The Solara server command the explorer runs (loopback unless --host says otherwise)."""
-    return [sys.executable, "-m", "solara", "run", "clusterup.explorer.app", "--host", host, "--port", str(port),
-            "--production", "--open" if browser else "--no-open", "--no-access-log"]  # fmt: skip
-
-
 @app.command()
 def explore(
     port: Annotated[int, typer.Option(help="Port to serve on (0: a free one).")] = 8765,
@@ -554,37 +394,33 @@ def explore(
     ] = False,
 ) -> None:
     """Start the explorer in the browser: choose a preset, move sliders, run, compare, download TOML."""
-    import os
-    import socket
-    import subprocess
+    from .explorer.server import serve
 
-    from .explorer import assets
+    code = serve(host, port, browser, fetch_assets, log=lambda m: out.print(m))
+    raise typer.Exit(code)
 
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"--port must be an integer in [0, 65535]; got {port}")
-    try:
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-            sock.bind((host, port))
-            port = sock.getsockname()[1]  # --port 0: the free port the system chose
-    except OSError as exc:
-        raise ConfigError(
-            f"--host {host} --port {port}: cannot listen there ({exc.strerror}); --port 0 picks a free port"
-        ) from None
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        out.print(f"[yellow]serving on {host}: other machines can reach the explorer[/yellow]")
-    if fetch_assets or assets.missing():
-        try:
-            import requests
 
-            reachable = not fetch_assets and requests.head("https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.js", timeout=3).ok
-        except Exception:  # noqa: BLE001 - any failure means: no CDN from here
-            reachable = False
-        if not reachable:
-            for name in assets.fetch(log=lambda m: out.print(m)):
-                out.print(f"cached {name}")
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    out.print(f"clusterup explorer on http://{host}:{port} (Ctrl-C stops it)")
-    raise typer.Exit(subprocess.call(explore_command(host, port, browser), env=env))
+@app.command()
+def schedule(
+    scenario: Annotated[str, typer.Argument(help="A preset name or a TOML file.")] = "baseline",
+    steps: Annotated[int, typer.Option(help="Steps of the measured run that gives each part's share of the time (0: none).")] = 50,
+    firms: Annotated[int | None, typer.Option(help="Initial firms of the measured run (default: the scenario's).")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Print the plan of a step (phases and processes in order) with each part's share of a measured run's time."""
+    from .schedule import measure_plan
+
+    if steps < 0:
+        raise ConfigError(f"--steps must be an integer >= 0; got {steps}")
+    params = resolve(scenario, steps=max(steps, 1), firms=firms, overrides=parse_assignments(set_ or []))
+    rows, total = measure_plan(params, steps)
+    table = Table("phase", "part", "what", "runs", "share of time", box=None)
+    for item, share in rows:
+        table.add_row(item.phase, item.name, item.what, "yes" if item.runs else "no (disabled)",
+                      "" if share is None else f"{share:.1%}")  # fmt: skip
+    measured = f" ({steps} steps of {params.run.firms} firms took {total:.2f} s)" if steps else ""
+    out.print(f"{params.name}: the plan of one step{measured}")
+    out.print(table)
 
 
 @app.command()
@@ -601,10 +437,10 @@ def scenarios() -> None:
 @app.command("show-config")
 def show_config(
     scenario: Annotated[str, typer.Argument(help="A preset name or a TOML file.")] = "baseline",
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")] = None,
+    set_: SetOpt = None,
 ) -> None:
     """Print the fully resolved parameters of a scenario as TOML (a file you can edit and run)."""
-    sys.stdout.write(_resolve(scenario, None, None, None, set_ or []).to_toml())
+    sys.stdout.write(resolve(scenario, overrides=parse_assignments(set_ or [])).to_toml())
 
 
 @app.command()
@@ -631,24 +467,6 @@ def parameters(
     out.print(table)
 
 
-def parameters_markdown() -> str:
-    """The parameter reference (docs/parameters.md): key, type, range, baseline value, description."""
-    base = load_scenario("baseline").to_dict()
-    lines = [
-        "# Parameter reference",
-        "",
-        "Generated by `clusterup parameters --markdown` (a test keeps this file in step with the code).",
-        "Values are those of the `baseline` preset; every other preset overrides a few of them.",
-        "",
-        "| key | type | allowed | baseline | description |",
-        "|---|---|---|---|---|",
-    ]
-    for key, typ, rng, desc in describe_parameters():
-        sec, name = key.split(".")
-        lines.append(f"| `{key}` | {typ} | {rng} | {base[sec][name]} | {desc} |")
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 2 bad input, 1 failure, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -659,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except Interrupted as exc:
+        print(exc.message, file=sys.stderr)
+        return 130
     except (typer.Abort, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         return 130

@@ -18,3 +18,11 @@ class ConfigError(ClusterupError, ValueError):
 
 class OutputExistsError(ConfigError):
     """The output directory already holds a run and overwriting was not asked for."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a command; the message says what was kept. The CLI maps it to exit code 130."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -1,30 +1,92 @@
-"""The recorder: indicators each step into preallocated columns (no copies of the state)."""
+"""The recorder: indicators each step into preallocated columns (no copies of the state).
+
+The table's columns are the core indicators of the state (below, by group) and the columns the
+schedule's processes declare; within each group the core indicators come first, then the processes'
+columns in schedule order (docs/output-schema.md).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import indicators as ind
 from .compiled import sorted_member
-from .state import LAYERS, State
+from .processes import GROUPS, Column
+from .state import LAYERS, State, StepContext
 
-MODE_NAMES = ("imitation", "local", "integrated")
+if TYPE_CHECKING:
+    from .schedule import Schedule
 
-COLUMNS: tuple[str, ...] = (
-    "step", "n_firms", "n_entries", "n_exits",
-    "cap_mean", "cap_median", "cap_max", "cap_total", "cap_rel_frontier", "frontier",
-    "gap_cv", "gap_gini", "gap_top10",
-    *(f"attempts_{m}" for m in MODE_NAMES), *(f"success_{m}" for m in MODE_NAMES), *(f"share_{m}" for m in MODE_NAMES),
-    "gen_max", "gen_mean", "gen_top_share", "gen_adopted",
-    "rd_mean", "spillover_volume", "knowledge_diversity", "knowledge_breadth", "n_pipelines",
-    "knowledge_embeddedness", "n_orgs", "multiplex_participation", "edge_overlap", "turnover",
-    *(f"{layer}_{x}" for layer in LAYERS for x in ("ties", "mean_degree", "strength", "share", "clustering", "giant", "turnover")),
-)  # fmt: skip
 
-INT_COLUMNS = {"step", "n_firms", "n_entries", "n_exits", "gen_max", "n_pipelines", "n_orgs"} | {
-    c for c in COLUMNS if c.startswith(("attempts_", "success_")) or c.endswith("_ties")
-}
+def _layer_columns() -> tuple[Column, ...]:
+    per_layer = (("ties", "int", "undirected ties"), ("mean_degree", "float", "2 x ties / nodes"),
+                 ("strength", "float", "sum of tie strengths"), ("share", "float", "share of all tie strength (dominance)"),
+                 ("clustering", "float", "global transitivity"), ("giant", "float", "share of nodes in the largest component"),
+                 ("turnover", "float", "1 - Jaccard similarity of the tie sets at this and the previous step"))  # fmt: skip
+    return tuple(Column(f"{layer}_{x}", kind, f"{layer} layer: {what}", "network")
+                 for layer in LAYERS for x, kind, what in per_layer)  # fmt: skip
+
+
+CORE: dict[str, tuple[Column, ...]] = {
+    "population": (
+        Column("step", "int", "step number (one step = one quarter); 0 is the initial state", "population"),
+        Column("n_firms", "int", "active firms at the end of the step", "population"),
+    ),
+    "capability": (
+        Column("cap_mean", "float", "mean capability of firms", "capability"),
+        Column("cap_median", "float", "median capability", "capability"),
+        Column("cap_max", "float", "highest capability", "capability"),
+        Column("cap_total", "float", "sum of capability: the cluster's overall innovation capability", "capability"),
+        Column("cap_rel_frontier", "float", "cap_mean over the outside frontier A*", "capability"),
+        Column("frontier", "float", "the frontier A* (after this step's growth)", "capability"),
+    ),
+    "gap": (
+        Column("gap_cv", "float", "coefficient of variation of capability", "gap"),
+        Column("gap_gini", "float", "Gini coefficient of capability", "gap"),
+        Column("gap_top10", "float", "mean capability of the top 10% of firms over the mean of the other 90%", "gap"),
+    ),
+    "innovation": (),
+    "generations": (
+        Column("gen_max", "int", "highest technology generation any firm has", "generations"),
+        Column("gen_mean", "float", "mean generation of firms", "generations"),
+        Column("gen_top_share", "float", "share of firms on the highest generation present", "generations"),
+        Column("gen_adopted", "float", "share of firms beyond generation 0", "generations"),
+    ),
+    "learning": (Column("rd_mean", "float", "mean R&D propensity of firms", "learning"),),
+    "knowledge": (
+        Column("knowledge_diversity", "float", "mean total-variation distance of profiles to the cluster's mean", "knowledge"),
+        Column("knowledge_breadth", "float", "effective number of domains of the mean profile, over the domains", "knowledge"),
+    ),
+    "network": (
+        Column("knowledge_embeddedness", "float", "share of knowledge ties that coincide with a social or economic tie",
+               "network"),
+        Column("n_orgs", "int", "supporting organisations", "network"),
+        Column("multiplex_participation", "float", "mean multiplex participation coefficient", "network"),
+        Column("edge_overlap", "float", "average edge overlap over the three layers", "network"),
+        Column("turnover", "float", "tie turnover of the whole multiplex against the previous step", "network"),
+        *_layer_columns(),
+    ),
+    "processes": (),
+}  # fmt: skip
+
+
+def layout(schedule: Schedule) -> list[Column]:
+    """Every column of the time series, in table order."""
+    owned = schedule.columns()
+    out: list[Column] = []
+    for group in GROUPS:
+        out.extend(CORE[group])
+        out.extend(c for _, c in owned if c.group == group)
+    names = [c.name for c in out]
+    clash = {n for n in names if names.count(n) > 1}
+    if clash:
+        from .errors import ConfigError
+
+        raise ConfigError(f"recorder: a process declares a core column: {', '.join(sorted(clash))}")
+    return out
 
 
 SNAPSHOT_NODE_FIELDS = ("id", "kind", "capability", "generation", "segment", "mode", "x", "y")
@@ -48,23 +110,29 @@ def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
 class Recorder:
     """Holds one preallocated column per indicator; :meth:`record` fills the next row."""
 
-    def __init__(self, steps: int, snapshot_every: int = 0, network_every: int = 1) -> None:
+    def __init__(self, schedule: Schedule, steps: int, snapshot_every: int = 0, network_every: int = 1) -> None:
+        self.schedule = schedule
+        self.layout = layout(schedule)
         self.snapshot_every = snapshot_every
         self.network_every = network_every
         self.last_step = steps
         self.snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self.rows = 0
-        self.columns = {c: np.zeros(steps + 1, dtype=np.int64 if c in INT_COLUMNS else np.float64) for c in COLUMNS}
+        self.columns = {c.name: np.zeros(steps + 1, dtype=np.int64 if c.kind == "int" else np.float64) for c in self.layout}
         self.generation_counts: list[np.ndarray] = []  # per recorded step: firms per generation
-        self._prev_keys: dict[str, np.ndarray] = {}
+        self.prev_keys: dict[str, np.ndarray] = {}  # last step's tie keys per layer (for turnover)
 
-    def record(self, state: State) -> None:
+    def record(self, state: State, ctx: StepContext) -> None:
         row = self.rows
         firms = state.pop.firms()
         self.generation_counts.append(np.bincount(state.pop.generation[firms]) if firms.size else np.zeros(1, np.int64))
         full = state.step % self.network_every == 0 or state.step == self.last_step
-        for name, value in compute(state, self._prev_keys, full).items():
-            self.columns[name][row] = value
+        values = compute(state, self.prev_keys, full)
+        for process in self.schedule:
+            if process.columns:
+                values.update(process.record(state, ctx))
+        for name, col in self.columns.items():
+            col[row] = values[name]
         self.rows += 1
         if self.snapshot_every and state.step % self.snapshot_every == 0:
             self.snapshots[state.step] = snapshot(state)
@@ -88,18 +156,40 @@ class Recorder:
         rows = [(int(steps[r]), g, int(m[r, g])) for r in range(m.shape[0]) for g in range(int(reached[r]) + 1)]
         return pd.DataFrame(rows, columns=["step", "generation", "firms"])
 
+    # -- save and restore ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The rows so far, last step's tie keys and the firms per generation (not the snapshots)."""
+        return {
+            "rows": self.rows,
+            "columns": {name: col[: self.rows].copy() for name, col in self.columns.items()},
+            "prev_keys": {name: keys.copy() for name, keys in self.prev_keys.items()},
+            "generation_counts": self.generation_matrix(),
+        }
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        rows = int(d["rows"])
+        missing = [name for name in self.columns if name not in d["columns"]]
+        if missing:
+            raise ValueError(f"the saved record lacks the column(s) {', '.join(missing)}")
+        self.rows = rows
+        for name, col in self.columns.items():
+            col[:rows] = d["columns"][name]
+        self.prev_keys = {name: np.asarray(k, dtype=np.int64) for name, k in d["prev_keys"].items()}
+        counts = np.asarray(d["generation_counts"])
+        self.generation_counts = [np.trim_zeros(row, "b") if row.any() else row[:1] for row in counts[:rows]]
+        self.snapshots = {}
+
 
 def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True) -> dict[str, float]:
-    """Every indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover).
+    """Every core indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover).
 
     ``network=False`` skips the costly per-layer clustering and giant component (NaN instead):
     ``run.network_every`` asks for that, explicitly, on huge networks."""
     pop = state.pop
-    flows = state.flows
     firms = pop.firms()
     a = pop.capability[firms]
     g = pop.generation[firms]
-    out: dict[str, float] = {"step": state.step, "n_firms": firms.size, "n_entries": flows.entries, "n_exits": flows.exits}
+    out: dict[str, float] = {"step": state.step, "n_firms": firms.size}
     mean = float(a.mean()) if a.size else 0.0
     out.update(
         cap_mean=mean,
@@ -112,12 +202,6 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
         gap_gini=ind.gini(a),
         gap_top10=ind.top_decile_ratio(a),
     )
-    attempts = flows.attempts[1:]
-    total = attempts.sum()
-    for k, m in enumerate(MODE_NAMES):
-        out[f"attempts_{m}"] = int(attempts[k])
-        out[f"success_{m}"] = int(flows.successes[k + 1])
-        out[f"share_{m}"] = float(attempts[k] / total) if total else 0.0
     top = int(g.max()) if g.size else 0
     q = pop.knowledge[firms]
     out.update(
@@ -126,10 +210,8 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
         gen_top_share=float((g == top).mean()) if g.size else 0.0,
         gen_adopted=float((g >= 1).mean()) if g.size else 0.0,
         rd_mean=float(pop.rd[firms].mean()) if firms.size else 0.0,
-        spillover_volume=flows.spillover_volume,
         knowledge_diversity=ind.knowledge_heterogeneity(q),
         knowledge_breadth=ind.mean_profile_entropy_breadth(q),
-        n_pipelines=int((pop.pipeline[firms] > 0).sum()),
         n_orgs=int(pop.is_org.sum()),
     )
     nodes = np.flatnonzero(pop.view("active"))
@@ -168,3 +250,6 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     else:
         out["knowledge_embeddedness"] = 0.0
     return out
+
+
+__all__ = ["CORE", "Recorder", "compute", "layout", "snapshot"]

@@ -24,6 +24,7 @@ import platform
 import shutil
 import sys
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from .errors import ConfigError, OutputExistsError
 from .io_utils import swap_into_place, temp_dir
 from .params import Params, from_dict, parse_toml
 from .recorder import snapshot
+from .version import __version__
 
 if TYPE_CHECKING:
     from .state import State
@@ -43,10 +45,14 @@ RUN_FILES = ("timeseries.parquet", "timeseries.csv", "config.toml", "metadata.js
              "generations.parquet")  # fmt: skip
 
 
-def _version() -> str:
-    from . import __version__
+@cache
+def timeseries_columns() -> tuple[str, ...]:
+    """The columns of a run's time series under the default schedule, in order (docs/output-schema.md)."""
+    from .params import Params
+    from .recorder import layout
+    from .schedule import Schedule
 
-    return __version__
+    return tuple(c.name for c in layout(Schedule.default(Params())))
 
 
 @dataclass
@@ -77,7 +83,7 @@ class Result:
         firms = pd.DataFrame(cols)
         ties = snapshot(state)[1]
         meta = {
-            "clusterup_version": _version(),
+            "clusterup_version": __version__,
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "numpy": np.__version__,

@@ -1,28 +1,35 @@
-"""The simulation: builds the state, walks the schedule, feeds the recorder. No science here."""
+"""The simulation: builds the state, walks the schedule, feeds the recorder. No science here.
+
+A run is watched through one hook: observers (:class:`Observer`) are told when the run starts, after
+every step and when it ends; the CLI's progress bar, checkpoints every K steps, the explorer's live chart
+and a user's own probe all use it. ``Simulation.iterate()`` gives the same steps as a loop.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ConfigError
-from .params import Params, load_scenario
+from .params import Params, from_dict, load_scenario, parse_toml
 from .recorder import Recorder, snapshot
 from .result import Result
 from .rng import stream
 from .schedule import Schedule
-from .state import Population
+from .state import State
 from .state.build import build_state
+from .state.firms import bytes_per_slot
 
 if TYPE_CHECKING:
-    from .data import ClusterData
+    from .data import ClusterData, DataStart
 
 BYTES_PER_FIRM_OVERHEAD = 1200  # ties, CSR copies and temporaries per firm (measured, rounded up)
+FORMAT_VERSION = 2  # of state_dict(); checkpoints of another format are refused
 
 
 def available_memory() -> int | None:
@@ -40,14 +47,15 @@ def available_memory() -> int | None:
         return None
 
 
-def estimate_memory(params: Params) -> int:
+def estimate_memory(params: Params, schedule: Schedule | None = None) -> int:
     """A generous estimate of peak bytes for a run of this size (population may grow ~4x)."""
-    per_firm = 3 * Population.bytes_per_slot(params.init.domains) + BYTES_PER_FIRM_OVERHEAD
+    fields = (schedule or Schedule.default(params)).fields()
+    per_firm = 3 * bytes_per_slot(params.init.domains, fields) + BYTES_PER_FIRM_OVERHEAD
     return int(4 * params.run.firms * per_firm + 16 * params.run.steps * 64)
 
 
-def check_fits(params: Params) -> None:
-    need = estimate_memory(params)
+def check_fits(params: Params, schedule: Schedule | None = None) -> None:
+    need = estimate_memory(params, schedule)
     have = available_memory()
     if have is not None and need > have:
         raise ConfigError(
@@ -74,6 +82,60 @@ def resolve(
     return load_scenario(params, extra)
 
 
+def resolve_run(
+    params: Params | str,
+    *,
+    seed: int | None = None,
+    steps: int | None = None,
+    firms: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    data: ClusterData | DataStart | str | Path | None = None,
+) -> tuple[Params, DataStart | None]:
+    """The run's settings, resolved once: the scenario with its run settings and overrides, and, for a run
+    from cluster data, the data's start (which fixes the firm count: ``firms`` must then agree with it)."""
+    from_data = data is not None and not _is_data_start(data)
+    resolved = resolve(params, seed=seed, steps=steps, firms=None if from_data else firms, overrides=overrides)
+    if data is None:
+        return resolved, None
+    if _is_data_start(data):
+        return data.params, data  # type: ignore[union-attr]
+    from .data import ClusterData, load_data, start_from_data
+
+    if not isinstance(data, ClusterData):
+        data = load_data(data, domains=resolved.init.domains)
+    start = start_from_data(data, resolved, firms)
+    return start.params, start
+
+
+def _is_data_start(data: Any) -> bool:
+    from .data import DataStart
+
+    return isinstance(data, DataStart)
+
+
+class Observer:
+    """Watches a run. Override any of the three hooks; none may change the state."""
+
+    def on_start(self, sim: Simulation) -> None:
+        """Before the first step of this call to :meth:`Simulation.run` (also on a resumed run)."""
+
+    def on_step(self, sim: Simulation) -> None:
+        """After every step (``sim.steps_done`` is the step just finished)."""
+
+    def on_end(self, sim: Simulation, result: Result) -> None:
+        """After the last step, with the run's Result."""
+
+
+class ProgressCallback(Observer):
+    """Calls ``callback(done, total)`` after every step."""
+
+    def __init__(self, callback: Callable[[int, int], None]) -> None:
+        self.callback = callback
+
+    def on_step(self, sim: Simulation) -> None:
+        self.callback(sim.steps_done, sim.params.run.steps)
+
+
 class Simulation:
     """A steppable run. ``Simulation(params).run()`` returns a :class:`Result`."""
 
@@ -87,37 +149,32 @@ class Simulation:
         overrides: dict[str, Any] | None = None,
         schedule: Schedule | None = None,
         snapshot_every: int = 0,
-        data: ClusterData | str | Path | None = None,
+        data: ClusterData | DataStart | str | Path | None = None,
     ) -> None:
-        self.params = resolve(params, seed=seed, steps=steps, firms=firms, overrides=overrides)
-        self.data_ids = None
-        self.data_source: str | None = None
-        if data is not None:
-            from .data import ClusterData, build_state_from_data, data_overrides, load_data
-
-            if not isinstance(data, ClusterData):
-                data = load_data(data, domains=self.params.init.domains)
-            implied = data_overrides(data, self.params)
-            if firms is not None and firms != implied["run.firms"]:
-                raise ConfigError(f"--firms {firms} conflicts with the data ({implied['run.firms']} firms); drop --firms")
-            self.params = self.params.with_overrides(implied)
-            self.data_source = data.source
-        check_fits(self.params)
-        self.seed = self.params.run.seed
-        self.schedule = schedule or Schedule.default(self.params)
-        self.schedule.bind()
-        if data is not None:
-            self.state, self.data_ids = build_state_from_data(self.params, data, stream(self.seed, "init"))
-        else:
-            self.state = build_state(self.params, stream(self.seed, "init"))
-        self._rngs: dict[str, np.random.Generator] = {}
         if snapshot_every < 0:
             raise ConfigError(f"--snapshots must be an integer >= 0; got {snapshot_every}")
-        self.recorder = Recorder(self.params.run.steps, snapshot_every, self.params.run.network_every)
-        self.state.flows.reset()
-        self.recorder.record(self.state)
+        resolved, start = resolve_run(params, seed=seed, steps=steps, firms=firms, overrides=overrides, data=data)
+        schedule = schedule or Schedule.default(resolved)
+        check_fits(resolved, schedule)
+        schedule.init()
+        state, slots = build_state(resolved, stream(resolved.run.seed, "init"), schedule.fields(),
+                                   start.initial if start is not None else None)  # fmt: skip
+        data_ids = start.assign_ids(state, slots) if start is not None else None
+        self._setup(resolved, schedule, state, snapshot_every, start.source if start is not None else None, data_ids)
+        self.recorder.record(self.state, self.schedule.start_step())
+
+    def _setup(self, params: Params, schedule: Schedule, state: State, snapshot_every: int, data_source: str | None,
+               data_ids: Any) -> None:  # fmt: skip
+        self.params = params
+        self.seed = params.run.seed
+        self.schedule = schedule
+        self.state = state
+        self.data_source = data_source
+        self.data_ids = data_ids
+        self.recorder = Recorder(schedule, params.run.steps, snapshot_every, params.run.network_every)
+        self._streams: dict[str, np.random.Generator] = {}
         self.wall_time = 0.0
-        self.timings: dict[str, float] = {}  # seconds spent per process (and the recorder)
+        self.timings: dict[str, float] = {}  # seconds spent per process, housekeeping and the recorder
         self.extinct = False
 
     @property
@@ -129,40 +186,63 @@ class Simulation:
         return self.extinct or self.state.step >= self.params.run.steps
 
     def rng(self, name: str) -> np.random.Generator:
-        if name not in self._rngs:
-            self._rngs[name] = stream(self.seed, name)
-        return self._rngs[name]
+        """The random stream of process ``name`` (keyed by name under the root seed)."""
+        if name not in self._streams:
+            self._streams[name] = stream(self.seed, name)
+        return self._streams[name]
+
+    def _timed(self, name: str, t: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t
 
     def step(self) -> None:
-        """Advance one step: every active process in order, then record."""
+        """Advance one step: a fresh context, every active process in order, housekeeping, then record."""
         if self.finished:
             raise RuntimeError("the run is finished")
         t0 = time.perf_counter()
         state = self.state
-        state.flows.reset()
-        state.scratch.clear()
+        ctx = self.schedule.start_step()
+        self._timed("context", t0)
         for process in self.schedule.active():
             t = time.perf_counter()
-            process.step(state, self.rng(process.name))
-            self.timings[process.name] = self.timings.get(process.name, 0.0) + time.perf_counter() - t
+            process.step(state, ctx, self.rng(process.name))
+            self._timed(process.name, t)
         t = time.perf_counter()
-        state.step += 1
-        self.recorder.record(state)
-        self.timings["recorder"] = self.timings.get("recorder", 0.0) + time.perf_counter() - t
+        self.schedule.end_step(state)
+        self._timed("housekeeping", t)
+        t = time.perf_counter()
+        self.recorder.record(state, ctx)
+        self._timed("recorder", t)
         if state.pop.is_firm.sum() == 0:
             self.extinct = True
         self.wall_time += time.perf_counter() - t0
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> Result:
-        """Run to the end (or to extinction); ``progress(done, total)`` is called after each step."""
-        total = self.params.run.steps
+    def iterate(self) -> Iterator[int]:
+        """Step to the end (or to extinction), yielding the number of each step just done."""
         while not self.finished:
             self.step()
-            if progress is not None:
-                progress(self.state.step, total)
-        return self.result()
+            yield self.state.step
+
+    def run(self, observers: Iterable[Observer] = (), progress: Callable[[int, int], None] | None = None) -> Result:
+        """Run to the end (or to extinction) and return the Result; ``observers`` watch every step
+        (``progress(done, total)`` is a shorthand for one)."""
+        watching = list(observers) + ([ProgressCallback(progress)] if progress is not None else [])
+        for obs in watching:
+            obs.on_start(self)
+        for _ in self.iterate():
+            for obs in watching:
+                obs.on_step(self)
+        result = self.result()
+        for obs in watching:
+            obs.on_end(self, result)
+        return result
+
+    @property
+    def timeseries(self):
+        """The time series recorded so far (a DataFrame; one row per step done, and the initial state)."""
+        return self.recorder.frame()
 
     def result(self) -> Result:
+        """The run so far as a :class:`Result` (the whole run once it is finished)."""
         meta: dict[str, Any] = {
             "scenario": self.params.name,
             "seed": self.seed,
@@ -184,6 +264,51 @@ class Simulation:
         result.generations = self.recorder.generations()
         return result
 
+    # -- save and restore ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a run needs to go on exactly where it is: parameters, state, record, random streams.
+
+        Each owner contributes its own part (``State.state_dict``, ``Recorder.state_dict``); snapshots taken so
+        far are not included."""
+        out: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "params": self.params.to_toml(),
+            "snapshot_every": self.recorder.snapshot_every,
+            "extinct": self.extinct,
+            "wall_time": self.wall_time,
+            "data_source": self.data_source,
+            "state": self.state.state_dict(),
+            "recorder": self.recorder.state_dict(),
+            "rngs": {name: g.bit_generator.state for name, g in self._streams.items()},
+        }
+        if self.data_ids is not None:
+            out["data_ids"] = {"id": self.data_ids["id"].to_numpy(), "data_id": self.data_ids["data_id"].to_numpy(dtype=str)}
+        return out
+
+    @classmethod
+    def from_state_dict(cls, d: dict[str, Any]) -> Simulation:
+        """The run a :meth:`state_dict` describes, positioned where it was (no initial state is built)."""
+        if d.get("format") != FORMAT_VERSION:
+            raise ConfigError(f"saved run format {d.get('format')} is not {FORMAT_VERSION} (made by another clusterup version)")
+        params = from_dict(parse_toml(d["params"], "saved configuration"))
+        schedule = Schedule.default(params)
+        check_fits(params, schedule)
+        schedule.init()
+        state = State.from_state_dict(params, d["state"], schedule.fields())
+        data_ids = None
+        if "data_ids" in d:
+            import pandas as pd
+
+            data_ids = pd.DataFrame({"id": d["data_ids"]["id"], "data_id": d["data_ids"]["data_id"].astype(object)})
+        sim = cls.__new__(cls)
+        sim._setup(params, schedule, state, int(d["snapshot_every"]), d.get("data_source"), data_ids)
+        sim.recorder.load_state_dict(d["recorder"])
+        sim.extinct = bool(d["extinct"])
+        sim.wall_time = float(d["wall_time"])
+        for name, st in d["rngs"].items():
+            sim.rng(name).bit_generator.state = st
+        return sim
+
 
 def simulate(
     scenario: Params | str = "baseline",
@@ -202,4 +327,4 @@ def simulate(
     return Simulation(scenario, seed=seed, steps=steps, firms=firms, overrides=overrides, data=data).run()
 
 
-__all__ = ["Simulation", "estimate_memory", "simulate"]
+__all__ = ["Observer", "ProgressCallback", "Simulation", "estimate_memory", "resolve", "resolve_run", "simulate"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -90,134 +90,178 @@ def late_total(ts: pd.DataFrame, share: float = 0.2) -> float:
     return float(ts["cap_total"].iloc[-max(1, int(share * len(ts))) :].mean())
 
 
-def evaluate(ens: Ensemble) -> list[dict[str, Any]]:
-    """One row per phenomenon statement: id, statement, measure, n, result, holds."""
-    n = len(ens.seeds)
-    g = ens.get
-    rows: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class Phenomenon:
+    """One statement of the model brief, declared: what it says, how it is measured, which arms it reads,
+    and how it passes. ``per_seed`` tests take (ensemble, seed) and give a bool (the statement holds when
+    it holds in at least ``THRESHOLD`` of the seeds); ``ensemble`` tests take the ensemble and give
+    (result, holds)."""
 
-    def per_seed(pid: str, statement: str, test: Callable[[int], bool]) -> None:
-        rate = _rate(ens, test)
-        rows.append(
-            {
-                "id": pid,
-                "statement": statement,
-                "measure": f"share of seeds (threshold {THRESHOLD:.0%})",
-                "n": n,
-                "result": rate,
-                "holds": rate >= THRESHOLD,
-            }
-        )
+    id: str
+    statement: str
+    measure: str
+    arms: tuple[str, ...]
+    kind: Literal["per_seed", "ensemble"]
+    test: Callable[..., Any]
 
-    per_seed(
-        "1",
-        "mode mix: imitation leads early; local before integrated; integrated share grows",
-        lambda s: an.mode_mix(g("baseline", s))["holds"],
-    )
-    per_seed("2", "capability gap (CV) widens and narrows at least twice", lambda s: an.gap_cycles(g("baseline", s))["holds"])
-    per_seed(
-        "3a",
-        "layer dominance social -> economic -> knowledge, each >= 5% of the run",
-        lambda s: an.network_regimes(g("baseline", s))["sequence_ok"],
-    )
-    per_seed(
-        "3b",
-        "tie turnover higher around a regime switch than inside regimes",
-        lambda s: an.network_regimes(g("baseline", s))["homeostasis"],
-    )
-    per_seed(
-        "4",
-        "path 1 (no-integrated): no new generation; mean capability changes < 5% over the last fifth",
-        lambda s: an.path1_saturates(g("no-integrated", s))["holds"],
-    )
-    per_seed(
-        "5a",
-        "baseline reaches a new generation, ends >= 1.3x path 1's mean capability, does not decline",
-        lambda s: an.jump(g("baseline", s), g("no-integrated", s))["holds"],
-    )
-    per_seed("5b", "lock-in declines", lambda s: an.declined(g("lock-in", s))["holds"])
+    def evaluate(self, ens: Ensemble) -> dict[str, Any]:
+        n = len(ens.seeds)
+        if self.kind == "per_seed":
+            rate = _rate(ens, lambda s: self.test(ens, s))
+            return {"id": self.id, "statement": self.statement, "measure": self.measure, "n": n, "result": rate,
+                    "holds": rate >= THRESHOLD}  # fmt: skip
+        result, holds = self.test(ens)
+        return {"id": self.id, "statement": self.statement, "measure": self.measure, "n": n, "result": result,
+                "holds": bool(holds)}  # fmt: skip
 
-    def opportunism(s: int) -> bool:
-        ts = g("opportunism", s)
-        return ts["rd_mean"].iloc[-1] < 0.6 * ts["rd_mean"].max() and an.declined(ts)["holds"]
 
-    per_seed("5c", "opportunism loses R&D (< 60% of peak) and declines", opportunism)
-    per_seed(
-        "5c-rd",
-        "opportunism loses R&D (< 60% of peak)",
-        lambda s: g("opportunism", s)["rd_mean"].iloc[-1] < 0.6 * g("opportunism", s)["rd_mean"].max(),
-    )
-    per_seed(
-        "6",
-        "path 2: the early generation stays a niche, then a dip of >= 2% and >= 1.2x at the end",
-        lambda s: an.path2(g("path2-early-technology", s))["holds"],
-    )
+PER_SEED = f"share of seeds (threshold {THRESHOLD:.0%})"
 
-    curve = [float(np.mean([late_total(g(appropriability_arm(a), s)) for s in ens.seeds])) for a in APPROPRIABILITY]
+
+def _opportunism(ens: Ensemble, s: int) -> bool:
+    ts = ens.get("opportunism", s)
+    return ts["rd_mean"].iloc[-1] < 0.6 * ts["rd_mean"].max() and an.declined(ts)["holds"]
+
+
+def _lost_rd(ens: Ensemble, s: int) -> bool:
+    ts = ens.get("opportunism", s)
+    return ts["rd_mean"].iloc[-1] < 0.6 * ts["rd_mean"].max()
+
+
+def _interior_optimum(ens: Ensemble) -> tuple[Any, bool]:
+    curve = [float(np.mean([late_total(ens.get(appropriability_arm(a), s)) for s in ens.seeds])) for a in APPROPRIABILITY]
     best = int(np.argmax(curve))
     interior = 0 < best < len(curve) - 1 and curve[best] >= 1.1 * max(curve[0], curve[-1])
-    rows.append(
-        {
-            "id": "7",
-            "statement": "long-run overall capability is highest at an interior appropriability, >= 1.1x both ends",
-            "measure": f"ensemble mean of cap_total over the last 20% of the run, appropriability {list(APPROPRIABILITY)}",
-            "n": n,
-            "result": [round(c, 1) for c in curve],
-            "holds": bool(interior),
-        }
-    )
+    return [round(c, 1) for c in curve], interior
 
-    def new_gen(p: str) -> float:
-        return _rate(ens, lambda s: g(p, s)["gen_max"].max() > g(p, s)["gen_max"].iloc[0])
 
-    def final_total(p: str) -> float:
-        return float(np.mean([g(p, s)["cap_total"].iloc[-1] for s in ens.seeds]))
+def _new_gen(ens: Ensemble, p: str) -> float:
+    return _rate(ens, lambda s: ens.get(p, s)["gen_max"].max() > ens.get(p, s)["gen_max"].iloc[0])
 
-    for lever in ("policy-institutions", "policy-pipelines"):
-        ok = new_gen(lever) > new_gen("lock-in") and final_total(lever) > final_total("lock-in")
-        rows.append(
-            {
-                "id": "8",
-                "statement": f"{lever} reaches a new generation in more seeds than lock-in and ends higher",
-                "measure": "share of seeds with a new generation; mean final cap_total",
-                "n": n,
-                "result": {
-                    "new_generation": [new_gen(lever), new_gen("lock-in")],
-                    "final_cap_total": [round(final_total(lever), 1), round(final_total("lock-in"), 1)],
-                },
-                "holds": bool(ok),
-            }
-        )
+
+def _final_total(ens: Ensemble, p: str) -> float:
+    return float(np.mean([ens.get(p, s)["cap_total"].iloc[-1] for s in ens.seeds]))
+
+
+def _lever(lever: str) -> Callable[[Ensemble], tuple[Any, bool]]:
+    def test(ens: Ensemble) -> tuple[Any, bool]:
+        ok = _new_gen(ens, lever) > _new_gen(ens, "lock-in") and _final_total(ens, lever) > _final_total(ens, "lock-in")
+        result = {"new_generation": [_new_gen(ens, lever), _new_gen(ens, "lock-in")],
+                  "final_cap_total": [round(_final_total(ens, lever), 1), round(_final_total(ens, "lock-in"), 1)]}  # fmt: skip
+        return result, ok
+
+    return test
+
+
+def _bass(ens: Ensemble) -> tuple[Any, bool]:
     from .analysis import bass
 
-    b = bass.check([g("bass", s) for s in ens.seeds], BASS_P, BASS_Q)
-    rows.append(
-        {
-            "id": "4a",
-            "statement": "bass preset: ensemble adoption within 0.02 of the Bass closed form at every step, "
-            "peak within one time unit of ln(q/p)/(p+q)",
-            "measure": "max |mean gen_adopted - F(step / K)| over steps (K steps per Bass time unit); peak time; "
-            "the same against discrete Bass",
-            "n": n,
-            "result": {
-                "max_abs_vs_closed_form": round(b["max_abs_vs_closed_form"], 4),
-                "peak_time": b["peak_time"],
-                "peak_time_closed_form": round(b["peak_time_closed_form"], 2),
-                "max_abs_vs_discrete": round(b["max_abs_vs_discrete"], 4),
-                "steps_per_unit": b["steps_per_unit"],
-            },  # fmt: skip
-            "holds": bool(b["max_abs_vs_closed_form"] < 0.02 and abs(b["peak_time"] - b["peak_time_closed_form"]) <= 1.0),
-        }
-    )
-    ip, opp = final_total("policy-ip-protection"), final_total("opportunism")
-    rows.append(
-        {
-            "id": "8",
-            "statement": "policy-ip-protection ends above opportunism",
-            "measure": "mean final cap_total",
-            "n": n,
-            "result": [round(ip, 1), round(opp, 1)],
-            "holds": bool(ip > opp),
-        }
-    )
-    return rows
+    b = bass.check([ens.get("bass", s) for s in ens.seeds], BASS_P, BASS_Q)
+    result = {
+        "max_abs_vs_closed_form": round(b["max_abs_vs_closed_form"], 4),
+        "peak_time": b["peak_time"],
+        "peak_time_closed_form": round(b["peak_time_closed_form"], 2),
+        "max_abs_vs_discrete": round(b["max_abs_vs_discrete"], 4),
+        "steps_per_unit": b["steps_per_unit"],
+    }
+    return result, b["max_abs_vs_closed_form"] < 0.02 and abs(b["peak_time"] - b["peak_time_closed_form"]) <= 1.0
+
+
+def _ip_protection(ens: Ensemble) -> tuple[Any, bool]:
+    ip, opp = _final_total(ens, "policy-ip-protection"), _final_total(ens, "opportunism")
+    return [round(ip, 1), round(opp, 1)], ip > opp
+
+
+SWEEP_ARMS = tuple(appropriability_arm(a) for a in APPROPRIABILITY)
+
+PHENOMENA: tuple[Phenomenon, ...] = (
+    Phenomenon("1", "mode mix: imitation leads early; local before integrated; integrated share grows", PER_SEED,
+               ("baseline",), "per_seed", lambda ens, s: an.mode_mix(ens.get("baseline", s))["holds"]),
+    Phenomenon("2", "capability gap (CV) widens and narrows at least twice", PER_SEED, ("baseline",), "per_seed",
+               lambda ens, s: an.gap_cycles(ens.get("baseline", s))["holds"]),
+    Phenomenon("3a", "layer dominance social -> economic -> knowledge, each >= 5% of the run", PER_SEED, ("baseline",),
+               "per_seed", lambda ens, s: an.network_regimes(ens.get("baseline", s))["sequence_ok"]),
+    Phenomenon("3b", "tie turnover higher around a regime switch than inside regimes", PER_SEED, ("baseline",), "per_seed",
+               lambda ens, s: an.network_regimes(ens.get("baseline", s))["homeostasis"]),
+    Phenomenon("4", "path 1 (no-integrated): no new generation; mean capability changes < 5% over the last fifth", PER_SEED,
+               ("no-integrated",), "per_seed", lambda ens, s: an.path1_saturates(ens.get("no-integrated", s))["holds"]),
+    Phenomenon("5a", "baseline reaches a new generation, ends >= 1.3x path 1's mean capability, does not decline", PER_SEED,
+               ("baseline", "no-integrated"), "per_seed",
+               lambda ens, s: an.jump(ens.get("baseline", s), ens.get("no-integrated", s))["holds"]),
+    Phenomenon("5b", "lock-in declines", PER_SEED, ("lock-in",), "per_seed",
+               lambda ens, s: an.declined(ens.get("lock-in", s))["holds"]),
+    Phenomenon("5c", "opportunism loses R&D (< 60% of peak) and declines", PER_SEED, ("opportunism",), "per_seed",
+               _opportunism),
+    Phenomenon("5c-rd", "opportunism loses R&D (< 60% of peak)", PER_SEED, ("opportunism",), "per_seed", _lost_rd),
+    Phenomenon("6", "path 2: the early generation stays a niche, then a dip of >= 2% and >= 1.2x at the end", PER_SEED,
+               ("path2-early-technology",), "per_seed",
+               lambda ens, s: an.path2(ens.get("path2-early-technology", s))["holds"]),
+    Phenomenon("7", "long-run overall capability is highest at an interior appropriability, >= 1.1x both ends",
+               f"ensemble mean of cap_total over the last 20% of the run, appropriability {list(APPROPRIABILITY)}",
+               SWEEP_ARMS, "ensemble", _interior_optimum),
+    *(Phenomenon("8", f"{lever} reaches a new generation in more seeds than lock-in and ends higher",
+                 "share of seeds with a new generation; mean final cap_total", (lever, "lock-in"), "ensemble", _lever(lever))
+      for lever in ("policy-institutions", "policy-pipelines")),
+    Phenomenon("4a", "bass preset: ensemble adoption within 0.02 of the Bass closed form at every step, "
+               "peak within one time unit of ln(q/p)/(p+q)",
+               "max |mean gen_adopted - F(step / K)| over steps (K steps per Bass time unit); peak time; "
+               "the same against discrete Bass", ("bass",), "ensemble", _bass),
+    Phenomenon("8", "policy-ip-protection ends above opportunism", "mean final cap_total",
+               ("policy-ip-protection", "opportunism"), "ensemble", _ip_protection),
+)  # fmt: skip
+
+
+def evaluate(ens: Ensemble, phenomena: tuple[Phenomenon, ...] = PHENOMENA) -> list[dict[str, Any]]:
+    """One row per phenomenon statement: id, statement, measure, n, result, holds."""
+    return [p.evaluate(ens) for p in phenomena]
+
+
+@dataclass
+class Validation:
+    """A validation ensemble and its evaluated statements."""
+
+    ensemble: Ensemble
+    rows: list[dict[str, Any]]
+    base_seed: int
+    steps: int | None
+    firms: int | None
+
+    @property
+    def holds(self) -> bool:
+        return all(r["holds"] for r in self.rows)
+
+    def payload(self) -> dict[str, Any]:
+        """What ``--out`` writes as JSON."""
+        return {"seeds": self.ensemble.seeds, "base_seed": self.base_seed, "steps": self.steps, "firms": self.firms,
+                "rows": self.rows}  # fmt: skip
+
+    def figure(self):
+        """The validation figure (docs/validation.md)."""
+        from .plots.ensemble import validation_figure
+
+        arms = {p: [self.ensemble.get(p, s) for s in self.ensemble.seeds] for p in PRESETS}
+        curve = next(r["result"] for r in self.rows if r["id"] == "7")
+        return validation_figure(arms, curve, list(APPROPRIABILITY))
+
+
+def run_validation(
+    seeds: int = 16,
+    base_seed: int = 2026,
+    *,
+    workers: int = 2,
+    steps: int | None = None,
+    firms: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Validation:
+    """Run the validation ensemble on ``workers`` processes and evaluate every statement."""
+    from .errors import ConfigError
+    from .simulation import resolve
+
+    for name, value, low in (("--seeds", seeds, 1), ("--workers", workers, 1), ("--base-seed", base_seed, 0)):
+        if value < low:
+            raise ConfigError(f"{name} must be an integer >= {low}; got {value}")
+    if steps is not None or firms is not None:
+        resolve("baseline", steps=steps, firms=firms)  # validates the sizes with the usual messages
+    with ProcessPoolExecutor(workers) as ex:
+        ens = run_ensemble(seeds, base_seed, steps=steps, firms=firms, executor=ex, progress=progress)
+    return Validation(ens, evaluate(ens), base_seed, steps, firms)

@@ -1,7 +1,8 @@
-"""The initial state from cluster data, and the initial state of a scenario as data (the round trip).
+"""Cluster data as the columns a run starts with, and the initial state of a scenario as data (the round trip).
 
-What the tables give is used as given; what they leave out is drawn by the same rules (and the same
-``init`` random stream) as a scenario's own initial state (``state/build.py``):
+What the tables give is used as given; what they leave out is drawn by the one builder
+(:func:`clusterup.state.build.build_state`), with the same rules and the same ``init`` random stream as a
+scenario's own initial state:
 
 - organisations: the ``organisations`` table replaces the scenario's counts; without it the
   scenario's organisations are created as usual;
@@ -11,33 +12,26 @@ What the tables give is used as given; what they leave out is drawn by the same 
 - ties: the ``ties`` table is the whole initial network; without it, social ties within regions/towns
   and association memberships are drawn as usual.
 
-The first draw of the ``init`` stream is the outside world's hot field in both builders, so a state
-exported with :func:`initial_data` and rebuilt with :func:`build_state_from_data` is identical and the
-run that follows is the same run (tested).
+So a state exported with :func:`initial_data` and rebuilt from those tables is identical and the run that
+follows is the same run (tested).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..params import Params
-from ..state.build import (
-    add_scenario_organisations,
-    draw_social_ties,
-    org_capacity,
-    org_profile,
-    seed_early_technology,
-    start_world,
-)
-from ..state.firms import FIRM, ORG_KINDS, Population
-from ..state.multiplex import LAYERS, Multiplex
-from ..state.world import State
+from ..errors import ConfigError
+from ..state import FIRM, KIND_NAMES, ORG_KINDS, State
+from ..state.build import InitialData
 from .tables import ClusterData, DataError, _key
 
-KIND_NAMES = {v: k for k, v in ORG_KINDS.items()}
+if TYPE_CHECKING:
+    from ..params import Params
 
 
 def segment_codes(firms: pd.DataFrame) -> np.ndarray | None:
@@ -75,70 +69,65 @@ def _knowledge(df: pd.DataFrame, k: int) -> np.ndarray | None:
     return np.where(off, q / s, q)  # shares as given when they already sum to one
 
 
-def build_state_from_data(params: Params, data: ClusterData, rng: np.random.Generator) -> tuple[State, pd.DataFrame | None]:
-    """The initial state; and, when the data's ids are not non-negative integers, the map (id, data_id)."""
-    init = params.init
-    k = init.domains
-    home = min(init.home_domains, k)
-    firms = data.firms
-    n = len(firms)
-    pop = Population(k, capacity=int(n * 1.5) + 16)
-    state = State(params=params, pop=pop, net=Multiplex(), frontier=params.frontier.initial, initial_firms=n)
-    start_world(state, rng)  # the first draw, as in build_state
-    profile = org_profile(params)
-    capacity = org_capacity(params, n)
+@dataclass
+class DataStart:
+    """A run's start from cluster data: the parameters the data implies, the columns it fixes for the builder
+    (:func:`clusterup.state.build.build_state`), and its node ids."""
 
-    # organisations first (as build_state does), then firms
+    params: Params
+    initial: InitialData
+    ids: list  # node ids as the data gives them: organisations, then firms
+    source: str
+
+    def assign_ids(self, state: State, slots: np.ndarray) -> pd.DataFrame | None:
+        """Give the data's nodes their ids (non-negative integers as given; otherwise 0.. in table order and
+        the map (id, data_id) returned)."""
+        pop = state.pop
+        numeric = [_as_int(v) for v in self.ids]
+        if all(v is not None and v >= 0 for v in numeric):
+            given = np.array(numeric, dtype=np.int64)
+            pop.id[slots] = given
+            others = np.setdiff1d(np.arange(pop.n), slots)  # organisations the scenario created: ids after the data's
+            pop.id[others] = given.max() + 1 + np.arange(others.size)
+            pop.next_id = int(pop.id[: pop.n].max() + 1)
+            return None
+        return pd.DataFrame({"id": pop.id[slots], "data_id": [str(v) for v in self.ids]})
+
+
+def start_from_data(data: ClusterData, params: Params, firms: int | None = None) -> DataStart:
+    """The parameters and initial columns a run from ``data`` starts with; ``firms`` (if given) must agree."""
+    implied = data_overrides(data, params)
+    if firms is not None and firms != implied["run.firms"]:
+        raise ConfigError(f"--firms {firms} conflicts with the data ({implied['run.firms']} firms); drop --firms")
+    params = params.with_overrides(implied)
+    k = params.init.domains
+    firms_df = data.firms
+    n = len(firms_df)
+    given = InitialData(firms=n)
     orgs = data.organisations
     org_ids: list = []
-    org_slots = np.zeros(0, dtype=np.int64)
-    if orgs is None:
-        add_scenario_organisations(state, rng, profile, capacity)
-    elif len(orgs):
-        m = len(orgs)
-        idx = pop.add(m, FIRM)
-        pop.kind[idx] = orgs["kind"].astype(str).map(ORG_KINDS).to_numpy()
-        kq = _knowledge(orgs, k)
-        pop.knowledge[idx] = kq if kq is not None else profile
-        pop.capacity[idx] = orgs["capacity"].to_numpy(dtype=np.int64) if "capacity" in orgs.columns else capacity
+    if orgs is not None:
+        given.org_kind = orgs["kind"].astype(str).map(ORG_KINDS).to_numpy(dtype=np.int8)
+        given.org_knowledge = _knowledge(orgs, k)
+        if "capacity" in orgs.columns:
+            given.org_capacity = orgs["capacity"].to_numpy(dtype=np.int64)
         if "x" in orgs.columns:
-            pop.x[idx] = orgs["x"].to_numpy(dtype=np.float64)
-            pop.y[idx] = orgs["y"].to_numpy(dtype=np.float64)
-        else:
-            pop.x[idx] = rng.random(m)
-            pop.y[idx] = rng.random(m)
+            given.org_x, given.org_y = orgs["x"].to_numpy(dtype=np.float64), orgs["y"].to_numpy(dtype=np.float64)
         org_ids = list(orgs["id"])
-        org_slots = idx
-
-    idx = pop.add(n, FIRM)
-    if "region" in firms.columns:
-        labels = sorted(firms["region"].astype(str).unique())
-        town = firms["region"].astype(str).map({v: i for i, v in enumerate(labels)}).to_numpy(dtype=np.int64)
-        towns = len(labels)
-    else:
-        towns = init.towns
-        town = None
-    if "x" in firms.columns:
-        pop.x[idx] = firms["x"].to_numpy(dtype=np.float64)
-        pop.y[idx] = firms["y"].to_numpy(dtype=np.float64)
-        if town is None:  # towns for drawn social ties: the nearest of `towns` centres spread over the firms
-            centres = np.column_stack([pop.x[idx], pop.y[idx]])[rng.choice(n, min(towns, n), replace=False)]
-            d2 = (pop.x[idx, None] - centres[None, :, 0]) ** 2 + (pop.y[idx, None] - centres[None, :, 1]) ** 2
-            town = np.argmin(d2, axis=1)
-    else:
-        centres = 0.1 + 0.8 * rng.random((towns, 2))
-        if town is None:
-            town = rng.integers(0, towns, n)
-        pop.x[idx] = np.clip(centres[town, 0] + init.town_spread * rng.standard_normal(n), 0, 1)
-        pop.y[idx] = np.clip(centres[town, 1] + init.town_spread * rng.standard_normal(n), 0, 1)
-    codes = segment_codes(firms)
-    pop.segment[idx] = codes if codes is not None else rng.integers(0, init.segments, n)
-    gen = firms["generation"].to_numpy(dtype=np.int64) if "generation" in firms.columns else np.zeros(n, np.int64)
-    pop.generation[idx] = gen
-    t = params.technology
-    ceiling = t.ceiling_base * t.ceiling_growth ** gen.astype(np.float64)
-    if "capability" in firms.columns:
-        a = firms["capability"].to_numpy(dtype=np.float64)
+    if "region" in firms_df.columns:
+        labels = sorted(firms_df["region"].astype(str).unique())
+        given.town = firms_df["region"].astype(str).map({v: i for i, v in enumerate(labels)}).to_numpy(dtype=np.int64)
+        given.towns = len(labels)
+    if "x" in firms_df.columns:
+        given.x, given.y = firms_df["x"].to_numpy(dtype=np.float64), firms_df["y"].to_numpy(dtype=np.float64)
+    given.segment = segment_codes(firms_df)
+    if "generation" in firms_df.columns:
+        given.generation = firms_df["generation"].to_numpy(dtype=np.int64)
+    if "capability" in firms_df.columns:
+        a = firms_df["capability"].to_numpy(dtype=np.float64)
+        t = params.technology
+        gen = given.generation if given.generation is not None else np.zeros(n, np.int64)
+        ceiling = t.ceiling_base * t.ceiling_growth ** gen.astype(np.float64)
         over = a > ceiling
         if over.any():
             r = int(np.flatnonzero(over)[0])
@@ -147,56 +136,28 @@ def build_state_from_data(params: Params, data: ClusterData, rng: np.random.Gene
                 f"{fname}: row {r + 1}, column 'capability': {a[r]:g} exceeds its generation's ceiling {ceiling[r]:g} "
                 "(technology.ceiling_base x technology.ceiling_growth ^ generation)"
             )
-        pop.capability[idx] = a
+        given.capability = a
     else:
-        size = firms["size"].to_numpy(dtype=np.float64)
-        a = ceiling * init.mastery * size / np.median(size)
-        pop.capability[idx] = np.clip(a, 1e-6 * ceiling, 0.9 * ceiling)
-    kq = _knowledge(firms, k)
-    if kq is None:
-        kq = np.zeros((n, k))
-        kq[:, :home] = rng.dirichlet(np.full(home, init.knowledge_concentration), n)
-    pop.knowledge[idx] = kq
-    if "rd" in firms.columns:
-        pop.rd[idx] = firms["rd"].to_numpy(dtype=np.float64)
-    else:
-        pop.rd[idx] = np.clip(init.rd + init.rd_sigma * rng.standard_normal(n), 0.0, 1.0)
-    pop.wealth[idx] = firms["wealth"].to_numpy(dtype=np.float64) if "wealth" in firms.columns else init.wealth
-    if "generation" not in firms.columns:
-        seed_early_technology(state, idx, rng)
-
-    # ids: the data's own when they are non-negative integers, else 0.. in table order (with a map)
-    all_ids = org_ids + list(firms["id"])
-    slots = np.concatenate([org_slots, idx])
-    id_map = None
-    numeric = [_as_int(v) for v in all_ids]
-    if all(v is not None and v >= 0 for v in numeric):
-        given = np.array(numeric, dtype=np.int64)
-        pop.id[slots] = given
-        others = np.setdiff1d(np.arange(pop.n), slots)  # organisations the scenario created: ids after the data's
-        pop.id[others] = given.max() + 1 + np.arange(others.size)
-        pop.next_id = int(pop.id[: pop.n].max() + 1)
-    else:
-        id_map = pd.DataFrame({"id": pop.id[slots], "data_id": [str(v) for v in all_ids]})
-    slot_of = {_key(v): int(s) for v, s in zip(all_ids, slots, strict=True)}
-
+        given.size = firms_df["size"].to_numpy(dtype=np.float64)
+    given.knowledge = _knowledge(firms_df, k)
+    if "rd" in firms_df.columns:
+        given.rd = firms_df["rd"].to_numpy(dtype=np.float64)
+    if "wealth" in firms_df.columns:
+        given.wealth = firms_df["wealth"].to_numpy(dtype=np.float64)
+    ids = org_ids + list(firms_df["id"])
+    row_of = {_key(v): r for r, v in enumerate(ids)}
     if data.ties is not None:
         ties = data.ties
-        src = ties["source"].map(lambda v: slot_of[_key(v)]).to_numpy(dtype=np.int64)
-        dst = ties["target"].map(lambda v: slot_of[_key(v)]).to_numpy(dtype=np.int64)
-        w = pd.to_numeric(ties["weight"]).to_numpy(dtype=np.float64)
-        layer = ties["layer"].astype(str).to_numpy()
-        for name in LAYERS:
-            sel = layer == name
-            if sel.any():
-                state.net[name].add(src[sel], dst[sel], w[sel])
-    else:
-        draw_social_ties(state, idx, town, rng)
+        src = ties["source"].map(lambda v: row_of[_key(v)]).to_numpy(dtype=np.int64)
+        dst = ties["target"].map(lambda v: row_of[_key(v)]).to_numpy(dtype=np.int64)
+        given.tie_rows = (src, dst)
+        given.tie_weight = pd.to_numeric(ties["weight"]).to_numpy(dtype=np.float64)
+        given.tie_layer = ties["layer"].astype(str).to_numpy()
     if data.pipelines is not None:
         p = data.pipelines
-        pslots = p["id"].map(lambda v: slot_of[_key(v)]).to_numpy(dtype=np.int64)
-        pop.pipeline[pslots] = p["strength"].to_numpy(dtype=np.float64)
-    return state, id_map
+        given.pipeline_rows = p["id"].map(lambda v: row_of[_key(v)]).to_numpy(dtype=np.int64)
+        given.pipeline_strength = p["strength"].to_numpy(dtype=np.float64)
+    return DataStart(params, given, ids, data.source)
 
 
 def _as_int(v) -> int | None:

@@ -23,10 +23,7 @@ import pandas as pd
 from ..errors import ConfigError
 from ..io_utils import temp_file
 from ..result import Result
-from ..state.firms import MODES
-from .build import KIND_NAMES
-
-KINDS = {0: "firm", **KIND_NAMES}
+from ..state import KIND_NAMES, MODE_NAMES
 
 
 def _snapshots(result: Result) -> list[tuple[int, pd.DataFrame, pd.DataFrame]]:
@@ -69,7 +66,7 @@ def _dynamic(frame: pd.DataFrame, key: str, column: str, spans: dict[int, tuple[
 def _node_attrs(row) -> dict:
     """Static node attributes from a row (a Series or a namedtuple with kind, segment, x, y)."""
     kind = int(row.kind)
-    return {"kind": KINDS.get(kind, str(kind)), "segment": int(row.segment), "x": float(row.x), "y": float(row.y)}
+    return {"kind": KIND_NAMES.get(kind, str(kind)), "segment": int(row.segment), "x": float(row.x), "y": float(row.y)}
 
 
 def dynamic_graph(result: Result) -> nx.MultiGraph:
@@ -85,7 +82,7 @@ def dynamic_graph(result: Result) -> nx.MultiGraph:
     node_spells = _spells(nodes, "id", spans)
     cap = _dynamic(nodes, "id", "capability", spans, float)
     gen = _dynamic(nodes, "id", "generation", spans, int)
-    mode = _dynamic(nodes.assign(mode=nodes["mode"].map(lambda m: MODES[int(m)])), "id", "mode", spans, str)
+    mode = _dynamic(nodes.assign(mode=nodes["mode"].map(lambda m: MODE_NAMES[int(m)])), "id", "mode", spans, str)
     first = nodes.drop_duplicates("id").set_index("id")
     for nid, row in first.iterrows():
         G.add_node(int(nid), label=str(labels.get(nid, nid)), spells=node_spells[nid], capability=cap[nid], generation=gen[nid],
@@ -108,7 +105,7 @@ def snapshot_graph(result: Result, nodes: pd.DataFrame, ties: pd.DataFrame) -> n
     G = nx.MultiGraph()
     for row in nodes.itertuples(index=False):
         G.add_node(int(row.id), label=str(labels.get(row.id, row.id)), capability=float(row.capability),
-                   generation=int(row.generation), mode=MODES[int(row.mode)], **_node_attrs(row))  # fmt: skip
+                   generation=int(row.generation), mode=MODE_NAMES[int(row.mode)], **_node_attrs(row))  # fmt: skip
     for e in ties.itertuples(index=False):
         key = f"{e.layer}:{e.source}-{e.target}"
         G.add_edge(int(e.source), int(e.target), key=key, layer=str(e.layer), weight=float(e.weight))

@@ -7,7 +7,7 @@ written by itself, atomically, under an experiment directory with DuckDB views o
 
 from .design import Plan, RunSpec, SweepSpec, ensemble_plan, load_sweep, make_plan, plan_from_arms
 from .executors import EXECUTORS, SerialExecutor, make_executor
-from .runner import execute_run, run_plan
+from .runner import execute_run, run_experiment, run_plan
 from .store import ExperimentStore, is_experiment_dir
 from .summary import bands, experiment_bands
 
@@ -27,5 +27,6 @@ __all__ = [
     "make_executor",
     "make_plan",
     "plan_from_arms",
+    "run_experiment",
     "run_plan",
 ]

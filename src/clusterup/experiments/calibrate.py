@@ -44,14 +44,14 @@ import pandas as pd
 from pydantic import Field
 
 from ..errors import ConfigError
-from ..recorder import COLUMNS
-from .design import RunSpec, _field_info, _resolve_scenario, _Strict, load_spec, typed_values
+from ..result import timeseries_columns
+from .design import RunSpec, StrictSpec, load_spec, parameter_field, scenario_path, typed_values
 from .runner import execute_run
 
 MIN_KEEP = 0.1  # the smallest share of proposals a generation keeps
 
 
-class CalibrationSpec(_Strict):
+class CalibrationSpec(StrictSpec):
     scenario: str = "baseline"
     seed: int = Field(0, ge=0, le=2**63 - 1)
     firms: int | None = Field(None, ge=2, le=100_000_000)
@@ -93,9 +93,9 @@ def load_calibration(path: str | Path) -> tuple[CalibrationSpec, Path, pd.DataFr
     if not spec.parameters:
         raise ConfigError(f"{p}: parameters: name at least one parameter with a [low, high] range")
     for k, rng in spec.parameters.items():
-        if _field_info(k).annotation is bool or len(rng) != 2 or not rng[0] < rng[1]:
+        if parameter_field(k).annotation is bool or len(rng) != 2 or not rng[0] < rng[1]:
             raise ConfigError(f"{p}: parameters.{k}: give a range [low, high] of numbers with low < high")
-    if spec.indicator not in COLUMNS or spec.indicator == "step":
+    if spec.indicator not in timeseries_columns() or spec.indicator == "step":
         raise ConfigError(f"{p}: indicator {spec.indicator!r} is not a time-series column (see docs/output-schema.md)")
     obs = read_observed(base / spec.observed)
     return spec, base, obs
@@ -120,7 +120,7 @@ def abc_smc(
     keys = list(spec.parameters)
     lo = np.array([float(spec.parameters[k][0]) for k in keys])
     hi = np.array([float(spec.parameters[k][1]) for k in keys])
-    scenario = _resolve_scenario(spec.scenario, base)
+    scenario = scenario_path(spec.scenario, base)
     steps = spec.steps or int(obs["step"].max())
     if obs["step"].max() > steps:
         raise ConfigError(f"steps = {steps} ends before the last observed step {int(obs['step'].max())}")
@@ -209,7 +209,7 @@ def predictive_runs(
     post = res["posterior"]
     last = post[post["generation"] == post["generation"].max()]
     keys = list(spec.parameters)
-    scenario = _resolve_scenario(spec.scenario, base)
+    scenario = scenario_path(spec.scenario, base)
 
     def job(i: int, row: dict, seed: int) -> RunSpec:
         ov = {**spec.set, **typed_values(keys, [row[k] for k in keys])}
@@ -224,12 +224,9 @@ def predictive_runs(
 
 
 def fit_figure(obs: pd.DataFrame, runs: list[pd.DataFrame], best: pd.DataFrame, indicator: str, title: str):
-    import matplotlib
+    from ..plots.style import new_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), constrained_layout=True)
+    fig, ax = new_figure(figsize=(6.4, 4.0))
     if runs:
         data = np.vstack([r[indicator].to_numpy()[: len(best)] for r in runs if len(r) >= len(best)])
         lo, hi = np.percentile(data, [5, 95], axis=0)
@@ -241,3 +238,52 @@ def fit_figure(obs: pd.DataFrame, runs: list[pd.DataFrame], best: pd.DataFrame, 
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     return fig
+
+
+def run_calibration(
+    file: str | Path,
+    out: str | Path | None = None,
+    *,
+    executor: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, Any], Path]:
+    """The whole calibration of a calibration file: ABC-SMC, posterior predictive runs, and the outputs in
+    ``out`` (default ``experiments/FILE-STEM``): ``posterior.csv``, ``calibration.json`` and ``fit.png``.
+    Returns the report (what calibration.json holds) and the directory."""
+    import json
+
+    from ..io_utils import write_text_atomic
+    from ..plots import save_figure
+    from .executors import make_executor
+
+    spec, base, obs = load_calibration(file)
+    target = Path(out) if out is not None else Path("experiments") / Path(file).stem
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"--out {target} exists and is not a directory")
+    if target.exists() and any(target.iterdir()):
+        if not (target / "calibration.json").is_file():
+            raise ConfigError(f"--out {target} is not empty and is not a calibration; choose another directory")
+        if not overwrite:
+            raise ConfigError(f"--out {target} holds a calibration; pass --overwrite to replace it")
+    with make_executor(executor, workers, address) as ex:
+        res = abc_smc(spec, obs, ex, base, progress)
+        best_run, pred_runs = predictive_runs(spec, res, ex, base)
+    target.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target / "posterior.csv", res["posterior"].to_csv(index=False))
+    report = {
+        "method": "ABC-SMC (adaptive quantile tolerance)",
+        "indicator": spec.indicator,
+        "observed": spec.observed,
+        "tolerances": res["tolerances"],
+        "summary": res["summary"],
+        "best": res["best"],
+        "config": spec.model_dump(),
+    }
+    write_text_atomic(target / "calibration.json", json.dumps(report, indent=1))
+    if best_run[1] == "ok":
+        fig = fit_figure(obs, pred_runs, best_run[2], spec.indicator, f"{spec.indicator}: ABC-SMC fit")
+        save_figure(fig, target / "fit.png")
+    return report, target

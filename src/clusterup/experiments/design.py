@@ -34,21 +34,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
-from ..params import Params, field_bounds, load_scenario, parse_toml, read_text_file
+from ..params import field_bounds, field_info, load_scenario, parse_toml, read_text_file
 from ..rng import replicate_seeds
 
 
-class _Strict(BaseModel):
+class StrictSpec(BaseModel):
+    """Base of the experiment spec files: unknown keys and loose types are refused."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class DesignSpec(_Strict):
+class DesignSpec(StrictSpec):
     kind: Literal["grid", "lhs", "sobol", "none"] = Field("none", description="grid, lhs, sobol (none: one arm)")
     samples: int | None = Field(None, ge=1, le=1_000_000, description="points drawn by lhs or sobol")
     parameters: dict[str, list[Any]] = Field(default_factory=dict, description="dotted key -> values or [low, high]")
 
 
-class SweepSpec(_Strict):
+class SweepSpec(StrictSpec):
     scenario: str = Field("baseline", description="a preset name or a TOML file")
     replicates: int = Field(1, ge=1, le=100_000, description="replicates per arm")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed of the replicate seeds")
@@ -125,24 +127,25 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     return load_spec(path, SweepSpec, "sweep")
 
 
-def _resolve_scenario(name: str, base: Path | None) -> str:
+def scenario_path(name: str, base: Path | None) -> str:
+    """A scenario named in a spec file: a preset as is, a relative ``.toml`` path relative to the file."""
     if base is not None and name.endswith(".toml") and not Path(name).is_absolute():
         return str((base / name).resolve())
     return name
 
 
-def _field_info(key: str) -> Any:
-    section, _, name = key.partition(".")
-    sec = Params.model_fields.get(section)
-    if sec is None or not name or sec.annotation is None or name not in sec.annotation.model_fields:
-        raise ConfigError(f"design.parameters: unknown parameter {key!r} (see `clusterup parameters`)")
-    return sec.annotation.model_fields[name]
+def parameter_field(key: str) -> Any:
+    """The declared field of a parameter a design varies; an unknown key is one ConfigError line."""
+    try:
+        return field_info(key)
+    except ConfigError:
+        raise ConfigError(f"design.parameters: unknown parameter {key!r} (see `clusterup parameters`)") from None
 
 
 def typed_values(keys: list[str], values) -> dict[str, int | float]:
     """Dotted key -> value as its parameter's type: integer parameters rounded, the rest as floats
     (sampled designs, sensitivity samples and calibration particles are real-valued)."""
-    return {k: int(round(v)) if _field_info(k).annotation is int else float(v) for k, v in zip(keys, values, strict=True)}
+    return {k: int(round(v)) if parameter_field(k).annotation is int else float(v) for k, v in zip(keys, values, strict=True)}
 
 
 def _sample_unit(kind: str, n: int, d: int, seed: int) -> Any:
@@ -171,7 +174,7 @@ def design_arms(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
             raise ConfigError("design.samples applies to lhs and sobol designs only; a grid takes lists of values")
         for k, values in params.items():
             if k != "scenario":
-                _field_info(k)
+                parameter_field(k)
             if not values:
                 raise ConfigError(f"design.parameters.{k}: give at least one value")
         arms = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(params[k] for k in keys))]
@@ -180,7 +183,7 @@ def design_arms(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
         raise ConfigError(f"design.samples: a {d.kind} design needs a sample count (an integer >= 1)")
     lows, highs = [], []
     for k, rng in params.items():
-        info = _field_info(k)
+        info = parameter_field(k)
         if info.annotation is bool:
             raise ConfigError(f"design.parameters.{k}: a switch cannot be sampled; use a grid")
         if len(rng) != 2 or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in rng) or not rng[0] < rng[1]:
@@ -198,7 +201,7 @@ def design_arms(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[str]]:
 def make_plan(spec: SweepSpec, base: Path | None = None) -> Plan:
     """Arms x replicates, each arm checked against the parameter model before anything runs."""
     arms, varied = design_arms(spec)
-    return plan_from_arms(spec.model_dump(), _resolve_scenario(spec.scenario, base), arms, varied,
+    return plan_from_arms(spec.model_dump(), scenario_path(spec.scenario, base), arms, varied,
                           replicate_seeds(spec.seed, spec.replicates), spec.set, spec.steps, spec.firms, base)  # fmt: skip
 
 
@@ -217,7 +220,7 @@ def plan_from_arms(
     runs: list[RunSpec] = []
     sizes = {k: v for k, v in (("run.steps", steps), ("run.firms", firms)) if v is not None}
     for a, arm in enumerate(arms):
-        scen = _resolve_scenario(str(arm["scenario"]), base) if "scenario" in arm else scenario
+        scen = scenario_path(str(arm["scenario"]), base) if "scenario" in arm else scenario
         overrides = {**(fixed or {}), **{k: v for k, v in arm.items() if k != "scenario"}}
         try:
             load_scenario(scen, {**overrides, **sizes})  # every arm is valid before the first run starts

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..recorder import COLUMNS
+from ..result import timeseries_columns
 
 STATS: dict[str, Callable[[pd.Series], float]] = {
     "final": lambda s: float(s.iloc[-1]),
@@ -36,7 +36,7 @@ def check_output(name: str) -> str:
     if name in SPECIAL:
         return name
     stat, _, col = name.partition(".")
-    if stat not in STATS or col not in COLUMNS or col == "step":
+    if stat not in STATS or col not in timeseries_columns() or col == "step":
         raise ConfigError(
             f"output {name!r}: use STAT.COLUMN with STAT in {', '.join(STATS)} and COLUMN a time-series column "
             f"(e.g. final.cap_total), or {', '.join(SPECIAL)}"

@@ -105,3 +105,30 @@ def run_plan(
     finally:
         store.finalize()
     return counts
+
+
+def run_experiment(
+    plan: Plan,
+    out: str | Path,
+    *,
+    executor: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Run ``plan`` into the experiment directory ``out`` on an executor of the given kind (flags are checked
+    before the directory is touched). Returns the counts of :func:`run_plan`. Ctrl-C raises
+    :class:`~clusterup.errors.Interrupted` saying how many runs were kept."""
+    from ..errors import Interrupted
+    from .executors import make_executor
+
+    out = Path(out)
+    with make_executor(executor, workers, address) as ex:
+        store = ExperimentStore.create(out, plan, resume=resume, overwrite=overwrite)
+        try:
+            return run_plan(store, ex, progress=progress)
+        except KeyboardInterrupt:
+            n = len(store.finished_ids())
+            raise Interrupted(f"interrupted: {n} of {len(plan.runs)} runs kept in {out}; finish with --resume") from None

@@ -22,6 +22,7 @@ drawn as ``sensitivity.png``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,12 +32,12 @@ from pydantic import Field
 
 from ..errors import ConfigError
 from ..rng import replicate_seeds
-from .design import _field_info, _resolve_scenario, _Strict, load_spec, plan_from_arms, typed_values
+from .design import StrictSpec, load_spec, parameter_field, plan_from_arms, scenario_path, typed_values
 from .outputs import check_output, compute_output
 from .store import ExperimentStore
 
 
-class SensitivitySpec(_Strict):
+class SensitivitySpec(StrictSpec):
     scenario: str = "baseline"
     seed: int = Field(0, ge=0, le=2**63 - 1)
     steps: int | None = Field(None, ge=1, le=1_000_000)
@@ -56,7 +57,7 @@ def load_sensitivity(path: str | Path) -> tuple[SensitivitySpec, Path]:
     if len(spec.parameters) < 2:
         raise ConfigError(f"{p}: parameters: name at least two parameters with [low, high] ranges")
     for k, rng in spec.parameters.items():
-        info = _field_info(k)
+        info = parameter_field(k)
         if info.annotation is bool:
             raise ConfigError(f"{p}: parameters.{k}: a switch cannot be varied continuously")
         if len(rng) != 2 or not rng[0] < rng[1]:
@@ -89,7 +90,7 @@ def make_sensitivity_plan(spec: SensitivitySpec, base: Path | None = None):
     X = sample(spec)
     keys = list(spec.parameters)
     arms = [typed_values(keys, row) for row in X]
-    return plan_from_arms(spec.model_dump(), _resolve_scenario(spec.scenario, base), arms, keys,
+    return plan_from_arms(spec.model_dump(), scenario_path(spec.scenario, base), arms, keys,
                           replicate_seeds(spec.seed, spec.replicates), spec.set, spec.steps, spec.firms, base), X  # fmt: skip
 
 
@@ -134,14 +135,11 @@ def analyze(store: ExperimentStore, spec: SensitivitySpec, X: np.ndarray) -> pd.
 
 
 def figure(table: pd.DataFrame, method: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plots.style import new_figure
 
     outputs = list(dict.fromkeys(table["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 0.5 + 0.45 * table["parameter"].nunique() + 1.2),
-                             squeeze=False)  # fmt: skip
+    fig, axes = new_figure(1, len(outputs), figsize=(4.2 * len(outputs), 0.5 + 0.45 * table["parameter"].nunique() + 1.2),
+                           squeeze=False)  # fmt: skip
     for ax, out in zip(axes[0], outputs, strict=True):
         t = table[table["output"] == out]
         y = np.arange(len(t))
@@ -156,5 +154,33 @@ def figure(table: pd.DataFrame, method: str):
         ax.set_yticks(y, t["parameter"])
         ax.set_title(out)
         ax.invert_yaxis()
-    fig.tight_layout()
     return fig
+
+
+def run_sensitivity(
+    file: str | Path,
+    out: str | Path | None = None,
+    *,
+    executor: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, Path]:
+    """The whole analysis of a sensitivity file: sample, run every point into the experiment directory
+    ``out`` (default ``experiments/FILE-STEM``), compute the indices, write ``sensitivity.csv`` and
+    ``sensitivity.png``. Returns the table of indices and the directory."""
+    from ..io_utils import write_text_atomic
+    from ..plots import save_figure
+    from .runner import run_experiment
+
+    spec, base = load_sensitivity(file)
+    plan, X = make_sensitivity_plan(spec, base)
+    target = Path(out) if out is not None else Path("experiments") / Path(file).stem
+    run_experiment(plan, target, executor=executor, workers=workers, address=address, resume=resume, overwrite=overwrite,
+                   progress=progress)  # fmt: skip
+    table = analyze(ExperimentStore.open(target), spec, X)
+    write_text_atomic(target / "sensitivity.csv", table.to_csv(index=False))
+    save_figure(figure(table, spec.method), target / "sensitivity.png")
+    return table, target

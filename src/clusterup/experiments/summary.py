@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ConfigError
-from ..recorder import COLUMNS
+from ..result import timeseries_columns
 from .store import ExperimentStore
 
 
@@ -17,7 +17,7 @@ def bands(ts: pd.DataFrame, indicator: str, level: float = 0.95) -> pd.DataFrame
     ``ts`` is :meth:`ExperimentStore.all_timeseries` (columns arm, step and the indicators). With one
     replicate the band collapses onto the mean.
     """
-    if indicator not in COLUMNS or indicator == "step":
+    if indicator not in timeseries_columns() or indicator == "step":
         raise ConfigError(f"indicator {indicator!r} is not a time-series column (see docs/output-schema.md)")
     if not 0 < level < 1:
         raise ConfigError(f"level must lie in (0, 1); got {level}")

@@ -9,15 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..params import Params, field_bounds, load_scenario  # noqa: E402
-from ..result import Result  # noqa: E402
-from ..simulation import Simulation  # noqa: E402
+from ..params import Params, field_bounds, load_scenario
+from ..plots.style import new_figure
+from ..result import Result
+from ..simulation import Simulation
 
 
 @dataclass(frozen=True)
@@ -99,20 +97,19 @@ def run(
     every = max(1, params.run.steps // snapshots)
     sim = Simulation(params, snapshot_every=every)
     total = params.run.steps
-    while not sim.finished:
-        sim.step()
+    for done in sim.iterate():
         if progress:
-            progress(sim.steps_done, total)
-        if partial and partial_every and sim.steps_done % partial_every == 0 and not sim.finished:
-            partial(sim.recorder.frame())
+            progress(done, total)
+        if partial and partial_every and done % partial_every == 0 and not sim.finished:
+            partial(sim.timeseries)
         if should_stop and should_stop():
             return None
     return sim.result()
 
 
-def live_figure(ts: pd.DataFrame, total: int) -> plt.Figure:
+def live_figure(ts: pd.DataFrame, total: int) -> Figure:
     """The capability path so far, on the run's full time axis (drawn while a run is going)."""
-    fig, ax = plt.subplots(figsize=(8, 3.6), constrained_layout=True)
+    fig, ax = new_figure(figsize=(8, 3.6))
     ax.plot(ts["step"], ts["cap_total"], color="black", lw=1.6)
     ax.set_xlim(0, total)
     ax.set_xlabel("step (quarter)")
@@ -127,24 +124,24 @@ def summary_line(result: Result) -> str:
             f"generations reached {s['generations_reached']}")  # fmt: skip
 
 
-def capability_figure(ts: pd.DataFrame, title: str = "") -> plt.Figure:
+def capability_figure(ts: pd.DataFrame, title: str = "") -> Figure:
     from ..plots import figure2
 
     return figure2([ts], title=title)
 
 
-def overview_figure(ts: pd.DataFrame, title: str = "") -> plt.Figure:
+def overview_figure(ts: pd.DataFrame, title: str = "") -> Figure:
     from ..plots import overview
 
     return overview(ts, title)
 
 
-def network_figure(result: Result, step: int) -> plt.Figure:
-    from ..plots.figure1 import _draw_network
+def network_figure(result: Result, step: int) -> Figure:
+    from ..plots import draw_network
 
     nodes, ties = result.snapshots[step]
-    fig, ax = plt.subplots(figsize=(5.2, 5.2), constrained_layout=True)
-    _draw_network(ax, nodes, ties)
+    fig, ax = new_figure(figsize=(5.2, 5.2))
+    draw_network(ax, nodes, ties)
     ax.set_title(
         f"the multiplex network at step {step} (social orange, economic green, knowledge purple; squares: organisations)",
         fontsize=8,

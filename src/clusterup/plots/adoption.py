@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from .style import colormap, new_figure
 
 
 def adoption_shares(generations: pd.DataFrame) -> pd.DataFrame:
@@ -17,10 +16,10 @@ def adoption_shares(generations: pd.DataFrame) -> pd.DataFrame:
     return at_or_above.drop(columns=[c for c in at_or_above.columns if c < 1]).div(total, axis=0)
 
 
-def adoption_curves(generations: pd.DataFrame, title: str = "") -> plt.Figure:
+def adoption_curves(generations: pd.DataFrame, title: str = "") -> Figure:
     shares = adoption_shares(generations)
-    fig, ax = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
-    cmap = plt.get_cmap("viridis")
+    fig, ax = new_figure(figsize=(7, 4.2))
+    cmap = colormap("viridis")
     for k, g in enumerate(shares.columns):
         ax.plot(shares.index, shares[g], color=cmap(k / max(1, len(shares.columns) - 1) * 0.85), lw=1.8, label=f"generation {g}")
     ax.set_ylim(0, 1.02)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .overview import LAYER_COLOURS, MODE_COLOURS  # noqa: E402
+from .overview import LAYER_COLOURS, MODE_COLOURS
+from .style import colormap, new_figure
 
 
 def _band(ax, frames: list[pd.DataFrame], column: str, colour: str, label: str) -> None:
@@ -21,9 +19,9 @@ def _band(ax, frames: list[pd.DataFrame], column: str, colour: str, label: str) 
     ax.plot(t, med, color=colour, lw=1.6, label=label)
 
 
-def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: list[float], appropriability: list[float]) -> plt.Figure:
+def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: list[float], appropriability: list[float]) -> Figure:
     """Six panels: capability paths by scenario, gap, mode mix, layer dominance, path 2, appropriability."""
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8), constrained_layout=True)
+    fig, axes = new_figure(2, 3, figsize=(14, 8))
     ax = axes[0, 0]
     for name, colour in (
         ("baseline", "black"),
@@ -68,7 +66,7 @@ def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: list[float], a
 ARM_INDICATORS = ("cap_total", "cap_mean", "gap_cv", "gen_max", "share_integrated", "knowledge_share")
 
 
-def arms_figure(bands: dict[str, pd.DataFrame], level: float = 0.95) -> plt.Figure:
+def arms_figure(bands: dict[str, pd.DataFrame], level: float = 0.95) -> Figure:
     """One panel per indicator; in each, every arm's mean over replicates and its confidence band.
 
     ``bands`` maps an indicator to :func:`clusterup.experiments.summary.experiment_bands` output.
@@ -76,8 +74,8 @@ def arms_figure(bands: dict[str, pd.DataFrame], level: float = 0.95) -> plt.Figu
     names = list(bands)
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False, constrained_layout=True)
-    cmap = plt.get_cmap("tab10")
+    fig, axes = new_figure(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+    cmap = colormap("tab10")
     for ax, name in zip(axes.flat, names, strict=False):
         b = bands[name]
         for k, (_arm, g) in enumerate(b.groupby("arm", sort=True)):

@@ -3,16 +3,14 @@ layers coloured, with layer dominance over time beneath."""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-
-from ..analysis import stages  # noqa: E402
-from .overview import LAYER_COLOURS  # noqa: E402
+from ..analysis import stages
+from .overview import LAYER_COLOURS
+from .style import blank_figure
 
 
 def pick_steps(ts: pd.DataFrame, available: list[int]) -> list[tuple[str, int]]:
@@ -38,7 +36,7 @@ def pick_steps(ts: pd.DataFrame, available: list[int]) -> list[tuple[str, int]]:
     return out
 
 
-def _draw_network(ax, nodes: pd.DataFrame, ties: pd.DataFrame) -> None:
+def draw_network(ax, nodes: pd.DataFrame, ties: pd.DataFrame) -> None:
     pos = nodes.set_index("id")[["x", "y"]]
     for layer in ("social", "economic", "knowledge"):
         sub = ties[ties["layer"] == layer]
@@ -63,15 +61,15 @@ def _draw_network(ax, nodes: pd.DataFrame, ties: pd.DataFrame) -> None:
     ax.set_aspect("equal")
 
 
-def figure1(ts: pd.DataFrame, snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]], title: str = "") -> plt.Figure:
+def figure1(ts: pd.DataFrame, snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]], title: str = "") -> Figure:
     """Three network panels (formation, growth, maturity) above layer dominance over time."""
     chosen = pick_steps(ts, sorted(snapshots))
-    fig = plt.figure(figsize=(13, 8), constrained_layout=True)
+    fig = blank_figure((13, 8))
     grid = fig.add_gridspec(2, 3, height_ratios=[2.2, 1])
     for k, (stage, step) in enumerate(chosen):
         ax = fig.add_subplot(grid[0, k])
         nodes, ties = snapshots[step]
-        _draw_network(ax, nodes, ties)
+        draw_network(ax, nodes, ties)
         counts = ties["layer"].value_counts()
         ax.set_title(f"{stage} (step {step}): " + ", ".join(f"{counts.get(name, 0)} {name}" for name in LAYER_COLOURS), fontsize=9)
     ax = fig.add_subplot(grid[1, :])

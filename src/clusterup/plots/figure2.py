@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..analysis import path_class, path_points, stages  # noqa: E402
+from ..analysis import path_class, path_points, stages
+from .style import new_figure
 
 STAGE_COLOURS = {"formation": "#f0f0f0", "growth": "#d9f0d3", "maturity": "#fee8c8", "decline": "#fcbba1",
                  "renewal": "#c6dbef"}  # fmt: skip
@@ -26,11 +25,11 @@ def median_frame(runs: list[pd.DataFrame]) -> pd.DataFrame:
     return med
 
 
-def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total") -> plt.Figure:
+def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total") -> Figure:
     """Overall innovation capability (median and 10-90% band over runs), stage bands, points A-L."""
     med = median_frame(runs)
     t = med["step"].to_numpy()
-    fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
+    fig, ax = new_figure(figsize=(8, 5))
     labels = stages(med, column)
     start = 0
     for k in range(1, len(labels) + 1):
@@ -48,7 +47,7 @@ def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total"
         y = float(np.interp(step, t, med[column]))
         ax.plot(step, y, "o", color="tab:red", ms=5, zorder=3)
         ax.annotate(name, (step, y), textcoords="offset points", xytext=(-4, 7), fontsize=11, weight="bold")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in STAGE_COLOURS.values()]
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in STAGE_COLOURS.values()]
     leg = ax.legend(handles, list(STAGE_COLOURS), loc="upper left", fontsize=8, frameon=False, title="stage")
     ax.add_artist(leg)
     ax.legend(loc="lower right", fontsize=8, frameon=False)

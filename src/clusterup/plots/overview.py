@@ -5,21 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..io_utils import temp_file  # noqa: E402
+from ..io_utils import temp_file
+from .style import new_figure
 
 LAYER_COLOURS = {"social": "#d95f02", "economic": "#1b9e77", "knowledge": "#7570b3"}
 MODE_COLOURS = {"imitation": "#e6ab02", "local": "#66a61e", "integrated": "#e7298a"}
 
 
-def overview(ts: pd.DataFrame, title: str = "") -> plt.Figure:
+def overview(ts: pd.DataFrame, title: str = "") -> Figure:
     """Six panels over time from a run's time series."""
-    fig, axes = plt.subplots(3, 2, figsize=(10, 8.5), sharex=True, constrained_layout=True)
+    fig, axes = new_figure(3, 2, figsize=(10, 8.5), sharex=True)
     t = ts["step"]
     ax = axes[0, 0]
     ax.plot(t, ts["cap_total"], color="black", lw=1.8, label="overall (total)")
@@ -75,7 +73,7 @@ def overview(ts: pd.DataFrame, title: str = "") -> plt.Figure:
     return fig
 
 
-def save_figure(fig: plt.Figure, path: str | Path) -> Path:
+def save_figure(fig: Figure, path: str | Path) -> Path:
     """Save atomically (temporary file, then rename); the format follows the suffix (png, svg, pdf)."""
     path = Path(path)
     fd, tmp = temp_file(path, suffix=path.suffix)
@@ -86,5 +84,4 @@ def save_figure(fig: plt.Figure, path: str | Path) -> Path:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-        plt.close(fig)
     return path

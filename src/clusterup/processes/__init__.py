@@ -1,6 +1,10 @@
-"""One module per mechanism of the model; :data:`DEFAULT_PROCESSES` gives the schedule's order."""
+"""One module per mechanism of the model. :data:`REGISTRY` registers them: its order is the default schedule's.
 
-from .base import InnovationMode, Process
+Adding a mechanism: write its module (a :class:`Process` with its declarations) and add its class here, or,
+outside the package, name it in a scenario's ``plugins`` (docs/extending.md).
+"""
+
+from .base import ATTEMPTS, GROUPS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
 from .demography import Demography
 from .economic import EconomicTies
 from .frontier import Frontier
@@ -17,7 +21,7 @@ from .rd_learning import RDLearning
 from .social import SocialTies
 from .spillover import Spillover
 
-DEFAULT_PROCESSES: tuple[type[Process], ...] = (
+REGISTRY: tuple[type[Process], ...] = (
     Market,
     ModeChoice,
     Imitation,
@@ -34,5 +38,16 @@ DEFAULT_PROCESSES: tuple[type[Process], ...] = (
     Demography,
     Frontier,
 )
+DEFAULT_PROCESSES = REGISTRY
 
-__all__ = [cls.__name__ for cls in DEFAULT_PROCESSES] + ["DEFAULT_PROCESSES", "InnovationMode", "Process"]
+__all__ = [cls.__name__ for cls in REGISTRY] + [
+    "ATTEMPTS",
+    "DEFAULT_PROCESSES",
+    "GROUPS",
+    "REGISTRY",
+    "SUCCEEDED",
+    "SUCCESSES",
+    "Column",
+    "InnovationMode",
+    "Process",
+]

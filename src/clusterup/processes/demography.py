@@ -5,32 +5,52 @@ pipeline go with it. Entry: ``Poisson(N * (entry_rate * max(0, margin) + newcome
 margin is the cluster's profit over revenue (so it falls as the cluster loses ground to the
 frontier). A share of entrants are spin-offs of a profitable incumbent (located beside it, tied to
 it and its friends); the rest are newcomers that imitate a random incumbent. Entrants start with
-part of their model's capability, its generation, knowledge and R&D propensity.
+part of their model's capability, its generation, knowledge and R&D propensity. (Exited firms' slots are
+reclaimed by the end-of-step compaction, a phase of the schedule.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..state import FIRM, State
-from .base import Process
-from .kernels import random_neighbour
+from ..kernels import random_neighbour
+from ..params.base import Section, integer, number, switch
+from ..state import FIRM, ContextField, State, StepContext
+from .base import Column, Process
 
-COMPACT_WHEN_INACTIVE = 0.2
+
+class DemographyParams(Section):
+    enabled: bool = switch()
+    exit_wealth: float = number(0.0, -1e9, 1e9, "A firm whose cash falls below this exits.")
+    exit_gap: float = number(0.2, 0.0, 1.0, "A firm whose capability falls below this share of the mean exits.")
+    entry_rate: float = number(0.05, 0.0, 100.0, "Entrants per firm per unit of cluster profit margin.")
+    newcomer_rate: float = number(0.001, 0.0, 1.0, "Entrants per firm per step regardless of margins.")
+    spinoff_share: float = number(0.6, 0.0, 1.0, "Share of entrants that are spin-offs of an incumbent.")
+    entrant_capability: float = number(0.6, 0.001, 1.0, "Entrant's capability as a share of the incumbent it copies.")
+    entrant_wealth: float = number(1.0, 0.0, 1e9, "Entrant's initial cash.")
+    entrant_ties: int = integer(3, 0, 1000, "Social ties an entrant inherits.")
+
+
+ENTRIES = ContextField("entries", int, "firms that entered this step", int)
+EXITS = ContextField("exits", int, "firms that exited this step", int)
 
 
 class Demography(Process):
     name = "demography"
     section = "demography"
+    Params = DemographyParams
+    columns = (Column("n_entries", "int", "firms that entered during the step", "population"),
+               Column("n_exits", "int", "firms that exited during the step", "population"))  # fmt: skip
+    context = (ENTRIES, EXITS)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
-        self._exits(state)
-        self._entries(state, rng)
-        pop = state.pop
-        if pop.n and (pop.n - pop.active[: pop.n].sum()) > COMPACT_WHEN_INACTIVE * pop.n:
-            state.apply_compaction(pop.compact())
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        self._exits(state, ctx)
+        self._entries(state, ctx, rng)
 
-    def _exits(self, state: State) -> None:
+    def record(self, state: State, ctx: StepContext) -> dict[str, float]:
+        return {"n_entries": ctx.entries, "n_exits": ctx.exits}
+
+    def _exits(self, state: State, ctx: StepContext) -> None:
         pop = state.pop
         firms = pop.firms()
         if firms.size == 0:
@@ -38,7 +58,7 @@ class Demography(Process):
         a = pop.capability[firms]
         out = (pop.wealth[firms] < self.p.exit_wealth) | (a < self.p.exit_gap * a.mean())
         gone = firms[out]
-        state.flows.exits = int(gone.size)
+        ctx.exits = int(gone.size)
         if gone.size == 0:
             return
         pop.active[gone] = False
@@ -47,7 +67,7 @@ class Demography(Process):
         mask[gone] = True
         state.net.remove_nodes(mask)
 
-    def _entries(self, state: State, rng: np.random.Generator) -> None:
+    def _entries(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         p = self.p
         pop = state.pop
         firms = pop.firms()
@@ -56,7 +76,7 @@ class Demography(Process):
         revenue = pop.revenue[firms].sum()
         margin = pop.profit[firms].sum() / revenue if revenue > 0 else 0.0
         count = int(rng.poisson(firms.size * (p.entry_rate * max(margin, 0.0) + p.newcomer_rate)))
-        state.flows.entries = count
+        ctx.entries = count
         if count == 0:
             return
         spin = rng.random(count) < p.spinoff_share

@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import State
+from ..kernels import sample_from_groups
+from ..params.base import Section, integer, number, switch
+from ..state import State, StepContext
 from .base import Process
-from .kernels import sample_from_groups
+
+
+class EconomicParams(Section):
+    enabled: bool = switch()
+    ties_per_mastery: float = number(4.0, 0.0, 1000.0, "Supplier-customer ties a firm seeks at full mastery.")
+    formation: float = number(0.3, 0.0, 1.0, "Chance per step a firm below its target seeks a partner.")
+    candidates: int = integer(5, 1, 1000, "Partners a firm considers when it seeks one.")
+    embeddedness: float = number(2.0, 0.0, 1000.0, "Preference for partners who are social neighbours.")
+    adjustment: float = number(0.1, 0.0, 1.0, "Speed at which tie strength tracks the partners' trade (mastery).")
+    floor: float = number(0.05, 0.0, 1.0, "Ties weaker than this are dropped.")
 
 
 class EconomicTies(Process):
     name = "economic"
     section = "economic"
+    Params = EconomicParams
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         p = self.p
         pop = state.pop
         layer = state.net["economic"]

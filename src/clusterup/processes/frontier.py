@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import State
+from ..state import State, StepContext
 from .base import Process
 
 
 class Frontier(Process):
     name = "frontier"
-    section = "frontier"
+    section = "frontier"  # a core section: the outside world is state the builder starts too
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         p = self.p
         state.frontier *= 1.0 + p.growth
         world = state.external_knowledge

@@ -15,21 +15,44 @@ its N^2 ties. The chance of meeting a firm of a higher generation is then that g
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
 from ..compiled import best_model
-from ..state import State
+from ..params.base import Section, number, switch
+from ..state import ContextField, Mode, State, StepContext
 from .base import InnovationMode
+
+
+class ImitationParams(Section):
+    enabled: bool = switch(desc="Imitation is an open mode.")
+    cost: float = number(0.05, 0.0, 1e9, "Cost of an imitation attempt.")
+    success: float = number(0.7, 0.0, 1.0, "Probability an imitation attempt succeeds.")
+    rate: float = number(0.4, 0.0, 1.0, "Share of the gap to the model closed on success (before appropriability).")
+    absorptive_exponent: float = number(0.5, 0.0, 10.0, "How strongly absorption falls with relative backwardness.")
+    generation_transfer: float = number(0.5, 0.0, 1.0, "Chance a successful imitator adopts the model's higher generation.")
+    switch_dip: float = number(0.7, 0.001, 1.0, "Capability kept (share) when switching to a higher generation.")
+    knowledge_pull: float = number(0.2, 0.0, 1.0, "How far the imitator's knowledge moves toward the model's.")
+    mixing: bool = Field(
+        False, description="Imitate a uniformly random firm (a well-mixed population) instead of the best tie partner."
+    )
+
+
+MODELS = ContextField("imitation_models", tuple, "(model slot or -1, step phi, absorption) per slot, as the mode choice saw them")
 
 
 class Imitation(InnovationMode):
     name = "imitation"
     section = "imitation"
-    code = 1
+    Params = ImitationParams
+    code = Mode.IMITATION
+    context = InnovationMode.context + (MODELS,)
 
-    def _models(self, state: State, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        cached = state.scratch.get("imitation")
-        if cached is not None and cached[0] == state.step and (rng is None or not self.p.mixing):
-            return cached[1:]
+    def _models(
+        self, state: State, ctx: StepContext, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cached = ctx.imitation_models
+        if cached is not None and (rng is None or not self.p.mixing):
+            return cached
         n = state.n
         a = state.pop.view("capability")
         if self.p.mixing:
@@ -42,7 +65,7 @@ class Imitation(InnovationMode):
         absorb[has] = (a[has] / a[model[has]]) ** self.p.absorptive_exponent
         openness = 1.0 - state.params.technology.appropriability
         phi = self.p.rate * openness * absorb * strength
-        state.scratch["imitation"] = (state.step, model, phi, absorb)
+        ctx.imitation_models = (model, phi, absorb)
         return model, phi, absorb
 
     def _mixing_models(self, state: State, rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
@@ -65,8 +88,8 @@ class Imitation(InnovationMode):
         strength[model >= 0] = 1.0
         return model, strength
 
-    def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
-        model, phi, absorb = self._models(state)
+    def expected(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
+        model, phi, absorb = self._models(state, ctx)
         pop = state.pop
         a = pop.view("capability")
         g = pop.view("generation")
@@ -83,15 +106,15 @@ class Imitation(InnovationMode):
         gain[up] += self.p.generation_transfer * openness * absorb[up] * (growth ** dg[up] * self.p.switch_dip - 1.0).clip(0)
         return self.p.success * gain, np.full(state.n, self.p.cost)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         who = self.attempting(state)
         if who.size == 0:
             return
-        model, phi, absorb = self._models(state, rng)
+        model, phi, absorb = self._models(state, ctx, rng)
         j = model[who]
         ok = (j >= 0) & (rng.random(who.size) < self.p.success)
         i, j = who[ok], j[ok]
-        state.flows.successes[self.code] += i.size
+        ctx.successes[self.code] += i.size
         if i.size == 0:
             return
         pop = state.pop

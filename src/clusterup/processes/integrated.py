@@ -13,20 +13,45 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import neighbour_above
-from ..state import State
+from ..kernels import rd_effect
+from ..params.base import Section, number, switch
+from ..state import Mode, State, StepContext
 from .base import InnovationMode
-from .kernels import rd_effect
-from .reach import reachable
+from .reach import REACH, reachable
+
+
+class IntegratedParams(Section):
+    enabled: bool = switch(desc="Integrated innovation is an open mode.")
+    cost: float = number(0.3, 0.0, 1e9, "Cost of an integrated-innovation attempt.")
+    success: float = number(0.3, 0.0, 1.0, "Success probability at full mastery, R&D and novelty.")
+    mastery_power: float = number(16.0, 0.0, 100.0, "Steepness of success in mastery (capability over ceiling).")
+    follower_power: float = number(
+        2.0,
+        0.0,
+        100.0,
+        "Steepness in mastery where a knowledge partner already holds a higher generation (integrating "
+        "knowledge that exists next door).",
+    )
+    rd_half: float = number(0.35, 0.001, 100.0, "R&D propensity at which R&D gives half its effect on integration.")
+    rd_exponent: float = number(2.0, 0.001, 10.0, "Steepness of the R&D effect on integration (Hill exponent).")
+    novelty_ref: float = number(0.15, 0.001, 2.0, "Reachable novelty at which novelty stops limiting success.")
+    network_half: float = number(2.0, 0.0, 1000.0, "Knowledge-tie strength at which the network factor is one half (0: off).")
+    capability_half: float = number(2.0, 0.0, 1e6, "Capability at which the absorptive factor is one half (0: off).")
+    dip: float = number(0.8, 0.001, 1.0, "Capability kept (share) on moving to the next generation.")
+    novelty_gain: float = number(0.3, 0.0, 1.0, "How far a success moves knowledge toward the reachable pool.")
+    neighbour_reach: float = number(0.3, 0.0, 10.0, "Weight of social and economic neighbours' knowledge in the pool.")
 
 
 class IntegratedInnovation(InnovationMode):
     name = "integrated"
     section = "integrated"
-    code = 3
+    Params = IntegratedParams
+    code = Mode.INTEGRATED
+    context = InnovationMode.context + (REACH,)
 
-    def success_chance(self, state: State) -> np.ndarray:
+    def success_chance(self, state: State, ctx: StepContext | None = None) -> np.ndarray:
         pop = state.pop
-        _, novelty = reachable(state)
+        _, novelty = reachable(state, ctx)
         mastery = np.clip(state.mastery(), 0.0, 1.0)
         chance = (
             self.p.success
@@ -53,23 +78,23 @@ class IntegratedInnovation(InnovationMode):
         ahead = neighbour_above(state.net["knowledge"].csr(state.n), g)
         return np.where(ahead, mastery**follower, mastery**power)
 
-    def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
+    def expected(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
         growth = state.params.technology.ceiling_growth
-        return self.success_chance(state) * (growth - 1.0), np.full(state.n, self.p.cost)
+        return self.success_chance(state, ctx) * (growth - 1.0), np.full(state.n, self.p.cost)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         who = self.attempting(state)
         if who.size == 0:
             return
-        ok = rng.random(who.size) < self.success_chance(state)[who]
+        ok = rng.random(who.size) < self.success_chance(state, ctx)[who]
         i = who[ok]
-        state.flows.successes[self.code] += i.size
-        state.flows.succeeded[self.code] = i
+        ctx.successes[self.code] += i.size
+        ctx.succeeded[self.code] = i
         state.pop.rent[i] += state.params.technology.appropriability
         if i.size == 0:
             return
         pop = state.pop
-        pool, _ = reachable(state)
+        pool, _ = reachable(state, ctx)
         pop.generation[i] += 1
         pop.capability[i] *= self.p.dip
         nu = self.p.novelty_gain

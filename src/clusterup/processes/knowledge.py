@@ -7,16 +7,24 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import csr_dot, drift_rows, row_sums
-from ..state import State
+from ..kernels import normalise_rows
+from ..params.base import Section, number, switch
+from ..state import State, StepContext
 from .base import Process
-from .kernels import normalise_rows
+
+
+class KnowledgeParams(Section):
+    enabled: bool = switch()
+    drift: float = number(0.05, 0.0, 1.0, "Pull of knowledge profiles toward knowledge-tie partners'.")
+    pipeline_injection: float = number(0.05, 0.0, 1.0, "Pull toward outside knowledge per unit pipeline strength.")
 
 
 class KnowledgeDrift(Process):
     name = "knowledge"
     section = "knowledge"
+    Params = KnowledgeParams
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         n = state.n
         pop = state.pop
         q = pop.view("knowledge")

@@ -9,25 +9,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import ORG_KINDS, State
-from .base import Process
-from .kernels import cognitive_fit, random_neighbour, tv_distance
+from ..kernels import cognitive_fit, random_neighbour, tv_distance
+from ..params.base import Section, integer, number, switch
+from ..state import ORG_KINDS, Mode, State, StepContext
+from .base import SUCCEEDED, Process
 
 _KNOWLEDGE_ORGS = (ORG_KINDS["university"], ORG_KINDS["institute"], ORG_KINDS["platform"])
+
+
+class KnowledgeTieParams(Section):
+    enabled: bool = switch()
+    partners: int = integer(3, 0, 1000, "Partners sought per integrated-innovation attempt.")
+    candidates: int = integer(8, 1, 1000, "Candidates considered per attempt.")
+    local_rate: float = number(0.03, 0.0, 1.0, "Chance a local-innovation attempt forms one knowledge tie.")
+    initial: float = number(0.3, 0.001, 1.0, "Strength of a new knowledge tie.")
+    reinforcement: float = number(0.3, 0.0, 1.0, "Strength added to a firm's ties when its integrated attempt succeeds.")
+    local_reinforcement: float = number(0.05, 0.0, 1.0, "Strength added to a firm's ties when its local attempt succeeds.")
+    decay: float = number(0.005, 0.0, 1.0, "Decay of unused knowledge ties per step.")
+    floor: float = number(0.05, 0.0, 1.0, "Ties weaker than this are dropped.")
 
 
 class KnowledgeTies(Process):
     name = "knowledge_ties"
     section = "knowledge_ties"
+    Params = KnowledgeTieParams
+    context = (SUCCEEDED,)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         p = self.p
         pop = state.pop
         layer = state.net["knowledge"]
         if len(layer):
             boost = np.zeros(state.n)
-            for code, amount in ((2, p.local_reinforcement), (3, p.reinforcement)):
-                who = state.flows.succeeded.get(code)
+            for code, amount in ((Mode.LOCAL, p.local_reinforcement), (Mode.INTEGRATED, p.reinforcement)):
+                who = ctx.succeeded.get(code)
                 if who is not None:
                     boost[who] = np.maximum(boost[who], amount)
             used = np.maximum(boost[layer.i], boost[layer.j])
@@ -35,8 +50,8 @@ class KnowledgeTies(Process):
             layer.drop_below(p.floor)
         firms = pop.firms()
         mode = pop.mode[firms]
-        integ = firms[mode == 3]
-        local = firms[(mode == 2) & (rng.random(firms.size) < p.local_rate)]
+        integ = firms[mode == Mode.INTEGRATED]
+        local = firms[(mode == Mode.LOCAL) & (rng.random(firms.size) < p.local_rate)]
         self._form(state, integ, p.partners, rng)
         self._form(state, local, 1, rng)
         self._enforce_capacity(state)

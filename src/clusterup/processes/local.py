@@ -13,18 +13,38 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import csr_dot
-from ..state import ORG_KINDS, State
+from ..kernels import logistic_gain, rd_effect
+from ..params.base import Section, number, switch
+from ..state import ORG_KINDS, ContextField, Mode, State, StepContext
 from .base import InnovationMode
-from .kernels import logistic_gain, rd_effect
-from .reach import reachable
+from .reach import REACH, reachable
+
+
+class LocalParams(Section):
+    enabled: bool = switch(desc="Local innovation is an open mode.")
+    cost: float = number(0.1, 0.0, 1e9, "Cost of a local-innovation attempt.")
+    success: float = number(1.0, 0.0, 1.0, "Success probability at full R&D and full support.")
+    rate: float = number(0.25, 0.0, 10.0, "Logistic growth rate lambda of capability on success.")
+    rd_half: float = number(0.5, 0.001, 100.0, "R&D propensity at which R&D gives half its effect.")
+    rd_exponent: float = number(1.0, 0.001, 10.0, "Steepness of the R&D effect (Hill exponent).")
+    support_base: float = number(0.3, 0.0, 1.0, "Support a firm has with no economic ties or platforms.")
+    support_half: float = number(0.5, 0.001, 1e6, "Tie strength at which support is halfway to full.")
+    knowledge_support: float = number(0.5, 0.0, 100.0, "Support per unit knowledge-tie strength, relative to economic.")
+    novelty_weight: float = number(0.5, 0.0, 1.0, "How much success depends on reachable novelty (rigidity).")
+    specialisation: float = number(0.02, 0.0, 1.0, "How far a success moves knowledge toward the segment's domain.")
+
+
+CHANCE = ContextField("local_chance", np.ndarray, "each slot's local-innovation success chance, as the mode choice saw it")
 
 
 class LocalInnovation(InnovationMode):
     name = "local"
     section = "local"
-    code = 2
+    Params = LocalParams
+    code = Mode.LOCAL
+    context = InnovationMode.context + (REACH, CHANCE)
 
-    def success_chance(self, state: State) -> np.ndarray:
+    def success_chance(self, state: State, ctx: StepContext | None = None) -> np.ndarray:
         n = state.n
         pop = state.pop
         knowledge = state.net["knowledge"]
@@ -32,29 +52,28 @@ class LocalInnovation(InnovationMode):
         to_platforms = csr_dot(knowledge.csr(n), platform)
         ties = state.net["economic"].strength(n) + self.p.knowledge_support * knowledge.strength(n) + to_platforms
         support = self.p.support_base + (1 - self.p.support_base) * ties / (ties + self.p.support_half)
-        _, novelty = reachable(state)
+        _, novelty = reachable(state, ctx)
         w = self.p.novelty_weight
         rigidity = (1 - w) + w * np.minimum(1.0, novelty / state.params.integrated.novelty_ref)
         return self.p.success * rd_effect(pop.view("rd"), self.p.rd_half, self.p.rd_exponent) * support * rigidity
 
-    def expected(self, state: State) -> tuple[np.ndarray, np.ndarray]:
+    def expected(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
         pop = state.pop
         a = pop.view("capability")
-        chance = self.success_chance(state)
-        state.scratch["local_chance"] = (state.step, chance)
+        chance = self.success_chance(state, ctx)
+        ctx.local_chance = chance
         rel_gain = logistic_gain(a, state.ceiling(pop.view("generation")), self.p.rate) / np.where(a > 0, a, 1.0)
         return chance * rel_gain, np.full(state.n, self.p.cost)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         who = self.attempting(state)
         if who.size == 0:
             return
-        cached = state.scratch.get("local_chance")
-        chance = cached[1] if cached is not None and cached[0] == state.step else self.success_chance(state)
+        chance = ctx.local_chance if ctx.local_chance is not None else self.success_chance(state, ctx)
         ok = rng.random(who.size) < chance[who]
         i = who[ok]
-        state.flows.successes[self.code] += i.size
-        state.flows.succeeded[self.code] = i
+        ctx.successes[self.code] += i.size
+        ctx.succeeded[self.code] = i
         state.pop.rent[i] += state.params.technology.appropriability
         if i.size == 0:
             return

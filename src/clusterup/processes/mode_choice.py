@@ -6,27 +6,51 @@ expected gain comes from the mode itself (its situation-dependent success chance
 firm cannot afford (cost above its cash) are closed; switched-off modes are not offered. The cost of
 the chosen mode is paid now. With ``choice.always_try`` (a benchmark setting, used by the ``bass``
 preset) every firm attempts one of its open modes, each equally likely, whatever the utilities.
+
+The modes on offer are the schedule's innovation modes (:class:`~clusterup.processes.InnovationMode`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
-from ..state import State
-from .base import InnovationMode, Process
-from .kernels import softmax_choice
+from ..kernels import softmax_choice
+from ..params.base import Section, number, switch
+from ..state import INNOVATION_MODES, Mode, State, StepContext
+from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
+
+
+class ChoiceParams(Section):
+    enabled: bool = switch(desc="Firms choose an innovation mode each step.")
+    intensity: float = number(4.0, 0.0, 1000.0, "Intensity of choice of the multinomial logit.")
+    horizon: float = number(20.0, 0.0, 10_000.0, "Steps over which a capability gain is valued.")
+    always_try: bool = Field(False, description="Every firm attempts one open mode each step, each equally likely (benchmarks).")
+
+
+def _mode_columns() -> tuple[Column, ...]:
+    names = [m.label for m in INNOVATION_MODES]
+    return (
+        *(Column(f"attempts_{m}", "int", f"{m} attempts chosen in the step", "innovation") for m in names),
+        *(Column(f"success_{m}", "int", f"successful {m} attempts", "innovation") for m in names),
+        *(Column(f"share_{m}", "float", f"{m}'s share of the step's attempts (0 when there are none)", "innovation")
+          for m in names),
+    )  # fmt: skip
 
 
 class ModeChoice(Process):
     name = "mode_choice"
     section = "choice"
+    Params = ChoiceParams
+    columns = _mode_columns()
+    context = (ATTEMPTS, SUCCESSES, SUCCEEDED)
 
-    def bind(self, processes: list[Process]) -> None:
+    def init(self, processes: list[Process]) -> None:
         self.modes = [p for p in processes if isinstance(p, InnovationMode)]
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         pop = state.pop
-        pop.view("mode")[:] = 0
+        pop.view("mode")[:] = Mode.NONE
         firms = pop.firms()
         if firms.size == 0:
             return
@@ -34,21 +58,21 @@ class ModeChoice(Process):
         scale = revenue.mean() if revenue.mean() > 0 else 1.0
         value = revenue * state.params.market.share_exponent * self.p.horizon
         wealth = pop.wealth[firms]
-        utility = np.full((firms.size, 4), -np.inf)
-        utility[:, 0] = 0.0
-        costs = np.zeros((firms.size, 4))
+        utility = np.full((firms.size, len(Mode)), -np.inf)
+        utility[:, Mode.NONE] = 0.0
+        costs = np.zeros((firms.size, len(Mode)))
         for mode in self.modes:
             if not mode.enabled:
                 continue
-            gain, cost = mode.expected(state)
+            gain, cost = mode.expected(state, ctx)
             cost_f = np.broadcast_to(cost, (state.n,))[firms]
             u = (value * gain[firms] - cost_f) / scale
             utility[:, mode.code] = np.where(cost_f <= np.maximum(wealth, 0.0), u, -np.inf)
             costs[:, mode.code] = cost_f
         if self.p.always_try:  # benchmarks (Bass): every open, affordable mode but "none" equally likely
-            utility[:, 0] = -np.inf
+            utility[:, Mode.NONE] = -np.inf
             utility = np.where(np.isfinite(utility), 0.0, -np.inf)
-            utility[~np.isfinite(utility).any(axis=1), 0] = 0.0  # nothing open: the firm does nothing
+            utility[~np.isfinite(utility).any(axis=1), Mode.NONE] = 0.0  # nothing open: the firm does nothing
         scaled = utility.copy()
         if not self.p.always_try:  # intensity 0 must not turn a closed mode (-inf) into NaN
             open_ = np.isfinite(utility)
@@ -58,4 +82,16 @@ class ModeChoice(Process):
         paid = costs[np.arange(firms.size), chosen]
         pop.wealth[firms] -= paid
         pop.profit[firms] -= paid
-        state.flows.attempts[:] = np.bincount(chosen, minlength=4)
+        ctx.attempts[:] = np.bincount(chosen, minlength=len(Mode))
+
+    def record(self, state: State, ctx: StepContext) -> dict[str, float]:
+        attempts = ctx.attempts
+        total = int(attempts[list(INNOVATION_MODES)].sum())
+        out: dict[str, float] = {}
+        for m in INNOVATION_MODES:
+            out[f"attempts_{m.label}"] = int(attempts[m])
+        for m in INNOVATION_MODES:
+            out[f"success_{m.label}"] = int(ctx.successes[m])
+        for m in INNOVATION_MODES:
+            out[f"share_{m.label}"] = float(attempts[m] / total) if total else 0.0
+        return out

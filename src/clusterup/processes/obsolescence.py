@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import State
+from ..params.base import Section, number, switch
+from ..state import State, StepContext
 from .base import Process
+
+
+class ObsolescenceParams(Section):
+    enabled: bool = switch()
+    rate: float = number(0.005, 0.0, 1.0, "Capability depreciation per step.")
+    generation_lag: float = number(1.5, 0.0, 100.0, "Extra depreciation per share of firms in higher generations.")
 
 
 class Obsolescence(Process):
     name = "obsolescence"
     section = "obsolescence"
+    Params = ObsolescenceParams
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         pop = state.pop
         firms = pop.firms()
         if firms.size == 0:

@@ -7,15 +7,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import State
-from .base import Process
+from ..params.base import Section, number, switch
+from ..state import FieldSpec, State, StepContext
+from .base import Column, Process
+
+
+class PipelineParams(Section):
+    enabled: bool = switch()
+    rate: float = number(0.01, 0.0, 1.0, "Chance per step a fully capable firm opens a pipeline.")
+    capability_power: float = number(2.0, 0.0, 100.0, "How strongly pipelines favour capable (mastering) firms.")
+    subsidy: float = number(0.0, 0.0, 1000.0, "Policy subsidy: multiplies the chance by 1 + subsidy.")
+    decay: float = number(0.02, 0.0, 1.0, "Decay of pipeline strength per step.")
+    floor: float = number(0.05, 0.0, 1.0, "Pipelines weaker than this close.")
 
 
 class Pipelines(Process):
     name = "pipelines"
     section = "pipelines"
+    Params = PipelineParams
+    fields = (FieldSpec("pipeline", "f8", 0.0, "strength of the firm's link to the outside world"),)
+    columns = (Column("n_pipelines", "int", "firms with an open pipeline to the outside", "knowledge"),)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def record(self, state: State, ctx: StepContext) -> dict[str, float]:
+        firms = state.pop.firms()
+        return {"n_pipelines": int((state.pop.pipeline[firms] > 0).sum())}
+
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         p = self.p
         pop = state.pop
         firms = pop.firms()

@@ -12,16 +12,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import State
+from ..kernels import random_neighbour
+from ..params.base import Section, integer, number, switch
+from ..state import FieldSpec, State, StepContext
 from .base import Process
-from .kernels import random_neighbour
+
+
+class RDLearningParams(Section):
+    enabled: bool = switch()
+    review: float = number(1.0, 0.0, 1.0, "Chance per step that a firm reviews its R&D propensity.")
+    peers: int = integer(3, 1, 100, "Tie partners a reviewing firm compares itself with (it copies the most profitable).")
+    imitation: float = number(1.0, 0.0, 1.0, "How far a reviewing firm moves toward a more profitable peer's R&D.")
+    mutation: float = number(0.01, 0.0, 1.0, "Standard deviation of random experimentation with R&D.")
+    minimum: float = number(0.0, 0.0, 1.0, "Lowest R&D propensity.")
+    memory: float = number(0.2, 0.001, 1.0, "Weight of the newest profit in the profit average.")
 
 
 class RDLearning(Process):
     name = "rd_learning"
     section = "rd_learning"
+    Params = RDLearningParams
+    fields = (FieldSpec("profit_avg", "f8", 0.0, "moving average of profit, what R&D learning compares"),)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         pop = state.pop
         firms = pop.firms()
         if firms.size == 0:

@@ -4,7 +4,8 @@ The pool mixes the profiles of knowledge-tie partners (firms and organisations),
 economic neighbours (weighted by ``integrated.neighbour_reach``: potential partners) and the outside
 world's profile through pipelines. *Novelty* is the total-variation distance between a firm's own
 profile and that pool, damped when the firm reaches little (``W / (W + 1)``). It is computed once a
-step and cached in ``state.scratch``.
+step and handed on in the step context (:data:`REACH`): the mode choice's view of what a firm can reach is
+what its innovation attempts work with.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import add_csr, csr_dot, pool_rows, row_sums
-from ..state import State
-from .kernels import tv_distance
+from ..kernels import tv_distance
+from ..state import ContextField, State, StepContext
+
+REACH = ContextField("reach", tuple, "(pool profile, novelty in [0, 1]) per slot, computed at the first use in the step")
 
 
-def reachable(state: State) -> tuple[np.ndarray, np.ndarray]:
-    """Per slot: (pool profile, novelty in [0, 1])."""
-    cached = state.scratch.get("reach")
-    if cached is not None and cached[0] == state.step:
-        return cached[1], cached[2]
+def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot: (pool profile, novelty in [0, 1]); computed once a step when a context is given."""
+    if ctx is not None and ctx.reach is not None:
+        return ctx.reach
     n = state.n
     pop = state.pop
     q = pop.view("knowledge")
@@ -32,5 +34,6 @@ def reachable(state: State) -> tuple[np.ndarray, np.ndarray]:
     weight = row_sums(adj) + pipe
     pool = pool_rows(csr_dot(adj, q), pipe, state.external_knowledge, weight, q)
     novelty = tv_distance(q, pool) * weight / (weight + 1.0)
-    state.scratch["reach"] = (state.step, pool, novelty)
+    if ctx is not None:
+        ctx.reach = (pool, novelty)
     return pool, novelty

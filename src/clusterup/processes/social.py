@@ -7,17 +7,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import ORG_KINDS, State
+from ..kernels import random_neighbour
+from ..params.base import Section, number, switch
+from ..state import ORG_KINDS, State, StepContext
 from .base import Process
-from .kernels import random_neighbour
+
+
+class SocialParams(Section):
+    enabled: bool = switch()
+    decay: float = number(0.004, 0.0, 1.0, "Decay of social tie strength per step.")
+    floor: float = number(0.05, 0.0, 1.0, "Ties weaker than this are dropped.")
+    proximity: float = number(0.01, 0.0, 1.0, "Chance per step a firm forms a tie with a nearby firm.")
+    radius: float = number(0.1, 0.001, 2.0, "Distance within which firms count as nearby.")
+    triadic: float = number(0.002, 0.0, 1.0, "Chance per step a firm closes a triad.")
+    association: float = number(0.02, 0.0, 1.0, "Chance per step an association links a pair of its members.")
 
 
 class SocialTies(Process):
     name = "social"
     section = "social"
+    Params = SocialParams
     candidates = 5
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         p = self.p
         pop = state.pop
         layer = state.net["social"]

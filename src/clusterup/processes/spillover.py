@@ -11,15 +11,32 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import spill
-from ..state import LAYERS, State
-from .base import Process
+from ..params.base import Section, number, switch
+from ..state import LAYERS, ContextField, State, StepContext
+from .base import Column, Process
+
+
+class SpilloverParams(Section):
+    enabled: bool = switch()
+    rate: float = number(1.0, 0.0, 10.0, "Overall spillover intensity: multiplies every layer's leakage rate.")
+    social: float = number(0.004, 0.0, 1.0, "Leakage rate along social ties.")
+    economic: float = number(0.01, 0.0, 1.0, "Leakage rate along economic ties.")
+    knowledge: float = number(0.02, 0.0, 1.0, "Leakage rate along knowledge ties.")
+    cross_generation: float = number(0.3, 0.0, 1.0, "Leakage from a higher generation, relative to the same one.")
+
+
+VOLUME = ContextField("spillover_volume", float, "capability gained through involuntary spillovers this step", float)
 
 
 class Spillover(Process):
     name = "spillover"
     section = "spillover"
+    Params = SpilloverParams
+    columns = (Column("spillover_volume", "float", "capability gained by all firms through involuntary spillovers in the step",
+                      "learning"),)  # fmt: skip
+    context = (VOLUME,)
 
-    def step(self, state: State, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         n = state.n
         pop = state.pop
         a = pop.view("capability")
@@ -40,4 +57,7 @@ class Spillover(Process):
         inflow = np.minimum(np.minimum(inflow, best_gap), headroom)
         inflow[~pop.is_firm] = 0.0
         a += inflow
-        state.flows.spillover_volume = float(inflow.sum())
+        ctx.spillover_volume = float(inflow.sum())
+
+    def record(self, state: State, ctx: StepContext) -> dict[str, float]:
+        return {"spillover_volume": ctx.spillover_volume}

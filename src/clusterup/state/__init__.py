@@ -1,7 +1,26 @@
-"""Model state: struct-of-arrays population and the multiplex network."""
+"""Model state: struct-of-arrays population, the multiplex network, the innovation modes and the per-step
+context. Nothing here imports a process."""
 
-from .firms import FIRM, ORG_KINDS, Population
+from .context import ContextField, StepContext
+from .firms import CORE_FIELDS, FIRM, KIND_NAMES, ORG_KINDS, FieldSpec, Population
+from .modes import INNOVATION_MODES, MODE_NAMES, Mode
 from .multiplex import LAYERS, Layer, Multiplex
-from .world import Flows, State
+from .world import State
 
-__all__ = ["FIRM", "LAYERS", "ORG_KINDS", "Flows", "Layer", "Multiplex", "Population", "State"]
+__all__ = [
+    "CORE_FIELDS",
+    "FIRM",
+    "INNOVATION_MODES",
+    "KIND_NAMES",
+    "LAYERS",
+    "MODE_NAMES",
+    "ORG_KINDS",
+    "ContextField",
+    "FieldSpec",
+    "Layer",
+    "Mode",
+    "Multiplex",
+    "Population",
+    "State",
+    "StepContext",
+]

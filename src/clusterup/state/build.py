@@ -1,27 +1,70 @@
-"""Build the initial state from parameters and the ``init`` random stream."""
+"""The one builder of the initial state: from parameters and the ``init`` random stream, taking each
+column from cluster data where the data gives it and drawing it otherwise.
+
+Draws happen in one fixed order, whatever the data gives (a column the data gives is simply not drawn):
+
+1. the outside world's first hot field, among the domains the cluster lacks;
+2. organisations: the scenario's counts at random locations, or the data's table (locations drawn where
+   it has none);
+3. firms: places (town centres and memberships, or the data's regions or positions), positions around
+   them, value-chain segments, capability (log-normal around ``init.mastery`` of the generation-0
+   ceiling, or from a size proxy), knowledge profiles over the home domains, R&D propensity, cash;
+4. the early-technology firms of path 2 (unless the data gives generations);
+5. social ties within places and association memberships (unless the data gives ties), then pipelines.
+
+So a scenario's initial state exported as data (:func:`clusterup.data.initial_data`) and read back is
+the same state, and the run that follows is the same run.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..params import Params
-from ..processes.kernels import sample_from_groups
-from .firms import FIRM, ORG_KINDS, Population
-from .multiplex import Multiplex
+from ..kernels import sample_from_groups
+from .firms import FIRM, ORG_KINDS, FieldSpec, Population
+from .multiplex import LAYERS, Multiplex
 from .world import State
+
+if TYPE_CHECKING:
+    from ..params import Params
 
 _ORG_COUNTS = {"university": "universities", "institute": "institutes", "platform": "platforms", "association": "associations"}
 
 
-def start_world(state: State, rng: np.random.Generator) -> None:
-    """The outside world: broad knowledge, leaning toward a first hot field outside the cluster's home
-    domains (the first draw of the ``init`` stream)."""
-    k = state.params.init.domains
-    home = min(state.params.init.home_domains, k)
-    state.hot_field = int(rng.integers(home, k)) if k > home else 0
-    state.external_knowledge = np.full(k, 1.0 / k)
+@dataclass
+class InitialData:
+    """What cluster data fixes about the initial state, as arrays in table order; None where it is silent.
+
+    Node rows number the organisations first, then the firms (the order of the data's tables); ties and
+    pipelines refer to nodes by row."""
+
+    firms: int
+    capability: np.ndarray | None = None
+    size: np.ndarray | None = None  # a size proxy, used where capability is not given
+    segment: np.ndarray | None = None
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    town: np.ndarray | None = None  # region codes 0..towns-1
+    towns: int | None = None
+    generation: np.ndarray | None = None
+    rd: np.ndarray | None = None
+    wealth: np.ndarray | None = None
+    knowledge: np.ndarray | None = None
+    org_kind: np.ndarray | None = None  # None: the scenario's organisations
+    org_knowledge: np.ndarray | None = None
+    org_capacity: np.ndarray | None = None
+    org_x: np.ndarray | None = None
+    org_y: np.ndarray | None = None
+    tie_rows: tuple[np.ndarray, np.ndarray] | None = None
+    tie_weight: np.ndarray | None = None
+    tie_layer: np.ndarray | None = None
+    pipeline_rows: np.ndarray | None = None
+    pipeline_strength: np.ndarray | None = None
 
 
 def org_profile(params: Params) -> np.ndarray:
@@ -42,20 +85,80 @@ def org_capacity(params: Params, firms: int) -> int:
     return max(1, math.ceil(params.organisations.capacity * firms / 300))
 
 
-def add_scenario_organisations(state: State, rng: np.random.Generator, profile: np.ndarray, capacity: int) -> None:
-    """The scenario's organisation counts, at random locations."""
-    pop = state.pop
-    for kind, field in _ORG_COUNTS.items():
-        count = getattr(state.params.organisations, field)
-        if count:
-            idx = pop.add(count, ORG_KINDS[kind])
-            pop.knowledge[idx] = profile
-            pop.capacity[idx] = capacity
-            pop.x[idx] = rng.random(count)
-            pop.y[idx] = rng.random(count)
+def _world(state: State, rng: np.random.Generator) -> None:
+    k = state.params.init.domains
+    home = min(state.params.init.home_domains, k)
+    state.hot_field = int(rng.integers(home, k)) if k > home else 0
+    state.external_knowledge = np.full(k, 1.0 / k)
 
 
-def seed_early_technology(state: State, idx: np.ndarray, rng: np.random.Generator) -> None:
+def _organisations(state: State, data: InitialData, rng: np.random.Generator) -> np.ndarray:
+    """Organisation slots (in the data's row order; the scenario's by kind when the data has none)."""
+    params, pop = state.params, state.pop
+    profile = org_profile(params)
+    capacity = org_capacity(params, data.firms)
+    if data.org_kind is None:
+        for kind, field in _ORG_COUNTS.items():
+            count = getattr(params.organisations, field)
+            if count:
+                idx = pop.add(count, ORG_KINDS[kind])
+                pop.knowledge[idx] = profile
+                pop.capacity[idx] = capacity
+                pop.x[idx] = rng.random(count)
+                pop.y[idx] = rng.random(count)
+        return np.zeros(0, dtype=np.int64)
+    m = data.org_kind.size
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = pop.add(m, FIRM)
+    pop.kind[idx] = data.org_kind
+    pop.knowledge[idx] = data.org_knowledge if data.org_knowledge is not None else profile
+    pop.capacity[idx] = data.org_capacity if data.org_capacity is not None else capacity
+    if data.org_x is not None:
+        pop.x[idx], pop.y[idx] = data.org_x, data.org_y
+    else:
+        pop.x[idx] = rng.random(m)
+        pop.y[idx] = rng.random(m)
+    return idx
+
+
+def _places(state: State, idx: np.ndarray, data: InitialData, rng: np.random.Generator) -> np.ndarray:
+    """Positions of the firms ``idx``; returns each firm's place (town or region) for its social ties."""
+    init, pop = state.params.init, state.pop
+    n = idx.size
+    towns = data.towns if data.town is not None else init.towns
+    town = data.town
+    if data.x is not None:
+        pop.x[idx], pop.y[idx] = data.x, data.y
+        if town is None:  # places for drawn social ties: the nearest of `towns` centres spread over the firms
+            centres = np.column_stack([pop.x[idx], pop.y[idx]])[rng.choice(n, min(towns, n), replace=False)]
+            d2 = (pop.x[idx, None] - centres[None, :, 0]) ** 2 + (pop.y[idx, None] - centres[None, :, 1]) ** 2
+            town = np.argmin(d2, axis=1)
+        return town
+    centres = 0.1 + 0.8 * rng.random((towns, 2))
+    if town is None:
+        town = rng.integers(0, towns, n)
+    pop.x[idx] = np.clip(centres[town, 0] + init.town_spread * rng.standard_normal(n), 0, 1)
+    pop.y[idx] = np.clip(centres[town, 1] + init.town_spread * rng.standard_normal(n), 0, 1)
+    return town
+
+
+def _capability(params: Params, generation: np.ndarray, data: InitialData, rng: np.random.Generator) -> np.ndarray:
+    init = params.init
+    t = params.technology
+    if data.capability is not None:
+        return data.capability
+    ceiling = t.ceiling_base * t.ceiling_growth ** generation.astype(np.float64)
+    if data.size is not None:
+        a = ceiling * init.mastery * data.size / np.median(data.size)
+        return np.clip(a, 1e-6 * ceiling, 0.9 * ceiling)
+    ceiling0 = t.ceiling_base
+    sigma = init.capability_sigma
+    a = ceiling0 * init.mastery * np.exp(sigma * rng.standard_normal(data.firms) - sigma**2 / 2)
+    return np.clip(a, 1e-6 * ceiling0, 0.9 * ceiling0)
+
+
+def _early_technology(state: State, idx: np.ndarray, rng: np.random.Generator) -> None:
     """``init.early_technology_firms`` of the firms ``idx`` start one generation ahead (path 2), at
     ``init.early_technology_capability`` x the median firm's capability, with
     ``init.early_technology_wealth`` x their cash."""
@@ -69,9 +172,9 @@ def seed_early_technology(state: State, idx: np.ndarray, rng: np.random.Generato
         pop.wealth[chosen] *= init.early_technology_wealth
 
 
-def draw_social_ties(state: State, idx: np.ndarray, town: np.ndarray, rng: np.random.Generator) -> None:
-    """Kinship and place: about ``init.social_degree`` / 2 partners per firm from its own town (or
-    region), strength 1; each association tied to ``capacity`` random firms."""
+def _social_ties(state: State, idx: np.ndarray, town: np.ndarray, rng: np.random.Generator) -> None:
+    """Kinship and place: about ``init.social_degree`` / 2 partners per firm from its own place, strength 1;
+    each association tied to ``capacity`` random firms."""
     init = state.params.init
     pop = state.pop
     n = idx.size
@@ -91,32 +194,46 @@ def draw_social_ties(state: State, idx: np.ndarray, town: np.ndarray, rng: np.ra
         state.net["social"].add(np.full(members.size, org), members, 1.0)
 
 
-def build_state(params: Params, rng: np.random.Generator) -> State:
+def build_state(
+    params: Params, rng: np.random.Generator, fields: Sequence[FieldSpec] = (), data: InitialData | None = None
+) -> tuple[State, np.ndarray]:
+    """The initial state, and the slots of the data's node rows (organisations, then firms)."""
     init = params.init
-    n = params.run.firms
+    data = data if data is not None else InitialData(firms=params.run.firms)
+    n = data.firms
     k = init.domains
     home = min(init.home_domains, k)
-    pop = Population(k, capacity=int(n * 1.5) + 16)
+    pop = Population(k, capacity=int(n * 1.5) + 16, fields=fields)
     state = State(params=params, pop=pop, net=Multiplex(), frontier=params.frontier.initial, initial_firms=n)
-    start_world(state, rng)
-    add_scenario_organisations(state, rng, org_profile(params), org_capacity(params, n))
+    _world(state, rng)
+    org_slots = _organisations(state, data, rng)
 
-    # firms: clustered in towns, similar and weak at first
     idx = pop.add(n, FIRM)
-    centres = 0.1 + 0.8 * rng.random((init.towns, 2))
-    town = rng.integers(0, init.towns, n)
-    pop.x[idx] = np.clip(centres[town, 0] + init.town_spread * rng.standard_normal(n), 0, 1)
-    pop.y[idx] = np.clip(centres[town, 1] + init.town_spread * rng.standard_normal(n), 0, 1)
-    pop.segment[idx] = rng.integers(0, init.segments, n)
-    ceiling0 = params.technology.ceiling_base
-    sigma = init.capability_sigma
-    a = ceiling0 * init.mastery * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
-    pop.capability[idx] = np.clip(a, 1e-6 * ceiling0, 0.9 * ceiling0)
-    q = np.zeros((n, k))
-    q[:, :home] = rng.dirichlet(np.full(home, init.knowledge_concentration), n)
-    pop.knowledge[idx] = q
-    pop.rd[idx] = np.clip(init.rd + init.rd_sigma * rng.standard_normal(n), 0.0, 1.0)
-    pop.wealth[idx] = init.wealth
-    seed_early_technology(state, idx, rng)
-    draw_social_ties(state, idx, town, rng)
-    return state
+    town = _places(state, idx, data, rng)
+    pop.segment[idx] = data.segment if data.segment is not None else rng.integers(0, init.segments, n)
+    generation = data.generation if data.generation is not None else np.zeros(n, np.int64)
+    pop.generation[idx] = generation
+    pop.capability[idx] = _capability(params, generation, data, rng)
+    if data.knowledge is not None:
+        pop.knowledge[idx] = data.knowledge
+    else:
+        q = np.zeros((n, k))
+        q[:, :home] = rng.dirichlet(np.full(home, init.knowledge_concentration), n)
+        pop.knowledge[idx] = q
+    pop.rd[idx] = data.rd if data.rd is not None else np.clip(init.rd + init.rd_sigma * rng.standard_normal(n), 0.0, 1.0)
+    pop.wealth[idx] = data.wealth if data.wealth is not None else init.wealth
+    if data.generation is None:
+        _early_technology(state, idx, rng)
+
+    slots = np.concatenate([org_slots, idx])
+    if data.tie_rows is not None:
+        src, dst = slots[data.tie_rows[0]], slots[data.tie_rows[1]]
+        for name in LAYERS:
+            sel = data.tie_layer == name
+            if sel.any():
+                state.net[name].add(src[sel], dst[sel], data.tie_weight[sel])
+    else:
+        _social_ties(state, idx, town, rng)
+    if data.pipeline_rows is not None:
+        pop.pipeline[slots[data.pipeline_rows]] = data.pipeline_strength
+    return state, slots

@@ -4,60 +4,81 @@ Firms and organisations share one node index, so the network layers need no seco
 ``kind`` tells them apart: 0 is a firm, 1..4 an organisation (see :data:`ORG_KINDS`). Slots of exited
 firms stay inactive until :meth:`Population.compact` removes them and returns the index map that
 the network uses to follow.
+
+The population holds the core fields below and every field a process declares (its
+:attr:`~clusterup.processes.Process.fields`); one object grows and compacts all of them together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 FIRM = 0
 ORG_KINDS = {"university": 1, "institute": 2, "platform": 3, "association": 4}
-MODES = ("none", "imitation", "local", "integrated")
+KIND_NAMES = {FIRM: "firm", **{v: k for k, v in ORG_KINDS.items()}}
 
-# name -> (dtype, fill value); ``knowledge`` is 2-D (slots x domains)
-_FIELDS: dict[str, tuple[str, float]] = {
-    "id": ("i8", -1),
-    "kind": ("i1", 0),
-    "active": ("?", 0),
-    "capability": ("f8", 0.0),
-    "generation": ("i4", 0),
-    "segment": ("i4", 0),
-    "rd": ("f8", 0.0),
-    "wealth": ("f8", 0.0),
-    "revenue": ("f8", 0.0),
-    "profit": ("f8", 0.0),
-    "profit_avg": ("f8", 0.0),
-    "age": ("i4", 0),
-    "parent": ("i8", -1),
-    "x": ("f8", 0.0),
-    "y": ("f8", 0.0),
-    "mode": ("i1", 0),
-    "capacity": ("i8", 0),
-    "pipeline": ("f8", 0.0),
-    "rent": ("f8", 0.0),
-}
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A per-slot field: name, NumPy dtype, the value a new slot starts with, and its meaning."""
+
+    name: str
+    dtype: str
+    fill: float
+    description: str = ""
+
+
+CORE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("id", "i8", -1, "stable node id (never reused)"),
+    FieldSpec("kind", "i1", 0, "0 firm, 1 university, 2 research institute, 3 service platform, 4 business association"),
+    FieldSpec("active", "?", 0, "the slot holds a live node"),
+    FieldSpec("capability", "f8", 0.0, "technology level"),
+    FieldSpec("generation", "i4", 0, "technology generation"),
+    FieldSpec("segment", "i4", 0, "value-chain segment"),
+    FieldSpec("rd", "f8", 0.0, "R&D propensity"),
+    FieldSpec("wealth", "f8", 0.0, "cash"),
+    FieldSpec("age", "i4", 0, "age in steps"),
+    FieldSpec("parent", "i8", -1, "id of the parent of a spin-off, -1 otherwise"),
+    FieldSpec("x", "f8", 0.0, "location (unit square)"),
+    FieldSpec("y", "f8", 0.0, "location (unit square)"),
+    FieldSpec("mode", "i1", 0, "innovation mode chosen this step"),
+    FieldSpec("capacity", "i8", 0, "ties an organisation can serve"),
+)
+
+
+def merge_fields(groups: Sequence[Sequence[FieldSpec]]) -> list[FieldSpec]:
+    """Field declarations of several owners, each once; one name declared differently twice is an error."""
+    out: dict[str, FieldSpec] = {}
+    for group in groups:
+        for f in group:
+            if f.name == "knowledge" or (f.name in out and out[f.name] != f):
+                raise ValueError(f"population field {f.name!r} is declared twice, differently")
+            out.setdefault(f.name, f)
+    return list(out.values())
 
 
 class Population:
     """Parallel arrays over node slots ``0..n-1`` (capacity may be larger)."""
 
-    fields = tuple(_FIELDS) + ("knowledge",)
-
-    def __init__(self, domains: int, capacity: int = 16) -> None:
+    def __init__(self, domains: int, capacity: int = 16, fields: Sequence[FieldSpec] = ()) -> None:
         self.domains = domains
+        self.specs = merge_fields([CORE_FIELDS, fields])
+        self.fields = tuple(f.name for f in self.specs) + ("knowledge",)
         self.n = 0
         self.next_id = 0
-        self._alloc(max(capacity, 1))
+        self._allocate(max(capacity, 1))
 
-    def _alloc(self, capacity: int) -> None:
+    def _allocate(self, capacity: int) -> None:
         old = {name: getattr(self, name) for name in self.fields} if self.n else {}
-        for name, (dtype, fill) in _FIELDS.items():
-            arr = np.full(capacity, fill, dtype=dtype)
-            if name in old:
-                arr[: self.n] = old[name][: self.n]
-            setattr(self, name, arr)
+        for spec in self.specs:
+            arr = np.full(capacity, spec.fill, dtype=spec.dtype)
+            if spec.name in old:
+                arr[: self.n] = old[spec.name][: self.n]
+            setattr(self, spec.name, arr)
         k = np.zeros((capacity, self.domains))
         if "knowledge" in old:
             k[: self.n] = old["knowledge"][: self.n]
@@ -70,10 +91,10 @@ class Population:
     def add(self, count: int, kind: int = FIRM) -> np.ndarray:
         """Append ``count`` active nodes of ``kind``; return their slot indices."""
         if self.n + count > self.capacity_slots:
-            self._alloc(max(2 * self.capacity_slots, self.n + count))
+            self._allocate(max(2 * self.capacity_slots, self.n + count))
         idx = np.arange(self.n, self.n + count)
-        for name, (_, fill) in _FIELDS.items():
-            getattr(self, name)[idx] = fill
+        for spec in self.specs:
+            getattr(self, spec.name)[idx] = spec.fill
         self.knowledge[idx] = 0.0
         self.id[idx] = np.arange(self.next_id, self.next_id + count)
         self.kind[idx] = kind
@@ -113,8 +134,8 @@ class Population:
             arr = getattr(self, name)
             arr[: kept.size] = arr[kept]
         self.n = int(kept.size)
-        for name, (_, fill) in _FIELDS.items():
-            getattr(self, name)[self.n :] = fill
+        for spec in self.specs:
+            getattr(self, spec.name)[self.n :] = spec.fill
         return mapping
 
     def items(self) -> Iterator[tuple[str, np.ndarray]]:
@@ -124,6 +145,29 @@ class Population:
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in self.fields)
 
-    @staticmethod
-    def bytes_per_slot(domains: int) -> int:
-        return sum(np.dtype(d).itemsize for d, _ in _FIELDS.values()) + 8 * domains
+    # -- save and restore ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to rebuild this population: sizes and the used part of every field."""
+        return {"n": self.n, "next_id": self.next_id, "domains": self.domains,
+                "fields": {name: arr.copy() for name, arr in self.items()}}  # fmt: skip
+
+    @classmethod
+    def from_state_dict(cls, d: dict[str, Any], fields: Sequence[FieldSpec] = ()) -> Population:
+        """The population a :meth:`state_dict` describes (with room to grow), declared ``fields`` included."""
+        n = int(d["n"])
+        pop = cls(int(d["domains"]), capacity=max(n, 1), fields=fields)
+        stored = d["fields"]
+        missing = [name for name in pop.fields if name not in stored]
+        if missing:
+            raise ValueError(f"the saved population lacks the field(s) {', '.join(missing)}")
+        pop.n = n
+        pop.next_id = int(d["next_id"])
+        for name in pop.fields:
+            getattr(pop, name)[:n] = stored[name]
+        return pop
+
+
+def bytes_per_slot(domains: int, fields: Sequence[FieldSpec] = ()) -> int:
+    """Bytes one slot takes with the core fields, ``fields`` and ``domains`` knowledge shares."""
+    specs = merge_fields([CORE_FIELDS, fields])
+    return sum(np.dtype(f.dtype).itemsize for f in specs) + 8 * domains

@@ -143,6 +143,18 @@ class Layer:
         self.keys, self.w = k[order], self.w[ok][order]
         self._changed()
 
+    # -- save and restore ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"keys": self.keys.copy(), "w": self.w.copy()}
+
+    def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
+        keys = np.asarray(d["keys"], dtype=np.int64)
+        w = np.asarray(d["w"], dtype=np.float64)
+        if keys.shape != w.shape or (keys.size > 1 and (np.diff(keys) <= 0).any()):
+            raise ValueError(f"layer {self.name}: saved ties are not sorted unique keys with one strength each")
+        self.keys, self.w = keys, w
+        self._changed()
+
 
 class Multiplex:
     """The three layers. Pipelines (ties to the outside) are a node attribute of the population."""
@@ -164,6 +176,13 @@ class Multiplex:
     def remap(self, mapping: np.ndarray) -> None:
         for layer in self:
             layer.remap(mapping)
+
+    def state_dict(self) -> dict[str, dict[str, np.ndarray]]:
+        return {name: layer.state_dict() for name, layer in self.layers.items()}
+
+    def load_state_dict(self, d: dict[str, dict[str, np.ndarray]]) -> None:
+        for name, layer in self.layers.items():
+            layer.load_state_dict(d[name])
 
     def _cached_sum(self, names: tuple[str, ...], n: int, build) -> CSR:
         key = (names, n, *(self.layers[name].version for name in names))

@@ -1,33 +1,17 @@
-"""The whole state of a run: population, network, the outside world and this step's flows."""
+"""The whole state of a run: population, network and the outside world."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..params import Params
 from .firms import Population
 from .multiplex import Multiplex
 
-
-@dataclass
-class Flows:
-    """What happened during the current step (reset at its start); the recorder reads it."""
-
-    attempts: np.ndarray = field(default_factory=lambda: np.zeros(4, dtype=np.int64))
-    successes: np.ndarray = field(default_factory=lambda: np.zeros(4, dtype=np.int64))
-    entries: int = 0
-    exits: int = 0
-    spillover_volume: float = 0.0
-    succeeded: dict[int, np.ndarray] = field(default_factory=dict)  # mode code -> slots that succeeded
-
-    def reset(self) -> None:
-        self.attempts[:] = 0
-        self.successes[:] = 0
-        self.entries = self.exits = 0
-        self.spillover_volume = 0.0
-        self.succeeded = {}
+if TYPE_CHECKING:
+    from ..params import Params
 
 
 @dataclass
@@ -40,8 +24,6 @@ class State:
     step: int = 0
     external_knowledge: np.ndarray = field(default_factory=lambda: np.zeros(0))
     hot_field: int = 0  # the domain the outside world's knowledge is moving toward
-    flows: Flows = field(default_factory=Flows)
-    scratch: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -58,8 +40,36 @@ class State:
         m[~pop.is_firm] = 0.0
         return m
 
-    def apply_compaction(self, mapping: np.ndarray | None) -> None:
+    def compact(self) -> bool:
+        """Drop the population's inactive slots and let the network follow; True if anything moved."""
+        mapping = self.pop.compact()
         if mapping is None:
-            return
+            return False
         self.net.remap(mapping)
-        self.scratch.clear()
+        return True
+
+    # -- save and restore ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The population, the network and the world (the parameters travel separately)."""
+        return {
+            "pop": self.pop.state_dict(),
+            "net": self.net.state_dict(),
+            "world": {"step": self.step, "frontier": self.frontier, "hot_field": self.hot_field,
+                      "initial_firms": self.initial_firms, "external_knowledge": self.external_knowledge.copy()},
+        }  # fmt: skip
+
+    @classmethod
+    def from_state_dict(cls, params: Params, d: dict[str, Any], fields=()) -> State:
+        world = d["world"]
+        net = Multiplex()
+        net.load_state_dict(d["net"])
+        return cls(
+            params=params,
+            pop=Population.from_state_dict(d["pop"], fields),
+            net=net,
+            frontier=float(world["frontier"]),
+            initial_firms=int(world["initial_firms"]),
+            step=int(world["step"]),
+            external_knowledge=np.asarray(world["external_knowledge"], dtype=np.float64),
+            hot_field=int(world["hot_field"]),
+        )

@@ -1,4 +1,4 @@
-"""Small pure, vectorised functions the processes share. No state, no randomness inside. (The compiled
+"""Small pure, vectorised functions the processes and the builder share. No state, no randomness inside. (The compiled
 loops over ties are in :mod:`clusterup.compiled`.)"""
 
 from __future__ import annotations

@@ -1,0 +1,61 @@
+"""Serving the explorer: the port check, the Solara command, the offline assets (``clusterup explore``)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+
+from ..errors import ConfigError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def free_port(host: str, port: int) -> int:
+    """``port`` if the explorer can listen on ``host`` there (``0``: a free port the system picks); otherwise
+    a ConfigError naming the problem."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be an integer in [0, 65535]; got {port}")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.bind((host, port))
+            return sock.getsockname()[1]
+    except OSError as exc:
+        msg = f"--host {host} --port {port}: cannot listen there ({exc.strerror}); --port 0 picks a free port"
+        raise ConfigError(msg) from None
+
+
+def explore_command(host: str, port: int, browser: bool) -> list[str]:
+    """The Solara server command the explorer runs (loopback unless --host says otherwise)."""
+    return [sys.executable, "-m", "solara", "run", "clusterup.explorer.app", "--host", host, "--port", str(port),
+            "--production", "--open" if browser else "--no-open", "--no-access-log"]  # fmt: skip
+
+
+def ensure_assets(fetch_assets: bool, log: Callable[[str], None]) -> None:
+    """Fill Solara's asset cache from the npm registry when asked, or when the CDN is out of reach."""
+    from . import assets
+
+    if not (fetch_assets or assets.missing()):
+        return
+    try:
+        import requests
+
+        reachable = not fetch_assets and requests.head("https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.js", timeout=3).ok
+    except Exception:  # noqa: BLE001 - any failure means: no CDN from here
+        reachable = False
+    if not reachable:
+        for name in assets.fetch(log=log):
+            log(f"cached {name}")
+
+
+def serve(host: str, port: int, browser: bool, fetch_assets: bool, log: Callable[[str], None]) -> int:
+    """Serve the explorer until it is stopped; returns the server's exit code."""
+    port = free_port(host, port)
+    if host not in LOOPBACK:
+        log(f"serving on {host}: other machines can reach the explorer")
+    ensure_assets(fetch_assets, log)
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    log(f"clusterup explorer on http://{host}:{port} (Ctrl-C stops it)")
+    return subprocess.call(explore_command(host, port, browser), env=env)

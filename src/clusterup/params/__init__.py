@@ -1,0 +1,302 @@
+"""Declared, validated parameters: the core sections plus one section per registered process.
+
+Every parameter has a type, a range and a one-line description, declared next to the code that uses it
+(a process declares its own section in its own module; :mod:`clusterup.params.core` holds the sections
+no single process owns). :class:`Params` is assembled from them. Unknown keys, wrong types, NaN and
+out-of-range values are rejected with a one-line :class:`~clusterup.errors.ConfigError` that names the
+dotted key and what is allowed, e.g. ``spillover.social must be in [0, 1]; got 1.7``.
+
+Parameters travel as TOML: a scenario file may ``extends = "baseline"`` (a preset name or a path
+relative to the file) and override any key; ``--set section.key=value`` overrides on top. A scenario may
+also add processes of its own with ``plugins = ["my_process.py:MyProcess"]`` (docs/extending.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, create_model
+
+from ..errors import ConfigError
+from .base import (
+    Section,
+    apply_overrides,
+    bounds_text,
+    deep_merge,
+    describe_error,
+    dumps_toml,
+    field_bounds,
+    integer,
+    number,
+    parse_assignments,
+    parse_toml,
+    parse_value,
+    read_text_file,
+    switch,
+    type_name,
+    validate_model,
+)
+from .core import CORE_SECTIONS, FrontierParams, InitParams, OrganisationParams, RunParams, TechnologyParams
+
+if TYPE_CHECKING:
+    from ..processes import Process
+
+
+class ParamsBase(Section):
+    """All parameters of a run: the scenario's name, its plugins, and one section per core part and process."""
+
+    name: str = Field("custom", description="Scenario name.")
+    description: str = Field("", description="One-line description of the scenario.")
+    plugins: list[str] = Field(
+        default_factory=list, description="Processes added by the scenario: 'file.py:Class' or 'module:Class'."
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.model_dump()
+        if not d["plugins"]:
+            del d["plugins"]  # configuration files of runs without plugins do not mention them
+        return d
+
+    def to_toml(self) -> str:
+        return dumps_toml(self.to_dict())
+
+    def with_overrides(self, overrides: dict[str, Any]) -> ParamsBase:
+        return from_dict(apply_overrides(self.to_dict(), overrides))
+
+    def __reduce__(self):  # a model with plugins is built at run time: pickle by value, rebuild on load
+        return (from_dict, (self.to_dict(),))
+
+
+def _sections(processes: tuple[type[Process], ...]) -> dict[str, type[Section]]:
+    out: dict[str, type[Section]] = dict(CORE_SECTIONS)
+    for cls in processes:
+        if cls.Params is None:
+            if cls.section is not None and cls.section not in out:
+                raise ConfigError(f"process {cls.name}: section {cls.section!r} has no parameter model (declare Params)")
+            continue
+        if cls.section is None:
+            raise ConfigError(f"process {cls.name}: declares Params but no section name")
+        if cls.section in out and out[cls.section] is not cls.Params:
+            raise ConfigError(f"process {cls.name}: section {cls.section!r} is declared twice")
+        out[cls.section] = cls.Params
+    return out
+
+
+def params_model(processes: tuple[type[Process], ...], base: type[ParamsBase] = ParamsBase) -> type[ParamsBase]:
+    """A :class:`Params` model with the core sections and the sections of ``processes`` (in their order)."""
+    fields: dict[str, Any] = {name: (model, Field(default_factory=model)) for name, model in _sections(processes).items()}
+    if base is not ParamsBase:
+        fields = {k: v for k, v in fields.items() if k not in base.model_fields}
+    return create_model("Params", __base__=base, __module__=__name__, **fields)
+
+
+def _registry() -> tuple[type[Process], ...]:
+    from ..processes import REGISTRY
+
+    return REGISTRY
+
+
+Params = params_model(_registry())
+Params.__doc__ = ParamsBase.__doc__
+
+
+# --------------------------------------------------------------------------------------------
+# Plugins: processes a scenario adds
+
+
+@cache
+def load_plugin(spec: str) -> type[Process]:
+    """The process class named by ``'path/to/file.py:Class'`` or ``'package.module:Class'``."""
+    from ..processes import Process
+
+    where, sep, cls_name = spec.rpartition(":")
+    if not sep or not where or not cls_name:
+        raise ConfigError(f"plugins: {spec!r} must be 'file.py:Class' or 'module:Class'")
+    try:
+        if where.endswith(".py"):
+            path = Path(where)
+            if not path.is_file():
+                raise ConfigError(f"plugins: {where} does not exist")
+            mod_name = "clusterup_plugin_" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+            module = sys.modules.get(mod_name)
+            if module is None:
+                loader = importlib.util.spec_from_file_location(mod_name, path)
+                module = importlib.util.module_from_spec(loader)  # type: ignore[arg-type]
+                sys.modules[mod_name] = module
+                loader.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            module = importlib.import_module(where)
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken plugin is the user's input: one line
+        raise ConfigError(f"plugins: cannot load {spec!r}: {type(exc).__name__}: {exc}") from None
+    cls = getattr(module, cls_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Process)):
+        raise ConfigError(f"plugins: {spec!r} names no Process subclass")
+    return cls
+
+
+def plugin_processes(plugins: list[str] | tuple[str, ...]) -> tuple[type[Process], ...]:
+    return tuple(load_plugin(s) for s in plugins)
+
+
+@cache
+def _model_for(plugins: tuple[str, ...]) -> type[ParamsBase]:
+    return params_model(plugin_processes(plugins), base=Params) if plugins else Params
+
+
+def from_dict(data: dict[str, Any]) -> Any:
+    """Validate a nested dict into :class:`Params` (with the sections of its plugins), raising a one-line ConfigError."""
+    plugins = data.get("plugins") or []
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError("plugins must be a list of strings ('file.py:Class' or 'module:Class')")
+    return validate_model(_model_for(tuple(plugins)), data)
+
+
+def field_info(key: str, model: type[ParamsBase] = Params) -> Any:
+    """The declared field of a dotted parameter key; an unknown key is a ConfigError."""
+    section, _, name = key.partition(".")
+    sec = model.model_fields.get(section)
+    ann = sec.annotation if sec is not None else None
+    if not (isinstance(ann, type) and issubclass(ann, Section)) or name not in ann.model_fields:
+        raise ConfigError(f"unknown parameter {key!r} (see `clusterup parameters`)")
+    return ann.model_fields[name]
+
+
+# --------------------------------------------------------------------------------------------
+# Presets and scenario files
+
+
+def _scenario_dir() -> Any:
+    return resources.files("clusterup") / "scenarios"
+
+
+def preset_names() -> list[str]:
+    return sorted(p.name[:-5] for p in _scenario_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def _plugin_paths(data: dict[str, Any], base_dir: Path | None, source: str) -> list[str]:
+    plugins = data.pop("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"{source}: plugins must be a list of strings ('file.py:Class' or 'module:Class')")
+    out = []
+    for spec in plugins:
+        where, sep, cls = spec.rpartition(":")
+        if sep and where.endswith(".py") and base_dir is not None and not Path(where).is_absolute():
+            spec = f"{(base_dir / where).resolve()}:{cls}"
+        out.append(spec)
+    return out
+
+
+def _load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Read a preset or file and resolve its ``extends`` chain into one nested dict."""
+    text: str
+    base_dir: Path | None = None
+    ref = str(name_or_path)
+    if ref in seen:
+        raise ConfigError(f"extends: circular reference through {ref}")
+    path = Path(ref)
+    if ref in preset_names():
+        text = (_scenario_dir() / f"{ref}.toml").read_text(encoding="utf-8")
+        source = f"preset {ref}"
+    elif path.suffix == ".toml" or path.exists():
+        text = read_text_file(path, "scenario")
+        source, base_dir = ref, path.parent
+    else:
+        raise ConfigError(f"unknown scenario {ref!r}; presets: {', '.join(preset_names())} (or a .toml file)")
+    data = parse_toml(text, source)
+    plugins = _plugin_paths(data, base_dir, source)
+    parent = data.pop("extends", None)
+    if parent is None:
+        merged = data
+    else:
+        if not isinstance(parent, str):
+            raise ConfigError(f"extends must be a preset name or a path; got {parent!r}")
+        if parent not in preset_names() and base_dir is not None:
+            parent = str(base_dir / parent)
+        merged = _load_raw(parent, seen + (ref,))
+        plugins = list(dict.fromkeys(merged.pop("plugins", []) + plugins))  # a file adds to its parent's plugins
+        merged.pop("name", None)
+        merged.pop("description", None)
+        merged = deep_merge(merged, data)
+    if plugins:
+        merged["plugins"] = plugins
+    return merged
+
+
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Any:
+    """A preset name or TOML path, resolved (``extends``) and validated, with dotted overrides."""
+    data = _load_raw(name_or_path)
+    if "name" not in data:
+        data["name"] = Path(str(name_or_path)).stem
+    return from_dict(apply_overrides(data, overrides or {}))
+
+
+def describe_parameters(model: type[ParamsBase] = Params) -> list[tuple[str, str, str, str]]:
+    """(dotted key, type, allowed range, description) for every parameter: the reference table."""
+    rows = []
+    for sec, info in model.model_fields.items():
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, Section):
+            for k, sub in ann.model_fields.items():
+                rows.append((f"{sec}.{k}", type_name(sub), bounds_text(sub), sub.description or ""))
+    return rows
+
+
+def parameters_markdown() -> str:
+    """The parameter reference (docs/parameters.md): key, type, range, baseline value, description."""
+    base = load_scenario("baseline").to_dict()
+    lines = [
+        "# Parameter reference",
+        "",
+        "Generated by `clusterup parameters --markdown` (a test keeps this file in step with the code).",
+        "Values are those of the `baseline` preset; every other preset overrides a few of them.",
+        "",
+        "| key | type | allowed | baseline | description |",
+        "|---|---|---|---|---|",
+    ]
+    for key, typ, rng, desc in describe_parameters():
+        sec, name = key.split(".")
+        lines.append(f"| `{key}` | {typ} | {rng} | {base[sec][name]} | {desc} |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "FrontierParams",
+    "InitParams",
+    "OrganisationParams",
+    "Params",
+    "ParamsBase",
+    "RunParams",
+    "Section",
+    "TechnologyParams",
+    "apply_overrides",
+    "bounds_text",
+    "deep_merge",
+    "describe_error",
+    "describe_parameters",
+    "dumps_toml",
+    "field_bounds",
+    "field_info",
+    "from_dict",
+    "integer",
+    "load_plugin",
+    "load_scenario",
+    "number",
+    "parameters_markdown",
+    "params_model",
+    "parse_assignments",
+    "parse_toml",
+    "parse_value",
+    "plugin_processes",
+    "preset_names",
+    "read_text_file",
+    "switch",
+]

@@ -1,0 +1,42 @@
+"""Which figures ``clusterup plot`` draws for a directory: a run's overview, Figure 2, adoption curves and
+(with snapshots) Figure 1; an experiment's arms with their bands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from ..errors import ConfigError
+
+
+def figures_of(directory: Path, indicators: list[str] | None = None, level: float = 0.95) -> dict[str, Callable[[], Figure]]:
+    """File stem -> a function drawing that figure, for a run or an experiment directory."""
+    from ..experiments import ExperimentStore, experiment_bands, is_experiment_dir
+    from ..result import Result
+    from .ensemble import ARM_INDICATORS, arms_figure
+    from .figure1 import figure1
+    from .figure2 import figure2
+    from .overview import overview
+
+    if is_experiment_dir(directory):
+        store = ExperimentStore.open(directory)
+        names = indicators or list(ARM_INDICATORS)
+        bands = {name: experiment_bands(store, name, level) for name in names}  # checked before anything is drawn
+        return {"bands": lambda: arms_figure(bands, level)}
+    if indicators:
+        raise ConfigError("--indicator applies to experiment directories only")
+    result = Result.load(directory)
+    title = f"{result.params.name}, seed {result.metadata.get('seed')}, {result.params.run.firms} firms"
+    figures: dict[str, Callable[[], Figure]] = {
+        "overview": lambda: overview(result.timeseries, title),
+        "figure2": lambda: figure2([result.timeseries]),
+    }
+    if not result.generations.empty:
+        from .adoption import adoption_curves
+
+        figures["adoption"] = lambda: adoption_curves(result.generations, f"Generation adoption curves: {title}")
+    if result.snapshots:
+        figures["figure1"] = lambda: figure1(result.timeseries, result.snapshots)
+    return figures
