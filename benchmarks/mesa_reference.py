@@ -73,6 +73,8 @@ class Firm(Node):
         self.wealth = 0.0
         self.revenue = self.profit = self.profit_avg = 0.0
         self.rent = 0.0
+        self.scale = 0.0  # 0 before its first market
+        self.age = 0
         self.pipeline = 0.0
         self.x = self.y = 0.0
         self.mode = 0
@@ -143,7 +145,7 @@ class Firm(Node):
         ties += sum(d["weight"] for o, d in (m.net["knowledge"][self].items() if self in m.net["knowledge"] else [])
                     if o.kind == ORG_KINDS["platform"])  # fmt: skip
         support = p.local.support_base + (1 - p.local.support_base) * ties / (ties + p.local.support_half)
-        rigidity = (1 - p.local.novelty_weight) + p.local.novelty_weight * min(1.0, novelty / p.integrated.novelty_ref)
+        rigidity = (1 - p.local.novelty_weight) + p.local.novelty_weight * min(1.0, novelty / p.local.novelty_ref)
         self._local_chance = p.local.success * rd_effect(self.rd, p.local.rd_half, p.local.rd_exponent) * support * rigidity
         rel = p.local.rate * self.capability * max(0.0, 1.0 - self.capability / self.ceiling()) / self.capability
         gains[2] = (self._local_chance * rel, p.local.cost) if p.local.enabled else None
@@ -165,6 +167,11 @@ class Firm(Node):
         if p.network_half > 0:
             k = self.strength("knowledge")
             chance *= k / (k + p.network_half)
+        if p.pioneer_power > 0:  # a generation new to the cluster and to the world is far harder to create
+            reach = p.pioneer_lead * self.model.frontier
+            nxt = self.ceiling(self.generation + 1)
+            if self.generation + 1 > self.model.top_generation and nxt > reach:
+                chance *= (reach / nxt) ** p.pioneer_power
         return chance
 
     # -- per-agent steps -----------------------------------------------------------------------
@@ -177,6 +184,7 @@ class Firm(Node):
             if gc is None:
                 continue
             gain, cost = gc
+            cost *= self.scale if self.scale > 0 else 1.0  # a larger firm's attempts cost more, in proportion
             if cost <= max(self.wealth, 0.0):
                 utilities[code] = (value * gain - cost) / m.revenue_scale
                 costs[code] = cost
@@ -338,12 +346,15 @@ class ClusterModel(mesa.Model):
         self.entries = self.exits = 0
         self.spillover_volume = 0.0
         firms = self.agents_by_type[Firm] if Firm in self.agents_by_type else mesa.AgentSet([], random=self.random)
+        for f in firms:
+            f.age += 1
         if p.market.enabled:
             self.market()
         revenue = [f.revenue for f in firms]
         self.revenue_scale = float(np.mean(revenue)) if revenue and np.mean(revenue) > 0 else 1.0
         for f in firms:
             f.mode = 0
+        self.top_generation = max((f.generation for f in firms), default=0)  # as it stands when firms choose
         if p.choice.enabled:
             firms.shuffle_do("choose_mode")
         firms.select(lambda f: f.mode == 1).do("imitate")
@@ -365,12 +376,26 @@ class ClusterModel(mesa.Model):
         demand = p.demand * self.initial_firms * min(p.saturation, rel**p.elasticity)
         for f in firms:
             f.rent *= 1.0 - p.rent_decay
-        weights = [f.capability**p.share_exponent * (1.0 + p.rent_premium * f.rent) for f in firms]
+        # scale: 1 at the first market, entrants at entrant_scale of the mean (their cash in proportion), mean 1
+        old = [f.scale for f in firms if f.scale > 0]
+        for f in firms:
+            if f.scale <= 0:
+                if old:
+                    f.scale = p.entrant_scale * float(np.mean(old))
+                    f.wealth *= p.entrant_scale
+                else:
+                    f.scale = 1.0
+        mean_scale = float(np.mean([f.scale for f in firms]))
+        for f in firms:
+            f.scale /= mean_scale
+        weights = [f.capability**p.share_exponent * (1.0 + p.rent_premium * f.rent) * f.scale for f in firms]
         total = sum(weights)
         for f, w in zip(firms, weights, strict=True):
             f.revenue = demand * w / total if total > 0 else demand / len(firms)
-            f.profit = f.revenue - p.fixed_cost - p.rd_cost * f.rd * f.revenue
+            f.profit = f.revenue - p.fixed_cost * f.scale - p.rd_cost * f.rd * f.revenue
             f.wealth += (1.0 - p.payout) * f.profit if f.profit > 0 else f.profit  # owners take their share
+            growth = p.scale_shock * self.random.gauss(0, 1) - 0.5 * p.scale_shock**2  # Gibrat; no expansion at a loss
+            f.scale *= math.exp(min(growth, 0.0) if f.profit < 0 else growth)
 
     def process_spillover(self) -> None:
         p = self.p.spillover
@@ -409,9 +434,9 @@ class ClusterModel(mesa.Model):
             for _ in range(p.peers):
                 o = self.random.choice(neigh) if neigh else None
                 peers.append(o if o is not None and o.kind == 0 else self.random.choice(firms))
-            peer = max(peers, key=lambda o: old_avg[o])
+            peer = max(peers, key=lambda o: old_avg[o] / (o.scale or 1.0))  # profit per unit of scale
             rd = f.rd
-            if old_avg[peer] > old_avg[f]:
+            if old_avg[peer] / (peer.scale or 1.0) > old_avg[f] / (f.scale or 1.0):
                 rd = rd + p.imitation * (old_rd[peer] - rd)
             f.rd = min(max(rd + p.mutation * self.random.gauss(0, 1), p.minimum), 1.0)
 
@@ -436,7 +461,8 @@ class ClusterModel(mesa.Model):
         gens = Counter(f.generation for f in firms)  # firms per generation, counted once a step
         for f in firms:
             above = sum(count for g, count in gens.items() if g > f.generation) / len(firms)
-            f.capability *= 1.0 - min(p.rate * (1.0 + p.generation_lag * above), 0.99)
+            rate = p.rate * (1.0 - p.rd_maintenance * rd_effect(f.rd, p.rd_half, p.rd_exponent)) + p.rate * p.generation_lag * above
+            f.capability *= 1.0 - min(rate, 0.99)
 
     def process_social(self) -> None:
         p = self.p.social

@@ -40,13 +40,3 @@ def test_tiny_run_prints_scaling_and_one_side_by_side_table_per_size():
     assert len(mesa_rows) == 2 and all(row.rstrip().endswith("| 1x | 1x |") for row in mesa_rows)
     assert out.count("| clusterup, every indicator every step |") == 2
 
-
-def test_the_compiled_mode_choice_prototype_computes_the_package_s_expected_gains():
-    """benchmarks/compiled_mode_choice.py measures a compiled rewrite of the mode choice; its numbers mean
-    something only while it computes what the package computes (to rounding: the order of operations differs)."""
-    sys.path.insert(0, str(RUN.parent))
-    import compiled_mode_choice
-
-    row = compiled_mode_choice.measure(300, repeats=1)
-    assert row["firms_now"] > 0 and row["package_ms"] > 0 and row["compiled_ms"] > 0
-    assert row["max_rel_diff"] < 1e-12

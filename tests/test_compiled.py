@@ -189,10 +189,11 @@ def _ref_best_model(adj, capability, cap=np.inf):
     return model, strength
 
 
-def _ref_spill(adj, a, g, rate, cross, inflow, best_gap):
+def _ref_spill(adj, a, g, rate, cross, inflow, best_gap, leak=None):
+    leak = np.ones(a.size) if leak is None else leak
     rows = np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
     gap = np.maximum(a[adj.indices] - a[rows], 0.0)
-    flow = rate * adj.data * gap * np.where(g[adj.indices] == g[rows], 1.0, cross)
+    flow = rate * adj.data * gap * np.where(g[adj.indices] == g[rows], 1.0, cross) * leak[adj.indices]
     inflow += np.bincount(rows, flow, minlength=adj.shape[0])
     np.maximum.at(best_gap, rows, gap)
 

@@ -41,9 +41,11 @@ def test_policy_presets_extend_their_base():
     assert lock.organisations.universities == 0 and inst.organisations.universities > 0
     assert inst.social.triadic == lock.social.triadic  # inherited through extends
     assert load_scenario("policy-pipelines").pipelines.enabled and not lock.pipelines.enabled
-    assert (
-        load_scenario("policy-ip-protection").technology.appropriability > load_scenario("opportunism").technology.appropriability
-    )
+    ip, opp, base = load_scenario("policy-ip-protection"), load_scenario("opportunism"), load_scenario("baseline")
+    assert ip.patents.enabled and not opp.patents.enabled and not base.patents.enabled  # an instrument, added
+    assert ip.technology.appropriability == opp.technology.appropriability  # the informal appropriability stays weak
+    differ = {k: v for k, v in ip.to_dict().items() if k not in ("name", "description") and base.to_dict()[k] != v}
+    assert set(differ) == {"technology", "patents"}  # not the baseline under another name
     assert not load_scenario("no-integrated").integrated.enabled
 
 

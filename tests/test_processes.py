@@ -258,11 +258,21 @@ def test_knowledge_drifts_toward_partners_and_stays_a_distribution(rng):
 
 
 def test_obsolescence_hits_older_generations_harder(rng):
-    p = params(obsolescence={"rate": 0.01, "generation_lag": 1.0})
+    p = params(obsolescence={"rate": 0.01, "generation_lag": 1.0, "rd_maintenance": 0.0})
     state = make_state([1.0, 1.0], generation=[0, 1], params=p)
     Obsolescence(p).step(state, ctx_of(state), rng)
     assert state.pop.capability[0] == pytest.approx(1 - 0.015)
     assert state.pop.capability[1] == pytest.approx(0.99)
+
+
+def test_rd_keeps_capability_up_to_date(rng):
+    p = params(obsolescence={"rate": 0.02, "generation_lag": 0.0, "rd_maintenance": 1.0, "rd_half": 0.3, "rd_exponent": 2.0})
+    state = make_state([1.0, 1.0, 1.0], rd=[0.0, 0.3, 1.0], params=p)
+    Obsolescence(p).step(state, ctx_of(state), rng)
+    a = state.pop.capability[:3]
+    assert a[0] == pytest.approx(0.98)  # no R&D: the full depreciation
+    assert a[1] == pytest.approx(1 - 0.02 * 0.5)  # R&D at its half value offsets half of it
+    assert a[0] < a[1] < a[2] < 1.0
 
 
 # -- network evolution --------------------------------------------------------------------------------

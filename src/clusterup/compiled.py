@@ -287,7 +287,7 @@ def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.nda
 
 
 @kernel
-def _spill(indptr, indices, data, a, g, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
+def _spill(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
     n = indptr.size - 1
     for r in range(n):
         s = 0.0
@@ -295,17 +295,22 @@ def _spill(indptr, indices, data, a, g, rate, cross, inflow, best_gap):  # pragm
         for p in range(indptr[r], indptr[r + 1]):
             c = indices[p]
             gap = max(a[c] - ar, 0.0)
-            flow = rate * data[p] * gap * (1.0 if g[c] == g[r] else cross)
+            flow = rate * data[p] * gap * (1.0 if g[c] == g[r] else cross) * leak[c]
             s += flow
             if gap > best_gap[r]:
                 best_gap[r] = gap
         inflow[r] += s
 
 
-def spill(adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: np.ndarray, best_gap: np.ndarray) -> None:
-    """Add one layer's spillover inflow ``sum_j rate w_ij (a_j - a_i)^+ c_ij`` to ``inflow`` (summed in
-    the row's order) and raise ``best_gap`` to the largest gap, in place."""
-    _spill(adj.indptr, adj.indices, adj.data, a, g, float(rate), float(cross), inflow, best_gap)
+def spill(
+    adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: np.ndarray, best_gap: np.ndarray,
+    leak: np.ndarray | None = None,
+) -> None:  # fmt: skip
+    """Add one layer's spillover inflow ``sum_j rate w_ij (a_j - a_i)^+ c_ij leak_j`` to ``inflow`` (summed
+    in the row's order) and raise ``best_gap`` to the largest gap, in place. ``leak_j`` is the share of
+    source j's knowledge that can leak (1 where nothing protects it)."""
+    leak = np.ones(a.size) if leak is None else leak
+    _spill(adj.indptr, adj.indices, adj.data, a, g, leak, float(rate), float(cross), inflow, best_gap)
 
 
 @kernel

@@ -16,6 +16,7 @@ from .local import LocalInnovation
 from .market import Market
 from .mode_choice import ModeChoice
 from .obsolescence import Obsolescence
+from .patents import Patents
 from .pipelines import Pipelines
 from .rd_learning import RDLearning
 from .social import SocialTies
@@ -27,6 +28,7 @@ REGISTRY: tuple[type[Process], ...] = (
     Imitation,
     LocalInnovation,
     IntegratedInnovation,
+    Patents,
     Spillover,
     RDLearning,
     KnowledgeDrift,
@@ -38,11 +40,9 @@ REGISTRY: tuple[type[Process], ...] = (
     Demography,
     Frontier,
 )
-DEFAULT_PROCESSES = REGISTRY
 
 __all__ = [cls.__name__ for cls in REGISTRY] + [
     "ATTEMPTS",
-    "DEFAULT_PROCESSES",
     "GROUPS",
     "REGISTRY",
     "SUCCEEDED",

@@ -100,6 +100,11 @@ class InnovationMode(Process):
         """Per slot: (expected relative capability gain, cost of an attempt)."""
         raise NotImplementedError
 
+    def fees(self, state: State, ctx: StepContext) -> np.ndarray | None:
+        """Per slot: payments expected on success and made then (not when the mode is chosen), such as
+        licence fees; None when there are none."""
+        return None
+
     def attempting(self, state: State) -> np.ndarray:
         """Slots of active firms that chose this mode this step."""
         pop = state.pop

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..kernels import random_neighbour
 from ..params.base import Section, integer, number, switch
-from ..state import FIRM, ContextField, State, StepContext
+from ..state import EXITED, FIRM, ContextField, State, StepContext
 from .base import Column, Process
 
 
@@ -41,7 +41,7 @@ class Demography(Process):
     Params = DemographyParams
     columns = (Column("n_entries", "int", "firms that entered during the step", "population"),
                Column("n_exits", "int", "firms that exited during the step", "population"))  # fmt: skip
-    context = (ENTRIES, EXITS)
+    context = (ENTRIES, EXITS, EXITED)
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         self._exits(state, ctx)
@@ -56,9 +56,12 @@ class Demography(Process):
         if firms.size == 0:
             return
         a = pop.capability[firms]
-        out = (pop.wealth[firms] < self.p.exit_wealth) | (a < self.p.exit_gap * a.mean())
+        losses = pop.wealth[firms] < self.p.exit_wealth
+        lagging = a < self.p.exit_gap * a.mean()
+        out = losses | lagging
         gone = firms[out]
         ctx.exits = int(gone.size)
+        ctx.exited = (pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8))
         if gone.size == 0:
             return
         pop.active[gone] = False

@@ -3,7 +3,9 @@
 The model is the neighbour (any layer) maximising tie strength x capability gap. On success the
 imitator closes ``rate * (1 - appropriability) * absorption * strength`` of the gap (never passing
 the model, never above its own generation's ceiling), where absorption ``(a_i / a_j) ** psi`` falls
-with backwardness; its knowledge moves toward the model's. A model in a higher generation passes it
+with backwardness; its knowledge moves toward the model's. A model whose technology is protected
+(patents: its ``licence_fee`` > 0) is imitated under licence: the imitator pays the fee on success, and the
+mode choice counts it. A model in a higher generation passes it
 on with chance ``generation_transfer * (1 - appropriability) * absorption``: the adopter restarts at
 ``switch_dip`` of its capability (a real cost of switching). This is how new generations diffuse.
 
@@ -21,6 +23,7 @@ from ..compiled import best_model
 from ..params.base import Section, number, switch
 from ..state import ContextField, Mode, State, StepContext
 from .base import InnovationMode
+from .market import per_scale
 
 
 class ImitationParams(Section):
@@ -32,11 +35,13 @@ class ImitationParams(Section):
     generation_transfer: float = number(0.5, 0.0, 1.0, "Chance a successful imitator adopts the model's higher generation.")
     switch_dip: float = number(0.7, 0.001, 1.0, "Capability kept (share) when switching to a higher generation.")
     knowledge_pull: float = number(0.2, 0.0, 1.0, "How far the imitator's knowledge moves toward the model's.")
+
     mixing: bool = Field(
         False, description="Imitate a uniformly random firm (a well-mixed population) instead of the best tie partner."
     )
 
 
+LICENCES = ContextField("licence_fees", float, "licence fees imitators paid to the firms they imitated this step", float)
 MODELS = ContextField("imitation_models", tuple, "(model slot or -1, step phi, absorption) per slot, as the mode choice saw them")
 
 
@@ -45,7 +50,7 @@ class Imitation(InnovationMode):
     section = "imitation"
     Params = ImitationParams
     code = Mode.IMITATION
-    context = InnovationMode.context + (MODELS,)
+    context = InnovationMode.context + (MODELS, LICENCES)
 
     def _models(
         self, state: State, ctx: StepContext, rng: np.random.Generator | None = None
@@ -106,6 +111,18 @@ class Imitation(InnovationMode):
         gain[up] += self.p.generation_transfer * openness * absorb[up] * (growth ** dg[up] * self.p.switch_dip - 1.0).clip(0)
         return self.p.success * gain, np.full(state.n, self.p.cost)
 
+    def fees(self, state: State, ctx: StepContext) -> np.ndarray | None:
+        """Expected licence fees: a firm that imitates a model whose technology is protected pays the model's
+        ``licence_fee`` when it succeeds (None where no firm charges one)."""
+        fee = state.pop.view("licence_fee")
+        if not fee.any():
+            return None
+        model, _, _ = self._models(state, ctx)
+        out = np.zeros(state.n)
+        has = model >= 0
+        out[has] = self.p.success * fee[model[has]] * per_scale(state.pop)[has]
+        return out
+
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         who = self.attempting(state)
         if who.size == 0:
@@ -129,3 +146,10 @@ class Imitation(InnovationMode):
         pop.generation[i] = np.where(transfer, pop.generation[j], pop.generation[i])
         pull = self.p.knowledge_pull
         pop.knowledge[i] += pull * (pop.knowledge[j] - pop.knowledge[i])
+        fee = pop.licence_fee[j] * per_scale(pop)[i]  # the licence is in proportion to the licensee's size
+        if fee.any():  # a licence to imitate a protected technology is paid to its holder
+            pop.wealth[i] -= fee
+            pop.profit[i] -= fee
+            np.add.at(pop.wealth, j, fee)
+            np.add.at(pop.profit, j, fee)
+            ctx.licence_fees = float(fee.sum())

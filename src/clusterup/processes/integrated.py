@@ -3,7 +3,10 @@
 Success chance = ``success * R_int(rd) * mastery ** mastery_power * min(1, novelty / novelty_ref)``:
 steep in mastery of the current generation (so a generation saturates before the next arrives),
 and impossible without knowledge the firm lacks (reached through knowledge ties, organisations and
-pipelines). On success the firm moves to generation g+1 (creating it if nobody has it), restarts at
+pipelines). A generation nobody has yet, in the cluster or in the world (its ceiling beyond
+``pioneer_lead`` x the frontier A*), is harder still: success x ``(pioneer_lead A* / C(g+1)) ** pioneer_power``,
+so the cluster cannot run ahead of the world without bound. On success the firm moves to generation g+1
+(creating it if nobody has it), restarts at
 ``dip`` of its capability (a learning dip) under a ceiling ``ceiling_growth`` times higher, and its
 knowledge moves toward the reachable pool (new domains). Costly and risky.
 """
@@ -40,6 +43,12 @@ class IntegratedParams(Section):
     dip: float = number(0.8, 0.001, 1.0, "Capability kept (share) on moving to the next generation.")
     novelty_gain: float = number(0.3, 0.0, 1.0, "How far a success moves knowledge toward the reachable pool.")
     neighbour_reach: float = number(0.3, 0.0, 10.0, "Weight of social and economic neighbours' knowledge in the pool.")
+    pioneer_lead: float = number(
+        4.0, 0.001, 1e6, "A generation is new to the world when its ceiling exceeds this multiple of the frontier A*."
+    )
+    pioneer_power: float = number(
+        12.0, 0.0, 100.0, "How much harder creating a generation new to the world is: (lead x A* / ceiling) ** power (0: off)."
+    )
 
 
 class IntegratedInnovation(InnovationMode):
@@ -65,7 +74,24 @@ class IntegratedInnovation(InnovationMode):
         if self.p.network_half > 0:
             k = state.net["knowledge"].strength(state.n)
             chance *= k / (k + self.p.network_half)
+        if self.p.pioneer_power > 0:
+            chance *= self._pioneering(state)
         return chance
+
+    def _pioneering(self, state: State) -> np.ndarray:
+        """1, or ``(pioneer_lead x A* / C(g + 1)) ** pioneer_power`` for a firm whose next generation nobody has
+        yet, neither in the cluster nor in the world (its ceiling is beyond ``pioneer_lead`` x the frontier):
+        a generation the world does not know is far harder to create than one it has."""
+        pop = state.pop
+        g = pop.view("generation")
+        firms = pop.is_firm
+        top = int(g[firms].max()) if firms.any() else 0
+        reach = self.p.pioneer_lead * state.frontier
+        nxt = state.ceiling(g + 1)
+        new = firms & (g + 1 > top) & (nxt > reach)
+        out = np.ones(state.n)
+        out[new] = (reach / nxt[new]) ** self.p.pioneer_power
+        return out
 
     def _mastery_factor(self, state: State, mastery: np.ndarray) -> np.ndarray:
         """``mastery ** mastery_power``; ``mastery ** follower_power`` where a knowledge partner already

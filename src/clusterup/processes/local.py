@@ -3,7 +3,7 @@
 Success chance = ``success * R(rd) * support * rigidity`` where support grows with economic-tie
 strength, knowledge ties (weighted by ``knowledge_support``) and ties to service platforms
 (suppliers, customers, same-segment peers, platforms) and
-rigidity ``(1 - w) + w * min(1, novelty / novelty_ref)`` falls as the knowledge a firm can reach
+rigidity ``(1 - w) + w * min(1, novelty / local.novelty_ref)`` falls as the knowledge a firm can reach
 homogenises (lock-in). On success ``a += rate * a * (1 - a / ceiling(g))`` and the firm's knowledge
 specialises toward its segment's domain.
 """
@@ -23,14 +23,15 @@ from .reach import REACH, reachable
 class LocalParams(Section):
     enabled: bool = switch(desc="Local innovation is an open mode.")
     cost: float = number(0.1, 0.0, 1e9, "Cost of a local-innovation attempt.")
-    success: float = number(1.0, 0.0, 1.0, "Success probability at full R&D and full support.")
+    success: float = number(0.7, 0.0, 1.0, "Success probability at full R&D and full support.")
     rate: float = number(0.25, 0.0, 10.0, "Logistic growth rate lambda of capability on success.")
     rd_half: float = number(0.5, 0.001, 100.0, "R&D propensity at which R&D gives half its effect.")
     rd_exponent: float = number(1.0, 0.001, 10.0, "Steepness of the R&D effect (Hill exponent).")
     support_base: float = number(0.3, 0.0, 1.0, "Support a firm has with no economic ties or platforms.")
     support_half: float = number(0.5, 0.001, 1e6, "Tie strength at which support is halfway to full.")
     knowledge_support: float = number(0.5, 0.0, 100.0, "Support per unit knowledge-tie strength, relative to economic.")
-    novelty_weight: float = number(0.5, 0.0, 1.0, "How much success depends on reachable novelty (rigidity).")
+    novelty_weight: float = number(1.0, 0.0, 1.0, "How much success depends on reachable novelty (rigidity).")
+    novelty_ref: float = number(0.03, 0.001, 2.0, "Reachable novelty at which novelty stops limiting local innovation.")
     specialisation: float = number(0.02, 0.0, 1.0, "How far a success moves knowledge toward the segment's domain.")
 
 
@@ -54,7 +55,7 @@ class LocalInnovation(InnovationMode):
         support = self.p.support_base + (1 - self.p.support_base) * ties / (ties + self.p.support_half)
         _, novelty = reachable(state, ctx)
         w = self.p.novelty_weight
-        rigidity = (1 - w) + w * np.minimum(1.0, novelty / state.params.integrated.novelty_ref)
+        rigidity = (1 - w) + w * np.minimum(1.0, novelty / self.p.novelty_ref)
         return self.p.success * rd_effect(pop.view("rd"), self.p.rd_half, self.p.rd_exponent) * support * rigidity
 
     def expected(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:

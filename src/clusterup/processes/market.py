@@ -8,6 +8,15 @@ spending (``rd_cost * rd * revenue``). Mode costs are charged later by the mode 
 adds ``appropriability`` to it (the share of the innovation's value the innovator captures) and it
 decays by ``rent_decay`` per step. Leaders thus earn excess (Schumpeterian) profit, more of it where
 appropriability is strong; a cluster falling behind the frontier loses market and, through exits, firms.
+
+A firm's *scale* (its customer base and capacity, mean 1 over firms) multiplies its weight, its fixed cost
+and, in the mode choice, the cost of its innovation attempts (a larger firm's project is larger), so
+that everything a firm pays or earns is in proportion to its size. It grows in proportion to itself each
+step by an idiosyncratic shock of dispersion ``scale_shock`` (Gibrat's law of proportional growth, so firm
+sizes compound), except that a firm making a loss cannot expand; an entrant starts at ``entrant_scale`` of
+the average (entry is small). Growth proportional to size, small entry and exit are the classic ingredients of a
+heavy-tailed firm-size distribution (Simon & Bonini 1958; Gabaix 1999); without shocks and with entrants
+of average scale every firm has scale 1 and the market is as above.
 """
 
 from __future__ import annotations
@@ -27,9 +36,24 @@ class MarketParams(Section):
     share_exponent: float = number(1.5, 0.0, 10.0, "Exponent gamma of capability in market shares.")
     fixed_cost: float = number(0.35, 0.0, 1e9, "Fixed cost per firm per step.")
     rd_cost: float = number(0.3, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
-    rent_premium: float = number(1.0, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
+    rent_premium: float = number(2.0, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
     payout: float = number(0.5, 0.0, 1.0, "Share of a positive profit paid out to owners rather than kept as cash.")
     rent_decay: float = number(0.1, 0.0, 1.0, "Per-step decay of innovation rents (competition erodes them).")
+    scale_shock: float = number(
+        0.1,
+        0.0,
+        5.0,
+        "Dispersion of the idiosyncratic proportional growth of a firm's scale per step (Gibrat; 0: all firms one scale).",
+    )
+    entrant_scale: float = number(
+        0.3, 0.001, 100.0, "An entrant's starting scale relative to the average firm's (entry is small below 1)."
+    )
+
+
+def per_scale(pop) -> np.ndarray:
+    """Each slot's scale (1 before its first market): money a firm pays or earns in proportion to its size."""
+    scale = pop.view("scale")
+    return np.where(scale > 0, scale, 1.0)
 
 
 class Market(Process):
@@ -40,6 +64,12 @@ class Market(Process):
         FieldSpec("revenue", "f8", 0.0, "last step's revenue"),
         FieldSpec("profit", "f8", 0.0, "last step's profit (after the chosen mode's cost)"),
         FieldSpec("rent", "f8", 0.0, "stock of innovation rents"),
+        FieldSpec(
+            "scale",
+            "f8",
+            0.0,
+            "the firm's scale: customer base and capacity, relative to the average firm (0 before its first market)",
+        ),
     )
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
@@ -53,9 +83,42 @@ class Market(Process):
         demand = p.demand * state.initial_firms * min(p.saturation, rel**p.elasticity)
         pop.rent[firms] *= 1.0 - p.rent_decay
         weight = a**p.share_exponent * (1.0 + p.rent_premium * pop.rent[firms])
+        scale = self._scale(pop, firms)
+        if scale is not None:
+            weight = weight * scale
         total = weight.sum()
         revenue = demand * weight / total if total > 0 else np.full(firms.size, demand / firms.size)
-        profit = revenue - p.fixed_cost - p.rd_cost * pop.rd[firms] * revenue
+        fixed = p.fixed_cost if scale is None else p.fixed_cost * scale
+        profit = revenue - fixed - p.rd_cost * pop.rd[firms] * revenue
         pop.revenue[firms] = revenue
         pop.profit[firms] = profit
         pop.wealth[firms] += np.where(profit > 0, (1.0 - p.payout) * profit, profit)
+        if scale is not None and p.scale_shock > 0:
+            self._grow(pop, firms, scale, profit, rng)
+
+    def _scale(self, pop, firms: np.ndarray) -> np.ndarray | None:
+        """Each firm's scale this step (mean 1 over firms): the first market gives every firm scale 1, a later
+        entrant ``entrant_scale`` of the average. None when scale plays no part (no growth dynamics and
+        entrants of average scale: every firm has scale 1)."""
+        p = self.p
+        if p.scale_shock == 0 and p.entrant_scale == 1.0:
+            pop.scale[firms] = 1.0
+            return None
+        scale = pop.scale[firms]
+        new = scale <= 0
+        if new.all():
+            scale[:] = 1.0
+        elif new.any():
+            scale[new] = p.entrant_scale * scale[~new].mean()
+            pop.wealth[firms[new]] *= p.entrant_scale  # its starting cash in proportion to its scale
+        scale = scale / scale.mean()
+        pop.scale[firms] = scale
+        return scale
+
+    def _grow(self, pop, firms: np.ndarray, scale: np.ndarray, profit: np.ndarray, rng: np.random.Generator) -> None:
+        """Next step's scale: an idiosyncratic proportional shock of dispersion ``scale_shock`` (Gibrat's law);
+        a firm making a loss does not expand (it has nothing to invest), it can only shrink."""
+        s = self.p.scale_shock
+        log_growth = s * rng.standard_normal(firms.size) - 0.5 * s**2
+        log_growth = np.where(profit < 0, np.minimum(log_growth, 0.0), log_growth)
+        pop.scale[firms] = scale * np.exp(log_growth)

@@ -4,7 +4,8 @@ Utility of a mode = ``(revenue * share_exponent * horizon * expected_relative_ga
 where ``R`` is the mean revenue (so utilities are in units of a typical firm's income) and the
 expected gain comes from the mode itself (its situation-dependent success chance and gain). Modes a
 firm cannot afford (cost above its cash) are closed; switched-off modes are not offered. The cost of
-the chosen mode is paid now. With ``choice.always_try`` (a benchmark setting, used by the ``bass``
+the chosen mode is paid now; payments due on success (licence fees) count in the utility and are paid
+when they fall due. With ``choice.always_try`` (a benchmark setting, used by the ``bass``
 preset) every firm attempts one of its open modes, each equally likely, whatever the utilities.
 
 The modes on offer are the schedule's innovation modes (:class:`~clusterup.processes.InnovationMode`).
@@ -19,6 +20,7 @@ from ..kernels import softmax_choice
 from ..params.base import Section, number, switch
 from ..state import INNOVATION_MODES, Mode, State, StepContext
 from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
+from .market import per_scale
 
 
 class ChoiceParams(Section):
@@ -55,9 +57,10 @@ class ModeChoice(Process):
         if firms.size == 0:
             return
         revenue = pop.revenue[firms]
-        scale = revenue.mean() if revenue.mean() > 0 else 1.0
+        typical = revenue.mean() if revenue.mean() > 0 else 1.0  # utilities in units of a typical firm's income
         value = revenue * state.params.market.share_exponent * self.p.horizon
         wealth = pop.wealth[firms]
+        scale = per_scale(pop)[firms]  # a larger firm's attempts cost more, in proportion
         utility = np.full((firms.size, len(Mode)), -np.inf)
         utility[:, Mode.NONE] = 0.0
         costs = np.zeros((firms.size, len(Mode)))
@@ -65,8 +68,10 @@ class ModeChoice(Process):
             if not mode.enabled:
                 continue
             gain, cost = mode.expected(state, ctx)
-            cost_f = np.broadcast_to(cost, (state.n,))[firms]
-            u = (value * gain[firms] - cost_f) / scale
+            cost_f = np.broadcast_to(cost, (state.n,))[firms] * scale
+            fees = mode.fees(state, ctx)
+            net = value * gain[firms] - cost_f if fees is None else value * gain[firms] - cost_f - fees[firms]
+            u = net / typical
             utility[:, mode.code] = np.where(cost_f <= np.maximum(wealth, 0.0), u, -np.inf)
             costs[:, mode.code] = cost_f
         if self.p.always_try:  # benchmarks (Bass): every open, affordable mode but "none" equally likely

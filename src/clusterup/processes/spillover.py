@@ -1,7 +1,8 @@
 """Spillovers: involuntary knowledge leakage along ties, from stronger to weaker firms only.
 
-Inflow to i = ``(1 - appropriability) * rate * sum_L rate_L * sum_j w_ij * (a_j - a_i)^+ * c_ij`` with
-``c_ij = 1`` within a generation and ``cross_generation`` across generations; it never takes a firm
+Inflow to i = ``(1 - appropriability) * rate * sum_L rate_L * sum_j w_ij * (a_j - a_i)^+ * c_ij *
+(1 - protection_j)`` with ``c_ij = 1`` within a generation and ``cross_generation`` across generations and
+``protection_j`` the share of j's leakage its intellectual property blocks (patents); it never takes a firm
 past its best source nor above its own generation's ceiling. Organisations neither send nor receive
 capability. The volume is recorded; spillovers are a free gain that erodes leaders' rents.
 """
@@ -46,12 +47,13 @@ class Spillover(Process):
             return
         inflow = np.zeros(n)
         best_gap = np.zeros(n)
+        leak = 1.0 - pop.view("protection")
         for layer in LAYERS:
             rate = self.p.rate * getattr(self.p, layer)
             adj = state.net[layer].csr(n)
             if rate <= 0 or adj.nnz == 0:
                 continue
-            spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap)
+            spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap, leak)
         inflow *= openness
         headroom = np.maximum(0.999 * state.ceiling(g) - a, 0.0)
         inflow = np.minimum(np.minimum(inflow, best_gap), headroom)

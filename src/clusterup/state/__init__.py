@@ -1,7 +1,7 @@
 """Model state: struct-of-arrays population, the multiplex network, the innovation modes and the per-step
 context. Nothing here imports a process."""
 
-from .context import ContextField, StepContext
+from .context import EXIT_CAUSES, EXITED, ContextField, StepContext
 from .firms import CORE_FIELDS, FIRM, KIND_NAMES, ORG_KINDS, FieldSpec, Population
 from .modes import INNOVATION_MODES, MODE_NAMES, Mode
 from .multiplex import LAYERS, Layer, Multiplex
@@ -9,6 +9,8 @@ from .world import State
 
 __all__ = [
     "CORE_FIELDS",
+    "EXITED",
+    "EXIT_CAUSES",
     "FIRM",
     "INNOVATION_MODES",
     "KIND_NAMES",

@@ -52,6 +52,10 @@ class StepContext:
         return tuple(self._fields)
 
 
+EXIT_CAUSES = ("losses", "lagging")  # cash below the exit threshold; capability too far below the mean
+EXITED = ContextField("exited", tuple, "(ids, cause codes) of the firms that exited this step; causes index EXIT_CAUSES", tuple)
+
+
 def merge_fields(groups: Iterable[Iterable[ContextField]]) -> list[ContextField]:
     """Context fields of several processes, each once; two different declarations of one name are an error."""
     out: dict[str, ContextField] = {}

@@ -47,6 +47,8 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("y", "f8", 0.0, "location (unit square)"),
     FieldSpec("mode", "i1", 0, "innovation mode chosen this step"),
     FieldSpec("capacity", "i8", 0, "ties an organisation can serve"),
+    FieldSpec("protection", "f8", 0.0, "share of the leakage from this firm that its intellectual property blocks"),
+    FieldSpec("licence_fee", "f8", 0.0, "what another firm pays this one for a licence to imitate it"),
 )
 
 
