@@ -107,10 +107,93 @@ def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
     return nodes, ties
 
 
+ORIGINS = ("initial", "spin-off", "newcomer")
+PANEL_FIELDS = ("id", "parent", "capability", "revenue", "generation", "mode", "rd", "age", "segment", "scale", "wealth", "profit")
+
+
+class Lifecycles:
+    """One record per firm that ever lived: id, parent, the step it was first recorded (``born``), the step
+    it was recorded gone (``exited``, -1 while alive) and why, its origin and its parent's capability when
+    it entered. Fed by the recorder every step (new ids are the entrants; the step context's ``exited``
+    names the firms that left and the cause)."""
+
+    COLUMNS = ("id", "parent", "born", "exited", "cause", "origin", "parent_capability")
+
+    def __init__(self) -> None:
+        self.data: dict[str, list] = {c: [] for c in self.COLUMNS}
+        self.index: dict[int, int] = {}
+        self.last_id = -1
+
+    def update(self, state: State, ctx: StepContext) -> None:
+        pop = state.pop
+        firms = pop.firms()
+        ids = pop.id[firms]
+        new = firms[ids > self.last_id]  # ids grow with slots: a firm not seen before has a larger id
+        if new.size:
+            parent = pop.parent[new]
+            all_ids = pop.view("id")
+            pos = np.searchsorted(all_ids, parent)
+            pos = np.minimum(pos, max(all_ids.size - 1, 0))
+            found = (parent >= 0) & (all_ids[pos] == parent) if all_ids.size else np.zeros(new.size, bool)
+            parent_cap = np.where(found, pop.view("capability")[pos], np.nan)
+            origin = np.where(state.step == 0, 0, np.where(parent >= 0, 1, 2))
+            start = len(self.data["id"])
+            for c, v in (("id", pop.id[new]), ("parent", parent), ("born", np.full(new.size, state.step)),
+                         ("exited", np.full(new.size, -1)), ("cause", np.full(new.size, -1)), ("origin", origin),
+                         ("parent_capability", parent_cap)):  # fmt: skip
+                self.data[c].extend(v.tolist())
+            self.index.update({int(i): start + k for k, i in enumerate(pop.id[new])})
+            self.last_id = int(ids.max())
+        exited = ctx.exited if "exited" in ctx.names else None
+        if exited:
+            for i, cause in zip(*exited, strict=True):
+                row = self.index.get(int(i))
+                if row is not None:
+                    self.data["exited"][row] = state.step
+                    self.data["cause"][row] = int(cause)
+
+    def frame(self) -> pd.DataFrame:
+        """The table (``exited`` and ``cause`` empty for firms alive at the end)."""
+        from .state import EXIT_CAUSES
+
+        d = self.data
+        exited = pd.array([v if v >= 0 else None for v in d["exited"]], dtype="Int64")
+        cause = pd.Categorical([EXIT_CAUSES[c] if c >= 0 else None for c in d["cause"]], categories=list(EXIT_CAUSES))
+        origin = pd.Categorical([ORIGINS[o] for o in d["origin"]], categories=list(ORIGINS))
+        return pd.DataFrame({"id": np.asarray(d["id"], dtype=np.int64), "parent": np.asarray(d["parent"], dtype=np.int64),
+                             "born": np.asarray(d["born"], dtype=np.int64), "exited": exited, "cause": cause,
+                             "origin": origin, "parent_capability": np.asarray(d["parent_capability"], dtype=float)})  # fmt: skip
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"columns": {c: np.asarray(v) for c, v in self.data.items()}, "last_id": self.last_id}
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        self.data = {c: np.asarray(d["columns"][c]).tolist() for c in self.COLUMNS}
+        self.index = {int(i): k for k, i in enumerate(self.data["id"])}
+        self.last_id = int(d["last_id"])
+
+
+def panel_rows(state: State) -> pd.DataFrame:
+    """The firm-level panel's rows of this step: one per active firm (columns of :data:`PANEL_FIELDS` that the
+    population has; the mode by name)."""
+    from .state import MODE_NAMES
+
+    pop = state.pop
+    firms = pop.firms()
+    cols: dict[str, Any] = {"step": np.full(firms.size, state.step, dtype=np.int64)}
+    for f in PANEL_FIELDS:
+        if f in pop.fields:
+            cols[f] = getattr(pop, f)[firms]
+    if "mode" in cols:
+        cols["mode"] = pd.Categorical.from_codes(cols["mode"].astype(np.int8), categories=list(MODE_NAMES))
+    return pd.DataFrame(cols)
+
+
 class Recorder:
     """Holds one preallocated column per indicator; :meth:`record` fills the next row."""
 
-    def __init__(self, schedule: Schedule, steps: int, snapshot_every: int = 0, network_every: int = 1) -> None:
+    def __init__(self, schedule: Schedule, steps: int, snapshot_every: int = 0, network_every: int = 1,
+                 panel_every: int = 0) -> None:  # fmt: skip
         self.schedule = schedule
         self.layout = layout(schedule)
         self.snapshot_every = snapshot_every
@@ -121,6 +204,9 @@ class Recorder:
         self.columns = {c.name: np.zeros(steps + 1, dtype=np.int64 if c.kind == "int" else np.float64) for c in self.layout}
         self.generation_counts: list[np.ndarray] = []  # per recorded step: firms per generation
         self.prev_keys: dict[str, np.ndarray] = {}  # last step's tie keys per layer (for turnover)
+        self.lifecycles = Lifecycles()
+        self.panel_every = panel_every
+        self.panel: list[pd.DataFrame] = []
 
     def record(self, state: State, ctx: StepContext) -> None:
         row = self.rows
@@ -134,8 +220,15 @@ class Recorder:
         for name, col in self.columns.items():
             col[row] = values[name]
         self.rows += 1
+        self.lifecycles.update(state, ctx)
         if self.snapshot_every and state.step % self.snapshot_every == 0:
             self.snapshots[state.step] = snapshot(state)
+        if self.panel_every and (state.step % self.panel_every == 0 or state.step == self.last_step):
+            self.panel.append(panel_rows(state))
+
+    def panel_frame(self) -> pd.DataFrame:
+        """The firm-level panel so far (empty without ``panel_every``)."""
+        return pd.concat(self.panel, ignore_index=True) if self.panel else pd.DataFrame()
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({c: v[: self.rows] for c, v in self.columns.items()})
@@ -164,6 +257,8 @@ class Recorder:
             "columns": {name: col[: self.rows].copy() for name, col in self.columns.items()},
             "prev_keys": {name: keys.copy() for name, keys in self.prev_keys.items()},
             "generation_counts": self.generation_matrix(),
+            "lifecycles": self.lifecycles.state_dict(),
+            "panel": _frame_arrays(self.panel_frame()),
         }
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
@@ -178,6 +273,32 @@ class Recorder:
         counts = np.asarray(d["generation_counts"])
         self.generation_counts = [np.trim_zeros(row, "b") if row.any() else row[:1] for row in counts[:rows]]
         self.snapshots = {}
+        self.lifecycles.load_state_dict(d["lifecycles"])
+        panel = _arrays_frame(d["panel"])
+        self.panel = [panel] if len(panel) else []
+
+
+def _frame_arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A DataFrame as plain arrays (categories as their codes and names), for a checkpoint without pickle."""
+    out: dict[str, np.ndarray] = {}
+    for c in df.columns:
+        col = df[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            out[f"{c}"] = col.cat.codes.to_numpy()
+            out[f"{c}@categories"] = np.asarray(col.cat.categories, dtype=str)
+        else:
+            out[c] = col.to_numpy()
+    return out
+
+
+def _arrays_frame(d: dict[str, np.ndarray]) -> pd.DataFrame:
+    cols = {}
+    for c, v in d.items():
+        if c.endswith("@categories"):
+            continue
+        cats = d.get(f"{c}@categories")
+        cols[c] = pd.Categorical.from_codes(v, categories=list(cats)) if cats is not None else v
+    return pd.DataFrame(cols)
 
 
 def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True) -> dict[str, float]:

@@ -9,6 +9,8 @@ A saved run is a directory::
     firms.parquet        the final population (one row per active firm or organisation)
     ties.parquet         the final network (layer, source, target, weight; node ids)
     generations.parquet  firms per generation per step (step, generation, firms): the adoption curves
+    lifecycles.parquet   one row per firm that ever lived: id, parent, born, exited, cause, origin
+    panel.parquet        with --panel K: one row per active firm every K-th step (and at the end)
     networks/, nodes/    with snapshots: step-NNNNNN.parquet of ties and nodes every K steps and at the end
     data_ids.parquet     for a run started from data whose ids are text: (id, data_id)
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 RUN_MARKER = "metadata.json"
 RUN_FILES = ("timeseries.parquet", "timeseries.csv", "config.toml", "metadata.json", "firms.parquet", "ties.parquet",
-             "generations.parquet")  # fmt: skip
+             "generations.parquet", "lifecycles.parquet")  # fmt: skip
 
 
 @cache
@@ -66,6 +68,8 @@ class Result:
     snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)  # step -> (nodes, ties)
     data_ids: pd.DataFrame | None = None  # for runs started from data with text ids: (id, data_id)
     generations: pd.DataFrame = field(default_factory=pd.DataFrame)  # step, generation, firms
+    lifecycles: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per firm that ever lived
+    panel: pd.DataFrame = field(default_factory=pd.DataFrame)  # with --panel K: one row per active firm per K-th step
 
     @classmethod
     def from_state(
@@ -124,6 +128,10 @@ class Result:
             self.firms.to_parquet(tmp / "firms.parquet", index=False)
             self.ties.to_parquet(tmp / "ties.parquet", index=False)
             self.generations.to_parquet(tmp / "generations.parquet", index=False)
+            if not self.lifecycles.empty:
+                self.lifecycles.to_parquet(tmp / "lifecycles.parquet", index=False)
+            if not self.panel.empty:
+                self.panel.to_parquet(tmp / "panel.parquet", index=False)
             if self.data_ids is not None:
                 self.data_ids.to_parquet(tmp / "data_ids.parquet", index=False)
             if self.snapshots:
@@ -154,7 +162,9 @@ class Result:
             snapshots[step] = (pd.read_parquet(d / "nodes" / f.name), pd.read_parquet(f))
         data_ids = pd.read_parquet(d / "data_ids.parquet") if (d / "data_ids.parquet").exists() else None
         gens = pd.read_parquet(d / "generations.parquet") if (d / "generations.parquet").exists() else pd.DataFrame()
-        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties, snapshots, data_ids, gens)
+        life = pd.read_parquet(d / "lifecycles.parquet") if (d / "lifecycles.parquet").exists() else pd.DataFrame()
+        panel = pd.read_parquet(d / "panel.parquet") if (d / "panel.parquet").exists() else pd.DataFrame()
+        return cls(pd.read_parquet(d / "timeseries.parquet"), params, meta, firms, ties, snapshots, data_ids, gens, life, panel)
 
 
 def is_run_dir(path: Path) -> bool:

@@ -47,19 +47,21 @@ def run_to_directory(
     overrides: dict[str, Any] | None = None,
     data: str | Path | None = None,
     snapshots: int = 0,
+    panel: int = 0,
     checkpoint_every: int = 0,
     overwrite: bool = False,
     observers: Iterable[Observer] = (),
     command: str | None = None,
 ) -> tuple[Result, Path]:
-    """Run one simulation and save it to ``out`` (default ``runs/SCENARIO-seedN``); with ``checkpoint_every``
-    K a checkpoint is kept there every K steps until the run finishes. Everything is validated before
+    """Run one simulation and save it to ``out`` (default ``runs/SCENARIO-seedN``); ``snapshots`` and ``panel``
+    K save the network and the firm-level panel every K steps; with ``checkpoint_every`` K a checkpoint is
+    kept there every K steps until the run finishes. Everything is validated before
     anything is written. Returns the Result and the directory."""
     if checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every must be an integer >= 0; got {checkpoint_every}")
     params, start = resolve_run(scenario, seed=seed, steps=steps, firms=firms, overrides=overrides, data=data)
     target = Path(out) if out is not None else default_out(params, str(data) if data is not None else None)
-    sim = Simulation(params, snapshot_every=snapshots, data=start)
+    sim = Simulation(params, snapshot_every=snapshots, panel_every=panel, data=start)
     prepare_output(target, overwrite=overwrite)
     watching = [*observers, Checkpointer(target, checkpoint_every)]
     result = _finish(sim, target, watching, overwrite=overwrite, checkpointed=checkpoint_every > 0, resumed=False,

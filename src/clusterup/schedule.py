@@ -1,6 +1,7 @@
 """The schedule: the ordered, inspectable plan a step walks through, in three phases.
 
-1. **start of step**: a fresh per-step context (the declared hand-overs, at their start values);
+1. **start of step**: a fresh per-step context (the declared hand-overs, at their start values), and every
+   firm grows one step older;
 2. **processes**: every active process in order (insert, replace or disable them by name; a process whose
    section says ``enabled = false`` is skipped);
 3. **end of step**: housekeeping -- the population is compacted when more than 20% of its slots are
@@ -142,8 +143,11 @@ class Schedule:
             raise ConfigError(f"schedule: {exc}") from None
 
     # -- one step ------------------------------------------------------------------------------
-    def start_step(self) -> StepContext:
-        """Phase 1: the step's fresh context."""
+    def start_step(self, state: State | None = None) -> StepContext:
+        """Phase 1: the step's fresh context; the firms of ``state`` (if given) grow one step older."""
+        if state is not None:
+            pop = state.pop
+            pop.age[pop.firms()] += 1
         return StepContext(self.context_fields())
 
     @staticmethod
@@ -157,7 +161,7 @@ class Schedule:
     def plan(self) -> list[PlanItem]:
         """The whole plan of a step, phase by phase."""
         fields = ", ".join(f.name for f in self.context_fields())
-        items = [PlanItem("start", "context", f"a fresh per-step context: {fields}", True)]
+        items = [PlanItem("start", "context", f"a fresh per-step context: {fields}; firms age by one step", True)]
         items += [PlanItem("process", p.name, type(p).__name__, self.runs(p)) for p in self._processes]
         items += [
             PlanItem("end", "housekeeping",

@@ -150,9 +150,12 @@ class Simulation:
         schedule: Schedule | None = None,
         snapshot_every: int = 0,
         data: ClusterData | DataStart | str | Path | None = None,
+        panel_every: int = 0,
     ) -> None:
         if snapshot_every < 0:
             raise ConfigError(f"--snapshots must be an integer >= 0; got {snapshot_every}")
+        if panel_every < 0:
+            raise ConfigError(f"--panel must be an integer >= 0; got {panel_every}")
         resolved, start = resolve_run(params, seed=seed, steps=steps, firms=firms, overrides=overrides, data=data)
         schedule = schedule or Schedule.default(resolved)
         check_fits(resolved, schedule)
@@ -160,18 +163,19 @@ class Simulation:
         state, slots = build_state(resolved, stream(resolved.run.seed, "init"), schedule.fields(),
                                    start.initial if start is not None else None)  # fmt: skip
         data_ids = start.assign_ids(state, slots) if start is not None else None
-        self._setup(resolved, schedule, state, snapshot_every, start.source if start is not None else None, data_ids)
+        self._setup(resolved, schedule, state, snapshot_every, start.source if start is not None else None, data_ids,
+                    panel_every)  # fmt: skip
         self.recorder.record(self.state, self.schedule.start_step())
 
     def _setup(self, params: Params, schedule: Schedule, state: State, snapshot_every: int, data_source: str | None,
-               data_ids: Any) -> None:  # fmt: skip
+               data_ids: Any, panel_every: int = 0) -> None:  # fmt: skip
         self.params = params
         self.seed = params.run.seed
         self.schedule = schedule
         self.state = state
         self.data_source = data_source
         self.data_ids = data_ids
-        self.recorder = Recorder(schedule, params.run.steps, snapshot_every, params.run.network_every)
+        self.recorder = Recorder(schedule, params.run.steps, snapshot_every, params.run.network_every, panel_every)
         self._streams: dict[str, np.random.Generator] = {}
         self.wall_time = 0.0
         self.timings: dict[str, float] = {}  # seconds spent per process, housekeeping and the recorder
@@ -200,7 +204,7 @@ class Simulation:
             raise RuntimeError("the run is finished")
         t0 = time.perf_counter()
         state = self.state
-        ctx = self.schedule.start_step()
+        ctx = self.schedule.start_step(state)
         self._timed("context", t0)
         for process in self.schedule.active():
             t = time.perf_counter()
@@ -262,6 +266,8 @@ class Simulation:
         result = Result.from_state(self.recorder.frame(), self.params, self.state, meta, snapshots)
         result.data_ids = self.data_ids
         result.generations = self.recorder.generations()
+        result.lifecycles = self.recorder.lifecycles.frame()
+        result.panel = self.recorder.panel_frame()
         return result
 
     # -- save and restore ----------------------------------------------------------------
@@ -274,6 +280,7 @@ class Simulation:
             "format": FORMAT_VERSION,
             "params": self.params.to_toml(),
             "snapshot_every": self.recorder.snapshot_every,
+            "panel_every": self.recorder.panel_every,
             "extinct": self.extinct,
             "wall_time": self.wall_time,
             "data_source": self.data_source,
@@ -301,7 +308,7 @@ class Simulation:
 
             data_ids = pd.DataFrame({"id": d["data_ids"]["id"], "data_id": d["data_ids"]["data_id"].astype(object)})
         sim = cls.__new__(cls)
-        sim._setup(params, schedule, state, int(d["snapshot_every"]), d.get("data_source"), data_ids)
+        sim._setup(params, schedule, state, int(d["snapshot_every"]), d.get("data_source"), data_ids, int(d["panel_every"]))
         sim.recorder.load_state_dict(d["recorder"])
         sim.extinct = bool(d["extinct"])
         sim.wall_time = float(d["wall_time"])

@@ -80,27 +80,118 @@ def curve_shape(
     return CurveShape(growth=g, phase=phase, segments=segments)
 
 
-def stages(ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: float = 0.2) -> list[str]:
-    """A stage label per step from the shape of overall capability.
+MIN_SPAN = 0.05  # no stage span is shorter than this share of the run
+PLATEAU = 0.1  # a flat span is a plateau (maturity) only while smoothed capability moves less than 10% over it
+FALL = 0.05  # falling: smoothed capability drops by more than 5% over a window of the minimum span
 
-    formation: before the first take-off; growth: the first S's rise; maturity: flat after a rise;
-    decline: falling; renewal: a rise after a maturity (a new S).
+
+def _scaled(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The curve as analysed: its level, or its logarithm where it spans more than two orders of magnitude
+    (a long run climbing many generations is judged by its relative growth, not by its last generation)."""
+    v = np.asarray(values, dtype=float)
+    pos = v[v > 0]
+    if pos.size and pos.max() > 100 * pos.min():
+        return np.log(np.maximum(v, pos.min())), True
+    return v, False
+
+
+def _spans(labels: np.ndarray) -> list[list[int]]:
+    """[start, end, value] of each run of equal values (end inclusive)."""
+    out: list[list[int]] = []
+    for t, x in enumerate(labels):
+        if out and out[-1][2] == x:
+            out[-1][1] = t
+        else:
+            out.append([t, t, int(x)])
+    return out
+
+
+def _absorb_short(phase: np.ndarray, min_len: int) -> np.ndarray:
+    """Relabel runs shorter than ``min_len``, shortest first, as the longer of their neighbours."""
+    phase = phase.copy()
+    while True:
+        spans = _spans(phase)
+        short = [k for k, (a, b, _) in enumerate(spans) if b - a + 1 < min_len]
+        if not short or len(spans) == 1:
+            return phase
+        k = min(short, key=lambda k: spans[k][1] - spans[k][0])
+        a, b, _ = spans[k]
+        nbrs = [spans[m] for m in (k - 1, k + 1) if 0 <= m < len(spans)]
+        phase[a : b + 1] = max(nbrs, key=lambda sp: sp[1] - sp[0])[2]
+
+
+def stage_phases(ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: float = 0.2,
+                 min_share: float = MIN_SPAN) -> np.ndarray:  # fmt: skip
+    """+1 rising, 0 flat (a plateau), -1 falling per step, after the stage rules (docs/ODD.md)."""
+    raw = np.asarray(ts[column].to_numpy(), dtype=float)
+    n = len(raw)
+    min_len = max(3, int(np.ceil(min_share * n)))
+    v, logged = _scaled(raw)
+    shape = curve_shape(v, window, rise)
+    phase = np.zeros(n, dtype=int)
+    for sg in shape.segments:
+        phase[sg.take_off : (sg.saturation if sg.saturation is not None else n)] = 1
+    smooth = pd.Series(v).rolling(max(window, min_len), center=True, min_periods=1).mean().to_numpy()
+    h = max(1, min_len // 2)
+    ahead, behind = smooth[np.minimum(np.arange(n) + h, n - 1)], smooth[np.maximum(np.arange(n) - h, 0)]
+    change = ahead - behind if logged else (ahead - behind) / np.maximum(np.abs(behind), 1e-300)
+    fall = np.log(1 - FALL) if logged else -FALL
+    falling = change < fall
+    mean = None
+    if column == "cap_total" and "cap_mean" in ts:  # decline is erosion of the firms' capability, not only of their number
+        mean = pd.Series(np.asarray(ts["cap_mean"], dtype=float)).rolling(max(window, min_len), center=True,
+                                                                          min_periods=1).mean().to_numpy()  # fmt: skip
+        m_ahead, m_behind = mean[np.minimum(np.arange(n) + h, n - 1)], mean[np.maximum(np.arange(n) - h, 0)]
+        falling &= m_ahead < (1 - FALL / 2) * m_behind
+    phase[falling & (phase != 1)] = -1
+    phase = _absorb_short(phase, min_len)
+    light = pd.Series(v).rolling(window, center=True, min_periods=1).mean().to_numpy()  # for a span's own change
+    if mean is not None:
+        mean = pd.Series(np.asarray(ts["cap_mean"], dtype=float)).rolling(window, center=True, min_periods=1).mean().to_numpy()
+    for _ in range(3):  # a "flat" span that moves by more than PLATEAU is no plateau
+        changed = False
+        for a, b, x in _spans(phase):
+            if x != 0:
+                continue
+            trim = min_len // 4 if b - a + 1 > 2 * min_len else 0  # the span's interior: its ends touch the next S
+            lo, hi = light[a + trim], light[b - trim]
+            rel = (hi - lo) if logged else (hi - lo) / max(abs(lo), 1e-300)
+            up, down = (np.log(1 + PLATEAU), np.log(1 - PLATEAU)) if logged else (PLATEAU, -PLATEAU)
+            if rel < down and (mean is None or mean[b] < (1 - PLATEAU / 2) * mean[a]):
+                phase[a : b + 1], changed = -1, True
+            elif rel * min_len / (b - a + 1) > up:  # rising by more than 10% per minimum span: no plateau
+                phase[a : b + 1], changed = 1, True
+        if not changed:
+            break
+        phase = _absorb_short(phase, min_len)
+    return phase
+
+
+def stages(ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: float = 0.2,
+           min_share: float = MIN_SPAN) -> list[str]:  # fmt: skip
+    """A stage label per step from the shape of overall capability (rules in docs/ODD.md, section 7.16).
+
+    Each step is rising (the steep part of an S), falling (smoothed capability drops by more than 5% over a
+    window of the minimum span; for ``cap_total``, mean capability must fall by half as much too) or flat;
+    runs shorter than ``min_share`` of the run (at least 3 steps) are absorbed by the longer neighbour; a
+    flat span over which smoothed capability falls by more than 10% is no plateau but a decline, one over
+    which it rises by more than 10% per minimum span is a rise. Labels: formation (flat before the first
+    rise), growth (the first rise), maturity (a plateau after a rise or a decline), decline (falling), renewal (a rise after a
+    maturity or a decline).
     """
-    shape = curve_shape(ts[column].to_numpy(), window, rise)
-    labels = []
-    seen_rise = seen_maturity = False
-    rising = np.zeros(len(ts), bool)
-    for s in shape.segments:
-        rising[s.take_off : (s.saturation if s.saturation is not None else len(ts))] = True
-    for t in range(len(ts)):
-        if shape.phase[t] == -1 and not rising[t]:
+    phase = stage_phases(ts, column, window, rise, min_share)
+    labels: list[str] = []
+    seen_rise = seen_after = False
+    for x in phase:
+        if x == -1:
             labels.append("decline")
-        elif rising[t]:
-            labels.append("renewal" if seen_maturity else "growth")
+            seen_after = seen_after or seen_rise
+        elif x == 1:
+            labels.append("renewal" if seen_after else "growth")
             seen_rise = True
         elif seen_rise:
             labels.append("maturity")
-            seen_maturity = True
+            seen_after = True
         else:
             labels.append("formation")
     return labels
@@ -118,13 +209,28 @@ def path_points(
     """
     v = ts[column].to_numpy()
     steps = ts["step"].to_numpy()
-    shape = curve_shape(v, window, rise)
+    growth = smoothed_growth(_scaled(v)[0], window)
+    phase = stage_phases(ts, column, window, rise)
+    n = len(v)
+    segs = []  # the S-curves are the rising spans of the stages, so that points and stages agree
+    for a, b, x in _spans(phase):
+        if x == 1:
+            segs.append(Segment(take_off=a, inflection=a + int(np.argmax(growth[a : b + 1])),
+                                saturation=b + 1 if b + 1 < n else None))  # fmt: skip
     pts: dict[str, int] = {"A": int(steps[0])}
-    segs = shape.segments
-    declined = v[-1] < decline * v.max()
+    if column == "cap_total" and "cap_mean" in ts:  # as in the validation: the firms' capability erodes too
+        from .phenomena import declined as _declined
+
+        declined = _declined(ts)["holds"]
+    else:
+        declined = v[-1] < decline * v.max()
     if segs:
         s1 = segs[0]
-        pts["B"], pts["C"] = int(steps[s1.take_off]), int(steps[s1.inflection])
+        take_off = s1.take_off
+        if take_off == 0:  # rising from the start: the take-off is where it has visibly left its start (+10%)
+            up = np.flatnonzero(v[1:] >= 1.1 * v[0]) + 1 if v[0] > 0 else np.array([1])
+            take_off = int(min(up[0] if up.size else 1, max(s1.inflection, 1)))
+        pts["B"], pts["C"] = int(steps[take_off]), int(steps[max(s1.inflection, take_off)])
         if s1.saturation is not None:
             pts["D"] = int(steps[s1.saturation])
     if len(segs) > 1:
@@ -153,9 +259,10 @@ def path_points(
 def path_class(ts: pd.DataFrame, points: dict[str, int] | None = None, rd_fall: float = 0.6) -> str:
     """saturation | upgrade | path2 | decline-lock-in | decline-opportunism.
 
-    Decline (both ``cap_total`` and ``cap_rel_frontier`` end below 80% of their peaks) is opportunism
-    when mean R&D propensity ended below ``rd_fall`` of its peak while knowledge stayed diverse, lock-in
-    otherwise (knowledge homogenised to under half its initial diversity, or R&D held). A run that reached a
+    Decline (:func:`~clusterup.analysis.phenomena.declined`: mean capability ends 15% or more below its peak and
+    ``cap_total`` below 80% of its peak) is opportunism when mean R&D propensity ended below ``rd_fall`` of its
+    peak already at the step of mean capability's peak (R&D was lost first: free riding), lock-in otherwise
+    (R&D held while capability eroded: rigidity). A run that reached a
     higher generation is path 2 when that generation was born before the first plateau (point F) and
     stayed a niche (under 20% of firms) for at least 10% of the run, upgrade otherwise. A run with no new
     generation is saturation.
@@ -164,10 +271,9 @@ def path_class(ts: pd.DataFrame, points: dict[str, int] | None = None, rd_fall: 
 
     points = points if points is not None else path_points(ts)
     if declined(ts)["holds"]:
-        rd = ts["rd_mean"].to_numpy()
-        div = ts["knowledge_diversity"].to_numpy()
-        homogenised = div[-1] < 0.5 * div[0]
-        return "decline-opportunism" if rd[-1] < rd_fall * rd.max() and not homogenised else "decline-lock-in"
+        rd, cap = ts["rd_mean"].to_numpy(), ts["cap_mean"].to_numpy()
+        rd_first = rd[int(np.argmax(cap))] < rd_fall * rd.max()  # R&D was lost before capability peaked
+        return "decline-opportunism" if rd_first else "decline-lock-in"
     g = ts["gen_max"].to_numpy()
     top_share = ts["gen_top_share"].to_numpy()
     seeded = g[0] > 0 and top_share[0] < 0.2
