@@ -4,7 +4,9 @@
 
 Run it after a change to the model: README's baseline overview, the adoption curves and Figure 1 of
 baseline seed 1, Figure 2 of eight seeds of the baseline and of lock-in, and the validation figure
-(`clusterup validate --seeds 16`, about 1.5 minutes on 2 cores; --skip-validation leaves it).
+(`clusterup validate --sizes 150,300,1000 --seeds 32`, about 18 minutes on 2 cores; --skip-validation leaves
+it), which also rewrites docs/validation.json; paste the tables it prints (or `--markdown`) into
+docs/validation.md, whose test checks them against the JSON.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ def main() -> None:
         save_figure(figure2(runs, f"{label} (8 seeds)"), FIGURES / f"figure2-{preset}.png")
     if not opts.skip_validation:
         (FIGURES.parent / "validation.json").unlink(missing_ok=True)  # validate never overwrites
-        cli("validate", "--seeds", "16", "--workers", "2", "--out", str(FIGURES.parent / "validation.json"),
-            "--figure", str(FIGURES / "validation.png"))  # fmt: skip
+        cli("validate", "--sizes", "150,300,1000", "--seeds", "32", "--workers", "2",
+            "--out", str(FIGURES.parent / "validation.json"), "--figure", str(FIGURES / "validation.png"))  # fmt: skip
 
 
 if __name__ == "__main__":

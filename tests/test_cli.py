@@ -136,10 +136,12 @@ def test_validate_runs_a_tiny_ensemble(tmp_path, capsys):
     import json
 
     out = tmp_path / "v.json"
-    assert main(["validate", "--seeds", "1", "--workers", "1", "--steps", "40", "--firms", "60", "--out", str(out)]) == 0
+    code = main(["validate", "--seeds", "1", "--workers", "1", "--steps", "40", "--firms", "60", "--out", str(out)])
     rows = json.loads(out.read_text())["rows"]
-    assert {r["id"] for r in rows} >= {"1", "2", "3a", "3b", "4", "5a", "5b", "5c", "6", "7", "8"}
+    assert {r["id"] for r in rows} == {"1", "2", "3a", "3b", "4", "5a", "5b", "5c", "6", "7", "8a", "8b", "8c", "4a"}
     assert all(isinstance(r["holds"], bool) for r in rows)
+    # one seed cannot reach a Wilson lower bound of 0.7: the command says so and exits 1, having written its results
+    assert code == 1 and "do not hold" in capsys.readouterr().err
 
 
 def test_snapshots_flag_and_figure1(tmp_path, capsys):

@@ -71,6 +71,9 @@ def run(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/SCENARIO-seedN).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     snapshots: Annotated[int, typer.Option(help="Save the network every K steps (and at the end); 0: never.")] = 0,
+    panel: Annotated[
+        int, typer.Option(help="Save the firm-level panel (panel.parquet) every K steps and at the end; 0: never.")
+    ] = 0,
     checkpoint_every: Annotated[int, typer.Option(help="Save a checkpoint into --out every K steps; 0: never.")] = 0,
     resume: Annotated[Path | None, typer.Option(help="Continue the interrupted run in this directory.")] = None,
     from_data: Annotated[
@@ -94,7 +97,7 @@ def run(
         else:
             result, target = runs.run_to_directory(
                 scenario or "baseline", out=out_dir, seed=seed, steps=steps, firms=firms, overrides=parse_assignments(set_ or []),
-                data=from_data, snapshots=snapshots, checkpoint_every=checkpoint_every, overwrite=overwrite,
+                data=from_data, snapshots=snapshots, panel=panel, checkpoint_every=checkpoint_every, overwrite=overwrite,
                 observers=observers,
             )  # fmt: skip
     wall = time.perf_counter() - started
@@ -133,40 +136,160 @@ def plot(
             out.print(f"wrote {path}")
 
 
+def _sizes(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--sizes takes initial firm counts separated by commas, e.g. 150,300,1000; got {text!r}") from None
+    if not sizes or min(sizes) < 2:
+        raise ConfigError(f"--sizes: every size must be an integer >= 2; got {text!r}")
+    return sizes
+
+
+def _validation_table(rows: list[dict]) -> Table:
+    table = Table(box=None)
+    for col in ("id", "statement", "result", "holds"):
+        table.add_column(col, no_wrap=col in ("id", "holds"))
+    for r in rows:
+        if r["kind"] == "per_seed":
+            lo, hi = r["wilson95"]
+            result = f"{r['passes']}/{r['n']} ({r['rate']:.0%}), Wilson 95% [{lo:.2f}, {hi:.2f}]"
+        elif r["kind"] == "comparison":
+            result = "; ".join(f"p={c['p']:.2g}, A={c['effect']:.2f}" if c["test"] == "mann-whitney" else
+                               f"p={c['p']:.2g}, diff={c['effect']:.2f}" for c in r["comparisons"])  # fmt: skip
+        else:
+            result = json.dumps(r["result"])
+        table.add_row(r["id"], r["title"], result, "yes" if r["holds"] else "[red]no[/red]")
+    return table
+
+
 @app.command()
 def validate(
-    seeds: Annotated[int, typer.Option(help="Seeds per arm (>= 1).")] = 16,
-    base_seed: Annotated[int, typer.Option(help="Root seed the replicate seeds are spawned from (>= 0).")] = 2026,
+    seeds: Annotated[int | None, typer.Option(help="Seeds per arm (>= 1; default 32, 16 with --robustness).")] = None,
+    base_seed: Annotated[int, typer.Option(help="Root seed the replicate seeds are spawned from (>= 0).")] = 20261201,
     workers: Annotated[int, typer.Option(help="Worker processes (>= 1).")] = 2,
     steps: Annotated[int | None, typer.Option(help="Steps per run (default: the presets').")] = None,
     firms: Annotated[int | None, typer.Option(help="Initial firms per run (default: the presets').")] = None,
+    sizes: Annotated[str | None, typer.Option(help="Run at several sizes, e.g. 150,300,1000 (instead of --firms).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON here.")] = None,
-    figure: Annotated[Path | None, typer.Option(help="Write the validation figure here (png, svg or pdf).")] = None,
+    figure: Annotated[
+        Path | None, typer.Option(help="Write the validation figure here (png, svg or pdf; of 300 firms when --sizes has it).")
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the results as the Markdown table(s) of docs/validation.md.")] = None,
+    facts: Annotated[
+        bool, typer.Option("--facts", help="Check the stylised facts of industrial dynamics on a baseline ensemble instead.")
+    ] = False,
+    robustness: Annotated[
+        bool,
+        typer.Option("--robustness", help="Move each preset key and the ten most influential baseline parameters (Morris) "
+                     "by +-20% and test every statement they touch."),  # fmt: skip
+    ] = False,
 ) -> None:
-    """Run the phenomenon ensembles of the model brief (section 6) and report which hold."""
+    """Run the phenomenon ensembles on fresh seeds and report, per statement, its test; exit 1 when one fails."""
     from . import validation
 
-    if out_file is not None and out_file.exists():
-        raise ConfigError(f"--out {out_file} exists; choose another file")
+    size_list = _sizes(sizes)
+    if size_list is not None and firms is not None:
+        raise ConfigError("--sizes and --firms exclude each other; use one")
+    for path in (out_file, markdown):
+        if path is not None and path.exists():
+            raise ConfigError(
+                f"--out {path} exists; choose another file"
+                if path is out_file
+                else f"--markdown {path} exists; choose another file"
+            )
     if figure is not None and figure.suffix not in (".png", ".svg", ".pdf"):
         raise ConfigError(f"--figure must end in .png, .svg or .pdf; got {figure.name!r}")
-    with _bar("validate") as progress:
-        report = validation.run_validation(seeds, base_seed, workers=workers, steps=steps, firms=firms, progress=progress)
-    table = Table(box=None)
-    for col in ("id", "statement", "n", "result", "holds"):
-        table.add_column(col, no_wrap=col in ("id", "n", "holds"))
-    for r in report.rows:
-        table.add_row(r["id"], r["statement"], str(r["n"]), json.dumps(r["result"]), "yes" if r["holds"] else "no")
-    out.print(table)
+    if facts:
+        if robustness or figure is not None or (size_list is not None and len(size_list) > 1):
+            raise ConfigError("--facts runs the baseline at one size and draws no figure; drop --robustness, --figure and --sizes")
+        size = size_list[0] if size_list else firms
+        _facts(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown)
+        return
+    if robustness:
+        if figure is not None or (size_list is not None and len(size_list) > 1):
+            raise ConfigError("--robustness runs at one size and draws no figure; drop --figure and give one --firms")
+        size = size_list[0] if size_list else firms
+        _robustness(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown)
+        return
+    seeds = 32 if seeds is None else seeds
+    reports = {}
+    for size in size_list or [firms]:
+        with _bar(f"validate {size or ''}".strip()) as progress:
+            reports[size] = validation.run_validation(seeds, base_seed, workers=workers, steps=steps, firms=size, progress=progress)
+        label = f"{size} initial firms" if size else "the presets' size"
+        out.print(f"[bold]{seeds} seeds from base seed {base_seed}, {label}[/bold]")
+        out.print(_validation_table(reports[size].rows))
     if out_file is not None:
         from .io_utils import write_text_atomic
 
-        write_text_atomic(out_file, json.dumps(report.payload(), indent=2))
+        payload = reports[next(iter(reports))].payload() if size_list is None else {
+            "sizes": {str(k): v.payload() for k, v in reports.items()}}  # fmt: skip
+        write_text_atomic(out_file, json.dumps(payload, indent=2))
+    if markdown is not None:
+        from .io_utils import write_text_atomic
+
+        text = "".join(
+            f"### {k or 'preset size'} initial firms\n\n{validation.markdown_table(v.rows)}\n" for k, v in reports.items()
+        )
+        write_text_atomic(markdown, text)
     if figure is not None:
         from .plots import save_figure
 
-        save_figure(report.figure(), figure)
+        shown = 300 if 300 in reports else next(iter(reports))  # the presets' size where it was run
+        save_figure(reports[shown].figure(), figure)
         out.print(f"wrote {figure}")
+    failed = [f"{r['id']} ({k or 'preset size'})" for k, v in reports.items() for r in v.rows if not r["holds"]]
+    if failed:
+        print(f"validation: {len(failed)} statement(s) do not hold: {', '.join(failed)}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _facts(seeds: int, base_seed: int, workers: int, steps: int | None, firms: int | None,
+           out_file: Path | None, markdown: Path | None) -> None:  # fmt: skip
+    from . import validation
+    from .io_utils import write_text_atomic
+
+    with out.status(f"stylised facts: {seeds} baseline runs"):
+        rows = validation.run_facts(seeds, base_seed, workers=workers, steps=steps, firms=firms)
+    table = Table("#", "fact", "result", "holds", box=None)
+    for r in rows:
+        table.add_row(r["id"], r["fact"], r["result"], "yes" if r["holds"] else "[red]no[/red]")
+    out.print(table)
+    if out_file is not None:
+        write_text_atomic(out_file, json.dumps({"seeds": seeds, "base_seed": base_seed, "rows": rows}, indent=2))
+    if markdown is not None:
+        write_text_atomic(markdown, validation.facts_markdown(rows))
+    failed = [r["id"] for r in rows if not r["holds"]]
+    if failed:
+        print(f"stylised facts: {', '.join(failed)} do not hold", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _robustness(seeds: int, base_seed: int, workers: int, steps: int | None, firms: int | None,
+                out_file: Path | None, markdown: Path | None) -> None:  # fmt: skip
+    from .io_utils import write_text_atomic
+    from .robustness import run_robustness
+
+    with out.status("robustness") as status:
+        report = run_robustness(seeds, base_seed, workers=workers, steps=steps, firms=firms,
+                                progress=lambda m: status.update(f"robustness: {m}"))  # fmt: skip
+    out.print("Morris screening (mu* of log long-run cap_total): " + ", ".join(f"{k} {m:.3g}" for k, m in report.screened))
+    table = Table("perturbation", "from", "failed statements", box=None)
+    for r in report.rows:
+        failed = [i for i, ok in r["statements"].items() if not ok]
+        table.add_row(r["label"], r["source"], ", ".join(failed) or "none")
+    out.print(table)
+    if out_file is not None:
+        write_text_atomic(out_file, json.dumps(report.payload(), indent=2))
+    if markdown is not None:
+        write_text_atomic(markdown, report.markdown())
+    if not report.holds:
+        bad = sorted({r["label"] for r in report.rows if not all(r["statements"].values())})
+        print(f"robustness: {len(bad)} perturbation(s) break a statement: {', '.join(bad)}", file=sys.stderr)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -471,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 2 bad input, 1 failure, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="clusterup", standalone_mode=False)
+        code = app(args=args, prog_name="clusterup", standalone_mode=False)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -492,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
             return 2
         raise
-    return 0
+    # outside standalone mode Click returns the code of a typer.Exit raised in a command instead of raising it
+    return int(code) if isinstance(code, int) else 0
 
 
 def run_cli() -> None:  # pragma: no cover - console-script entry point

@@ -1,61 +1,87 @@
-"""The phenomena of the model brief (section 6) on a CI-sized ensemble.
+"""The statements of docs/validation.md on a CI-sized ensemble, and the long-run bound.
 
-Ensemble: 6 seeds spawned from base seed 2026 (the full validation, `clusterup validate --seeds 16`,
-uses 16 seeds; see docs/validation.md). Every arm of a comparison runs the same seeds.
+Ensemble: the first 8 of the 32 published validation seeds (spawned from ``validation.BASE_SEED``, never used
+in tuning) at the presets' own size (300 initial firms); every arm of a comparison runs the same seeds.
+The full tables (32 seeds at 150, 300 and 1,000 firms) come from ``clusterup validate`` (docs/validation.md).
 
-Tolerance: a per-seed phenomenon must hold in at least 5 of the 6 seeds (83%, the brief asks for 80%);
-ensemble statements (the appropriability optimum, the levers) compare ensemble means. Every phenomenon
-of section 6 is asserted (all hold in the full validation, docs/validation.md).
+Tolerance: a per-seed statement must pass in at least 7 of the 8 seeds (the published rule, a Wilson 95%
+lower bound of 0.7, needs 27 of 32; 7 of 8 is the closest bar on 8 seeds that a statement holding in 90% of
+seeds meets with probability 0.81 and one holding in 60% with probability 0.11). A comparison must reach the
+published p < 0.01 on these 8 seeds (the smallest one-sided Mann-Whitney p-value of 8 against 8 is 8e-5).
 """
 
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from clusterup import validation
+from clusterup import simulate, validation
 
-SEEDS = 6
+SEEDS = 8
 
 
 @pytest.fixture(scope="module")
 def rows():
     with ProcessPoolExecutor(2) as ex:
-        ens = validation.run_ensemble(SEEDS, 2026, executor=ex)
-    return {(r["id"], r["statement"]): r for r in validation.evaluate(ens)}
-
-
-def _row(rows, pid, contains=""):
-    found = [r for (i, st), r in rows.items() if i == pid and contains in st]
-    assert len(found) == 1, (pid, contains)
-    return found[0]
+        ens = validation.run_ensemble(SEEDS, validation.BASE_SEED, executor=ex)
+    return {r["id"]: r for r in validation.evaluate(ens, seed=validation.BASE_SEED)}
 
 
 @pytest.mark.parametrize("pid", ["1", "2", "3a", "3b", "4", "5a", "5b", "5c", "6"])
-def test_per_seed_phenomena_hold_in_five_of_six_seeds(rows, pid):
-    r = _row(rows, pid)
+def test_per_seed_statements_pass_in_seven_of_eight_seeds(rows, pid):
+    r = rows[pid]
     assert r["n"] == SEEDS
-    assert r["result"] >= 5 / 6, r
+    assert r["passes"] >= 7, r
 
 
-def test_opportunism_loses_rnd(rows):
-    r = _row(rows, "5c-rd")
-    assert r["result"] >= 5 / 6, r
-
-
-def test_appropriability_has_an_interior_optimum(rows):
-    r = _row(rows, "7")
-    curve = r["result"]
-    assert r["holds"], curve
-    assert max(curve[1:-1]) >= 1.1 * max(curve[0], curve[-1])
-
-
-@pytest.mark.parametrize("lever", ["policy-institutions", "policy-pipelines", "policy-ip-protection"])
-def test_levers_beat_their_base(rows, lever):
-    r = _row(rows, "8", lever)
+@pytest.mark.parametrize("pid", ["7", "8a", "8b", "8c"])
+def test_comparisons_hold(rows, pid):
+    r = rows[pid]
     assert r["holds"], r
+    assert all(c["p"] < validation.P_MAX and c["effect"] > 0.5 for c in r["comparisons"]), r
 
 
 def test_bass_row_of_the_validation(rows):
-    r = _row(rows, "4a")
-    assert r["holds"], r
-    assert r["result"]["max_abs_vs_closed_form"] < 0.02 and r["result"]["max_abs_vs_discrete"] < 0.02
+    assert rows["4a"]["holds"], rows["4a"]
+
+
+def test_the_ip_instrument_is_not_the_baseline():
+    """policy-ip-protection is opportunism plus patents: its parameters differ from the baseline's and from
+    opportunism's in more than names."""
+    from clusterup.params import load_scenario
+
+    def flat(name):
+        d = load_scenario(name).model_dump()
+        d.pop("name"), d.pop("description")
+        return d
+
+    ip, opp, base = flat("policy-ip-protection"), flat("opportunism"), flat("baseline")
+    assert ip != base and ip != opp
+    assert ip["patents"]["enabled"] and not opp["patents"]["enabled"]
+    assert ip["technology"] == opp["technology"]
+
+
+def _long_run_bound(preset: str, firms: int, lives: bool = True) -> None:
+    from clusterup.params import load_scenario
+
+    params = load_scenario(preset)
+    ts = simulate(preset, seed=validation.BASE_SEED, steps=2000, firms=firms).timeseries
+    alive = ts["n_firms"].to_numpy() > 0
+    assert alive[:1000].all() or not lives
+    assert float(ts["cap_rel_frontier"].max()) < 5.0
+    ceiling = params.technology.ceiling_base * params.technology.ceiling_growth ** ts["gen_max"].to_numpy()
+    reach = params.technology.ceiling_growth * params.integrated.pioneer_lead * ts["frontier"].to_numpy()
+    assert (ceiling[alive] <= reach[alive]).all()  # no generation beyond what the world's frontier allows
+    assert int(ts["gen_max"].max()) >= 10  # ... while new generations keep coming
+
+
+def test_long_baseline_stays_within_reach_of_the_world():
+    """2,000 steps of the baseline at 300 firms (the issue's bound): mean capability stays below 5x the world
+    frontier at every step and the top generation's ceiling within ceiling_growth x pioneer_lead x the frontier
+    (the full check, every preset at 300 and 20,000 firms, is in docs/validation.md)."""
+    _long_run_bound("baseline", 300)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", [p for p in validation.PRESETS if p not in ("baseline", "bass")])
+def test_long_runs_of_every_preset_stay_within_reach(preset):
+    _long_run_bound(preset, 300, lives=False)

@@ -5,10 +5,15 @@ from .phenomena import (
     declined,
     gap_cycles,
     jump,
+    lock_in_decline,
+    lost_rd,
     mode_mix,
     network_regimes,
+    opportunism_decline,
     path1_saturates,
     path2,
+    rigidity_first,
+    saturates,
 )
 from .regimes import regime_spans
 from .report import analyze
@@ -20,12 +25,17 @@ __all__ = [
     "declined",
     "gap_cycles",
     "jump",
+    "lock_in_decline",
+    "lost_rd",
     "mode_mix",
     "network_regimes",
+    "opportunism_decline",
     "path1_saturates",
     "path2",
     "path_class",
     "path_points",
     "regime_spans",
+    "rigidity_first",
+    "saturates",
     "stages",
 ]

@@ -13,16 +13,50 @@ from scipy.signal import find_peaks
 LAYERS = ("social", "economic", "knowledge")
 
 
-def declined(ts: pd.DataFrame, threshold: float = 0.8) -> dict:
-    """Decline: both ``cap_total`` and ``cap_rel_frontier`` end below ``threshold`` of their peaks."""
-    total, rel = ts["cap_total"].to_numpy(), ts["cap_rel_frontier"].to_numpy()
-    end_total = total[-1] / total.max() if total.max() > 0 else 0.0
-    end_rel = rel[-1] / rel.max() if rel.max() > 0 else 0.0
+def saturates(ts: pd.DataFrame, tolerance: float = 0.05, floor: float = 0.9) -> dict:
+    """*Saturates*: over the last fifth of the run mean capability changes by less than ``tolerance`` (5%),
+    and it ends at no less than ``floor`` (90%) of its peak."""
+    cap = ts["cap_mean"].to_numpy()
+    start = cap[int(0.8 * (len(cap) - 1))]
+    change = float(abs(cap[-1] - start) / start) if start > 0 else float("inf")
+    end_over_peak = float(cap[-1] / cap.max()) if cap.max() > 0 else 0.0
+    return {"last_fifth_change": change, "end_over_peak": end_over_peak,
+            "holds": bool(change < tolerance and end_over_peak >= floor)}  # fmt: skip
+
+
+def declined(ts: pd.DataFrame, capability_fall: float = 0.15, total_floor: float = 0.8) -> dict:
+    """*Declines*: mean capability ends at least ``capability_fall`` (15%) below its own peak *and* overall
+    capability (``cap_total``) ends below ``total_floor`` (80%) of its peak. Falling behind a growing
+    frontier, or a market that shrinks with it, is not decline on its own: the firms' capabilities must
+    erode."""
+    cap, total = ts["cap_mean"].to_numpy(), ts["cap_total"].to_numpy()
+    end_cap = float(cap[-1] / cap.max()) if cap.max() > 0 else 0.0
+    end_total = float(total[-1] / total.max()) if total.max() > 0 else 0.0
     return {
+        "cap_end_over_peak": end_cap,
         "total_end_over_peak": end_total,
-        "rel_end_over_peak": end_rel,
-        "holds": bool(end_total < threshold and end_rel < threshold),
+        "peak_step": int(ts["step"].iloc[int(np.argmax(cap))]),
+        "holds": bool(end_cap <= 1.0 - capability_fall and end_total < total_floor),
     }
+
+
+def rigidity_first(ts: pd.DataFrame, fall: float = 0.5) -> dict:
+    """Capability rigidity at work: knowledge diversity falls before capability does -- at the step of
+    mean capability's peak, diversity is already at most ``fall`` (half) of its highest value before it."""
+    cap = ts["cap_mean"].to_numpy()
+    div = ts["knowledge_diversity"].to_numpy()
+    peak = int(np.argmax(cap))
+    top = float(div[: peak + 1].max())
+    at_peak = float(div[peak])
+    return {"diversity_at_capability_peak": at_peak, "diversity_max_before": top,
+            "holds": bool(top > 0 and at_peak <= fall * top)}  # fmt: skip
+
+
+def lost_rd(ts: pd.DataFrame, share: float = 0.6) -> dict:
+    """R&D lost: mean R&D propensity ends below ``share`` (60%) of its peak."""
+    rd = ts["rd_mean"].to_numpy()
+    end = float(rd[-1] / rd.max()) if rd.max() > 0 else 0.0
+    return {"rd_end_over_peak": end, "holds": bool(end < share)}
 
 
 def mode_mix(ts: pd.DataFrame) -> dict:
@@ -129,26 +163,37 @@ def network_regimes(ts: pd.DataFrame, min_share: float = 0.05, window: float = 0
     }
 
 
-def path1_saturates(ts: pd.DataFrame, tolerance: float = 0.05) -> dict:
-    """Phenomenon 4: no new generation and mean capability changes < 5% over the last fifth."""
-    cap = ts["cap_mean"].to_numpy()
-    start = cap[int(0.8 * (len(cap) - 1))]
-    change = abs(cap[-1] - start) / start
+def path1_saturates(ts: pd.DataFrame) -> dict:
+    """Phenomenon 4: no new generation appears, and the cluster saturates and does not decline."""
     no_new = int(ts["gen_max"].max()) == int(ts["gen_max"].iloc[0])
-    return {"last_fifth_change": float(change), "new_generation": not no_new, "holds": bool(no_new and change < tolerance)}
+    sat, dec = saturates(ts), declined(ts)
+    return {"new_generation": not no_new, "last_fifth_change": sat["last_fifth_change"],
+            "end_over_peak": sat["end_over_peak"], "declined": dec["holds"],
+            "holds": bool(no_new and sat["holds"] and not dec["holds"])}  # fmt: skip
 
 
 def jump(ts: pd.DataFrame, path1: pd.DataFrame, ratio: float = 1.3) -> dict:
     """Phenomenon 5 (first part): a new generation, >= 1.3x the path-1 run's mean capability, no decline."""
     new_gen = int(ts["gen_max"].max()) > int(ts["gen_max"].iloc[0])
     r = float(ts["cap_mean"].iloc[-1] / path1["cap_mean"].iloc[-1])
-    no_decline = not declined(ts)["holds"]
-    return {
-        "new_generation": new_gen,
-        "ratio_to_path1": r,
-        "declined": not no_decline,
-        "holds": bool(new_gen and r >= ratio and no_decline),
-    }
+    dec = declined(ts)["holds"]
+    return {"new_generation": new_gen, "ratio_to_path1": r, "declined": dec, "holds": bool(new_gen and r >= ratio and not dec)}
+
+
+def lock_in_decline(ts: pd.DataFrame, path1: pd.DataFrame) -> dict:
+    """Phenomenon 5 (lock-in): the lock-in run declines after its plateau while the path-1 run of the same
+    seed does not, and knowledge diversity fell before capability did (rigidity, not the frontier)."""
+    dec, rig, p1 = declined(ts), rigidity_first(ts), declined(path1)
+    return {"declined": dec["holds"], "cap_end_over_peak": dec["cap_end_over_peak"], "rigidity_first": rig["holds"],
+            "path1_declined": p1["holds"], "holds": bool(dec["holds"] and rig["holds"] and not p1["holds"])}  # fmt: skip
+
+
+def opportunism_decline(ts: pd.DataFrame) -> dict:
+    """Phenomenon 5 (opportunism): R&D is lost (mean R&D propensity ends below 60% of its peak) and the
+    cluster declines."""
+    rd, dec = lost_rd(ts), declined(ts)
+    return {"rd_end_over_peak": rd["rd_end_over_peak"], "cap_end_over_peak": dec["cap_end_over_peak"],
+            "declined": dec["holds"], "holds": bool(rd["holds"] and dec["holds"])}  # fmt: skip
 
 
 def path2(ts: pd.DataFrame, niche: float = 0.2, min_niche: float = 0.1, dip: float = 0.02, rise: float = 1.2) -> dict:

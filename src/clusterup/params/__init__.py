@@ -296,7 +296,17 @@ __all__ = [
     "parse_toml",
     "parse_value",
     "plugin_processes",
+    "preset_keys",
     "preset_names",
     "read_text_file",
     "switch",
 ]
+
+
+def preset_keys(name: str) -> tuple[str | None, dict[str, Any]]:
+    """What a preset file itself sets: the preset it extends and its own keys, dotted (``section.key``),
+    without its parent's (the keys that define the scenario)."""
+    data = parse_toml((_scenario_dir() / f"{name}.toml").read_text(encoding="utf-8"), f"preset {name}")
+    parent = data.pop("extends", None)
+    own = {f"{s}.{k}": v for s, sec in data.items() if isinstance(sec, dict) for k, v in sec.items()}
+    return parent, own

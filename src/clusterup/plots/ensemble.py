@@ -19,8 +19,9 @@ def _band(ax, frames: list[pd.DataFrame], column: str, colour: str, label: str) 
     ax.plot(t, med, color=colour, lw=1.6, label=label)
 
 
-def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: list[float], appropriability: list[float]) -> Figure:
-    """Six panels: capability paths by scenario, gap, mode mix, layer dominance, path 2, appropriability."""
+def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: dict[float, np.ndarray]) -> Figure:
+    """Six panels: capability paths by scenario, gap, mode mix, layer dominance, path 2, appropriability
+    (``curve``: appropriability value -> long-run overall capability of every seed)."""
     fig, axes = new_figure(2, 3, figsize=(14, 8))
     ax = axes[0, 0]
     for name, colour in (
@@ -30,8 +31,10 @@ def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: list[float], a
         ("opportunism", "tab:orange"),
         ("policy-pipelines", "tab:green"),
     ):
-        _band(ax, arms[name], "cap_rel_frontier", colour, name)
-    ax.set_title("Capability relative to the frontier (median, 10-90%)")
+        _band(ax, arms[name], "cap_mean", colour, name)
+    ax.set_yscale("log")
+    ax.set_ylabel("mean capability (log scale)")
+    ax.set_title("Mean capability by scenario (median, 10-90%)")
     ax.legend(fontsize=7, frameon=False)
     ax = axes[0, 1]
     _band(ax, arms["baseline"], "gap_cv", "tab:blue", "baseline")
@@ -55,9 +58,14 @@ def validation_figure(arms: dict[str, list[pd.DataFrame]], curve: list[float], a
     ax.set_title("Path 2: early technology")
     ax.legend(fontsize=7, frameon=False, loc="upper left")
     ax = axes[1, 2]
-    ax.plot(appropriability, curve, marker="o", color="black")
+    values = sorted(curve)
+    q = np.array([np.percentile(curve[a], [25, 50, 75]) for a in values])
+    ax.fill_between(values, q[:, 0], q[:, 2], color="grey", alpha=0.3, lw=0, label="interquartile range")
+    ax.plot(values, q[:, 1], marker="o", color="black", label="median over seeds")
     ax.set_xlabel("appropriability")
-    ax.set_title("Long-run overall capability (mean of last 20%)")
+    ax.set_ylabel("overall capability, mean of the last 20%")
+    ax.set_title("Appropriability: long-run overall capability")
+    ax.legend(fontsize=7, frameon=False)
     for a in axes.ravel()[:5]:
         a.set_xlabel("step (quarter)")
     return fig
