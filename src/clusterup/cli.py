@@ -593,6 +593,7 @@ def parameters(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 2 bad input, 1 failure, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    Interrupted.last = None
     try:
         code = app(args=args, prog_name="clusterup", standalone_mode=False)
     except ConfigError as exc:
@@ -603,8 +604,11 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:
         print(exc.message, file=sys.stderr)
         return 130
-    except (typer.Abort, KeyboardInterrupt):
-        print("interrupted", file=sys.stderr)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        # Click turns a KeyboardInterrupt raised in a command into Abort: the command's own message is the cause
+        cause = exc.__cause__ if isinstance(exc.__cause__, Interrupted) else None
+        print(cause.message if cause else "interrupted: nothing finished was lost, nothing partial was written",
+              file=sys.stderr)  # fmt: skip
         return 130
     except Exception as exc:
         # usage errors of the CLI parser (unknown option, bad flag value): one line, exit 2
@@ -615,8 +619,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
             return 2
         raise
-    # outside standalone mode Click returns the code of a typer.Exit raised in a command instead of raising it
-    return int(code) if isinstance(code, int) else 0
+    # outside standalone mode Click returns the code of a typer.Exit raised in a command instead of raising it;
+    # Typer turns Ctrl-C into Exit(130), so the command's own message (what was kept) is printed here
+    code = int(code) if isinstance(code, int) else 0
+    if code == 130:
+        print(Interrupted.last or "interrupted: nothing finished was lost, nothing partial was written", file=sys.stderr)
+    return code
 
 
 def run_cli() -> None:  # pragma: no cover - console-script entry point

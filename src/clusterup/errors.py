@@ -23,6 +23,9 @@ class OutputExistsError(ConfigError):
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) stopped a command; the message says what was kept. The CLI maps it to exit code 130."""
 
+    last: str | None = None  # the latest message, for a caller that only sees the exit code (Typer maps Ctrl-C to 130)
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        Interrupted.last = message

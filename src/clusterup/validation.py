@@ -487,9 +487,15 @@ def run_facts(seeds: int = 16, base_seed: int = BASE_SEED, *, workers: int = 2, 
                        "Science 53:616)",
          "result": f"{heritage.get('survival_strong_parents', float('nan')):.0%} vs "
                    f"{heritage.get('survival_weak_parents', float('nan')):.0%} of {heritage['n']} spin-offs; "
-                   f"p = {heritage.get('p', float('nan')):.2g}",
+                   + _p_text(heritage.get("p")),
          "holds": bool(heritage["holds"])},
     ]  # fmt: skip
+
+
+def _p_text(p: float | None) -> str:
+    if p is None:
+        return "too few spin-offs for a test"
+    return f"p = {p:.2g}" if p > 0 else "p < 1e-300 (below double precision)"
 
 
 def facts_markdown(rows: list[dict[str, Any]]) -> str:

@@ -29,7 +29,7 @@ def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total"
     """Overall innovation capability (median and 10-90% band over runs), stage bands, points A-L."""
     med = median_frame(runs)
     t = med["step"].to_numpy()
-    fig, ax = new_figure(figsize=(8, 5))
+    fig, ax = new_figure(figsize=(9, 5))
     labels = stages(med, column)
     start = 0
     for k in range(1, len(labels) + 1):
@@ -43,14 +43,21 @@ def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total"
         ax.fill_between(t, lo, hi, color="grey", alpha=0.3, lw=0, label="10-90% of runs")
     ax.plot(t, med[column], color="black", lw=2, label="median" if len(runs) > 1 else column)
     points = path_points(med, column)
+    close = 0.04 * (t[-1] - t[0]) if len(t) > 1 else 1.0
+    last = None
     for name, step in sorted(points.items(), key=lambda kv: kv[1]):
         y = float(np.interp(step, t, med[column]))
         ax.plot(step, y, "o", color="tab:red", ms=5, zorder=3)
-        ax.annotate(name, (step, y), textcoords="offset points", xytext=(-4, 7), fontsize=11, weight="bold")
+        near = last is not None and step - last < close  # a point next to the previous one: label it below right
+        ax.annotate(name, (step, y), textcoords="offset points", xytext=(5, -14) if near else (-4, 7), fontsize=11,
+                    weight="bold")  # fmt: skip
+        last = step
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in STAGE_COLOURS.values()]
-    leg = ax.legend(handles, list(STAGE_COLOURS), loc="upper left", fontsize=8, frameon=False, title="stage")
+    # legends outside the data, to the right of the axes
+    leg = ax.legend(handles, list(STAGE_COLOURS), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+                    frameon=False, title="stage")  # fmt: skip
     ax.add_artist(leg)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=8, frameon=False)
     ax.set_xlabel("time (step = quarter)")
     ax.set_ylabel("overall innovation capability")
     cls = path_class(med, points)

@@ -1,0 +1,42 @@
+"""A real SIGINT to the CLI process: exit code 130, one line saying what was kept, finished work kept."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def _interrupt(args: list[str], wait_for: Path | None, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    p = subprocess.Popen([sys.executable, "-m", "clusterup", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)  # fmt: skip
+    start = time.time()
+    while time.time() - start < timeout:  # interrupt once there is work to keep (or after a few seconds)
+        if wait_for is None and time.time() - start > 4:
+            break
+        if wait_for is not None and wait_for.exists() and len(list(wait_for.glob("*"))) >= 2:
+            break
+        time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def test_an_interrupted_run_exits_130_and_writes_nothing_partial(tmp_path):
+    out = tmp_path / "r"
+    res = _interrupt(["run", "baseline", "--steps", "100000", "--firms", "2000", "--out", str(out), "--quiet"], None)
+    assert res.returncode == 130, res.stderr
+    assert res.stderr.strip().startswith("interrupted") and len(res.stderr.strip().splitlines()) == 1
+    assert not out.exists()  # no partial run directory
+
+
+def test_an_interrupted_ensemble_exits_130_and_keeps_finished_runs(tmp_path):
+    out = tmp_path / "e"
+    res = _interrupt(["ensemble", "baseline", "--runs", "200", "--steps", "30", "--firms", "60", "--workers", "1",
+                      "--out", str(out)], out / "runs")  # fmt: skip
+    assert res.returncode == 130, res.stderr
+    assert "finish with --resume" in res.stderr and "runs kept" in res.stderr
