@@ -11,18 +11,21 @@ import pytest
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def _interrupt(args: list[str], wait_for: Path | None, timeout: float = 60.0) -> subprocess.CompletedProcess:
+def _interrupt(args: list[str], wait_for: Path | None, timeout: float = 120.0) -> subprocess.CompletedProcess:
+    from clusterup import simulate
+
+    simulate("baseline", seed=1, steps=2, firms=20)  # compile (and cache) the kernels first: the signal must hit the work
     p = subprocess.Popen([sys.executable, "-m", "clusterup", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)  # fmt: skip
     start = time.time()
     while time.time() - start < timeout:  # interrupt once there is work to keep (or after a few seconds)
-        if wait_for is None and time.time() - start > 4:
+        if wait_for is None and time.time() - start > 8:
             break
         if wait_for is not None and wait_for.exists() and len(list(wait_for.glob("*"))) >= 2:
             break
         time.sleep(0.2)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
+    out, err = p.communicate(timeout=180)
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
