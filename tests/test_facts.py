@@ -56,3 +56,9 @@ def test_each_fact_holds_on_a_small_ensemble(rows, fid):
         assert "in [0.7, 1.5] in 4/4 seeds" in r["result"], r
     else:
         assert r["holds"], r
+
+
+def test_facts_figure(tmp_path):
+    out = tmp_path / "facts.png"
+    validation.run_facts(2, validation.BASE_SEED, workers=1, steps=60, firms=60, figure=out)
+    assert out.stat().st_size > 20_000

@@ -203,10 +203,10 @@ def validate(
     if figure is not None and figure.suffix not in (".png", ".svg", ".pdf"):
         raise ConfigError(f"--figure must end in .png, .svg or .pdf; got {figure.name!r}")
     if facts:
-        if robustness or figure is not None or (size_list is not None and len(size_list) > 1):
-            raise ConfigError("--facts runs the baseline at one size and draws no figure; drop --robustness, --figure and --sizes")
+        if robustness or (size_list is not None and len(size_list) > 1):
+            raise ConfigError("--facts runs the baseline at one size; drop --robustness and give one --firms")
         size = size_list[0] if size_list else firms
-        _facts(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown)
+        _facts(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown, figure)
         return
     if robustness:
         if figure is not None or (size_list is not None and len(size_list) > 1):
@@ -248,12 +248,12 @@ def validate(
 
 
 def _facts(seeds: int, base_seed: int, workers: int, steps: int | None, firms: int | None,
-           out_file: Path | None, markdown: Path | None) -> None:  # fmt: skip
+           out_file: Path | None, markdown: Path | None, figure: Path | None) -> None:  # fmt: skip
     from . import validation
     from .io_utils import write_text_atomic
 
     with out.status(f"stylised facts: {seeds} baseline runs"):
-        rows = validation.run_facts(seeds, base_seed, workers=workers, steps=steps, firms=firms)
+        rows = validation.run_facts(seeds, base_seed, workers=workers, steps=steps, firms=firms, figure=figure)
     table = Table("#", "fact", "result", "holds", box=None)
     for r in rows:
         table.add_row(r["id"], r["fact"], r["result"], "yes" if r["holds"] else "[red]no[/red]")

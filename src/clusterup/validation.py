@@ -430,16 +430,16 @@ def _facts_run(job: tuple[int, int | None, int | None]) -> dict[str, Any]:
     r = sim.result()
     last = int(r.timeseries["step"].iloc[-1])
     final = r.panel[r.panel["step"] == last]
-    return {"size": F.size_distribution(final["revenue"].to_numpy()),
+    return {"size": F.size_distribution(final["revenue"].to_numpy()), "sizes": final["revenue"].to_numpy(),
             "growth": F.growth_rates(r.panel),
             "mortality": F.infant_mortality(r.lifecycles, last),
             "spinoffs": F.spinoff_survival(r.lifecycles, r.timeseries)}  # fmt: skip
 
 
 def run_facts(seeds: int = 16, base_seed: int = BASE_SEED, *, workers: int = 2, steps: int | None = None,
-              firms: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+              firms: int | None = None, figure: Any = None) -> list[dict[str, Any]]:  # fmt: skip
     """The stylised facts on a baseline ensemble: one row per fact with its measure, the literature's value,
-    the model's and whether it holds."""
+    the model's and whether it holds. ``figure``: a path to draw the facts figure to."""
     from scipy.stats import kurtosis
 
     from .analysis import facts as F
@@ -456,6 +456,11 @@ def run_facts(seeds: int = 16, base_seed: int = BASE_SEED, *, workers: int = 2, 
     young = np.array([r["mortality"]["hazard_young"] for r in runs])
     old = np.array([r["mortality"]["hazard_old"] for r in runs])
     heritage = F.spinoff_heritage(pd.concat([r["spinoffs"] for r in runs], ignore_index=True))
+    if figure is not None:
+        from .plots import save_figure
+        from .plots.facts import facts_figure
+
+        save_figure(facts_figure([r["sizes"] for r in runs], g), figure)
     lo, hi = stats.wilson(zipf, seeds)
     return [
         {"id": "F1", "fact": "Firm sizes have a heavy, Zipf-like upper tail",
