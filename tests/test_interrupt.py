@@ -15,8 +15,10 @@ def _interrupt(args: list[str], wait_for: Path | None, timeout: float = 120.0) -
     from clusterup import simulate
 
     simulate("baseline", seed=1, steps=2, firms=20)  # compile (and cache) the kernels first: the signal must hit the work
+    # a job started in the background by a non-interactive shell (as CI may run us) inherits SIGINT ignored,
+    # and an ignored signal stays ignored across exec: give the child the default disposition, as a terminal does
     p = subprocess.Popen([sys.executable, "-m", "clusterup", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)  # fmt: skip
+                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     start = time.time()
     while time.time() - start < timeout:  # interrupt once there is work to keep (or after a few seconds)
         if wait_for is None and time.time() - start > 8:
