@@ -231,8 +231,8 @@ def _bass(ens: Ensemble) -> tuple[Any, bool]:
     return result, b["max_abs_vs_closed_form"] < 0.02 and abs(b["peak_time"] - b["peak_time_closed_form"]) <= 1.0
 
 
-def _get(arm: str, f: Callable[[pd.DataFrame], dict]) -> Callable[[Ensemble, int], bool]:
-    return lambda ens, s: f(ens.get(arm, s))["holds"]
+def _get(arm: str, f: Callable[[pd.DataFrame], dict], key: str = "holds") -> Callable[[Ensemble, int], bool]:
+    return lambda ens, s: f(ens.get(arm, s))[key]
 
 
 SATURATES = "saturates (mean capability changes < 5% over the last fifth and ends >= 90% of its peak)"
@@ -255,13 +255,13 @@ PHENOMENA: tuple[Phenomenon, ...] = (
         "Layer dominance (each layer's share of tie strength) moves social -> economic -> knowledge in the baseline, "
         "each regime lasting at least 5% of the run, knowledge dominant at the end.",
         "analysis.network_regimes (sequence)", ("baseline",), "per_seed",
-        lambda ens, s: an.network_regimes(ens.get("baseline", s))["sequence_ok"]),
+        _get("baseline", an.network_regimes, "sequence_ok")),
     Phenomenon(
         "3b", "Network regimes: homeostasis",
         "Tie turnover of the whole multiplex is higher within 5% of the run around a switch of regime than inside "
         "the regimes.",
         "analysis.network_regimes (turnover)", ("baseline",), "per_seed",
-        lambda ens, s: an.network_regimes(ens.get("baseline", s))["homeostasis"]),
+        _get("baseline", an.network_regimes, "homeostasis")),
     Phenomenon(
         "4", "Path 1",
         f"With integrated innovation switched off (no-integrated), no new generation appears and the cluster {SATURATES}; "
