@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,18 +20,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .errors import ConfigError, Interrupted
-from .params import describe_parameters, load_scenario, parameters_markdown, parse_assignments, preset_names
+from .io_utils import default_target
+from .params import load_scenario, parameters_markdown, parse_assignments, preset_names
 from .simulation import ProgressCallback, resolve
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 110},
     no_args_is_help=True,
     help="Simulate industrial-cluster upgrading through innovation-network co-evolution (Ji & Hu 2011).",
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
-QuietOpt = Annotated[bool, typer.Option(help="Print nothing but errors.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value (repeatable).")]
+SCENARIOS = "the scenario's"
 
 
 def _version(value: bool) -> None:
@@ -63,13 +68,20 @@ def _bar(label: str, quiet: bool = False, total: int | None = None, completed: i
 
 @app.command()
 def run(
-    scenario: Annotated[str | None, typer.Argument(help="A preset name (see `clusterup scenarios`) or a TOML file.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Root random seed (>= 0).")] = None,
-    steps: Annotated[int | None, typer.Option(help="Steps to simulate (>= 1).")] = None,
-    firms: Annotated[int | None, typer.Option(help="Initial number of firms (>= 2).")] = None,
+    scenario: Annotated[
+        str | None, typer.Argument(help="A preset name (see `clusterup scenarios`) or a TOML file.", metavar="SCENARIO",
+                                   show_default="baseline")  # fmt: skip
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Root random seed (>= 0).", show_default=SCENARIOS)] = None,
+    steps: Annotated[int | None, typer.Option(help="Steps to simulate (>= 1).", show_default=SCENARIOS)] = None,
+    firms: Annotated[int | None, typer.Option(help="Initial number of firms (>= 2).", show_default=SCENARIOS)] = None,
     set_: SetOpt = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/SCENARIO-seedN).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory.", show_default="runs/SCENARIO[-what --set etc. changed]-seedN, "
+                     "with -2, -3, ... appended where that is taken"),  # fmt: skip
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a run already in --out.")] = False,
     snapshots: Annotated[int, typer.Option(help="Save the network every K steps (and at the end); 0: never.")] = 0,
     panel: Annotated[
         int, typer.Option(help="Save the firm-level panel (panel.parquet) every K steps and at the end; 0: never.")
@@ -81,7 +93,16 @@ def run(
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run one simulation and write its time series, configuration and metadata to --out."""
+    """Run one simulation and write its time series, configuration and metadata to --out.
+
+    \b
+    Examples:
+      clusterup run baseline
+      clusterup run lock-in --seed 7 --steps 300 --firms 1000 --out runs/lockin
+      clusterup run baseline --set technology.appropriability=0.2
+      clusterup run mine.toml --panel 4 --snapshots 20
+      clusterup run --resume runs/long
+    """
     from . import runs
 
     if resume is not None:
@@ -108,7 +129,7 @@ def run(
         out.print(
             f"{s['scenario']} seed {s['seed']}: {s['steps']} steps, {s['firms']} firms at the end, "
             f"generations reached {s['generations_reached']}, final capability mean {s['cap_mean']:.3f} "
-            f"(total {s['cap_total']:.1f}, {s['cap_rel_frontier']:.2f} of the frontier); "
+            f"(total {s['cap_total']:.1f}; the mean is {s['cap_rel_frontier']:.2f} times the outside frontier A*); "
             f"{wall:.2f} s -> {target}"
         )
 
@@ -121,6 +142,7 @@ def plot(
         list[str] | None, typer.Option(help="Experiments: indicators to draw (repeatable; default a standard six).")
     ] = None,
     level: Annotated[float, typer.Option(help="Experiments: confidence level of the bands.")] = 0.95,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Draw a run's overview, Figure 2 and (with snapshots) Figure 1; for an experiment, the arms' bands."""
     from .plots import save_figure
@@ -130,7 +152,9 @@ def plot(
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
         raise ConfigError(f"--format must be one of png, svg, pdf; got {bad[0]!r}")
-    for name, draw in figures_of(run_dir, indicator, level).items():
+    figures = figures_of(run_dir, indicator, level)
+    _refuse_existing([run_dir / f"{name}.{f}" for name in figures for f in formats], overwrite)
+    for name, draw in figures.items():
         for f in formats:
             path = save_figure(draw(), run_dir / f"{name}.{f}")
             out.print(f"wrote {path}")
@@ -186,6 +210,7 @@ def validate(
         typer.Option("--robustness", help="Move each preset key and the ten most influential baseline parameters (Morris) "
                      "by +-20% and test every statement they touch."),  # fmt: skip
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run the phenomenon ensembles on fresh seeds and report, per statement, its test; exit 1 when one fails."""
     from . import validation
@@ -193,13 +218,7 @@ def validate(
     size_list = _sizes(sizes)
     if size_list is not None and firms is not None:
         raise ConfigError("--sizes and --firms exclude each other; use one")
-    for path in (out_file, markdown):
-        if path is not None and path.exists():
-            raise ConfigError(
-                f"--out {path} exists; choose another file"
-                if path is out_file
-                else f"--markdown {path} exists; choose another file"
-            )
+    _refuse_existing([p for p in (out_file, markdown, figure) if p is not None], overwrite)
     if figure is not None and figure.suffix not in (".png", ".svg", ".pdf"):
         raise ConfigError(f"--figure must end in .png, .svg or .pdf; got {figure.name!r}")
     if facts:
@@ -292,18 +311,37 @@ def _robustness(seeds: int, base_seed: int, workers: int, steps: int | None, fir
         raise typer.Exit(1)
 
 
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace files that are already there.")]
+
+
+def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    """The one overwrite rule: nothing already there is replaced without --overwrite (checked before writing)."""
+    taken = [p for p in paths if p.exists()]
+    if taken and not overwrite:
+        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        raise ConfigError(f"{taken[0]} exists{more}; pass --overwrite to replace it")
+
+
 @app.command()
-def analyze(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `clusterup run`.")]) -> None:
+def analyze(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `clusterup run`.")],
+    overwrite: OverwriteOpt = False,
+) -> None:
     """Stages, path points A-L, path class and network regimes of a run; writes RUN_DIR/analysis.json."""
+    from .analysis import POINT_MEANINGS
     from .analysis import analyze as analyze_run
     from .io_utils import write_text_atomic
     from .result import Result
 
     result = Result.load(run_dir)
+    _refuse_existing([run_dir / "analysis.json"], overwrite)
     report = analyze_run(result.timeseries)
     write_text_atomic(run_dir / "analysis.json", json.dumps(report, indent=1))
     out.print(f"path class: [bold]{report['path_class']}[/bold]")
-    out.print("path points: " + ", ".join(f"{k}={v}" for k, v in sorted(report["path_points"].items())))
+    table = Table("path point", "step", "marks", box=None)
+    for k, v in sorted(report["path_points"].items(), key=lambda kv: (kv[1], kv[0])):
+        table.add_row(k, str(v), POINT_MEANINGS[k])
+    out.print(table)
     table = Table("stage", "from", "to", box=None)
     for span in report["stages"]:
         table.add_row(span["stage"], str(span["start"]), str(span["end"]))
@@ -315,20 +353,35 @@ def analyze(run_dir: Annotated[Path, typer.Argument(help="A run directory writte
     out.print(f"wrote {run_dir / 'analysis.json'}")
 
 
-def _print_frame(df, float_format: str) -> None:
-    """A DataFrame as a plain Rich table, floats in ``float_format``."""
-    table = Table(box=None)
-    for c in df.columns:
-        table.add_column(str(c))
-    for row in df.itertuples(index=False):
-        table.add_row(*(format(v, float_format) if isinstance(v, float) else str(v) for v in row))
-    out.print(table)
+def _cell(value, float_format: str) -> str:
+    return format(value, float_format) if isinstance(value, float) else str(value)
+
+
+def _print_frame(df, float_format: str, width: int | None = None) -> None:
+    """A DataFrame as plain text, nothing cut: a table where it fits the terminal's width, else one block
+    per row with a ``column | value`` line per column (like psql's expanded display)."""
+    width = width or out.width
+    headers = [str(c) for c in df.columns]
+    rows = [[_cell(v, float_format) for v in row] for row in df.itertuples(index=False)]
+    widths = [max([len(h)] + [len(r[j]) for r in rows]) for j, h in enumerate(headers)]
+    lines = []
+    if sum(widths) + 2 * max(len(widths) - 1, 0) <= width:
+        numeric = [df[c].dtype.kind in "iufb" for c in df.columns]
+        def line(cells):
+            return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)).rstrip()
+        lines += [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    else:
+        key = max(len(h) for h in headers)
+        for k, r in enumerate(rows, 1):
+            lines.append(f"-[ row {k} ]" + "-" * max(0, min(width, key + 20) - len(f"-[ row {k} ]")))
+            lines += [f"{h.ljust(key)} | {v}" for h, v in zip(headers, r, strict=True)]
+    sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
 
 
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool), dask-local, dask or serial.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes (>= 1).")]
 AddressOpt = Annotated[str | None, typer.Option(help="Scheduler address tcp://HOST:PORT for --executor dask.")]
-ExperimentOverwriteOpt = Annotated[bool, typer.Option(help="Replace an experiment already in --out.")]
+ExperimentOverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an experiment already in --out.")]
 
 
 def _run_experiment(plan, out_dir: Path, executor: str, workers: int, address: str | None, resume: bool, overwrite: bool,
@@ -363,7 +416,7 @@ def ensemble(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
-    resume: Annotated[bool, typer.Option(help="Finish the interrupted ensemble in --out.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted ensemble in --out.")] = False,
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -373,7 +426,8 @@ def ensemble(
     if runs < 1 or seed < 0:
         raise ConfigError(f"--runs must be >= 1 and --seed >= 0; got {runs} and {seed}")
     plan = ensemble_plan(list(scenario), runs, seed, steps, firms, parse_assignments(set_ or []))
-    target = out_dir or Path("experiments") / ("ensemble-" + "-vs-".join(Path(s).stem for s in scenario))
+    target = out_dir or default_target(Path("experiments") / ("ensemble-" + "-vs-".join(Path(s).stem for s in scenario)),
+                                        resume=resume, overwrite=overwrite)  # fmt: skip
     _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, "ensemble")
 
 
@@ -384,7 +438,7 @@ def sweep(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
-    resume: Annotated[bool, typer.Option(help="Finish the interrupted sweep in --out.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted sweep in --out.")] = False,
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -393,8 +447,8 @@ def sweep(
 
     spec, base = load_sweep(file)
     plan = make_plan(spec, base)
-    _run_experiment(plan, out_dir or Path("experiments") / file.stem, executor, workers, address, resume, overwrite, quiet,
-                    "sweep")  # fmt: skip
+    target = out_dir or default_target(Path("experiments") / file.stem, resume=resume, overwrite=overwrite)
+    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, "sweep")
 
 
 @app.command()
@@ -403,7 +457,17 @@ def query(
     sql: Annotated[str, typer.Argument(help='SQL over the views runs and timeseries, e.g. "SELECT * FROM runs".')],
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
-    """Run SQL (DuckDB) against an experiment's runs and timeseries views and print the result."""
+    """Run SQL (DuckDB) against an experiment's runs and timeseries views and print the result.
+
+    A table where it fits the terminal, else one block per row; --csv for other programs. Parameter
+    columns have dotted names: quote them, "spillover.rate".
+
+    \b
+    Examples:
+      clusterup query experiments/levers "SELECT arm_label, seed, final_cap_total FROM runs"
+      clusterup query experiments/spill 'SELECT "spillover.rate", avg(final_cap_total) FROM runs GROUP BY 1'
+      clusterup query experiments/levers "SELECT * FROM runs LIMIT 2" --csv > runs.csv
+    """
     from .experiments import ExperimentStore
 
     df = ExperimentStore.open(exp_dir).query(sql)
@@ -421,7 +485,7 @@ def sensitivity(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
-    resume: Annotated[bool, typer.Option(help="Finish the interrupted analysis in --out.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted analysis in --out.")] = False,
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -442,7 +506,7 @@ def calibrate(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace a calibration already in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a calibration already in --out.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Fit parameters to an observed series by ABC-SMC; writes posterior.csv, calibration.json and fit.png."""
@@ -484,13 +548,14 @@ def export(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (with --snapshots for a dynamic network).")],
     fmt: Annotated[str, typer.Option("--format", help="gexf (dynamic, for Gephi) or graphml (one file per snapshot).")] = "gexf",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory (default RUN_DIR/export).")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Export a run's multiplex network for Gephi and NetworkX: GEXF with spells, or GraphML."""
     from .data.export import export_run
 
     if fmt not in ("gexf", "graphml"):
         raise ConfigError(f"--format must be gexf or graphml; got {fmt!r}")
-    for path in export_run(run_dir, fmt, out_dir or run_dir / "export"):
+    for path in export_run(run_dir, fmt, out_dir or run_dir / "export", overwrite=overwrite):
         out.print(f"wrote {path}")
 
 
@@ -498,7 +563,7 @@ def export(
 def report(
     directory: Annotated[Path, typer.Argument(help="A run directory or an experiment directory.")],
     out_file: Annotated[Path | None, typer.Option("--out", help="The HTML file to write (default DIR/report.html).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Write one self-contained HTML report (figures embedded, no remote resources)."""
     from .report import write_report
@@ -561,33 +626,53 @@ def scenarios() -> None:
 def show_config(
     scenario: Annotated[str, typer.Argument(help="A preset name or a TOML file.")] = "baseline",
     set_: SetOpt = None,
+    plain: Annotated[bool, typer.Option("--plain", help="Leave out the comments.")] = False,
 ) -> None:
-    """Print the fully resolved parameters of a scenario as TOML (a file you can edit and run)."""
-    sys.stdout.write(resolve(scenario, overrides=parse_assignments(set_ or [])).to_toml())
+    """Print the fully resolved parameters of a scenario as TOML (a file you can edit and run), each
+    parameter with its description and allowed values as a comment above it."""
+    sys.stdout.write(resolve(scenario, overrides=parse_assignments(set_ or [])).to_toml(commented=not plain))
 
 
 @app.command()
 def parameters(
+    search: Annotated[
+        str | None, typer.Argument(help="Show only parameters whose key or description contains this word, or a section.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table with baseline values.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown reference (docs/parameters.md).")] = False,
 ) -> None:
-    """List every parameter with its type, allowed range and description."""
-    rows = describe_parameters()
+    """List every parameter with its type, allowed range, baseline value and description.
+
+    \b
+    Examples:
+      clusterup parameters spillover        # a section
+      clusterup parameters appropriab       # a word in keys and descriptions
+      clusterup parameters --json
+    """
+    from .params import parameter_rows
+    from .params.base import toml_value
+
     if markdown:
+        if search:
+            raise ConfigError("--markdown prints the whole reference; drop the search word")
         sys.stdout.write(parameters_markdown())
         return
+    rows = parameter_rows(search)
+    if not rows:
+        raise ConfigError(f"no parameter matches {search!r}; `clusterup parameters` lists them all")
     if as_json:
-        keys = ("key", "type", "range", "description")
-        sys.stdout.write(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=1) + "\n")
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
         return
-    table = Table(box=None)
-    table.add_column("key", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("range", no_wrap=True)
-    table.add_column("description")
-    for r in rows:
-        table.add_row(*r)
-    out.print(table)
+    lines, section = [], None
+    for r in rows:  # one block per parameter: readable at 80 columns and greppable
+        sec = r["key"].split(".")[0]
+        if sec != section:
+            lines += [""] * (section is not None) + [f"[{sec}]"]
+            section = sec
+        allowed = f"{r['type']}, {r['range']}" if r["range"] else r["type"]
+        lines.append(f"  {r['key']} = {toml_value(r['baseline'])}    ({allowed})")
+        lines += textwrap.wrap(r["description"], width=max(40, out.width - 6), initial_indent="      ", subsequent_indent="      ")
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

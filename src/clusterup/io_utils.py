@@ -52,3 +52,18 @@ def swap_into_place(tmp: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, target)
+
+
+def free_path(path: Path) -> Path:
+    """``path`` where it does not exist or is an empty directory, else the first free ``path-2``, ``path-3``, ..."""
+    candidate, k = path, 1
+    while candidate.exists() and not (candidate.is_dir() and not any(candidate.iterdir())):
+        k += 1
+        candidate = path.with_name(f"{path.name}-{k}")
+    return candidate
+
+
+def default_target(path: Path, *, resume: bool = False, overwrite: bool = False) -> Path:
+    """Where a command writes when no --out was given: ``path`` itself to resume or to replace what is
+    there, else the first free name (:func:`free_path`), so a default never refuses and never replaces."""
+    return path if resume or overwrite else free_path(path)

@@ -92,11 +92,22 @@ def layout(schedule: Schedule) -> list[Column]:
 SNAPSHOT_NODE_FIELDS = ("id", "kind", "capability", "generation", "segment", "mode", "x", "y")
 
 
+def named_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``kind`` (firm, university, institute, platform, association) and ``mode`` (none, imitation, local,
+    integrated) as named categories instead of the state's integer codes (already named columns stay)."""
+    from .state import KIND_NAMES, MODE_NAMES
+
+    for column, names in (("kind", [KIND_NAMES[k] for k in sorted(KIND_NAMES)]), ("mode", list(MODE_NAMES))):
+        if column in frame and pd.api.types.is_integer_dtype(frame[column]):
+            frame[column] = pd.Categorical.from_codes(frame[column].to_numpy().astype(np.int8), categories=names)
+    return frame
+
+
 def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The network at this step: (nodes, ties) tables keyed by stable node ids."""
     pop = state.pop
     live = np.flatnonzero(pop.view("active"))
-    nodes = pd.DataFrame({f: pop.view(f)[live] for f in SNAPSHOT_NODE_FIELDS})
+    nodes = named_codes(pd.DataFrame({f: pop.view(f)[live] for f in SNAPSHOT_NODE_FIELDS}))
     ids = pop.view("id")
     parts = [
         pd.DataFrame({"layer": layer.name, "source": ids[layer.i], "target": ids[layer.j], "weight": layer.w})

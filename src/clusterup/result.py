@@ -36,7 +36,7 @@ import pandas as pd
 from .errors import ConfigError, OutputExistsError
 from .io_utils import swap_into_place, temp_dir
 from .params import Params, from_dict, parse_toml
-from .recorder import snapshot
+from .recorder import named_codes, snapshot
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class Result:
         live = np.flatnonzero(pop.view("active"))
         cols = {name: arr[live] for name, arr in pop.items() if name not in ("knowledge", "active")}
         cols.update({f"knowledge_{k}": pop.knowledge[live, k] for k in range(pop.domains)})
-        firms = pd.DataFrame(cols)
+        firms = named_codes(pd.DataFrame(cols))
         ties = snapshot(state)[1]
         meta = {
             "clusterup_version": __version__,
@@ -150,16 +150,19 @@ class Result:
     @classmethod
     def load(cls, directory: str | Path) -> Result:
         d = Path(directory)
+        if not d.exists():
+            raise ConfigError(f"{d} does not exist")
         if not (d / RUN_MARKER).is_file():
-            raise ConfigError(f"{d} is not a clusterup run (no {RUN_MARKER})")
+            hint = " (an interrupted run: continue it with `clusterup run --resume`)" if is_unfinished_run(d) else ""
+            raise ConfigError(f"{d} is not a clusterup run (no {RUN_MARKER}){hint}")
         params = from_dict(parse_toml((d / "config.toml").read_text(encoding="utf-8"), str(d / "config.toml")))
         meta = json.loads((d / "metadata.json").read_text(encoding="utf-8"))
-        firms = pd.read_parquet(d / "firms.parquet") if (d / "firms.parquet").exists() else pd.DataFrame()
+        firms = named_codes(pd.read_parquet(d / "firms.parquet")) if (d / "firms.parquet").exists() else pd.DataFrame()
         ties = pd.read_parquet(d / "ties.parquet") if (d / "ties.parquet").exists() else pd.DataFrame()
         snapshots = {}
         for f in sorted((d / "networks").glob("step-*.parquet")) if (d / "networks").is_dir() else []:
             step = int(f.stem.split("-")[1])
-            snapshots[step] = (pd.read_parquet(d / "nodes" / f.name), pd.read_parquet(f))
+            snapshots[step] = (named_codes(pd.read_parquet(d / "nodes" / f.name)), pd.read_parquet(f))
         data_ids = pd.read_parquet(d / "data_ids.parquet") if (d / "data_ids.parquet").exists() else None
         gens = pd.read_parquet(d / "generations.parquet") if (d / "generations.parquet").exists() else pd.DataFrame()
         life = pd.read_parquet(d / "lifecycles.parquet") if (d / "lifecycles.parquet").exists() else pd.DataFrame()
@@ -184,6 +187,9 @@ def prepare_output(target: Path, *, overwrite: bool, resuming: bool = False) -> 
         if not target.is_dir():
             raise ConfigError(f"--out {target} exists and is not a directory")
         if is_run_dir(target):
+            if resuming and not overwrite:
+                raise OutputExistsError(f"--resume {target}: that run has finished, there is nothing to resume "
+                                        "(run it again with --overwrite)")  # fmt: skip
             if not overwrite:
                 raise OutputExistsError(f"--out {target} already holds a run; pass --overwrite to replace it")
         elif is_unfinished_run(target):

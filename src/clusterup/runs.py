@@ -3,6 +3,8 @@ state as data. The CLI's ``run`` and ``export-initial`` parse their arguments an
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -12,16 +14,35 @@ from typing import Any
 from .checkpoint import Checkpointer
 from .checkpoint import load as load_checkpoint
 from .errors import ConfigError
+from .io_utils import free_path
 from .params import Params
 from .result import Result, prepare_output
 from .simulation import Observer, Simulation, resolve_run
 from .state import LAYERS
 
 
-def default_out(params: Params, data_source: str | None = None) -> Path:
-    """``runs/SCENARIO-seedN`` (``runs/SCENARIO-DATA-seedN`` for a run from data)."""
-    stem = f"{params.name}-{Path(data_source).name}" if data_source else params.name
-    return Path("runs") / f"{stem}-seed{params.run.seed}"
+def default_out(params: Params, data_source: str | None = None, *, scenario: str | None = None,
+                overrides: dict[str, Any] | None = None, firms: int | None = None, steps: int | None = None,
+                fresh: bool = True) -> Path:
+    """``runs/NAME[-DATA][-firmsF][-stepsS][-KEY=VALUE...]-seedN``: NAME is the preset or the scenario file's
+    stem; what was given on top of it (data, firms, steps, overrides) is in the name, so different runs do
+    not collide (overrides longer than 60 characters are named by a short hash). Where that directory is
+    taken and not empty, ``-2``, ``-3``, ... is appended (``fresh``; without it, for --overwrite, the name
+    itself): a default never refuses and never replaces what is there."""
+    stem = Path(scenario).stem if scenario and scenario.endswith(".toml") else params.name
+    parts = [stem]
+    if data_source:
+        parts.append(Path(data_source).name)
+    if firms is not None:
+        parts.append(f"firms{firms}")
+    if steps is not None:
+        parts.append(f"steps{steps}")
+    if overrides:
+        text = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+        text = re.sub(r"[^A-Za-z0-9._=,+-]", "_", text)
+        parts.append(text if len(text) <= 60 else "set-" + hashlib.sha1(text.encode()).hexdigest()[:8])
+    path = Path("runs") / f"{'-'.join(parts)}-seed{params.run.seed}"
+    return free_path(path) if fresh else path
 
 
 def _finish(sim: Simulation, target: Path, observers: list[Observer], *, overwrite: bool, checkpointed: bool,
@@ -53,14 +74,19 @@ def run_to_directory(
     observers: Iterable[Observer] = (),
     command: str | None = None,
 ) -> tuple[Result, Path]:
-    """Run one simulation and save it to ``out`` (default ``runs/SCENARIO-seedN``); ``snapshots`` and ``panel``
+    """Run one simulation and save it to ``out`` (default: :func:`default_out`); ``snapshots`` and ``panel``
     K save the network and the firm-level panel every K steps; with ``checkpoint_every`` K a checkpoint is
     kept there every K steps until the run finishes. Everything is validated before
     anything is written. Returns the Result and the directory."""
     if checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every must be an integer >= 0; got {checkpoint_every}")
     params, start = resolve_run(scenario, seed=seed, steps=steps, firms=firms, overrides=overrides, data=data)
-    target = Path(out) if out is not None else default_out(params, str(data) if data is not None else None)
+    if out is not None:
+        target = Path(out)
+    else:
+        label = scenario if isinstance(scenario, str) else None
+        target = default_out(params, str(data) if data is not None else None, scenario=label, overrides=overrides,
+                             firms=firms, steps=steps, fresh=not overwrite)  # fmt: skip
     sim = Simulation(params, snapshot_every=snapshots, panel_every=panel, data=start)
     prepare_output(target, overwrite=overwrite)
     watching = [*observers, Checkpointer(target, checkpoint_every)]

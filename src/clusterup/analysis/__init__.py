@@ -1,6 +1,6 @@
 """Analysis on top of recorded time series: the phenomena of the model brief (section 6)."""
 
-from .curves import STAGES, curve_shape, path_class, path_points, stages
+from .curves import POINT_MEANINGS, STAGES, curve_shape, path_class, path_points, stages
 from .phenomena import (
     declined,
     gap_cycles,
@@ -19,6 +19,7 @@ from .regimes import regime_spans
 from .report import analyze
 
 __all__ = [
+    "POINT_MEANINGS",
     "STAGES",
     "analyze",
     "curve_shape",

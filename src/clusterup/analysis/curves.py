@@ -197,6 +197,23 @@ def stages(ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: f
     return labels
 
 
+POINT_MEANINGS = {
+    "A": "start",
+    "B": "take-off of the first S-curve",
+    "C": "inflection of the first S-curve",
+    "D": "saturation of the first S-curve (first plateau)",
+    "E": "end of a run that stays on its first plateau",
+    "F": "a higher generation appears before the first S-curve saturates (path 2)",
+    "G": "take-off of the second S-curve (the jump)",
+    "H": "inflection of the second S-curve",
+    "I": "saturation of the second S-curve",
+    "J": "end of a run that upgraded",
+    "K": "end of a decline from the first plateau (D-K)",
+    "L": "end of a decline from the second plateau (I-L)",
+}
+"""What each of the points A-L of Ji & Hu's Figure 2 marks (:func:`path_points` locates them)."""
+
+
 def path_points(
     ts: pd.DataFrame, column: str = "cap_total", window: int = 9, rise: float = 0.2, decline: float = 0.8
 ) -> dict[str, int]:

@@ -23,7 +23,6 @@ import pandas as pd
 from ..errors import ConfigError
 from ..io_utils import temp_file
 from ..result import Result
-from ..state import KIND_NAMES, MODE_NAMES
 
 
 def _snapshots(result: Result) -> list[tuple[int, pd.DataFrame, pd.DataFrame]]:
@@ -65,8 +64,7 @@ def _dynamic(frame: pd.DataFrame, key: str, column: str, spans: dict[int, tuple[
 
 def _node_attrs(row) -> dict:
     """Static node attributes from a row (a Series or a namedtuple with kind, segment, x, y)."""
-    kind = int(row.kind)
-    return {"kind": KIND_NAMES.get(kind, str(kind)), "segment": int(row.segment), "x": float(row.x), "y": float(row.y)}
+    return {"kind": str(row.kind), "segment": int(row.segment), "x": float(row.x), "y": float(row.y)}
 
 
 def dynamic_graph(result: Result) -> nx.MultiGraph:
@@ -82,7 +80,7 @@ def dynamic_graph(result: Result) -> nx.MultiGraph:
     node_spells = _spells(nodes, "id", spans)
     cap = _dynamic(nodes, "id", "capability", spans, float)
     gen = _dynamic(nodes, "id", "generation", spans, int)
-    mode = _dynamic(nodes.assign(mode=nodes["mode"].map(lambda m: MODE_NAMES[int(m)])), "id", "mode", spans, str)
+    mode = _dynamic(nodes.assign(mode=nodes["mode"].astype(str)), "id", "mode", spans, str)
     first = nodes.drop_duplicates("id").set_index("id")
     for nid, row in first.iterrows():
         G.add_node(int(nid), label=str(labels.get(nid, nid)), spells=node_spells[nid], capability=cap[nid], generation=gen[nid],
@@ -105,7 +103,7 @@ def snapshot_graph(result: Result, nodes: pd.DataFrame, ties: pd.DataFrame) -> n
     G = nx.MultiGraph()
     for row in nodes.itertuples(index=False):
         G.add_node(int(row.id), label=str(labels.get(row.id, row.id)), capability=float(row.capability),
-                   generation=int(row.generation), mode=MODE_NAMES[int(row.mode)], **_node_attrs(row))  # fmt: skip
+                   generation=int(row.generation), mode=str(row.mode), **_node_attrs(row))  # fmt: skip
     for e in ties.itertuples(index=False):
         key = f"{e.layer}:{e.source}-{e.target}"
         G.add_edge(int(e.source), int(e.target), key=key, layer=str(e.layer), weight=float(e.weight))
@@ -124,18 +122,26 @@ def _write(path: Path, writer) -> Path:
     return path
 
 
-def export_run(run_dir: Path, fmt: str, out_dir: Path) -> list[Path]:
+def export_run(run_dir: Path, fmt: str, out_dir: Path, *, overwrite: bool = False) -> list[Path]:
+    """Write the run's network as one dynamic GEXF file or one GraphML file per snapshot into ``out_dir``;
+    files already there are replaced only with ``overwrite`` (checked before anything is written)."""
     result = Result.load(run_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} exists and is not a directory")
+    snapshots = [] if fmt == "gexf" else list(_snapshots(result))
+    targets = [out_dir / "network.gexf"] if fmt == "gexf" else [out_dir / f"network-step-{s:06d}.graphml" for s, _, _ in snapshots]
+    taken = [p for p in targets if p.exists()]
+    if taken and not overwrite:
+        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        raise ConfigError(f"{taken[0]} exists{more}; pass --overwrite to replace it")
     out_dir.mkdir(parents=True, exist_ok=True)
     if fmt == "gexf":
         G = dynamic_graph(result)
-        return [_write(out_dir / "network.gexf", lambda p: nx.write_gexf(G, p, version="1.2draft"))]
+        return [_write(targets[0], lambda p: nx.write_gexf(G, p, version="1.2draft"))]
     paths = []
-    for step, nodes, ties in _snapshots(result):
+    for target, (_step, nodes, ties) in zip(targets, snapshots, strict=True):
         G = snapshot_graph(result, nodes, ties)
-        paths.append(_write(out_dir / f"network-step-{step:06d}.graphml", lambda p, G=G: nx.write_graphml(G, p)))
+        paths.append(_write(target, lambda p, G=G: nx.write_graphml(G, p)))
     return paths
 
 

@@ -86,11 +86,23 @@ def _read(path: Path) -> pd.DataFrame:
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, skipinitialspace=True, keep_default_na=True)
+        df = pd.read_csv(path, skipinitialspace=True, keep_default_na=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise DataError(f"{path.name}: cannot read it as {path.suffix[1:].upper()} ({' '.join(str(exc).split())[:200]})") from None
     except Exception as exc:  # noqa: BLE001 - pyarrow raises its own types for corrupt files
         raise DataError(f"{path.name}: cannot read it ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+    check_delimiter(df, path.name, DataError)
+    return df
+
+
+def check_delimiter(df: pd.DataFrame, name: str, error: type[Exception]) -> None:
+    """A CSV read as one column whose name holds ';' or a tab was written with another separator: say so."""
+    if len(df.columns) == 1:
+        head = str(df.columns[0])
+        for sep, word in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in head:
+                raise error(f"{name}: the columns are separated by {word}; clusterup reads comma-separated CSV "
+                            "(decimal point '.'): save it as comma-separated CSV")  # fmt: skip
 
 
 class _Checker:

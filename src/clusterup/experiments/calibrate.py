@@ -43,7 +43,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from ..data.tables import check_delimiter
 from ..errors import ConfigError
+from ..io_utils import default_target
 from ..result import timeseries_columns
 from .design import RunSpec, StrictSpec, load_spec, parameter_field, scenario_path, typed_values
 from .runner import execute_run
@@ -74,6 +76,7 @@ def read_observed(path: Path) -> pd.DataFrame:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ConfigError(f"observed: {path}: not a readable CSV ({' '.join(str(exc).split())})") from None
+    check_delimiter(df, f"observed: {path}", ConfigError)
     for col in ("step", "value"):
         if col not in df.columns:
             raise ConfigError(f"observed: {path}: missing column {col!r} (need step, value)")
@@ -260,7 +263,7 @@ def run_calibration(
     from .executors import make_executor
 
     spec, base, obs = load_calibration(file)
-    target = Path(out) if out is not None else Path("experiments") / Path(file).stem
+    target = Path(out) if out is not None else default_target(Path("experiments") / Path(file).stem, overwrite=overwrite)
     if target.exists() and not target.is_dir():
         raise ConfigError(f"--out {target} exists and is not a directory")
     if target.exists() and any(target.iterdir()):

@@ -31,6 +31,7 @@ import pandas as pd
 from pydantic import Field
 
 from ..errors import ConfigError
+from ..io_utils import default_target
 from ..rng import replicate_seeds
 from .design import StrictSpec, load_spec, parameter_field, plan_from_arms, scenario_path, typed_values
 from .outputs import check_output, compute_output
@@ -177,7 +178,8 @@ def run_sensitivity(
 
     spec, base = load_sensitivity(file)
     plan, X = make_sensitivity_plan(spec, base)
-    target = Path(out) if out is not None else Path("experiments") / Path(file).stem
+    target = Path(out) if out is not None else default_target(Path("experiments") / Path(file).stem, resume=resume,
+                                                                 overwrite=overwrite)  # fmt: skip
     run_experiment(plan, target, executor=executor, workers=workers, address=address, resume=resume, overwrite=overwrite,
                    progress=progress)  # fmt: skip
     table = analyze(ExperimentStore.open(target), spec, X)

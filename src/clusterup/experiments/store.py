@@ -85,8 +85,11 @@ class ExperimentStore:
 
     @classmethod
     def open(cls, root: Path) -> ExperimentStore:
+        if not Path(root).exists():
+            raise ConfigError(f"{root} does not exist")
         if not is_experiment_dir(Path(root)):
-            raise ConfigError(f"{root} is not a clusterup experiment (no {PLAN_FILE})")
+            hint = " (it is a run directory)" if (Path(root) / "metadata.json").is_file() else ""
+            raise ConfigError(f"{root} is not a clusterup experiment (no {PLAN_FILE}){hint}")
         return cls(Path(root))
 
     def remove_stale_temporaries(self) -> None:
@@ -187,10 +190,25 @@ class ExperimentStore:
         try:
             return con.execute(sql).fetchdf()
         except duckdb.Error as exc:
-            raise ConfigError(f"query: {' '.join(str(exc).split())}") from None
+            raise ConfigError(f"query: {_explain(sql, exc)}") from None
         finally:
             con.close()
 
 
 def _sql_path(p: Path) -> str:
     return "'" + str(p.resolve()).replace("'", "''") + "'"
+
+
+def _explain(sql: str, exc: Exception) -> str:
+    """DuckDB's error in one line; an unquoted dotted parameter column (read by SQL as table.column) is
+    named with the quoting that works."""
+    import re
+
+    from ..params import describe_parameters
+
+    keys = {row[0] for row in describe_parameters()}
+    unquoted = re.sub(r'"[^"]*"|\'[^\']*\'', " ", sql)  # drop quoted names and string literals
+    dotted = [m for m in re.findall(r"\b([A-Za-z_]\w*\.[A-Za-z_]\w*)\b", unquoted) if m in keys]
+    if dotted:
+        return f'parameter columns have a dot in their name: quote them, "{dotted[0]}" (not {dotted[0]})'
+    return " ".join(str(exc).split())

@@ -64,8 +64,16 @@ class ParamsBase(Section):
             del d["plugins"]  # configuration files of runs without plugins do not mention them
         return d
 
-    def to_toml(self) -> str:
-        return dumps_toml(self.to_dict())
+    def to_toml(self, commented: bool = False) -> str:
+        """The configuration as TOML; ``commented`` puts each parameter's description and allowed values
+        above it as a comment (what ``clusterup show-config`` prints)."""
+        if not commented:
+            return dumps_toml(self.to_dict())
+        notes = {}
+        for key, typ, rng, desc in describe_parameters(type(self)):
+            allowed = f"{typ}, {rng}" if rng else typ
+            notes[key] = f"{desc} [{allowed}]" if desc else allowed
+        return dumps_toml(self.to_dict(), notes)
 
     def with_overrides(self, overrides: dict[str, Any]) -> ParamsBase:
         return from_dict(apply_overrides(self.to_dict(), overrides))
@@ -250,6 +258,19 @@ def describe_parameters(model: type[ParamsBase] = Params) -> list[tuple[str, str
     return rows
 
 
+def parameter_rows(search: str | None = None) -> list[dict[str, Any]]:
+    """The reference as dicts (key, type, range, baseline, description); ``search`` keeps a whole section
+    when it names one, else the parameters whose key or description contains it (case-insensitive)."""
+    base = load_scenario("baseline").to_dict()
+    rows = [{"key": k, "type": t, "range": r, "baseline": base[k.split(".")[0]][k.split(".")[1]], "description": d}
+            for k, t, r, d in describe_parameters()]  # fmt: skip
+    if not search:
+        return rows
+    word = search.lower()
+    section = [r for r in rows if r["key"].split(".")[0] == word]
+    return section or [r for r in rows if word in r["key"].lower() or word in r["description"].lower()]
+
+
 def parameters_markdown() -> str:
     """The parameter reference (docs/parameters.md): key, type, range, baseline value, description."""
     base = load_scenario("baseline").to_dict()
@@ -290,6 +311,7 @@ __all__ = [
     "load_plugin",
     "load_scenario",
     "number",
+    "parameter_rows",
     "parameters_markdown",
     "params_model",
     "parse_assignments",

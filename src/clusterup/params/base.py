@@ -208,7 +208,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     return out
 
 
-def _toml_value(v: Any) -> str:
+def toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -218,18 +218,26 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, str):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
-def dumps_toml(data: dict[str, Any]) -> str:
-    """Write a nested dict of scalars and lists as TOML (top-level scalars first, then tables)."""
-    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+def dumps_toml(data: dict[str, Any], comments: dict[str, str] | None = None) -> str:
+    """Write a nested dict of scalars and lists as TOML (top-level scalars first, then tables); ``comments``
+    (dotted key -> text) puts a ``# text`` line above each key it names."""
+    comments = comments or {}
+
+    def entry(key: str, value: Any) -> list[str]:
+        name = key.rsplit(".", 1)[-1]
+        note = comments.get(key)
+        return ([f"# {note}"] if note else []) + [f"{name} = {toml_value(value)}"]
+
+    lines = [x for k, v in data.items() if not isinstance(v, dict) for x in entry(k, v)]
 
     def table(prefix: str, d: dict[str, Any]) -> None:
         lines.append("")
         lines.append(f"[{prefix}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in d.items() if not isinstance(v, dict))
+        lines.extend(x for k, v in d.items() if not isinstance(v, dict) for x in entry(f"{prefix}.{k}", v))
         for k, v in d.items():
             if isinstance(v, dict):
                 table(f"{prefix}.{k}", v)

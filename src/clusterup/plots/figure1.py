@@ -49,10 +49,10 @@ def draw_network(ax, nodes: pd.DataFrame, ties: pd.DataFrame) -> None:
             np.stack([a, b], axis=1), colors=LAYER_COLOURS[layer], linewidths=0.3 + 0.9 * sub["weight"].to_numpy(), alpha=0.35
         )
         ax.add_collection(lines)
-    firms = nodes[nodes["kind"] == 0]
+    firms = nodes[nodes["kind"] == "firm"]
     size = 4 + 30 * firms["capability"] / max(firms["capability"].max(), 1e-12)
     ax.scatter(firms["x"], firms["y"], s=size, c="black", lw=0, zorder=3)
-    orgs = nodes[nodes["kind"] != 0]
+    orgs = nodes[nodes["kind"] != "firm"]
     ax.scatter(orgs["x"], orgs["y"], s=40, marker="s", c="gold", edgecolors="black", lw=0.6, zorder=4)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
