@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 
 import pytest
 
@@ -77,3 +79,56 @@ def test_explorer_modules_import(name):
     import importlib
 
     importlib.import_module(f"clusterup.explorer.{name}")
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        found += [int(x) for x in text.split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0]
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGKILL"])
+def test_killing_the_explorer_stops_its_server(signum):
+    """`kill PID` (and even `kill -9 PID`) of `clusterup explore` leaves no Solara server behind."""
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen([shutil.which("clusterup"), "explore", "--port", "0", "--no-browser"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    kids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not (kids := _children(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert kids, "the explorer started no server"
+        time.sleep(1.0)
+        proc.send_signal(getattr(signal, signum))
+        proc.wait(30)
+        deadline = time.monotonic() + 20
+        while any(_alive(k) for k in kids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(k) for k in kids), f"the server outlived the explorer ({signum})"
+    finally:
+        for pid in [proc.pid, *kids]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -58,4 +59,43 @@ def serve(host: str, port: int, browser: bool, fetch_assets: bool, log: Callable
     ensure_assets(fetch_assets, log)
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     log(f"clusterup explorer on http://{host}:{port} (Ctrl-C stops it)")
-    return subprocess.call(explore_command(host, port, browser), env=env)
+    return run_child(explore_command(host, port, browser), env)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: ask the kernel to send the child SIGTERM when its parent dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
+def run_child(command: list[str], env: dict[str, str]) -> int:
+    """Run the server as a child that never outlives this process: SIGTERM or SIGHUP to this process stops
+    the child first; on Linux the child is also stopped when this process is killed outright."""
+    child = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    previous = {}
+
+    def stop(signum, _frame):
+        child.terminate()
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, stop)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:  # Ctrl-C reaches the child too (same process group): let it finish
+        child.wait()
+        raise
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
