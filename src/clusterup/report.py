@@ -64,8 +64,9 @@ def _page(title: str, sections: list[str]) -> str:
 
 
 def run_report(run_dir: Path) -> str:
-    from .analysis import analyze
+    from .analysis import POINT_MEANINGS, analyze
     from .plots import figure1, figure2, overview
+    from .plots.adoption import has_new_generation
     from .result import Result
 
     res = Result.load(run_dir)
@@ -90,9 +91,10 @@ def run_report(run_dir: Path) -> str:
                 }
             ]
         ),  # fmt: skip
-        f"<p>Path class: <b>{html.escape(a['path_class'])}</b>. Path points: "
-        + html.escape(", ".join(f"{k} = step {v}" for k, v in sorted(a["path_points"].items())) or "none")
-        + ".</p>",
+        f"<p>Path class: <b>{html.escape(a['path_class'])}</b>. The points of Ji &amp; Hu's Figure 2 found on "
+        "the overall capability curve (points that do not occur are left out):</p>",
+        _table([{"point": k, "step": v, "marks": POINT_MEANINGS[k]}
+                for k, v in sorted(a["path_points"].items(), key=lambda kv: (kv[1], kv[0]))]),  # fmt: skip
         "<h2>Stages</h2>",
         _table(a["stages"]),
         "<h2>Network regimes</h2>",
@@ -106,7 +108,7 @@ def run_report(run_dir: Path) -> str:
                 figure1(ts, res.snapshots), "Figure 1: the multiplex network at formation, growth and maturity, and layer dominance"
             )
         )
-    if not res.generations.empty:
+    if has_new_generation(res.generations):
         from .plots.adoption import adoption_curves
 
         cap_a = "Generation adoption curves: share of firms at each generation or above"
@@ -135,6 +137,17 @@ def experiment_report(exp_dir: Path) -> str:
         f"<pre>{html.escape(json.dumps(plan.spec, indent=1, sort_keys=True))}</pre>",
     ]
     ok = runs[runs["status"] == "ok"] if len(runs) else runs
+    indices = exp_dir / "sensitivity.csv"
+    if indices.is_file():  # a sensitivity analysis: its indices are the result, not its sample points' bands
+        from .experiments.sensitivity import METRIC
+        from .experiments.sensitivity import figure as sensitivity_figure
+
+        table = pd.read_csv(indices)
+        method = "morris" if "mu_star" in table else "sobol"
+        secs += [f"<h2>Sensitivity indices ({'Morris' if method == 'morris' else 'Sobol'})</h2>",
+                 f"<p>{html.escape(METRIC[method])} per output and parameter, with 95% bootstrap intervals (SALib).</p>",
+                 _table(table), _figure(sensitivity_figure(table, method), "Sensitivity indices with 95% intervals")]  # fmt: skip
+        ok = ok.iloc[0:0]  # the sample points are in the runs table; comparing them as arms says nothing
     if len(ok):
         cols = [
             c for c in ("final_cap_total", "final_cap_mean", "final_gen_max", "final_gap_cv", "first_new_generation") if c in ok

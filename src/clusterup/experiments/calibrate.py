@@ -39,6 +39,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from pydantic import Field
@@ -227,19 +228,23 @@ def predictive_runs(
 
 
 def fit_figure(obs: pd.DataFrame, runs: list[pd.DataFrame], best: pd.DataFrame, indicator: str, title: str):
-    from ..plots.style import new_figure
+    """The observed series, the best particle's run and the posterior predictive 5-95% band (cut to the
+    indicator's range)."""
+    from ..plots.style import DOUBLE, OKABE_ITO, RC, clip_to_range, label, legend_outside, new_figure
 
-    fig, ax = new_figure(figsize=(6.4, 4.0))
-    if runs:
-        data = np.vstack([r[indicator].to_numpy()[: len(best)] for r in runs if len(r) >= len(best)])
-        lo, hi = np.percentile(data, [5, 95], axis=0)
-        ax.fill_between(best["step"], lo, hi, color="tab:blue", alpha=0.2, lw=0, label="posterior predictive 5-95%")
-    ax.plot(best["step"], best[indicator], color="tab:blue", lw=1.6, label="best particle")
-    ax.plot(obs["step"], obs["value"], "o", ms=3, color="black", label="observed")
-    ax.set_xlabel("step")
-    ax.set_ylabel(indicator)
-    ax.set_title(title)
-    ax.legend(frameon=False, fontsize=8)
+    with matplotlib.rc_context(RC):
+        fig, ax = new_figure(figsize=(DOUBLE * 0.8, 3.2))
+        blue = OKABE_ITO["blue"]
+        if runs:
+            data = np.vstack([r[indicator].to_numpy()[: len(best)] for r in runs if len(r) >= len(best)])
+            lo, hi = clip_to_range(indicator, *np.percentile(data, [5, 95], axis=0))
+            ax.fill_between(best["step"], lo, hi, color=blue, alpha=0.25, lw=0, label="posterior predictive 5-95%")
+        ax.plot(best["step"], best[indicator], color=blue, lw=1.6, label="best particle")
+        ax.plot(obs["step"], obs["value"], "o", ms=3, color="black", label="observed")
+        ax.set_xlabel(label("step"))
+        ax.set_ylabel(label(indicator).replace(" (", "\n("))
+        ax.set_title(title, loc="left")
+        legend_outside(ax)
     return fig
 
 

@@ -135,26 +135,51 @@ def analyze(store: ExperimentStore, spec: SensitivitySpec, X: np.ndarray) -> pd.
     return pd.DataFrame(rows)
 
 
+METRIC = {"morris": "mu* (mean absolute elementary effect)", "sobol": "Sobol' index (share of output variance)"}
+
+
+def _bars(ax, t: pd.DataFrame, pos, value: str, conf: str, colour: str, name: str, height: float) -> None:
+    """Horizontal bars of an index with its interval, both cut at zero."""
+    v = np.clip(t[value].to_numpy(dtype=float), 0, None)
+    c = t[conf].to_numpy(dtype=float)
+    ax.barh(pos, v, height, xerr=np.vstack([np.minimum(c, v), c]), color=colour, capsize=2, label=name,
+            error_kw={"lw": 0.8})  # fmt: skip
+
+
 def figure(table: pd.DataFrame, method: str):
-    from ..plots.style import new_figure
+    """One panel per output: each parameter's index with its 95% bootstrap interval (cut at zero: mu* and the
+    Sobol' indices are not negative; a negative estimate is sampling noise and drawn as zero)."""
+    import matplotlib
+
+    from ..plots.style import DOUBLE, OKABE_ITO, RC, legend_below, new_figure
 
     outputs = list(dict.fromkeys(table["output"]))
-    fig, axes = new_figure(1, len(outputs), figsize=(4.2 * len(outputs), 0.5 + 0.45 * table["parameter"].nunique() + 1.2),
-                           squeeze=False)  # fmt: skip
-    for ax, out in zip(axes[0], outputs, strict=True):
-        t = table[table["output"] == out]
-        y = np.arange(len(t))
-        if method == "morris":
-            ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], color="#4c72b0", capsize=3)
-            ax.set_xlabel("mu* (mean |elementary effect|), 95% CI")
-        else:
-            ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="S1", color="#4c72b0", capsize=3)
-            ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="ST", color="#dd8452", capsize=3)
-            ax.set_xlabel("Sobol' index, 95% CI")
-            ax.legend(frameon=False)
-        ax.set_yticks(y, t["parameter"])
-        ax.set_title(out)
-        ax.invert_yaxis()
+    n_par = table["parameter"].nunique()
+    with matplotlib.rc_context(RC):
+        fig, axes = new_figure(len(outputs), 1, figsize=(DOUBLE * 0.8, 0.9 + (0.6 + 0.22 * n_par) * len(outputs)),
+                               squeeze=False)  # fmt: skip
+        for ax, out in zip(axes[:, 0], outputs, strict=True):
+            t = table[table["output"] == out]
+            y = np.arange(len(t))
+            ax.set_title(f"output: {out}", loc="left")
+            if "note" in t and t["note"].notna().all():
+                from ..plots.style import note
+
+                note(ax, "constant output: no indices")
+                continue
+
+            if method == "morris":
+                _bars(ax, t, y, "mu_star", "mu_star_conf", OKABE_ITO["blue"], "mu*", 0.7)
+            else:
+                _bars(ax, t, y - 0.2, "S1", "S1_conf", OKABE_ITO["blue"], "first order S1", 0.4)
+                _bars(ax, t, y + 0.2, "ST", "ST_conf", OKABE_ITO["orange"], "total order ST", 0.4)
+            ax.set_yticks(y, t["parameter"])
+            ax.set_xlim(left=0)
+            ax.invert_yaxis()
+        axes[-1, 0].set_xlabel(f"{METRIC[method]}, with 95% bootstrap interval")
+        if method == "sobol":
+            h, lab = axes[0, 0].get_legend_handles_labels()
+            legend_below(fig, h, lab)
     return fig
 
 

@@ -15,7 +15,8 @@ def bands(ts: pd.DataFrame, indicator: str, level: float = 0.95) -> pd.DataFrame
     """Per arm and step: n, mean, and the ``level`` confidence interval of the mean (Student t).
 
     ``ts`` is :meth:`ExperimentStore.all_timeseries` (columns arm, step and the indicators). With one
-    replicate the band collapses onto the mean.
+    replicate the band collapses onto the mean. The interval is cut to the indicator's range (a share stays
+    in [0, 1], a capability or a count at or above 0): with few replicates a t-interval can pass it.
     """
     if indicator not in timeseries_columns() or indicator == "step":
         raise ConfigError(f"indicator {indicator!r} is not a time-series column (see docs/output-schema.md)")
@@ -26,8 +27,9 @@ def bands(ts: pd.DataFrame, indicator: str, level: float = 0.95) -> pd.DataFrame
     sem = out["sd"].fillna(0.0) / np.sqrt(out["n"])
     t = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
     half = np.where(out["n"] > 1, t * sem, 0.0)
-    out["lo"] = out["mean"] - half
-    out["hi"] = out["mean"] + half
+    from ..plots.style import clip_to_range
+
+    out["lo"], out["hi"] = clip_to_range(indicator, out["mean"] - half, out["mean"] + half)
     return out.drop(columns="sd")
 
 

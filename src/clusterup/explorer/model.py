@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..params import Params, field_bounds, load_scenario
-from ..plots.style import new_figure
+from ..plots.style import DOUBLE, house_style, label, new_figure
 from ..result import Result
 from ..simulation import Simulation
 
@@ -107,14 +107,17 @@ def run(
     return sim.result()
 
 
+@house_style
 def live_figure(ts: pd.DataFrame, total: int) -> Figure:
     """The capability path so far, on the run's full time axis (drawn while a run is going)."""
-    fig, ax = new_figure(figsize=(8, 3.6))
+    fig, ax = new_figure(figsize=(DOUBLE, 3.0))
     ax.plot(ts["step"], ts["cap_total"], color="black", lw=1.6)
     ax.set_xlim(0, total)
-    ax.set_xlabel("step (quarter)")
-    ax.set_ylabel("overall capability")
-    ax.set_title(f"running: step {int(ts['step'].iloc[-1])} of {total}, generations reached {int(ts['gen_max'].max())}")
+    ax.set_ylim(0, max(float(ts["cap_total"].max()) * 1.1, 1e-9))
+    ax.set_xlabel(label("step"))
+    ax.set_ylabel("overall innovation capability\n(sum over firms, index)")
+    ax.set_title(f"running: quarter {int(ts['step'].iloc[-1])} of {total}, generations reached {int(ts['gen_max'].max())}",
+                 loc="left")  # fmt: skip
     return fig
 
 
@@ -136,16 +139,15 @@ def overview_figure(ts: pd.DataFrame, title: str = "") -> Figure:
     return overview(ts, title)
 
 
+@house_style
 def network_figure(result: Result, step: int) -> Figure:
-    from ..plots import draw_network
+    from ..plots.figure1 import draw_network, network_legend
 
     nodes, ties = result.snapshots[step]
-    fig, ax = new_figure(figsize=(5.2, 5.2))
-    draw_network(ax, nodes, ties)
-    ax.set_title(
-        f"the multiplex network at step {step} (social orange, economic green, knowledge purple; squares: organisations)",
-        fontsize=8,
-    )
+    fig, ax = new_figure(figsize=(DOUBLE * 0.6, DOUBLE * 0.6 + 0.6))
+    drawn = draw_network(ax, nodes, ties)
+    ax.set_title(f"the multiplex network in quarter {step} ({drawn:,} strongest of {len(ties):,} ties)", loc="left")
+    network_legend(fig, ncol=3)
     return fig
 
 

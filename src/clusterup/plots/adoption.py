@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .style import colormap, new_figure
+from .style import DOUBLE, colormap, house_style, label, legend_outside, new_figure, note
 
 
 def adoption_shares(generations: pd.DataFrame) -> pd.DataFrame:
@@ -16,18 +16,26 @@ def adoption_shares(generations: pd.DataFrame) -> pd.DataFrame:
     return at_or_above.drop(columns=[c for c in at_or_above.columns if c < 1]).div(total, axis=0)
 
 
+def has_new_generation(generations: pd.DataFrame) -> bool:
+    """Whether any firm ever reached a generation above the first (else there is no adoption curve to draw)."""
+    return bool(len(generations)) and bool(((generations["generation"] >= 1) & (generations["firms"] > 0)).any())
+
+
+@house_style
 def adoption_curves(generations: pd.DataFrame, title: str = "") -> Figure:
+    """One S-curve per generation g >= 1: the share of firms at g or above over time."""
     shares = adoption_shares(generations)
-    fig, ax = new_figure(figsize=(7, 4.2))
+    shares = shares.loc[:, (shares > 0).any()] if len(shares.columns) else shares
+    fig, ax = new_figure(figsize=(DOUBLE * 0.75, 3.2))
     cmap = colormap("viridis")
     for k, g in enumerate(shares.columns):
-        ax.plot(shares.index, shares[g], color=cmap(k / max(1, len(shares.columns) - 1) * 0.85), lw=1.8, label=f"generation {g}")
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("step (quarter)")
-    ax.set_ylabel("share of firms at this generation or above")
-    ax.set_title(title or "Generation adoption curves")
+        ax.plot(shares.index, shares[g], color=cmap(k / max(1, len(shares.columns) - 1) * 0.85), lw=1.6, label=f"generation {g}")
+    ax.set_title(title or "Generation adoption curves", loc="left")
     if len(shares.columns):
-        ax.legend(frameon=False, fontsize=8)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(label("step"))
+        ax.set_ylabel("share of firms at this\ngeneration or above")
+        legend_outside(ax)
     else:
-        ax.text(0.5, 0.5, "no new generation appeared", ha="center", transform=ax.transAxes)
+        note(ax, "no firm reached a new technology generation")
     return fig

@@ -8,10 +8,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..analysis import path_class, path_points, stages
-from .style import new_figure
+from .style import DOUBLE, OKABE_ITO, house_style, label, legend_outside, new_figure
 
-STAGE_COLOURS = {"formation": "#f0f0f0", "growth": "#d9f0d3", "maturity": "#fee8c8", "decline": "#fcbba1",
-                 "renewal": "#c6dbef"}  # fmt: skip
+STAGE_COLOURS = {"formation": "#eeeeee", "growth": "#d4ecd9", "maturity": "#fbe6c2", "decline": "#f6cdb8",
+                 "renewal": "#cfe3f2"}  # fmt: skip
+"""Light tints of the Okabe-Ito palette behind the curve (stages are also named in the legend)."""
 
 
 def median_frame(runs: list[pd.DataFrame]) -> pd.DataFrame:
@@ -25,41 +26,44 @@ def median_frame(runs: list[pd.DataFrame]) -> pd.DataFrame:
     return med
 
 
+@house_style
 def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total") -> Figure:
     """Overall innovation capability (median and 10-90% band over runs), stage bands, points A-L."""
     med = median_frame(runs)
     t = med["step"].to_numpy()
-    fig, ax = new_figure(figsize=(9, 5))
+    fig, ax = new_figure(figsize=(DOUBLE, 3.8))
     labels = stages(med, column)
     start = 0
     for k in range(1, len(labels) + 1):
         if k == len(labels) or labels[k] != labels[start]:
-            ax.axvspan(t[start], t[min(k, len(t) - 1)], color=STAGE_COLOURS[labels[start]], lw=0, zorder=0)
+            span = ax.axvspan(t[start], t[min(k, len(t) - 1)], color=STAGE_COLOURS[labels[start]], lw=0, zorder=0)
+            span._house_background = True  # a background, not data
             start = k
     if len(runs) > 1:
         n = len(med)
         data = np.vstack([r[column].to_numpy()[:n] for r in runs])
         lo, hi = np.percentile(data, [10, 90], axis=0)
-        ax.fill_between(t, lo, hi, color="grey", alpha=0.3, lw=0, label="10-90% of runs")
-    ax.plot(t, med[column], color="black", lw=2, label="median" if len(runs) > 1 else column)
+        ax.fill_between(t, lo, hi, color=OKABE_ITO["grey"], alpha=0.4, lw=0, label="10-90% of runs")
+    ax.plot(t, med[column], color="black", lw=1.8, label="median of runs" if len(runs) > 1 else "this run")
     points = path_points(med, column)
     close = 0.04 * (t[-1] - t[0]) if len(t) > 1 else 1.0
     last = None
     for name, step in sorted(points.items(), key=lambda kv: kv[1]):
         y = float(np.interp(step, t, med[column]))
-        ax.plot(step, y, "o", color="tab:red", ms=5, zorder=3)
+        ax.plot(step, y, "o", color=OKABE_ITO["vermillion"], ms=4, zorder=3, label="path point" if last is None else None)
         near = last is not None and step - last < close  # a point next to the previous one: label it below right
-        ax.annotate(name, (step, y), textcoords="offset points", xytext=(5, -14) if near else (-4, 7), fontsize=11,
+        ax.annotate(name, (step, y), textcoords="offset points", xytext=(5, -12) if near else (-4, 6), fontsize=9,
                     weight="bold")  # fmt: skip
         last = step
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in STAGE_COLOURS.values()]
     # legends outside the data, to the right of the axes
-    leg = ax.legend(handles, list(STAGE_COLOURS), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-                    frameon=False, title="stage")  # fmt: skip
+    leg = legend_outside(ax, handles, list(STAGE_COLOURS), title="stage", alignment="left")
     ax.add_artist(leg)
-    ax.legend(loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=8, frameon=False)
-    ax.set_xlabel("time (step = quarter)")
-    ax.set_ylabel("overall innovation capability")
+    ax.legend(loc="lower left", bbox_to_anchor=(1.02, 0.0), borderaxespad=0.0, frameon=False)
+    ax.set_xlabel(label("step"))
+    ax.set_ylabel(label(column).replace(" (", "\n("))
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(0.0, lo), hi)
     cls = path_class(med, points)
     ax.set_title(title or f"Cluster upgrading path ({cls}, {len(runs)} run{'s' if len(runs) > 1 else ''})")
     return fig

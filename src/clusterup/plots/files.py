@@ -22,6 +22,14 @@ def figures_of(directory: Path, indicators: list[str] | None = None, level: floa
 
     if is_experiment_dir(directory):
         store = ExperimentStore.open(directory)
+        if (directory / "sensitivity.csv").is_file() and not indicators:  # the indices, not 32 sample points' bands
+            import pandas as pd
+
+            from ..experiments.sensitivity import figure as sensitivity_figure
+
+            table = pd.read_csv(directory / "sensitivity.csv")
+            method = "morris" if "mu_star" in table else "sobol"
+            return {"sensitivity": lambda: sensitivity_figure(table, method)}
         names = indicators or list(ARM_INDICATORS)
         bands = {name: experiment_bands(store, name, level) for name in names}  # checked before anything is drawn
         return {"bands": lambda: arms_figure(bands, level)}
@@ -33,7 +41,9 @@ def figures_of(directory: Path, indicators: list[str] | None = None, level: floa
         "overview": lambda: overview(result.timeseries, title),
         "figure2": lambda: figure2([result.timeseries]),
     }
-    if not result.generations.empty:
+    from .adoption import has_new_generation
+
+    if has_new_generation(result.generations):
         from .adoption import adoption_curves
 
         figures["adoption"] = lambda: adoption_curves(result.generations, f"Generation adoption curves: {title}")

@@ -1,73 +1,92 @@
-"""A one-page overview of a run: capability path, gap, mode mix, layer dominance, generations."""
+"""A one-page overview of a run: capability, gap, mode mix, layer dominance, generations, firms and R&D."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..io_utils import temp_file
-from .style import new_figure
+from .style import DOUBLE, LAYER_COLOURS, MODE_COLOURS, OKABE_ITO, house_style, new_figure
 
-LAYER_COLOURS = {"social": "#d95f02", "economic": "#1b9e77", "knowledge": "#7570b3"}
-MODE_COLOURS = {"imitation": "#e6ab02", "local": "#66a61e", "integrated": "#e7298a"}
+__all__ = ["LAYER_COLOURS", "MODE_COLOURS", "legend_above", "overview", "save_figure"]
 
 
+def legend_above(ax, **kw):
+    """A one-row legend just above the panel (outside the data; the panel then needs no title)."""
+    handles, labels = ax.get_legend_handles_labels()
+    return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=len(labels), frameon=False,
+                     borderaxespad=0.0, handlelength=1.6, columnspacing=1.0, **kw)  # fmt: skip
+
+
+def _from_zero(ax) -> None:
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(0, hi if hi > 0 else 1)
+
+
+@house_style
 def overview(ts: pd.DataFrame, title: str = "") -> Figure:
-    """Six panels over time from a run's time series."""
-    fig, axes = new_figure(3, 2, figsize=(10, 8.5), sharex=True)
+    """Eight panels over time from a run's time series, each labelled in words with its unit."""
+    fig, axes = new_figure(4, 2, figsize=(DOUBLE, 8.2), sharex=True)
     t = ts["step"]
     ax = axes[0, 0]
-    ax.plot(t, ts["cap_total"], color="black", lw=1.8, label="overall (total)")
-    ax.set_ylabel("overall capability")
-    ax2 = ax.twinx()
-    ax2.plot(t, ts["cap_mean"], color="grey", lw=1, ls="--", label="mean")
-    ax2.plot(t, ts["frontier"], color="tab:red", lw=1, ls=":", label="frontier A*")
-    ax2.set_ylabel("mean / frontier")
-    lines = ax.get_lines() + ax2.get_lines()
-    ax.legend(lines, [str(x.get_label()) for x in lines], loc="upper left", fontsize=8, frameon=False)
-    ax.set_title("Overall innovation capability")
+    ax.plot(t, ts["cap_total"], color="black", lw=1.6)
+    ax.set_ylabel("overall innovation capability\n(sum over firms, index)")
+    _from_zero(ax)
 
-    ax = axes[0, 1]
-    ax.plot(t, ts["gap_cv"], color="tab:blue", label="CV")
-    ax.plot(t, ts["gap_gini"], color="tab:cyan", label="Gini")
-    ax.set_title("Capability gap")
-    ax.legend(fontsize=8, frameon=False)
+    ax = axes[0, 1]  # log scale: a cluster far behind the frontier is not flattened onto zero
+    ax.plot(t, ts["cap_mean"].clip(lower=1e-6), color=OKABE_ITO["blue"], label="mean firm capability")
+    ax.plot(t, ts["frontier"], color=OKABE_ITO["vermillion"], ls=":", lw=1.6, label="outside frontier A*")
+    ax.set_yscale("log")
+    ax.set_ylabel("capability index (log scale)")
+    legend_above(ax)
 
     ax = axes[1, 0]
-    shares = ts[[f"share_{m}" for m in MODE_COLOURS]].rolling(5, min_periods=1).mean()
-    ax.stackplot(t, shares.T.to_numpy(), labels=list(MODE_COLOURS), colors=list(MODE_COLOURS.values()), alpha=0.85)
-    ax.set_ylim(0, 1)
-    ax.set_title("Mode mix (share of attempts, 5-step mean)")
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.plot(t, ts["gap_cv"], color=OKABE_ITO["blue"], label="coefficient of variation")
+    ax.plot(t, ts["gap_gini"], color=OKABE_ITO["orange"], ls="--", label="Gini coefficient")
+    ax.set_ylabel("capability gap between firms")
+    _from_zero(ax)
+    legend_above(ax)
 
     ax = axes[1, 1]
+    shares = ts[[f"share_{m}" for m in MODE_COLOURS]].rolling(5, min_periods=1).mean()
+    ax.stackplot(t, shares.T.to_numpy(), labels=list(MODE_COLOURS), colors=list(MODE_COLOURS.values()), alpha=0.9, lw=0)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of innovation attempts\n(5-quarter mean)")
+    legend_above(ax)
+
+    ax = axes[2, 0]
     for layer, colour in LAYER_COLOURS.items():
         ax.plot(t, ts[f"{layer}_share"], color=colour, label=layer)
     ax.set_ylim(0, 1)
-    ax.set_title("Layer dominance (share of tie strength)")
-    ax.legend(fontsize=8, frameon=False)
-
-    ax = axes[2, 0]
-    ax.plot(t, ts["gen_max"], color="black", drawstyle="steps-post", label="highest generation")
-    ax.plot(t, ts["gen_mean"], color="tab:purple", label="mean generation")
-    ax.set_title("Technology generations")
-    ax.set_xlabel("step (quarter)")
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_ylabel("layer's share of tie strength")
+    legend_above(ax)
 
     ax = axes[2, 1]
-    ax.plot(t, ts["n_firms"], color="black", label="firms")
-    ax.set_ylabel("firms")
-    ax3 = ax.twinx()
-    ax3.plot(t, ts["rd_mean"], color="tab:green", label="mean R&D propensity")
-    ax3.set_ylim(0, 1)
-    ax3.set_ylabel("R&D propensity")
-    lines = ax.get_lines() + ax3.get_lines()
-    ax.legend(lines, [str(x.get_label()) for x in lines], loc="lower left", fontsize=8, frameon=False)
-    ax.set_title("Population and R&D")
-    ax.set_xlabel("step (quarter)")
+    ax.plot(t, ts["gen_max"], color="black", drawstyle="steps-post", label="highest")
+    ax.plot(t, ts["gen_mean"], color=OKABE_ITO["reddish purple"], label="mean over firms")
+    ax.set_ylim(0, max(1.0, float(np.nanmax(ts["gen_max"]))) + 0.3)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("technology generation")
+    legend_above(ax)
+    if float(np.nanmax(ts["gen_max"])) == 0:
+        ax.text(0.5, 0.55, "no firm reached a new generation", ha="center", transform=ax.transAxes, color="0.35")
+
+    ax = axes[3, 0]
+    ax.plot(t, ts["n_firms"], color="black")
+    ax.set_ylabel("number of firms")
+    _from_zero(ax)
+
+    ax = axes[3, 1]
+    ax.plot(t, ts["rd_mean"], color=OKABE_ITO["bluish green"])
+    ax.set_ylabel("mean R&D propensity\n(share of revenue)")
+    _from_zero(ax)
+    for a in axes[3]:
+        a.set_xlabel("time (quarters)")
     if title:
         fig.suptitle(title)
     return fig
@@ -79,7 +98,7 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     fd, tmp = temp_file(path, suffix=path.suffix)
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=150)
+        fig.savefig(tmp, dpi=200)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
