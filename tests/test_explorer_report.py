@@ -132,3 +132,27 @@ def test_killing_the_explorer_stops_its_server(signum):
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def test_explorer_reaches_every_parameter_and_shows_firms():
+    from clusterup.errors import ConfigError
+    from clusterup.params import describe_parameters
+
+    assert [e.key for e in model.entries()] == [r[0] for r in describe_parameters()]  # every parameter, none left out
+    assert {e.section for e in model.entries(search="appropriab")} >= {"technology"}
+    assert all(e.section == "spillover" for e in model.entries(section="spillover"))
+    entry = model.entries(search="obsolescence.rate")[0]
+    assert model.parse_entry(entry, " 0.05 ") == 0.05
+    with pytest.raises(ConfigError, match="obsolescence.rate must be a number"):
+        model.parse_entry(entry, "fast")
+    params = model.configure("baseline", {"run.steps": 20, "run.firms": 30}, {"obsolescence.rate": 0.05})
+    assert params.obsolescence.rate == 0.05
+    result = model.run(params)
+    table = model.firms_table(result)
+    assert table["capability"].is_monotonic_decreasing and {"social ties", "kind"} <= set(table.columns)
+    fid = int(table[table["kind"] == "firm"]["id"].iloc[0])
+    ties = model.firm_ties(result, fid)
+    assert len(ties) == int(table.loc[table["id"] == fid, ["social ties", "economic ties", "knowledge ties"]].sum(axis=1).iloc[0])
+    from clusterup.plots.style import figure_problems
+
+    assert figure_problems(model.firm_figure(result, fid)) == []

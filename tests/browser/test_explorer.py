@@ -36,7 +36,7 @@ def test_loads_runs_and_draws_a_chart(explorer, page):
     page.goto(explorer, timeout=120_000)
     page.get_by_role("button", name="Run").wait_for(timeout=120_000)
     assert page.get_by_role("slider").count() >= 10  # the main parameters, grouped by process
-    page.get_by_text("How hard knowledge is to copy").wait_for()  # each slider has its description
+    page.get_by_text("How hard knowledge is to copy").first.wait_for()  # each slider has its description
     _set_small(page)
     page.get_by_role("button", name="Run").click()
     text = _summary(page)
@@ -97,4 +97,54 @@ def test_a_long_run_is_watched_live(explorer, page):
         time.sleep(0.2)
     assert len(seen) >= 2, seen  # the chart and its step advanced during the run
     _summary(page)  # and the run ends with its results
+    assert not page.bad, page.bad
+
+
+def test_every_parameter_is_reachable_and_typeable(explorer, page):
+    """Any parameter, found by a word, takes a typed value; a value out of range is refused beside the box
+    (Run disabled) and the accepted one reaches the run and the downloaded TOML."""
+    page.goto(explorer, timeout=120_000)
+    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _set_small(page)
+    page.get_by_label("search parameters (a word)").fill("obsolescence")
+    box = page.get_by_label("obsolescence.rate")
+    box.wait_for(timeout=30_000)
+    box.fill("7")
+    box.press("Enter")
+    page.locator(".param-error", has_text="obsolescence.rate must be a number in [0, 1]").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Run").is_disabled()
+    box.fill("0.05")
+    box.press("Enter")
+    page.wait_for_function("() => !document.querySelector('.param-error')", timeout=30_000)
+    seed_box = page.locator(".box-run\\.seed input")
+    seed_box.fill("5")
+    seed_box.press("Enter")
+    page.get_by_text("= 5. Root random seed").wait_for(timeout=30_000)  # the slider follows the typed value
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile("Download configuration")).click()
+    config = tomllib.loads(open(dl.value.path(), encoding="utf-8").read())
+    assert config["obsolescence"]["rate"] == 0.05 and config["run"]["seed"] == 5
+    page.get_by_role("button", name="Run").click()
+    _summary(page)
+    assert not page.bad, page.bad
+
+
+def test_firm_view_shows_the_table_a_trajectory_and_ties(explorer, page):
+    page.goto(explorer, timeout=120_000)
+    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _set_small(page)
+    page.get_by_role("button", name="Run").click()
+    _summary(page)
+    page.get_by_role("button", name="Firms").click()
+    page.get_by_text(re.compile(r"\d+ firms and organisations at the end")).wait_for(timeout=30_000)
+    title = page.locator(".firm-title")
+    top = page.locator("table tbody tr").first.locator("td").nth(1).inner_text().strip()  # cells: row number, id, ...
+    assert title.inner_text() == f"trajectory of firm {top}"  # the most capable firm first
+    other = page.locator("table tbody tr").nth(1).locator("td").nth(1).inner_text().strip()
+    box = page.get_by_label("firm id")
+    box.fill(other)
+    box.press("Enter")
+    page.get_by_text(f"trajectory of firm {other}").wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"its \d+ ties at the end")).wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth > 300)", timeout=RUN_TIMEOUT)
     assert not page.bad, page.bad

@@ -1,9 +1,11 @@
 """The explorer: a Solara page. Start it with ``clusterup explore`` (docs/explorer.md).
 
-Choose a preset, move the main parameters (grouped by process, each with its description), press Run
-and watch the progress; then read the capability path with stage bands and points A-L, the mode mix,
-the gap, layer dominance and the network at a chosen snapshot. "Keep as A" pins a run so that the next
-configuration is compared with it side by side. The configuration downloads as TOML.
+Choose a preset, move the main parameters (sliders with a box to type the value, grouped by process,
+each with its description) or reach any other parameter under "All parameters" (by section or by a
+word), press Run and watch the progress; then read the capability path with stage bands and points A-L,
+the mode mix, the gap, layer dominance, the network at a chosen snapshot and the firms (the table; one
+firm's trajectory and ties). "Keep as A" pins a run so that the next configuration is compared with it
+side by side. The configuration downloads as TOML.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import solara
 import solara.lab
 
+from ..errors import ConfigError
 from ..params import preset_names
 from . import model
 
@@ -19,22 +22,52 @@ values = solara.reactive(model.values_of(model.configure("baseline", {})))
 pinned = solara.reactive(None)  # (label, params, result) of run A
 net_step = solara.reactive(0)
 live = solara.reactive(None)  # the time series so far, while a run is going
+extra = solara.reactive({})  # values typed under "All parameters" (keys without a slider)
+errors = solara.reactive({})  # key -> the message of a value that was refused
+search = solara.reactive("")
+section = solara.reactive("technology")
+firm = solara.reactive(None)  # the firm shown in the firm view
 view = solara.reactive("Capability path")
-VIEWS = ["Capability path", "Modes, gap, layers", "Network"]
+VIEWS = ["Capability path", "Modes, gap, layers", "Network", "Firms"]
+SLIDER_KEYS = {s.key for s in model.sliders()}
+SHOWN = 40  # at most this many boxes at once under "All parameters"
 
 
 def _set_preset(name: str) -> None:
     preset.set(name)
     values.set(model.values_of(model.configure(name, {})))
+    extra.set({})
+    errors.set({})
 
 
-def _set_value(key: str, v: float) -> None:
-    values.set({**values.value, key: v})
+def _set_value(key: str, v) -> None:
+    if key in SLIDER_KEYS:
+        values.set({**values.value, key: v})
+    else:
+        extra.set({**extra.value, key: v})
+
+
+def _typed(entry: model.Entry, text: str) -> None:
+    """A value typed in a box: parsed and checked against its range at once; a refusal is shown beside it."""
+    others = {k: v for k, v in errors.value.items() if k != entry.key}
+    try:
+        v = model.parse_entry(entry, text)
+        model.configure(preset.value, {**values.value, entry.key: v} if entry.key in SLIDER_KEYS else values.value,
+                        {**extra.value, entry.key: v} if entry.key not in SLIDER_KEYS else extra.value)  # fmt: skip
+    except ConfigError as exc:
+        errors.set({**others, entry.key: str(exc)})
+        return
+    errors.set(others)
+    _set_value(entry.key, v)
+
+
+def current() -> model.Params:
+    return model.configure(preset.value, values.value, extra.value)
 
 
 @solara.lab.task
 def run_task():
-    params = model.configure(preset.value, values.value)
+    params = current()
 
     def progress(done: int, total: int) -> None:
         if done % 5 == 0 or done == total:
@@ -55,18 +88,71 @@ def Controls():
     groups: dict[str, list[model.Slider]] = {}
     for s in model.sliders():
         groups.setdefault(s.section, []).append(s)
-    for section, items in groups.items():
-        with solara.Card(section, margin=0, elevation=0):
+    for sec, items in groups.items():
+        with solara.Card(sec, margin=0, elevation=0):
             for s in items:
                 v = values.value[s.key]
-                if s.integer:
-                    solara.SliderInt(s.key, value=int(v), min=int(s.lo), max=int(s.hi), step=int(s.step),
-                                     on_value=lambda x, k=s.key: _set_value(k, x))  # fmt: skip
-                else:
-                    solara.SliderFloat(s.key, value=float(v), min=s.lo, max=s.hi, step=s.step,
-                                       on_value=lambda x, k=s.key: _set_value(k, x))  # fmt: skip
+                with solara.Row(style={"align-items": "center"}):
+                    if s.integer:
+                        solara.SliderInt(s.key, value=int(v), min=int(s.lo), max=int(s.hi), step=int(s.step),
+                                         on_value=lambda x, k=s.key: _set_value(k, x))  # fmt: skip
+                    else:
+                        solara.SliderFloat(s.key, value=float(v), min=s.lo, max=s.hi, step=s.step,
+                                           on_value=lambda x, k=s.key: _set_value(k, x))  # fmt: skip
+                    entry = model.entries(section=s.section, search=s.key)[0]
+                    solara.InputText("", value=f"{int(v)}" if s.integer else f"{v:.6g}", continuous_update=False,
+                                     on_value=lambda t, e=entry: _typed(e, t), classes=[f"box-{s.key}"],
+                                     style={"max-width": "6em"})  # fmt: skip
                 shown = f"{int(v)}" if s.integer else f"{v:.4g}"
                 solara.Text(f"= {shown}. {s.description}", style={"font-size": "0.75em", "color": "#666"})
+                if s.key in errors.value:
+                    solara.Text(errors.value[s.key], style={"color": "#b00020", "font-size": "0.8em"})
+    AllParameters()
+
+
+@solara.component
+def AllParameters():
+    """Every parameter, typed boxes with their allowed values: one section at a time, or those matching a word."""
+    with solara.Card("All parameters", margin=0, elevation=0):
+        solara.InputText("search parameters (a word)", value=search.value, on_value=search.set, continuous_update=True)
+        if not search.value:
+            solara.Select("section", values=model.sections(), value=section.value, on_value=section.set)
+        found = model.entries(search=search.value) if search.value else model.entries(section=section.value)
+        try:
+            now = current().to_dict()
+        except ConfigError:
+            now = model.configure(preset.value, values.value).to_dict()
+        for e in found[:SHOWN]:
+            v = now[e.section][e.key.split(".")[1]]
+            if e.kind == "bool":
+                solara.Checkbox(label=e.key, value=bool(v), on_value=lambda x, k=e.key: _set_value(k, bool(x)))
+            else:
+                solara.InputText(e.key, value=str(v), continuous_update=False, on_value=lambda t, e=e: _typed(e, t))
+            solara.Text(f"{e.description} ({e.allowed})", style={"font-size": "0.75em", "color": "#666"})
+            if e.key in errors.value:
+                solara.Text(errors.value[e.key], style={"color": "#b00020", "font-size": "0.8em"}, classes=["param-error"])
+        if len(found) > SHOWN:
+            solara.Text(f"{len(found) - SHOWN} more: narrow the search", style={"font-size": "0.8em"})
+        if not found:
+            solara.Text("no parameter matches", style={"font-size": "0.8em"})
+
+
+@solara.component
+def FirmView(result):
+    table = model.firms_table(result)
+    ids = table["id"].tolist()
+    chosen = firm.value if firm.value in ids else ids[0]
+    solara.Text(f"{len(table)} firms and organisations at the end, most capable first; choose one by its id.")
+    solara.InputInt("firm id", value=int(chosen), on_value=firm.set, continuous_update=False)
+    if firm.value is not None and firm.value not in ids:
+        solara.Text(f"no firm {firm.value} at the end of this run", style={"color": "#b00020"})
+    solara.DataFrame(table, items_per_page=8)
+    solara.Text(f"trajectory of firm {chosen}", classes=["firm-title"])
+    fig = solara.use_memo(lambda: model.firm_figure(result, int(chosen)), [result, chosen])
+    solara.FigureMatplotlib(fig, format="png")
+    ties = model.firm_ties(result, int(chosen))
+    solara.Text(f"its {len(ties)} ties at the end (strongest first)")
+    solara.DataFrame(ties, items_per_page=8)
 
 
 @solara.component
@@ -78,6 +164,8 @@ def Results(params, result):
     step = net_step.value if net_step.value in result.snapshots else steps[-1]
 
     def draw():
+        if view.value == VIEWS[3]:
+            return None  # the firm view draws its own figure
         if view.value == VIEWS[0]:
             return model.capability_figure(result.timeseries, title)
         if view.value == VIEWS[1]:
@@ -89,7 +177,10 @@ def Results(params, result):
             solara.Text("step:")
             solara.ToggleButtonsSingle(value=step, values=steps, on_value=net_step.set)
     fig = solara.use_memo(draw, [result, view.value, step])
-    solara.FigureMatplotlib(fig, format="png")
+    if view.value == VIEWS[3]:
+        FirmView(result)
+    else:
+        solara.FigureMatplotlib(fig, format="png")
 
 
 @solara.component
@@ -122,12 +213,18 @@ def Page():
     with solara.Sidebar():
         solara.Text("clusterup explorer", style={"font-size": "1.3em", "font-weight": "bold"})
         Controls()
+    try:
+        params_now, problem = current(), None
+    except ConfigError as exc:
+        params_now, problem = None, str(exc)
+    if errors.value and problem is None:  # a box holds a refused value: run nothing until it is mended
+        problem = "a parameter value was refused (see the red note beside it): " + next(iter(errors.value.values()))
     with solara.Row():
-        solara.Button("Run", color="primary", on_click=run_task, disabled=run_task.pending)
-        params_now = model.configure(preset.value, values.value)
-        solara.FileDownload(
-            params_now.to_toml(), filename=f"clusterup-{params_now.name}.toml", label="Download configuration (TOML)"
-        )
+        solara.Button("Run", color="primary", on_click=run_task, disabled=run_task.pending or problem is not None)
+        if params_now is not None:
+            solara.FileDownload(
+                params_now.to_toml(), filename=f"clusterup-{params_now.name}.toml", label="Download configuration (TOML)"
+            )
         if run_task.finished and run_task.value and run_task.value[1] is not None:
             p, r = run_task.value
             solara.Button("Keep as A (compare)", on_click=lambda: pinned.set((f"{p.name} seed {p.run.seed}", p, r)))
@@ -135,7 +232,9 @@ def Page():
         solara.ProgressLinear(run_task.progress if run_task.progress is not None else True)
         solara.Text(f"running... {run_task.progress or 0:.0f}%")
         if live.value is not None and len(live.value):
-            LiveChart(live.value, model.configure(preset.value, values.value).run.steps)
+            LiveChart(live.value, params_now.run.steps if params_now else values.value["run.steps"])
+    if problem:
+        solara.Error(problem)
     if run_task.error:
         solara.Error(f"the run failed: {run_task.exception}")
     if run_task.finished and run_task.value and run_task.value[1] is not None:

@@ -72,15 +72,73 @@ def sliders() -> list[Slider]:
     return out
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One parameter as the explorer's full list shows it: a typed box with its allowed range."""
+
+    key: str
+    kind: str  # "float", "int" or "bool"
+    lo: float | None
+    hi: float | None
+    description: str
+    allowed: str
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".")[0]
+
+
+def entries(search: str = "", section: str | None = None) -> list[Entry]:
+    """Every parameter (the same reference as ``clusterup parameters``), optionally those of one section or
+    those whose key or description contains ``search``."""
+    from ..params import describe_parameters
+
+    out = []
+    for key, typ, rng, desc in describe_parameters():
+        info = _info(key)
+        kind = "bool" if info.annotation is bool else "int" if info.annotation is int else "float"
+        lo, _, hi, _ = field_bounds(info)
+        out.append(Entry(key, kind, lo, hi, desc, f"{typ}, {rng}" if rng else typ))
+    if section:
+        out = [e for e in out if e.section == section]
+    if search:
+        word = search.lower()
+        out = [e for e in out if word in e.key.lower() or word in e.description.lower()]
+    return out
+
+
+def sections() -> list[str]:
+    """The parameter sections: the core ones, then one per process, in the order of the reference."""
+    return list(dict.fromkeys(e.section for e in entries()))
+
+
+def parse_entry(entry: Entry, text: str) -> Any:
+    """The typed value of a box's text, or a ConfigError naming the parameter and what it allows."""
+    from ..errors import ConfigError
+
+    t = text.strip()
+    try:
+        if entry.kind == "bool":
+            if t.lower() not in ("true", "false"):
+                raise ValueError
+            return t.lower() == "true"
+        return int(t) if entry.kind == "int" else float(t)
+    except ValueError:
+        raise ConfigError(f"{entry.key} must be {entry.allowed}; got {text!r}") from None
+
+
 def values_of(params: Params) -> dict[str, float]:
     d = params.to_dict()
     return {s.key: d[s.section][s.name] for s in sliders()}
 
 
-def configure(preset: str, values: dict[str, float]) -> Params:
-    """The preset with the slider values applied (integers rounded), validated."""
+def configure(preset: str, values: dict[str, float], extra: dict[str, Any] | None = None) -> Params:
+    """The preset with the slider values (integers rounded) and any other parameters (``extra``, typed)
+    applied, validated (a ConfigError names a value out of range)."""
     ints = {s.key for s in sliders() if s.integer}
-    return load_scenario(preset, {k: (int(round(v)) if k in ints else float(v)) for k, v in values.items()})
+    overrides: dict[str, Any] = {k: (int(round(v)) if k in ints else float(v)) for k, v in values.items()}
+    overrides.update(extra or {})
+    return load_scenario(preset, overrides)
 
 
 def run(
@@ -95,7 +153,7 @@ def run(
 
     ``partial(frame)`` receives the time series so far every ``partial_every`` steps (to watch a run)."""
     every = max(1, params.run.steps // snapshots)
-    sim = Simulation(params, snapshot_every=every)
+    sim = Simulation(params, snapshot_every=every, panel_every=1)  # the panel feeds the firm view
     total = params.run.steps
     for done in sim.iterate():
         if progress:
@@ -148,6 +206,56 @@ def network_figure(result: Result, step: int) -> Figure:
     drawn = draw_network(ax, nodes, ties)
     ax.set_title(f"the multiplex network in quarter {step} ({drawn:,} strongest of {len(ties):,} ties)", loc="left")
     network_legend(fig, ncol=3)
+    return fig
+
+
+FIRM_COLUMNS = ["id", "kind", "capability", "generation", "mode", "segment", "age", "rd", "revenue", "scale", "parent"]
+
+
+def firms_table(result: Result) -> pd.DataFrame:
+    """The final firms and organisations (largest capability first), with their tie counts per layer."""
+    firms = result.firms[[c for c in FIRM_COLUMNS if c in result.firms]].copy()
+    for layer in ("social", "economic", "knowledge"):
+        t = result.ties[result.ties["layer"] == layer]
+        counts = pd.concat([t["source"], t["target"]]).value_counts()
+        firms[f"{layer} ties"] = firms["id"].map(counts).fillna(0).astype(int)
+    firms = firms.sort_values("capability", ascending=False, ignore_index=True)
+    return firms.round({c: 4 for c in ("capability", "rd", "revenue", "scale") if c in firms})
+
+
+def firm_ties(result: Result, firm: int) -> pd.DataFrame:
+    """The final ties of one node: layer, partner, the partner's kind, weight (strongest first)."""
+    t = result.ties
+    mine = t[(t["source"] == firm) | (t["target"] == firm)]
+    partner = mine["target"].where(mine["source"] == firm, mine["source"])
+    kind = result.firms.set_index("id")["kind"]
+    out = pd.DataFrame({"layer": mine["layer"].astype(str).to_numpy(), "partner": partner.to_numpy(),
+                        "partner kind": partner.map(kind).astype(str).to_numpy(), "weight": mine["weight"].to_numpy()})  # fmt: skip
+    return out.sort_values("weight", ascending=False, ignore_index=True)
+
+
+@house_style
+def firm_figure(result: Result, firm: int) -> Figure:
+    """One firm's trajectory from the panel: capability against the cluster's mean, and its generation."""
+    from matplotlib.ticker import MaxNLocator
+
+    from ..plots.overview import legend_above
+    from ..plots.style import OKABE_ITO
+
+    p = result.panel[result.panel["id"] == firm]
+    fig, (a, b) = new_figure(2, 1, figsize=(DOUBLE * 0.8, 3.8), sharex=True)
+    ts = result.timeseries
+    a.plot(ts["step"], ts["cap_mean"], color=OKABE_ITO["grey"], ls="--", label="cluster mean")
+    a.plot(p["step"], p["capability"], color=OKABE_ITO["blue"], lw=1.6, label=f"firm {firm}")
+    a.set_ylabel("capability (index)")
+    a.set_ylim(bottom=0)
+    legend_above(a)
+    b.plot(p["step"], p["generation"], color="black", drawstyle="steps-post")
+    b.set_ylim(0, max(1.0, float(p["generation"].max()) if len(p) else 1.0) + 0.3)
+    b.yaxis.set_major_locator(MaxNLocator(integer=True))
+    b.set_ylabel("technology\ngeneration")
+    b.set_xlabel(label("step"))
+    b.set_xlim(0, int(ts["step"].iloc[-1]))
     return fig
 
 
