@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -362,3 +363,50 @@ def test_an_unreadable_experiment_file_exits_2(tmp_path, capsys, command):
     err = capsys.readouterr().err
     assert f"{command if command != 'calibrate' else 'calibration'} file" in err and "cannot read it" in err
     assert err.count("\n") == 1 and not (tmp_path / "o").exists()
+
+
+def test_calibration_resumes_to_the_same_posterior_and_is_plotted_reported_and_queried(tmp_path, capsys):
+    """Ctrl-C in the second generation keeps the first; --resume then ends with exactly the posterior of
+    a calibration that was never stopped. The directory is then drawn, reported and queried."""
+    from clusterup import simulate
+    from clusterup.errors import Interrupted
+    from clusterup.experiments.calibrate import run_calibration
+
+    truth = simulate("baseline", seed=9, steps=30, firms=40, overrides={"local.rate": 0.3}).timeseries
+    truth[["step", "cap_mean"]].rename(columns={"cap_mean": "value"}).iloc[::3].to_csv(tmp_path / "obs.csv", index=False)
+    body = 'scenario = "baseline"\nseed = 2\nfirms = 40\nobserved = "obs.csv"\nindicator = "cap_mean"\n'
+    body += 'particles = 8\ngenerations = 3\n[parameters]\n"local.rate" = [0.05, 0.8]\n'
+    cal = sweep_file(tmp_path, body, "cal.toml")
+    whole, _ = run_calibration(cal, tmp_path / "whole", executor="serial")
+
+    def stop(done, total):
+        if done == 12:  # in the second generation
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match="1 of 3 generations kept"):
+        run_calibration(cal, tmp_path / "cut", executor="serial", progress=stop)
+    assert (tmp_path / "cut" / "abc-checkpoint.json").is_file() and not (tmp_path / "cut" / "calibration.json").exists()
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "cut"), "--quiet"]) == 2
+    assert "holds an interrupted calibration; pass --resume" in capsys.readouterr().err
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "cut"), "--resume", "--executor", "serial", "--quiet"]) == 0
+    read = lambda name: pd.read_csv(tmp_path / name / "posterior.csv")  # noqa: E731
+    pd.testing.assert_frame_equal(read("cut"), read("whole"))
+    assert not (tmp_path / "cut" / "abc-checkpoint.json").exists()
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "cut"), "--resume"]) == 2
+    assert "finished calibration; nothing to resume" in capsys.readouterr().err
+    d = tmp_path / "cut"
+    assert main(["plot", str(d), "--format", "png"]) == 0
+    assert (d / "calibration-fit.png").is_file() and (d / "posterior.png").is_file()
+    assert main(["report", str(d)]) == 0
+    page = (d / "report.html").read_text()
+    assert "posterior mean" in page and "local.rate" in page and page.count("<img") == 2
+    capsys.readouterr()
+    assert main(["query", str(d), "SELECT generation, count(*) AS n FROM posterior GROUP BY 1 ORDER BY 1", "--csv"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert rows["generation"].tolist() == [0, 1, 2]
+    assert main(["query", str(d), "SELECT count(DISTINCT draw) AS n FROM predictive WHERE draw <> 'best'", "--csv"]) == 0
+    assert int(capsys.readouterr().out.split()[-1]) >= 1
+    from clusterup.experiments.calibrate import calibration_figure, posterior_figure
+    from clusterup.plots.style import figure_problems
+
+    assert figure_problems(calibration_figure(d)) == [] and figure_problems(posterior_figure(d)) == []

@@ -453,8 +453,9 @@ def sweep(
 
 @app.command()
 def query(
-    exp_dir: Annotated[Path, typer.Argument(help="An experiment directory (ensemble, sweep or sensitivity).")],
-    sql: Annotated[str, typer.Argument(help='SQL over the views runs and timeseries, e.g. "SELECT * FROM runs".')],
+    exp_dir: Annotated[Path, typer.Argument(help="An experiment directory (ensemble, sweep, sensitivity or calibration).")],
+    sql: Annotated[str, typer.Argument(help='SQL over the views runs and timeseries, e.g. "SELECT * FROM runs" '
+                                            "(a calibration: posterior, predictive, observed).")],  # fmt: skip
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """Run SQL (DuckDB) against an experiment's runs and timeseries views and print the result.
@@ -469,8 +470,9 @@ def query(
       clusterup query experiments/levers "SELECT * FROM runs LIMIT 2" --csv > runs.csv
     """
     from .experiments import ExperimentStore
+    from .experiments.calibrate import is_calibration_dir, query_calibration
 
-    df = ExperimentStore.open(exp_dir).query(sql)
+    df = query_calibration(exp_dir, sql) if is_calibration_dir(exp_dir) else ExperimentStore.open(exp_dir).query(sql)
     if csv:
         sys.stdout.write(df.to_csv(index=False))
         return
@@ -502,19 +504,31 @@ def sensitivity(
 @app.command()
 def calibrate(
     file: Annotated[Path, typer.Argument(help="A calibration file (TOML; docs/experiments.md).")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the posterior and fit plot.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the posterior and fit plot.",
+                                                 show_default="experiments/FILE-STEM")] = None,  # fmt: skip
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted calibration in --out.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a calibration already in --out.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Fit parameters to an observed series by ABC-SMC; writes posterior.csv, calibration.json and fit.png."""
+    """Fit parameters to an observed series by ABC-SMC; writes posterior.csv, predictive.parquet,
+    calibration.json and fit.png. `clusterup plot`, `report` and `query` read the directory.
+
+    \b
+    Examples:
+      clusterup calibrate cal.toml --out experiments/fit
+      clusterup calibrate cal.toml --out experiments/fit --resume     # after Ctrl-C
+      clusterup query experiments/fit "SELECT generation, count(*), min(distance) FROM posterior GROUP BY 1"
+    """
     from .experiments.calibrate import run_calibration
 
     with _bar("abc-smc", quiet) as progress:
         report, target = run_calibration(file, out_dir, executor=executor, workers=workers, address=address,
-                                         overwrite=overwrite, progress=progress)  # fmt: skip
+                                         resume=resume, overwrite=overwrite, progress=progress)  # fmt: skip
+    if quiet:
+        return
     table = Table("parameter", "posterior mean", "sd", "5%", "median", "95%", "best", box=None)
     for k, s in report["summary"].items():
         table.add_row(k, *(f"{s[x]:.4g}" for x in ("mean", "sd", "q05", "median", "q95")), f"{report['best'][k]:.4g}")

@@ -164,6 +164,30 @@ def experiment_report(exp_dir: Path) -> str:
     return _page(title, secs)
 
 
+def calibration_report(cal_dir: Path) -> str:
+    from .experiments.calibrate import calibration_figure, posterior_figure
+
+    rep = json.loads((cal_dir / "calibration.json").read_text(encoding="utf-8"))
+    cfg = rep["config"]
+    rows = [{"parameter": k, "prior": f"uniform on [{cfg['parameters'][k][0]}, {cfg['parameters'][k][1]}]",
+             "posterior mean": v["mean"], "sd": v["sd"], "5%": v["q05"], "median": v["median"], "95%": v["q95"],
+             "best particle": rep["best"][k]} for k, v in rep["summary"].items()]  # fmt: skip
+    secs = [
+        "<h2>Method</h2>",
+        f"<p>{html.escape(rep['method'])}: {cfg['particles']} particles, {cfg['generations']} generations, "
+        f"{cfg['replicates']} replicate(s) per particle; indicator <code>{html.escape(rep['indicator'])}</code> against "
+        f"<code>{html.escape(str(rep['observed']))}</code>. Tolerances: "
+        + html.escape(", ".join(f"{e:.3g}" for e in rep["tolerances"])) + ".</p>",
+        "<h2>Posterior</h2>",
+        _table(rows),
+    ]
+    if (cal_dir / "predictive.parquet").is_file():
+        secs.append(_figure(calibration_figure(cal_dir), "Observed series, best particle and the posterior predictive 5-95% band"))
+    secs.append(_figure(posterior_figure(cal_dir), "Weighted marginal posterior of each parameter (last generation)"))
+    secs += ["<h2>Configuration</h2>", f"<pre>{html.escape(json.dumps(cfg, indent=1, sort_keys=True))}</pre>"]
+    return _page(f"clusterup calibration: {cal_dir.name}", secs)
+
+
 def write_report(directory: Path, out: Path, *, overwrite: bool = False) -> Path:
     from .experiments import is_experiment_dir
     from .io_utils import write_text_atomic
@@ -175,7 +199,11 @@ def write_report(directory: Path, out: Path, *, overwrite: bool = False) -> Path
         raise ConfigError(f"--out {out} exists; pass --overwrite to replace it")
     if out.parent and not out.parent.exists():
         raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
-    if is_experiment_dir(directory):
+    from .experiments.calibrate import is_calibration_dir
+
+    if is_calibration_dir(directory):
+        text = calibration_report(directory)
+    elif is_experiment_dir(directory):
         text = experiment_report(directory)
     elif is_run_dir(directory):
         text = run_report(directory)

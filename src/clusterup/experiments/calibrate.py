@@ -34,6 +34,7 @@ worker count change nothing.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -113,14 +114,41 @@ def distance(sim: pd.DataFrame, obs: pd.DataFrame, indicator: str) -> float:
     return float(np.sqrt(np.mean((s - obs["value"].to_numpy()) ** 2)) / scale)
 
 
+CHECKPOINT = "abc-checkpoint.json"
+
+
+def _save_checkpoint(path: Path, spec: CalibrationSpec, pops: list[pd.DataFrame], eps: list[float], rng, done: int) -> None:
+    """After each generation: the populations so far, the tolerances, the generator's state (atomic)."""
+    import json
+
+    from ..io_utils import write_text_atomic
+
+    state = {"config": spec.model_dump(), "tolerances": eps, "done": done, "rng": rng.bit_generator.state,
+             "populations": [f.to_dict(orient="list") for f in pops]}  # fmt: skip
+    write_text_atomic(path, json.dumps(state))
+
+
+def _load_checkpoint(path: Path, spec: CalibrationSpec) -> dict[str, Any]:
+    import json
+
+    state = json.loads(path.read_text(encoding="utf-8"))
+    if state["config"] != json.loads(json.dumps(spec.model_dump())):
+        raise ConfigError(f"--resume: {path.parent} was started from a different calibration file; "
+                          "run it with the file it was started with, or pass --overwrite")  # fmt: skip
+    return state
+
+
 def abc_smc(
     spec: CalibrationSpec,
     obs: pd.DataFrame,
     executor: Executor,
     base: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> dict[str, Any]:
-    """Run ABC-SMC; returns populations (a table), the tolerance schedule and the summary."""
+    """Run ABC-SMC; returns populations (a table), the tolerance schedule and the summary. With
+    ``checkpoint`` the state after each generation is kept there, and a calibration found there is
+    continued from its last finished generation (with the same result as one run without a break)."""
     keys = list(spec.parameters)
     lo = np.array([float(spec.parameters[k][0]) for k in keys])
     hi = np.array([float(spec.parameters[k][1]) for k in keys])
@@ -134,8 +162,17 @@ def abc_smc(
     done = 0
     pops: list[pd.DataFrame] = []
     eps: list[float] = []
-    theta = weights = None
-    for gen in range(spec.generations):
+    theta = weights = cov = None
+    if checkpoint is not None and checkpoint.is_file():
+        state = _load_checkpoint(checkpoint, spec)
+        pops = [pd.DataFrame(f) for f in state["populations"]]
+        eps, done = list(state["tolerances"]), int(state["done"])
+        rng.bit_generator.state = state["rng"]
+        if pops:
+            theta, weights = pops[-1][keys].to_numpy(dtype=float), pops[-1]["weight"].to_numpy(dtype=float)
+        if progress:
+            progress(done, total)
+    for gen in range(len(pops), spec.generations):
         if theta is None:
             cand = lo + rng.random((spec.particles, len(keys))) * (hi - lo)
         else:
@@ -185,6 +222,8 @@ def abc_smc(
         frame["distance"] = dist[keep]
         frame["weight"] = w
         pops.append(frame)
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, spec, pops, eps, rng, done)
     final = pops[-1]
     summary = {}
     for k in keys:
@@ -255,31 +294,53 @@ def run_calibration(
     executor: str = "local",
     workers: int = 2,
     address: str | None = None,
+    resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, Any], Path]:
     """The whole calibration of a calibration file: ABC-SMC, posterior predictive runs, and the outputs in
-    ``out`` (default ``experiments/FILE-STEM``): ``posterior.csv``, ``calibration.json`` and ``fit.png``.
-    Returns the report (what calibration.json holds) and the directory."""
+    ``out`` (default ``experiments/FILE-STEM``): ``posterior.csv``, ``predictive.parquet``,
+    ``calibration.json`` and ``fit.png``. Each finished generation is kept (``abc-checkpoint.json``) until
+    the calibration ends: ``resume`` continues an interrupted one. Returns the report (what
+    calibration.json holds) and the directory. Ctrl-C raises Interrupted saying what was kept."""
     import json
 
+    from ..errors import Interrupted
     from ..io_utils import write_text_atomic
     from ..plots import save_figure
     from .executors import make_executor
 
     spec, base, obs = load_calibration(file)
-    target = Path(out) if out is not None else default_target(Path("experiments") / Path(file).stem, overwrite=overwrite)
+    target = Path(out) if out is not None else default_target(Path("experiments") / Path(file).stem, resume=resume,
+                                                               overwrite=overwrite)  # fmt: skip
+    checkpoint = target / CHECKPOINT
     if target.exists() and not target.is_dir():
         raise ConfigError(f"--out {target} exists and is not a directory")
-    if target.exists() and any(target.iterdir()):
-        if not (target / "calibration.json").is_file():
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other; use one")
+    if resume and not checkpoint.is_file():
+        done = (target / "calibration.json").is_file()
+        raise ConfigError(f"--resume: {target} holds {'a finished calibration' if done else 'no interrupted calibration'}; "
+                          "nothing to resume")  # fmt: skip
+    if resume:
+        _load_checkpoint(checkpoint, spec)  # the same file, checked before anything runs
+    elif target.exists() and any(target.iterdir()):
+        if not ((target / "calibration.json").is_file() or checkpoint.is_file()):
             raise ConfigError(f"--out {target} is not empty and is not a calibration; choose another directory")
         if not overwrite:
-            raise ConfigError(f"--out {target} holds a calibration; pass --overwrite to replace it")
-    with make_executor(executor, workers, address) as ex:
-        res = abc_smc(spec, obs, ex, base, progress)
-        best_run, pred_runs = predictive_runs(spec, res, ex, base)
+            what = "an interrupted calibration; pass --resume to finish it or" if checkpoint.is_file() else "a calibration; pass"
+            raise ConfigError(f"--out {target} holds {what} --overwrite to replace it")
+        for name in ("posterior.csv", "predictive.parquet", "calibration.json", "fit.png", CHECKPOINT):
+            (target / name).unlink(missing_ok=True)
     target.mkdir(parents=True, exist_ok=True)
+    with make_executor(executor, workers, address) as ex:
+        try:
+            res = abc_smc(spec, obs, ex, base, progress, checkpoint=checkpoint)
+            best_run, pred_runs = predictive_runs(spec, res, ex, base)
+        except KeyboardInterrupt:
+            kept = len(_load_checkpoint(checkpoint, spec)["populations"]) if checkpoint.is_file() else 0
+            raise Interrupted(f"interrupted: {kept} of {spec.generations} generations kept in {target}; "
+                              "finish with --resume") from None  # fmt: skip
     write_text_atomic(target / "posterior.csv", res["posterior"].to_csv(index=False))
     report = {
         "method": "ABC-SMC (adaptive quantile tolerance)",
@@ -290,8 +351,83 @@ def run_calibration(
         "best": res["best"],
         "config": spec.model_dump(),
     }
-    write_text_atomic(target / "calibration.json", json.dumps(report, indent=1))
+    frames = [] if best_run[1] != "ok" else [best_run[2].assign(draw="best")]
+    frames += [r.assign(draw=str(k)) for k, r in enumerate(pred_runs)]
+    if frames:
+        from ..io_utils import temp_file
+
+        fd, tmp = temp_file(target / "predictive.parquet")
+        os.close(fd)
+        pd.concat(frames, ignore_index=True).to_parquet(tmp, index=False)
+        os.replace(tmp, target / "predictive.parquet")
     if best_run[1] == "ok":
-        fig = fit_figure(obs, pred_runs, best_run[2], spec.indicator, f"{spec.indicator}: ABC-SMC fit")
-        save_figure(fig, target / "fit.png")
+        save_figure(calibration_figure(target), target / "fit.png")
+    obs.to_csv(target / "observed.csv", index=False)
+    write_text_atomic(target / "calibration.json", json.dumps(report, indent=1))  # last: marks it finished
+    checkpoint.unlink(missing_ok=True)
     return report, target
+
+
+def is_calibration_dir(path: Path) -> bool:
+    return (Path(path) / "calibration.json").is_file()
+
+
+def calibration_figure(directory: Path):
+    """The fit of a finished calibration directory, from what it stored (observed.csv, predictive.parquet)."""
+    import json
+
+    d = Path(directory)
+    report = json.loads((d / "calibration.json").read_text(encoding="utf-8")) if (d / "calibration.json").is_file() else {}
+    pred = pd.read_parquet(d / "predictive.parquet")
+    obs = pd.read_csv(d / "observed.csv") if (d / "observed.csv").is_file() else None
+    indicator = report.get("indicator") or next(c for c in pred.columns if c not in ("step", "draw"))
+    best = pred[pred["draw"] == "best"].drop(columns="draw").reset_index(drop=True)
+    runs = [g.drop(columns="draw").reset_index(drop=True) for k, g in pred.groupby("draw", sort=False) if k != "best"]
+    if obs is None:
+        obs = pd.DataFrame({"step": [], "value": []})
+    return fit_figure(obs, runs, best, indicator, f"{indicator}: ABC-SMC fit")
+
+
+def posterior_figure(directory: Path):
+    """The last generation's weighted marginal posterior of each parameter (histograms over the prior range)."""
+    import json
+
+    from ..plots.style import DOUBLE, OKABE_ITO, RC, new_figure
+
+    d = Path(directory)
+    report = json.loads((d / "calibration.json").read_text(encoding="utf-8"))
+    post = pd.read_csv(d / "posterior.csv")
+    last = post[post["generation"] == post["generation"].max()]
+    keys = list(report["config"]["parameters"])
+    with matplotlib.rc_context(RC):
+        fig, axes = new_figure(1, len(keys), figsize=(min(DOUBLE, 2.6 * len(keys) + 0.6), 2.4), squeeze=False)
+        for ax, k in zip(axes[0], keys, strict=True):
+            lo, hi = report["config"]["parameters"][k]
+            ax.hist(last[k], bins=np.linspace(lo, hi, 16), weights=last["weight"], color=OKABE_ITO["blue"], alpha=0.8)
+            ax.axvline(report["best"][k], color=OKABE_ITO["vermillion"], ls="--", lw=1.2)
+            ax.set_xlim(lo, hi)
+            ax.set_xlabel(f"{k} (prior range)")
+            ax.set_ylabel("posterior weight")
+        axes[0, 0].set_title("last generation; dashed: best particle", loc="left")
+    return fig
+
+
+def query_calibration(directory: Path, sql: str) -> pd.DataFrame:
+    """SQL (DuckDB) over a calibration directory's views: posterior (every generation's particles with
+    distance and weight), predictive (the best particle's run, draw = 'best', and the posterior predictive
+    runs) and observed (step, value)."""
+    import duckdb
+
+    d = Path(directory)
+    con = duckdb.connect()
+    try:
+        for name, path in (("posterior", d / "posterior.csv"), ("predictive", d / "predictive.parquet"),
+                           ("observed", d / "observed.csv")):  # fmt: skip
+            if path.is_file():
+                reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM {reader}('{path.as_posix()}')")
+        return con.execute(sql).fetchdf()
+    except duckdb.Error as exc:
+        raise ConfigError(f"query: {' '.join(str(exc).split())}") from None
+    finally:
+        con.close()

@@ -14,12 +14,17 @@ from ..errors import ConfigError
 def figures_of(directory: Path, indicators: list[str] | None = None, level: float = 0.95) -> dict[str, Callable[[], Figure]]:
     """File stem -> a function drawing that figure, for a run or an experiment directory."""
     from ..experiments import ExperimentStore, experiment_bands, is_experiment_dir
+    from ..experiments.calibrate import calibration_figure, is_calibration_dir, posterior_figure
     from ..result import Result
     from .ensemble import ARM_INDICATORS, arms_figure
     from .figure1 import figure1
     from .figure2 import figure2
     from .overview import overview
 
+    if is_calibration_dir(directory):
+        if indicators:
+            raise ConfigError("--indicator applies to ensembles and sweeps; a calibration draws its fit and posterior")
+        return {"calibration-fit": lambda: calibration_figure(directory), "posterior": lambda: posterior_figure(directory)}
     if is_experiment_dir(directory):
         store = ExperimentStore.open(directory)
         if (directory / "sensitivity.csv").is_file() and not indicators:  # the indices, not 32 sample points' bands
