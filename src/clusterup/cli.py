@@ -337,19 +337,18 @@ def analyze(
     _refuse_existing([run_dir / "analysis.json"], overwrite)
     report = analyze_run(result.timeseries)
     write_text_atomic(run_dir / "analysis.json", json.dumps(report, indent=1))
+    import pandas as pd
+
     out.print(f"path class: [bold]{report['path_class']}[/bold]")
-    table = Table("path point", "step", "marks", box=None)
-    for k, v in sorted(report["path_points"].items(), key=lambda kv: (kv[1], kv[0])):
-        table.add_row(k, str(v), POINT_MEANINGS[k])
-    out.print(table)
-    table = Table("stage", "from", "to", box=None)
-    for span in report["stages"]:
-        table.add_row(span["stage"], str(span["start"]), str(span["end"]))
-    out.print(table)
-    table = Table("network regime", "from", "to", "dominant layer", "mean turnover", box=None)
-    for span in report["network_regimes"]:
-        table.add_row(span["kind"], str(span["start"]), str(span["end"]), span["dominant_layer"], f"{span['mean_turnover']:.4f}")
-    out.print(table)
+    points = sorted(report["path_points"].items(), key=lambda kv: (kv[1], kv[0]))
+    _print_frame(pd.DataFrame([(k, v, POINT_MEANINGS[k]) for k, v in points], columns=["path point", "step", "marks"]), "g")
+    out.print()
+    stages = pd.DataFrame(report["stages"], columns=["stage", "start", "end"])
+    _print_frame(stages.rename(columns={"start": "from", "end": "to"}), "g")
+    out.print()
+    names = {"kind": "network regime", "start": "from", "end": "to", "dominant_layer": "dominant layer",
+             "mean_turnover": "mean turnover"}  # fmt: skip
+    _print_frame(pd.DataFrame(report["network_regimes"], columns=list(names)).rename(columns=names), ".4f")
     out.print(f"wrote {run_dir / 'analysis.json'}")
 
 
