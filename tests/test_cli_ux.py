@@ -169,3 +169,42 @@ def test_firms_table_names_kinds_and_modes(tmp_path):
     assert "firm" in set(firms["kind"].astype(str)) and "university" in set(firms["kind"].astype(str))
     assert set(firms["mode"].astype(str)) <= {"none", "imitation", "local", "integrated"}
     assert os.path.getsize(run / "firms.parquet") > 0
+
+
+def test_export_initial_follows_the_overwrite_rule(tmp_path, capsys):
+    d = tmp_path / "data"
+    assert main(["export-initial", "--firms", "30", "--out", str(d)]) == 0
+    assert main(["export-initial", "--firms", "30", "--out", str(d)]) == 2
+    assert "holds cluster data; pass --overwrite to replace it" in capsys.readouterr().err
+    assert main(["export-initial", "--firms", "40", "--out", str(d), "--overwrite"]) == 0
+    assert len(pd.read_parquet(d / "firms.parquet")) == 40
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(["export-initial", "--firms", "30", "--out", str(other), "--overwrite"]) == 2
+    assert (other / "notes.txt").read_text() == "mine"  # a directory of anything else is never replaced
+
+
+@pytest.mark.parametrize(("argv", "module", "extra"), [
+    (["explore", "--no-browser", "--port", "0"], "solara", "explore"),
+    (["ensemble", "baseline", "--runs", "1", "--steps", "5", "--firms", "20", "--executor", "dask-local"], "distributed", "dask"),
+])  # fmt: skip
+def test_a_missing_extra_is_named_in_one_line(tmp_path, capsys, monkeypatch, argv, module, extra):
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed: importing it raises ImportError
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"pip install 'clusterup[{extra}]'" in err
+    assert not (tmp_path / "experiments").exists()
+
+
+def test_the_core_imports_no_optional_stack():
+    import subprocess
+    import sys
+
+    code = ("import sys, clusterup, clusterup.cli, clusterup.experiments, clusterup.report, clusterup.plots; "
+            "print(sorted(m for m in ('solara', 'dask', 'distributed', 'dask_jobqueue', 'requests', 'rocrate') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -46,7 +46,7 @@ def test_lifecycles_record_every_firm(result):
     life = result.lifecycles
     assert life["id"].is_unique
     assert set(result.panel["id"]) == set(life["id"])  # every firm that was ever active has a row
-    alive = set(result.firms.loc[result.firms["kind"] == 0, "id"])
+    alive = set(result.firms.loc[result.firms["kind"] == "firm", "id"])
     assert set(life.loc[life["exited"].isna(), "id"]) == alive
     gone = life[life["exited"].notna()]
     assert len(gone) > 20 and gone["cause"].notna().all()

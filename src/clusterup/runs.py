@@ -117,6 +117,7 @@ def export_initial(
     overrides: dict[str, Any] | None = None,
     data: str | Path | None = None,
     fmt: str = "parquet",
+    overwrite: bool = False,
 ) -> tuple[Path, dict[str, int]]:
     """Write a scenario's initial state as data tables (``run --from-data`` on them reproduces the run).
     Returns the directory, and the seed and the counts of firms and of ties per layer."""
@@ -126,7 +127,7 @@ def export_initial(
         raise ConfigError(f"--format must be parquet or csv; got {fmt!r}")
     sim = Simulation(scenario, seed=seed, firms=firms, overrides=overrides, data=data)
     tables = initial_data(sim.state)
-    path = tables.save(out, fmt)
+    path = tables.save(out, fmt, overwrite=overwrite)
     counts = {"seed": sim.seed, "firms": len(tables.firms), **{name: int((tables.ties["layer"] == name).sum()) for name in LAYERS}}
     return path, counts
 

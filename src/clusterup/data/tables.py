@@ -40,8 +40,9 @@ class ClusterData:
     source: str = ""
     files: dict[str, str] = field(default_factory=dict)
 
-    def save(self, directory: str | Path, fmt: str = "parquet") -> Path:
-        """Write the tables as ``fmt`` (parquet or csv) into a new directory, atomically."""
+    def save(self, directory: str | Path, fmt: str = "parquet", overwrite: bool = False) -> Path:
+        """Write the tables as ``fmt`` (parquet or csv) into a new directory, atomically; with ``overwrite``,
+        a directory that holds only such tables is replaced (any other directory never is)."""
         import shutil
 
         from ..io_utils import swap_into_place, temp_dir
@@ -50,7 +51,12 @@ class ClusterData:
             raise ConfigError(f"--format must be parquet or csv; got {fmt!r}")
         target = Path(directory)
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
-            raise ConfigError(f"--out {target} exists and is not an empty directory; choose another")
+            ours = {f"{t}.{x}" for t in TABLES for x in ("csv", "parquet")}
+            tables_only = target.is_dir() and all(p.name in ours or p.name.startswith(".") for p in target.iterdir())
+            if not tables_only:
+                raise ConfigError(f"--out {target} exists and is not an empty directory or one of cluster data; choose another")
+            if not overwrite:
+                raise ConfigError(f"--out {target} holds cluster data; pass --overwrite to replace it")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_dir(target)
         try:
@@ -62,7 +68,7 @@ class ClusterData:
                     df.to_parquet(tmp / f"{name}.parquet", index=False)
                 else:
                     df.to_csv(tmp / f"{name}.csv", index=False)
-            if target.exists():
+            if target.exists() and not any(target.iterdir()):
                 target.rmdir()
             swap_into_place(tmp, target)
         except BaseException:
