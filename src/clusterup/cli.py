@@ -144,7 +144,14 @@ def plot(
     level: Annotated[float, typer.Option(help="Experiments: confidence level of the bands.")] = 0.95,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Draw a run's overview, Figure 2 and (with snapshots) Figure 1; for an experiment, the arms' bands."""
+    """Draw a run's overview, Figure 2, adoption curves and (with snapshots) Figure 1; for an experiment, the
+    arms' bands; for a sensitivity analysis, its indices; for a calibration, its fit and posterior.
+
+    \b
+    Examples:
+      clusterup plot runs/baseline-seed1
+      clusterup plot experiments/levers --indicator cap_mean --indicator gen_max --format pdf
+    """
     from .plots import save_figure
     from .plots.files import figures_of
 
@@ -419,7 +426,14 @@ def ensemble(
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Replicates of one or more scenarios with common random numbers, stored under --out."""
+    """Replicates of one or more scenarios with common random numbers, stored under --out.
+
+    \b
+    Examples:
+      clusterup ensemble lock-in policy-pipelines --runs 16 --out experiments/levers
+      clusterup ensemble baseline --runs 32 --firms 1000 --set spillover.rate=0.5
+      clusterup ensemble lock-in policy-pipelines --runs 16 --out experiments/levers --resume
+    """
     from .experiments import ensemble_plan
 
     if runs < 1 or seed < 0:
@@ -441,7 +455,13 @@ def sweep(
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run a parameter sweep (grid, Latin hypercube or Sobol' design) x replicates, stored under --out."""
+    """Run a parameter sweep (grid, Latin hypercube or Sobol' design) x replicates, stored under --out.
+
+    \b
+    Examples:
+      clusterup sweep sweep.toml --out experiments/spill
+      clusterup sweep sweep.toml --out experiments/spill --executor dask-local --workers 2
+    """
     from .experiments import load_sweep, make_plan
 
     spec, base = load_sweep(file)
@@ -544,12 +564,13 @@ def export_initial(
     set_: SetOpt = None,
     from_data: Annotated[str | None, typer.Option("--from-data", help="Complete this data's missing columns instead.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace cluster data already in --out.")] = False,
 ) -> None:
     """Write a scenario's initial state as data tables; `run --from-data` on them reproduces the run."""
     from .runs import export_initial as export
 
     path, counts = export(scenario, out_dir, seed=seed, firms=firms, overrides=parse_assignments(set_ or []), data=from_data,
-                          fmt=fmt)  # fmt: skip
+                          fmt=fmt, overwrite=overwrite)  # fmt: skip
     out.print(
         f"wrote {path}: {counts['firms']} firms, {counts['social']} social, {counts['economic']} economic, "
         f"{counts['knowledge']} knowledge ties (run it: clusterup run {scenario} --seed {counts['seed']} --from-data {path})"
@@ -622,6 +643,52 @@ def schedule(
     measured = f" ({steps} steps of {params.run.firms} firms took {total:.2f} s)" if steps else ""
     out.print(f"{params.name}: the plan of one step{measured}")
     out.print(table)
+
+
+@app.command()
+def verify(
+    directory: Annotated[Path, typer.Argument(help="A run or experiment directory (with its ro-crate-metadata.json).")],
+    rerun: Annotated[int, typer.Option(help="Runs to rerun and compare bit for bit (an experiment: a sample; 0: none).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the sample of runs to rerun (>= 0).")] = 0,
+) -> None:
+    """Check a directory against its provenance record: every file's SHA-256, then rerun a sample of its runs
+    and compare their time series bit for bit. Exits 1 when anything differs.
+
+    \b
+    Examples:
+      clusterup verify runs/baseline-seed1
+      clusterup verify experiments/levers --rerun 4
+    """
+    from . import provenance
+
+    if rerun < 0 or seed < 0:
+        raise ConfigError(f"--rerun and --seed must be integers >= 0; got {rerun} and {seed}")
+    files = provenance.check_files(directory)
+    bad = files["changed"] + files["missing"]
+    out.print(f"{len(files['checked'])} files in the record: {len(files['checked']) - len(bad)} match their SHA-256"
+              + (f"; [red]changed: {', '.join(files['changed'])}[/red]" if files["changed"] else "")
+              + (f"; [red]missing: {', '.join(files['missing'])}[/red]" if files["missing"] else ""))  # fmt: skip
+    if files["unlisted"]:
+        out.print(f"added after the record was written (not checked): {', '.join(files['unlisted'])}")
+    failed = bool(bad)
+    if rerun:
+        for r in provenance.rerun(directory, rerun, seed):
+            if r["reproduced"] is None:
+                out.print(f"run {r['run']}: not rerun ({r['why']})")
+                continue
+            out.print(f"run {r['run']}: " + ("reproduced bit for bit" if r["reproduced"] else "[red]does not reproduce[/red]"))
+            failed |= not r["reproduced"]
+    if failed:
+        print(f"verify: {directory} does not match its record", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@app.command()
+def cite() -> None:
+    """Print BibTeX for this version of clusterup and for the theory it implements (Ji & Hu 2011)."""
+    from .citation import bibtex
+
+    sys.stdout.write(bibtex())
 
 
 @app.command()

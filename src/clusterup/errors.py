@@ -29,3 +29,17 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(message)
         self.message = message
         Interrupted.last = message
+
+
+class MissingExtra(ConfigError):
+    """A command needs an optional part of clusterup that is not installed (exit code 2, one line)."""
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Raise :class:`MissingExtra` naming the ``pip install`` that brings ``module`` when it cannot be imported."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f"{what} needs the optional package {module!r}: pip install 'clusterup[{extra}]'") from None

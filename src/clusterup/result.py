@@ -6,6 +6,8 @@ A saved run is a directory::
     timeseries.csv       the same, for spreadsheets
     config.toml          the full resolved parameters; ``clusterup run DIR/config.toml`` re-runs it
     metadata.json        package version, seed, wall time, platform, extinction
+    ro-crate-metadata.json  provenance (RO-Crate, Process Run Crate): software, parameters, seeds,
+                         command, environment, times, every file's SHA-256
     firms.parquet        the final population (one row per active firm or organisation)
     ties.parquet         the final network (layer, source, target, weight; node ids)
     generations.parquet  firms per generation per step (step, generation, firms): the adoption curves
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 
 RUN_MARKER = "metadata.json"
 RUN_FILES = ("timeseries.parquet", "timeseries.csv", "config.toml", "metadata.json", "firms.parquet", "ties.parquet",
-             "generations.parquet", "lifecycles.parquet")  # fmt: skip
+             "generations.parquet", "lifecycles.parquet", "ro-crate-metadata.json")  # fmt: skip
 
 
 @cache
@@ -141,6 +143,9 @@ class Result:
                     ties.to_parquet(tmp / "networks" / f"step-{step:06d}.parquet", index=False)
                     nodes.to_parquet(tmp / "nodes" / f"step-{step:06d}.parquet", index=False)
             (tmp / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+            from .provenance import run_crate
+
+            run_crate(tmp, meta)  # last: it lists every file above with its checksum
             swap_into_place(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -58,10 +58,10 @@ def make_executor(kind: str = "local", workers: int = 1, address: str | None = N
         with ProcessPoolExecutor(workers, initializer=_ignore_sigint) as ex:
             yield ex
         return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - distributed is a dependency
-        raise ConfigError("--executor dask needs the 'distributed' package (pip install 'dask[distributed]')") from None
+    from ..errors import require
+
+    require("distributed", "dask", f"--executor {kind}")
+    from distributed import Client, LocalCluster
     if kind == "dask":
         if not address:
             raise ConfigError("--executor dask needs --address tcp://HOST:PORT of a running scheduler")

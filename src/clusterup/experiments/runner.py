@@ -7,10 +7,12 @@ Ctrl-C cancels the runs that have not started, keeps every finished one and rebu
 
 from __future__ import annotations
 
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +129,16 @@ def run_experiment(
     out = Path(out)
     with make_executor(executor, workers, address) as ex:
         store = ExperimentStore.create(out, plan, resume=resume, overwrite=overwrite)
+        started = datetime.now(UTC)
         try:
-            return run_plan(store, ex, progress=progress)
+            counts = run_plan(store, ex, progress=progress)
         except KeyboardInterrupt:
             n = len(store.finished_ids())
             raise Interrupted(f"interrupted: {n} of {len(plan.runs)} runs kept in {out}; finish with --resume") from None
+    from ..provenance import write_crate
+    from .store import PLAN_FILE
+
+    write_crate(out, name=out.name, kind="experiment", command=" ".join(sys.argv), config=PLAN_FILE,
+                seeds=[int(s) for s in plan.seeds], started=started, ended=datetime.now(UTC),
+                extra={"resumed": bool(resume)})  # fmt: skip
+    return counts

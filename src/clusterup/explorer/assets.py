@@ -46,18 +46,18 @@ def missing(target: Path | None = None) -> list[tuple[str, str, str | None]]:
 
 def fetch(target: Path | None = None, log=print) -> list[str]:
     """Download and unpack every missing package; returns the names fetched."""
-    import requests
+    import urllib.request
 
     target = target or cache_dir()
     done = []
     for name, version, main in missing(target):
         url = _tarball_url(name, version)
         log(f"fetching {name}@{version} from {url}")
-        r = requests.get(url, timeout=60)
-        r.raise_for_status()
+        with urllib.request.urlopen(url, timeout=60) as r:  # raises HTTPError on an error status
+            content = r.read()
         root = target / f"{name}@{version}"
         root.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(content), mode="r:gz") as tar:
             for member in tar.getmembers():
                 if not member.isfile():
                     continue

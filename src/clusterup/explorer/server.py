@@ -41,9 +41,10 @@ def ensure_assets(fetch_assets: bool, log: Callable[[str], None]) -> None:
     if not (fetch_assets or assets.missing()):
         return
     try:
-        import requests
+        import urllib.request
 
-        reachable = not fetch_assets and requests.head("https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.js", timeout=3).ok
+        request = urllib.request.Request("https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.js", method="HEAD")
+        reachable = not fetch_assets and urllib.request.urlopen(request, timeout=3).status < 400
     except Exception:  # noqa: BLE001 - any failure means: no CDN from here
         reachable = False
     if not reachable:
@@ -53,6 +54,9 @@ def ensure_assets(fetch_assets: bool, log: Callable[[str], None]) -> None:
 
 def serve(host: str, port: int, browser: bool, fetch_assets: bool, log: Callable[[str], None]) -> int:
     """Serve the explorer until it is stopped; returns the server's exit code."""
+    from ..errors import require
+
+    require("solara", "explore", "clusterup explore")
     port = free_port(host, port)
     if host not in LOOPBACK:
         log(f"serving on {host}: other machines can reach the explorer")
@@ -77,19 +81,17 @@ def run_child(command: list[str], env: dict[str, str]) -> int:
     the child first; on Linux the child is also stopped when this process is killed outright."""
     child = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     previous = {}
+    stopped: list[int] = []
 
-    def stop(signum, _frame):
+    def stop(signum, _frame):  # stop the child; the wait below then returns and the command exits 128 + signal
+        stopped.append(signum)
         child.terminate()
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        raise SystemExit(128 + signum)
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         previous[sig] = signal.signal(sig, stop)
     try:
-        return child.wait()
+        code = child.wait()
+        return 128 + stopped[0] if stopped else code
     except KeyboardInterrupt:  # Ctrl-C reaches the child too (same process group): let it finish
         child.wait()
         raise
