@@ -151,13 +151,13 @@ def test_help_shows_defaults_and_examples_and_no_type_on_flags(capsys, monkeypat
 
 
 def test_completion_is_offered_and_completes(capsys):
-    import shutil
     import subprocess
+    import sys
 
     assert main(["--help"]) == 0
     assert "--install-completion" in capsys.readouterr().out
     env = {**os.environ, "_CLUSTERUP_COMPLETE": "complete_bash", "COMP_WORDS": "clusterup ensem", "COMP_CWORD": "1"}
-    done = subprocess.run([shutil.which("clusterup")], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "clusterup"], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["ensemble"]
 
 

@@ -106,12 +106,11 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("signum", ["SIGTERM", "SIGKILL"])
 def test_killing_the_explorer_stops_its_server(signum):
     """`kill PID` (and even `kill -9 PID`) of `clusterup explore` leaves no Solara server behind."""
-    import shutil
     import signal
     import subprocess
     import time
 
-    proc = subprocess.Popen([shutil.which("clusterup"), "explore", "--port", "0", "--no-browser"],
+    proc = subprocess.Popen([sys.executable, "-m", "clusterup", "explore", "--port", "0", "--no-browser"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     kids: list[int] = []
     try:
