@@ -61,10 +61,16 @@ def timeseries_columns() -> tuple[str, ...]:
 
 @dataclass
 class Result:
+    """A finished (or partial) run: what the recorder and the final state give, and what a run directory holds.
+
+    ``firms`` is the final population: one row per active node, firms *and* supporting organisations;
+    its ``kind`` column (firm, university, institute, platform, association) tells which, so
+    ``res.firms[res.firms.kind == "firm"]`` are the firms alone."""
+
     timeseries: pd.DataFrame
     params: Params
     metadata: dict[str, Any] = field(default_factory=dict)
-    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)  # firms and organisations; see kind
     ties: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)  # step -> (nodes, ties)
