@@ -45,7 +45,12 @@ def test_experiment_examples_in_the_docs_are_valid(tmp_path):
     for k, text in enumerate(blocks):
         f = tmp_path / f"example{k}.toml"
         f.write_text(text)
-        if "observed" in text:
+        if "walltime" in text:  # a cluster config for --executor slurm
+            from clusterup.experiments.executors import load_cluster_config
+
+            assert load_cluster_config(f).walltime
+            kinds.append("cluster-config")
+        elif "observed" in text:
             pd.DataFrame({"step": np.arange(0, 40, 4), "value": np.linspace(0.15, 0.9, 10)}).to_csv(
                 tmp_path / "obs.csv", index=False
             )
@@ -61,7 +66,7 @@ def test_experiment_examples_in_the_docs_are_valid(tmp_path):
             spec, base = load_sweep(f)
             assert make_plan(spec, base).runs
             kinds.append("sweep")
-    assert sorted(set(kinds)) == ["calibration", "sensitivity", "sweep"], kinds
+    assert sorted(set(kinds)) == ["calibration", "cluster-config", "sensitivity", "sweep"], kinds
 
 
 def test_validation_tables_are_the_stored_results():

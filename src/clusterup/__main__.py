@@ -4,4 +4,5 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when imported as the main module of MPI worker ranks (mpi4py.futures)
+    sys.exit(main())

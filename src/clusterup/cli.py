@@ -384,20 +384,23 @@ def _print_frame(df, float_format: str, width: int | None = None) -> None:
     sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
 
 
-ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool), dask-local, dask or serial.")]
-WorkersOpt = Annotated[int, typer.Option(help="Worker processes (>= 1).")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool), dask-local, dask, slurm, mpi or serial.")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes (>= 1); with --executor slurm, worker jobs.")]
+ClusterOpt = Annotated[
+    Path | None, typer.Option("--cluster-config", help="--executor slurm: a TOML of queue, account, cores, memory, "
+                              "walltime (docs/experiments.md); default: dask-jobqueue's configuration.")]  # fmt: skip
 AddressOpt = Annotated[str | None, typer.Option(help="Scheduler address tcp://HOST:PORT for --executor dask.")]
 ExperimentOverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an experiment already in --out.")]
 
 
 def _run_experiment(plan, out_dir: Path, executor: str, workers: int, address: str | None, resume: bool, overwrite: bool,
-                    quiet: bool, label: str) -> None:  # fmt: skip
+                    quiet: bool, label: str, cluster_config: Path | None = None) -> None:  # fmt: skip
     from .experiments import run_experiment
 
     started = time.perf_counter()
     with _bar(label, quiet) as progress:
         counts = run_experiment(plan, out_dir, executor=executor, workers=workers, address=address, resume=resume,
-                                overwrite=overwrite, progress=progress)  # fmt: skip
+                                overwrite=overwrite, progress=progress, cluster_config=cluster_config)  # fmt: skip
     if not quiet:
         wall = time.perf_counter() - started
         msg = f"{counts['ran']} runs in {wall:.1f} s"
@@ -422,6 +425,7 @@ def ensemble(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
+    cluster_config: ClusterOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted ensemble in --out.")] = False,
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
@@ -441,7 +445,7 @@ def ensemble(
     plan = ensemble_plan(list(scenario), runs, seed, steps, firms, parse_assignments(set_ or []))
     target = out_dir or default_target(Path("experiments") / ("ensemble-" + "-vs-".join(Path(s).stem for s in scenario)),
                                         resume=resume, overwrite=overwrite)  # fmt: skip
-    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, "ensemble")
+    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, "ensemble", cluster_config)
 
 
 @app.command()
@@ -451,6 +455,7 @@ def sweep(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
+    cluster_config: ClusterOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted sweep in --out.")] = False,
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
@@ -467,7 +472,7 @@ def sweep(
     spec, base = load_sweep(file)
     plan = make_plan(spec, base)
     target = out_dir or default_target(Path("experiments") / file.stem, resume=resume, overwrite=overwrite)
-    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, "sweep")
+    _run_experiment(plan, target, executor, workers, address, resume, overwrite, quiet, "sweep", cluster_config)
 
 
 @app.command()
@@ -506,6 +511,7 @@ def sensitivity(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
+    cluster_config: ClusterOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted analysis in --out.")] = False,
     overwrite: ExperimentOverwriteOpt = False,
     quiet: QuietOpt = False,
@@ -515,7 +521,7 @@ def sensitivity(
 
     with _bar("sensitivity", quiet) as progress:
         table, target = run_sensitivity(file, out_dir, executor=executor, workers=workers, address=address, resume=resume,
-                                        overwrite=overwrite, progress=progress)  # fmt: skip
+                                        overwrite=overwrite, progress=progress, cluster_config=cluster_config)  # fmt: skip
     _print_frame(table, ".4g")
     out.print(f"wrote {target / 'sensitivity.csv'} and {target / 'sensitivity.png'}")
 
@@ -528,6 +534,7 @@ def calibrate(
     executor: ExecutorOpt = "local",
     workers: WorkersOpt = 2,
     address: AddressOpt = None,
+    cluster_config: ClusterOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish the interrupted calibration in --out.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a calibration already in --out.")] = False,
     quiet: QuietOpt = False,
@@ -545,7 +552,8 @@ def calibrate(
 
     with _bar("abc-smc", quiet) as progress:
         report, target = run_calibration(file, out_dir, executor=executor, workers=workers, address=address,
-                                         resume=resume, overwrite=overwrite, progress=progress)  # fmt: skip
+                                         resume=resume, overwrite=overwrite, progress=progress,
+                                         cluster_config=cluster_config)  # fmt: skip
     if quiet:
         return
     table = Table("parameter", "posterior mean", "sd", "5%", "median", "95%", "best", box=None)

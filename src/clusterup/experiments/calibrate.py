@@ -297,6 +297,7 @@ def run_calibration(
     resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cluster_config: str | Path | None = None,
 ) -> tuple[dict[str, Any], Path]:
     """The whole calibration of a calibration file: ABC-SMC, posterior predictive runs, and the outputs in
     ``out`` (default ``experiments/FILE-STEM``): ``posterior.csv``, ``predictive.parquet``,
@@ -333,7 +334,7 @@ def run_calibration(
         for name in ("posterior.csv", "predictive.parquet", "calibration.json", "fit.png", CHECKPOINT):
             (target / name).unlink(missing_ok=True)
     target.mkdir(parents=True, exist_ok=True)
-    with make_executor(executor, workers, address) as ex:
+    with make_executor(executor, workers, address, cluster_config) as ex:
         try:
             res = abc_smc(spec, obs, ex, base, progress, checkpoint=checkpoint)
             best_run, pred_runs = predictive_runs(spec, res, ex, base)

@@ -119,6 +119,7 @@ def run_experiment(
     resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cluster_config: str | Path | None = None,
 ) -> dict[str, int]:
     """Run ``plan`` into the experiment directory ``out`` on an executor of the given kind (flags are checked
     before the directory is touched). Returns the counts of :func:`run_plan`. Ctrl-C raises
@@ -127,7 +128,7 @@ def run_experiment(
     from .executors import make_executor
 
     out = Path(out)
-    with make_executor(executor, workers, address) as ex:
+    with make_executor(executor, workers, address, cluster_config) as ex:
         store = ExperimentStore.create(out, plan, resume=resume, overwrite=overwrite)
         started = datetime.now(UTC)
         try:

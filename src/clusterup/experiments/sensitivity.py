@@ -193,6 +193,7 @@ def run_sensitivity(
     resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cluster_config: str | Path | None = None,
 ) -> tuple[pd.DataFrame, Path]:
     """The whole analysis of a sensitivity file: sample, run every point into the experiment directory
     ``out`` (default ``experiments/FILE-STEM``), compute the indices, write ``sensitivity.csv`` and
@@ -206,7 +207,7 @@ def run_sensitivity(
     target = Path(out) if out is not None else default_target(Path("experiments") / Path(file).stem, resume=resume,
                                                                  overwrite=overwrite)  # fmt: skip
     run_experiment(plan, target, executor=executor, workers=workers, address=address, resume=resume, overwrite=overwrite,
-                   progress=progress)  # fmt: skip
+                   progress=progress, cluster_config=cluster_config)  # fmt: skip
     table = analyze(ExperimentStore.open(target), spec, X)
     write_text_atomic(target / "sensitivity.csv", table.to_csv(index=False))
     save_figure(figure(table, spec.method), target / "sensitivity.png")
