@@ -30,7 +30,9 @@ def test_licence_is_the_mit_licence_pyproject_names():
 def test_citation_cff_and_codemeta_agree_with_the_package():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     meta = json.loads((ROOT / "codemeta.json").read_text())
-    assert cff["version"] == meta["version"] == PYPROJECT["version"]
+    from clusterup import __version__
+
+    assert cff["version"] == meta["version"] == __version__
     assert cff["title"] == citation.TITLE and cff["license"] == citation.LICENSE
     assert meta["license"].endswith("/MIT") and meta["name"] == PYPROJECT["name"] == "clusterup"
     theory = cff["references"][0]

@@ -21,8 +21,6 @@ from rich.table import Table
 
 from .errors import ConfigError, Interrupted
 from .io_utils import default_target
-from .params import load_scenario, parameters_markdown, parse_assignments, preset_names
-from .simulation import ProgressCallback, resolve
 
 app = typer.Typer(
     add_completion=True,
@@ -36,6 +34,18 @@ out = Console(highlight=False, soft_wrap=True)
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: section.key=value (repeatable).")]
 SCENARIOS = "the scenario's"
+
+
+def parse_assignments(items: list[str]) -> dict:
+    from .params import parse_assignments as parse
+
+    return parse(items)
+
+
+def resolve(*args, **kwargs):
+    from .simulation import resolve as resolve_params
+
+    return resolve_params(*args, **kwargs)
 
 
 def _version(value: bool) -> None:
@@ -111,6 +121,8 @@ def run(
         if given:
             raise ConfigError(f"--resume takes its configuration from the checkpoint; drop {', '.join(given)}")
     started = time.perf_counter()
+    from .simulation import ProgressCallback
+
     with _bar("run", quiet) as progress:
         observers = [ProgressCallback(progress)]
         if resume is not None:
@@ -702,6 +714,8 @@ def cite() -> None:
 @app.command()
 def scenarios() -> None:
     """List the shipped scenario presets."""
+    from .params import load_scenario, preset_names
+
     table = Table(box=None)
     table.add_column("preset", no_wrap=True)
     table.add_column("description")
@@ -737,7 +751,7 @@ def parameters(
       clusterup parameters appropriab       # a word in keys and descriptions
       clusterup parameters --json
     """
-    from .params import parameter_rows
+    from .params import parameter_rows, parameters_markdown
     from .params.base import toml_value
 
     if markdown:
@@ -798,7 +812,3 @@ def main(argv: list[str] | None = None) -> int:
     if code == 130:
         print(Interrupted.last or "interrupted: nothing finished was lost, nothing partial was written", file=sys.stderr)
     return code
-
-
-def run_cli() -> None:  # pragma: no cover - console-script entry point
-    sys.exit(main())

@@ -1,8 +1,4 @@
-"""The installed package's version (what every run records)."""
+"""The package's version (what every run records). The one place it is written: pyproject.toml reads it
+from here (``[tool.setuptools.dynamic]``), and reading it costs no import of package metadata."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("clusterup")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
