@@ -11,18 +11,20 @@ import pytest
 from matplotlib.figure import Figure
 
 from clusterup import Simulation
-from clusterup.params import preset_names
+from clusterup.params import example_names, preset_names
 from clusterup.plots.style import figure_problems, new_figure
 
 PRESETS = preset_names()
+EXAMPLES = example_names()  # with interventions: their marks on the figures
 
 
 @pytest.fixture(scope="module")
 def runs():
     """One short run of every preset, with network snapshots (80 quarters of 80 firms)."""
     out = {}
-    for name in PRESETS:
-        sim = Simulation(name, seed=3, steps=80, firms=80, snapshot_every=20)
+    for name in PRESETS + EXAMPLES:
+        sim = Simulation(name, seed=3, steps=130, firms=80, snapshot_every=20) if name in EXAMPLES else \
+            Simulation(name, seed=3, steps=80, firms=80, snapshot_every=20)  # fmt: skip
         out[name] = sim.run()
     return out
 
@@ -32,15 +34,18 @@ def _check(fig: Figure, what: str) -> None:
     assert not problems, f"{what}: " + "; ".join(problems)
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("preset", PRESETS + EXAMPLES)
 def test_run_figures_keep_the_house_style(runs, preset):
     from clusterup.explorer import model
     from clusterup.plots import figure1, figure2, overview
     from clusterup.plots.adoption import adoption_curves
+    from clusterup.plots.style import intervention_marks
 
     res = runs[preset]
-    _check(overview(res.timeseries, preset), f"{preset} overview")
-    _check(figure2([res.timeseries]), f"{preset} figure2")
+    marks = intervention_marks(res.params)
+    assert bool(marks) == (preset in EXAMPLES)
+    _check(overview(res.timeseries, preset, marks), f"{preset} overview")
+    _check(figure2([res.timeseries], marks=marks), f"{preset} figure2")
     _check(adoption_curves(res.generations), f"{preset} adoption")
     _check(figure1(res.timeseries, res.snapshots), f"{preset} figure1")
     _check(model.live_figure(res.timeseries.iloc[:30], 80), f"{preset} explorer live")

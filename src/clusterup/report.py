@@ -67,6 +67,7 @@ def run_report(run_dir: Path) -> str:
     from .analysis import POINT_MEANINGS, analyze
     from .plots import figure1, figure2, overview
     from .plots.adoption import has_new_generation
+    from .plots.style import intervention_marks
     from .result import Result
 
     res = Result.load(run_dir)
@@ -100,7 +101,12 @@ def run_report(run_dir: Path) -> str:
         "<h2>Network regimes</h2>",
         _table(a["network_regimes"]),
         "<h2>Figures</h2>",
-        _figure(figure2([ts], title=title), "Figure 2: overall innovation capability with stage bands and path points A-L"),
+        *(["<h2>Interventions</h2>", _table([{"from step": iv.step, "until step": iv.until if iv.until is not None else "end",
+                                              "sets": ", ".join(f"{k} = {v}" for k, v in iv.set.items()),
+                                              "label": iv.label} for iv in res.params.interventions])]
+          if res.params.interventions else []),  # fmt: skip
+        _figure(figure2([ts], title=title, marks=intervention_marks(res.params)),
+                "Figure 2: overall innovation capability with stage bands, path points A-L and interventions"),
     ]
     if res.snapshots:
         secs.append(
@@ -114,7 +120,8 @@ def run_report(run_dir: Path) -> str:
         cap_a = "Generation adoption curves: share of firms at each generation or above"
         secs.append(_figure(adoption_curves(res.generations), cap_a))
     secs.append(
-        _figure(overview(ts, title), "Indicators: capability, gap, mode mix, layer dominance, generations, population and R&D")
+        _figure(overview(ts, title, intervention_marks(res.params)),
+                "Indicators: capability, gap, mode mix, layer dominance, generations, population and R&D")
     )
     secs += ["<h2>Configuration</h2>", f"<pre>{html.escape(res.params.to_toml())}</pre>",
              "<h2>Metadata</h2>", f"<pre>{html.escape(json.dumps(meta, indent=1, sort_keys=True))}</pre>"]  # fmt: skip

@@ -177,6 +177,10 @@ class Simulation:
         self.data_ids = data_ids
         self.recorder = Recorder(schedule, params.run.steps, snapshot_every, params.run.network_every, panel_every)
         self._streams: dict[str, np.random.Generator] = {}
+        self._changes = set(params.change_steps())
+        self.applied: list[dict[str, Any]] = []  # the interventions' changes, as they happened
+        if params.interventions and state.step > 0:  # resumed mid-run: the parameters in force now
+            self._in_force(params.at_step(state.step), found=False)
         self.wall_time = 0.0
         self.timings: dict[str, float] = {}  # seconds spent per process, housekeeping and the recorder
         self.extinct = False
@@ -195,6 +199,20 @@ class Simulation:
             self._streams[name] = stream(self.seed, name)
         return self._streams[name]
 
+    def _in_force(self, params: Params, *, found: bool) -> None:
+        """Make ``params`` the parameters every process and the state read (an intervention's change between
+        two steps); with ``found``, found the organisations whose count went up (their own random stream)."""
+        self.state.params = params
+        for process in self.schedule:
+            process.params = params
+            if process.section is not None and hasattr(params, process.section):
+                process.p = getattr(params, process.section)
+        if found:
+            from .state.build import found_organisations
+
+            founded = found_organisations(self.state, self.rng("interventions"))
+            self.applied.append({"step": self.state.step + 1, "founded": founded})
+
     def _timed(self, name: str, t: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t
 
@@ -204,6 +222,8 @@ class Simulation:
             raise RuntimeError("the run is finished")
         t0 = time.perf_counter()
         state = self.state
+        if state.step + 1 in self._changes:  # an intervention begins or ends with this step
+            self._in_force(self.params.at_step(state.step + 1), found=True)
         ctx = self.schedule.start_step(state)
         self._timed("context", t0)
         for process in self.schedule.active():
@@ -260,6 +280,10 @@ class Simulation:
             meta["message"] = f"every firm exited by step {self.state.step}; the run ended there"
         if self.data_source:
             meta["data"] = self.data_source
+        if self.params.interventions:
+            meta["interventions"] = [{"step": iv.step, "until": iv.until, "set": iv.set, "label": iv.describe()}
+                                     for iv in self.params.interventions]  # fmt: skip
+            meta["organisations_founded"] = [a for a in self.applied if a["founded"]]
         snapshots = dict(self.recorder.snapshots)
         if self.recorder.snapshot_every and self.state.step not in snapshots:
             snapshots[self.state.step] = snapshot(self.state)  # the last step is always included

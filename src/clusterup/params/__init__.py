@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from ..errors import ConfigError
 from .base import (
@@ -49,20 +49,92 @@ if TYPE_CHECKING:
     from ..processes import Process
 
 
+class Intervention(BaseModel):
+    """A policy the user starts, changes or stops during a run: from step ``step`` on, the parameters in
+    ``set`` take these values; with ``until``, the values in force before come back after step ``until``.
+    An exogenous choice of the user, applied by the engine between steps (docs/ODD.md, 7 Submodels)."""
+
+    model_config = ConfigDict(extra="forbid")
+    step: int = Field(ge=1, le=1_000_000, description="First step the values hold for (the run's row `step` shows them).")
+    until: int | None = Field(None, ge=1, le=1_000_000, description="Last step they hold for; then the earlier values return.")
+    set: dict[str, Any] = Field(min_length=1, description="Dotted parameter keys and their values.")
+    label: str = Field("", description="A name for figures and the metadata (default: the keys).")
+
+    def describe(self) -> str:
+        return self.label or ", ".join(f"{k} = {v}" for k, v in self.set.items())
+
+
+FROZEN_SECTIONS = ("run", "init")  # the start of a run: an intervention cannot change them
+GROWING = ("organisations.universities", "organisations.institutes", "organisations.platforms", "organisations.associations")
+
+
 class ParamsBase(Section):
-    """All parameters of a run: the scenario's name, its plugins, and one section per core part and process."""
+    """All parameters of a run: the scenario's name, its plugins, its interventions in time, and one section
+    per core part and process."""
 
     name: str = Field("custom", description="Scenario name.")
     description: str = Field("", description="One-line description of the scenario.")
     plugins: list[str] = Field(
         default_factory=list, description="Processes added by the scenario: 'file.py:Class' or 'module:Class'."
     )
+    interventions: list[Intervention] = Field(
+        default_factory=list, description="Policies started, changed or stopped during the run."
+    )
+
+    @model_validator(mode="after")
+    def _check_interventions(self) -> ParamsBase:
+        steps = self.run.steps  # type: ignore[attr-defined]
+        for k, iv in enumerate(self.interventions):
+            where = f"interventions[{k}]"
+            if iv.step > steps:
+                raise ValueError(f"{where}.step must be <= run.steps ({steps}); got {iv.step}")
+            if iv.until is not None and not iv.step <= iv.until <= steps:
+                raise ValueError(f"{where}.until must be in [step, run.steps] = [{iv.step}, {steps}]; got {iv.until}")
+            for key in iv.set:
+                section, _, name = key.partition(".")
+                info = type(self).model_fields.get(section)
+                ann = info.annotation if info is not None else None
+                if not (isinstance(ann, type) and issubclass(ann, Section)) or name not in ann.model_fields:
+                    raise ValueError(f"{where}.set: unknown parameter {key!r} (see `clusterup parameters`)")
+                if section in FROZEN_SECTIONS:
+                    raise ValueError(f"{where}.set: {key} describes the start of the run; run.* and init.* cannot change during it")
+            try:  # the values themselves, checked like any parameter
+                validate_model(type(self), apply_overrides({**self.model_dump(), "interventions": []}, iv.set))
+            except ConfigError as exc:
+                raise ValueError(f"{where}.set: {exc}") from None
+            before = self.at_step(iv.step - 1)
+            for key in set(iv.set) & set(GROWING):
+                section, _, name = key.partition(".")
+                if iv.set[key] < getattr(getattr(before, section), name) or iv.until is not None:
+                    raise ValueError(f"{where}.set: {key} can only grow, for good (organisations are founded, "
+                                     f"not closed); got {iv.set[key]}{' with until' if iv.until is not None else ''}")  # fmt: skip
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         d = self.model_dump()
         if not d["plugins"]:
             del d["plugins"]  # configuration files of runs without plugins do not mention them
+        if not d["interventions"]:
+            del d["interventions"]
+        else:
+            d["interventions"] = [{k: v for k, v in iv.items() if v not in (None, "")} for iv in d["interventions"]]
         return d
+
+    def at_step(self, step: int) -> ParamsBase:
+        """The parameters in force at ``step``: the scenario's, with every intervention that holds then applied
+        in the order given (no interventions: this object itself)."""
+        active = [iv for iv in self.interventions if iv.step <= step and (iv.until is None or step <= iv.until)]
+        if not active:
+            return self
+        base = {**self.model_dump(), "interventions": []}
+        for iv in active:
+            base = apply_overrides(base, iv.set)
+        return validate_model(type(self), base)
+
+    def change_steps(self) -> list[int]:
+        """The steps at whose start the parameters in force change (an intervention begins or ends)."""
+        return sorted({iv.step for iv in self.interventions} | {iv.until + 1 for iv in self.interventions
+                                                                 if iv.until is not None and iv.until < self.run.steps})  # type: ignore[attr-defined]  # fmt: skip
 
     def to_toml(self, commented: bool = False) -> str:
         """The configuration as TOML; ``commented`` puts each parameter's description and allowed values
@@ -190,6 +262,12 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in _scenario_dir().iterdir() if p.name.endswith(".toml"))
 
 
+def example_names() -> list[str]:
+    """Shipped example scenarios (interventions in time), run by name like presets but not presets."""
+    d = _scenario_dir() / "examples"
+    return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".toml")) if d.is_dir() else []
+
+
 def _plugin_paths(data: dict[str, Any], base_dir: Path | None, source: str) -> list[str]:
     plugins = data.pop("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
@@ -214,11 +292,15 @@ def _load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> dict[str,
     if ref in preset_names():
         text = (_scenario_dir() / f"{ref}.toml").read_text(encoding="utf-8")
         source = f"preset {ref}"
+    elif ref in example_names():
+        text = (_scenario_dir() / "examples" / f"{ref}.toml").read_text(encoding="utf-8")
+        source = f"example {ref}"
     elif path.suffix == ".toml" or path.exists():
         text = read_text_file(path, "scenario")
         source, base_dir = ref, path.parent
     else:
-        raise ConfigError(f"unknown scenario {ref!r}; presets: {', '.join(preset_names())} (or a .toml file)")
+        raise ConfigError(f"unknown scenario {ref!r}; presets: {', '.join(preset_names())}; examples: "
+                          f"{', '.join(example_names())} (or a .toml file)")  # fmt: skip
     data = parse_toml(text, source)
     plugins = _plugin_paths(data, base_dir, source)
     parent = data.pop("extends", None)
@@ -311,6 +393,8 @@ __all__ = [
     "load_plugin",
     "load_scenario",
     "number",
+    "Intervention",
+    "example_names",
     "parameter_rows",
     "parameters_markdown",
     "params_model",

@@ -219,6 +219,9 @@ def toml_value(v: Any) -> str:
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table; dotted keys quoted
+        return "{ " + ", ".join(f"{toml_value(str(k)) if not str(k).isidentifier() else k} = {toml_value(x)}"
+                                for k, x in v.items()) + " }"  # fmt: skip
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
@@ -232,7 +235,10 @@ def dumps_toml(data: dict[str, Any], comments: dict[str, str] | None = None) -> 
         note = comments.get(key)
         return ([f"# {note}"] if note else []) + [f"{name} = {toml_value(value)}"]
 
-    lines = [x for k, v in data.items() if not isinstance(v, dict) for x in entry(k, v)]
+    def array_of_tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+    lines = [x for k, v in data.items() if not isinstance(v, dict) and not array_of_tables(v) for x in entry(k, v)]
 
     def table(prefix: str, d: dict[str, Any]) -> None:
         lines.append("")
@@ -245,4 +251,8 @@ def dumps_toml(data: dict[str, Any], comments: dict[str, str] | None = None) -> 
     for k, v in data.items():
         if isinstance(v, dict):
             table(k, v)
+    for k, v in data.items():
+        if array_of_tables(v):
+            for item in v:
+                lines += ["", f"[[{k}]]", *(f"{name} = {toml_value(x)}" for name, x in item.items())]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..analysis import path_class, path_points, stages
-from .style import DOUBLE, OKABE_ITO, house_style, label, legend_outside, new_figure
+from .style import DOUBLE, OKABE_ITO, draw_marks, house_style, label, legend_outside, new_figure
 
 STAGE_COLOURS = {"formation": "#eeeeee", "growth": "#d4ecd9", "maturity": "#fbe6c2", "decline": "#f6cdb8",
                  "renewal": "#cfe3f2"}  # fmt: skip
@@ -27,8 +27,10 @@ def median_frame(runs: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 @house_style
-def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total") -> Figure:
-    """Overall innovation capability (median and 10-90% band over runs), stage bands, points A-L."""
+def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total",
+            marks: list[tuple[int, str]] | None = None) -> Figure:  # fmt: skip
+    """Overall innovation capability (median and 10-90% band over runs), stage bands, points A-L, and the
+    interventions' ``marks`` (step, what) as dash-dot lines."""
     med = median_frame(runs)
     t = med["step"].to_numpy()
     fig, ax = new_figure(figsize=(DOUBLE, 3.8))
@@ -55,6 +57,7 @@ def figure2(runs: list[pd.DataFrame], title: str = "", column: str = "cap_total"
         ax.annotate(name, (step, y), textcoords="offset points", xytext=(5, -12) if near else (-4, 6), fontsize=9,
                     weight="bold")  # fmt: skip
         last = step
+    draw_marks(ax, marks or [])
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in STAGE_COLOURS.values()]
     # legends outside the data, to the right of the axes
     leg = legend_outside(ax, handles, list(STAGE_COLOURS), title="stage", alignment="left")

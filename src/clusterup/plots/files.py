@@ -42,9 +42,12 @@ def figures_of(directory: Path, indicators: list[str] | None = None, level: floa
         raise ConfigError("--indicator applies to experiment directories only")
     result = Result.load(directory)
     title = f"{result.params.name}, seed {result.metadata.get('seed')}, {result.params.run.firms} firms"
+    from .style import intervention_marks
+
+    marks = intervention_marks(result.params)
     figures: dict[str, Callable[[], Figure]] = {
-        "overview": lambda: overview(result.timeseries, title),
-        "figure2": lambda: figure2([result.timeseries]),
+        "overview": lambda: overview(result.timeseries, title, marks),
+        "figure2": lambda: figure2([result.timeseries], marks=marks),
     }
     from .adoption import has_new_generation
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..io_utils import temp_file
-from .style import DOUBLE, LAYER_COLOURS, MODE_COLOURS, OKABE_ITO, house_style, new_figure
+from .style import DOUBLE, LAYER_COLOURS, MODE_COLOURS, OKABE_ITO, draw_marks, house_style, new_figure
 
 __all__ = ["LAYER_COLOURS", "MODE_COLOURS", "legend_above", "overview", "save_figure"]
 
@@ -29,8 +29,9 @@ def _from_zero(ax) -> None:
 
 
 @house_style
-def overview(ts: pd.DataFrame, title: str = "") -> Figure:
-    """Eight panels over time from a run's time series, each labelled in words with its unit."""
+def overview(ts: pd.DataFrame, title: str = "", marks: list[tuple[int, str]] | None = None) -> Figure:
+    """Eight panels over time from a run's time series, each labelled in words with its unit; the
+    interventions' ``marks`` (step, what) as dash-dot lines in every panel."""
     fig, axes = new_figure(4, 2, figsize=(DOUBLE, 8.2), sharex=True)
     t = ts["step"]
     ax = axes[0, 0]
@@ -87,6 +88,11 @@ def overview(ts: pd.DataFrame, title: str = "") -> Figure:
     _from_zero(ax)
     for a in axes[3]:
         a.set_xlabel("time (quarters)")
+    if marks:
+        for a in axes.flat:
+            draw_marks(a, marks, legend=False)
+        what = "; ".join(f"quarter {s}: {w}" for s, w in marks)
+        title = (title + "\n" if title else "") + f"dash-dot lines: interventions ({what})"
     if title:
         fig.suptitle(title)
     return fig

@@ -158,6 +158,24 @@ def colormap(name: str):
     return matplotlib.colormaps[name]
 
 
+def intervention_marks(params: Any) -> list[tuple[int, str]]:
+    """(step, what) for each change an intervention makes: its start, and its end where it has one."""
+    marks = []
+    for iv in getattr(params, "interventions", []) or []:
+        marks.append((iv.step, iv.describe()))
+        if iv.until is not None:
+            marks.append((iv.until + 1, f"end of {iv.describe()}"))
+    return sorted(marks)
+
+
+def draw_marks(ax, marks: list[tuple[int, str]], legend: bool = True) -> None:
+    """Interventions as dash-dot vertical lines (named in the legend when ``legend``)."""
+    for step, what in marks:
+        line = ax.axvline(step, color=OKABE_ITO["reddish purple"], ls="-.", lw=1.1, zorder=2,
+                          label=f"quarter {step}: {what}" if legend else None)  # fmt: skip
+        line._house_background = True  # a mark of time, not data
+
+
 def note(ax, text: str) -> None:
     """A message in place of data (an empty panel says why it is empty)."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.35")

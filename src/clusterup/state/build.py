@@ -85,6 +85,25 @@ def org_capacity(params: Params, firms: int) -> int:
     return max(1, math.ceil(params.organisations.capacity * firms / 300))
 
 
+def found_organisations(state: State, rng: np.random.Generator) -> dict[str, int]:
+    """Found the organisations that ``state.params.organisations`` counts beyond those the cluster has (an
+    intervention raised a count): each at a random place, with the organisations' knowledge profile and a
+    capacity scaled to today's firms. Returns the number founded per kind."""
+    params, pop = state.params, state.pop
+    kinds = pop.view("kind")[pop.view("active")]
+    founded = {}
+    for kind, field in _ORG_COUNTS.items():
+        missing = getattr(params.organisations, field) - int(np.sum(kinds == ORG_KINDS[kind]))
+        if missing > 0:
+            idx = pop.add(missing, ORG_KINDS[kind])
+            pop.knowledge[idx] = org_profile(params)
+            pop.capacity[idx] = org_capacity(params, int(pop.is_firm.sum()))
+            pop.x[idx] = rng.random(missing)
+            pop.y[idx] = rng.random(missing)
+            founded[kind] = missing
+    return founded
+
+
 def _world(state: State, rng: np.random.Generator) -> None:
     k = state.params.init.domains
     home = min(state.params.init.home_domains, k)
