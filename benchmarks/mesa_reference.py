@@ -429,7 +429,7 @@ class ClusterModel(mesa.Model):
         for f in firms:
             if self.random.random() >= p.review:
                 continue
-            neigh = list({o for layer in LAYERS for o in f.neighbours(layer)})
+            neigh = list(dict.fromkeys(o for layer in LAYERS for o in f.neighbours(layer)))  # in tie order, not by id
             peers = []
             for _ in range(p.peers):
                 o = self.random.choice(neigh) if neigh else None
@@ -562,7 +562,7 @@ class ClusterModel(mesa.Model):
         p = self.p.knowledge_ties
         if partners == 0:
             return
-        neigh = list({o for layer in ("social", "economic") for o in f.neighbours(layer)})
+        neigh = list(dict.fromkeys(o for layer in ("social", "economic") for o in f.neighbours(layer)))  # in tie order
         cands = [self.random.choice(neigh) for _ in range(p.candidates)] if neigh else []
         g = self.net["knowledge"]
         open_orgs = [o for o in self.orgs() if o.kind in (1, 2, 3) and (g.degree(o) if o in g else 0) < o.capacity]

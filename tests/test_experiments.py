@@ -111,7 +111,7 @@ def test_bad_sweep_files_exit_2_with_one_line_and_write_nothing(tmp_path, capsys
 def test_bad_executor_flags_exit_2(tmp_path, capsys):
     f = sweep_file(tmp_path, GRID)
     for flags, message in (
-        (["--executor", "mpi"], "--executor must be one of local, dask-local, dask, serial"),
+        (["--executor", "pbs"], "--executor must be one of local, dask-local, dask, slurm, mpi, serial"),
         (["--workers", "0"], "--workers must be an integer >= 1"),
         (["--executor", "dask"], "--executor dask needs --address"),
         (["--address", "tcp://127.0.0.1:1"], "--address applies to --executor dask only"),
