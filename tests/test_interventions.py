@@ -128,6 +128,34 @@ def test_the_scenario_in_the_docs_loads(tmp_path):
     for k, block in enumerate(blocks):
         f = tmp_path / f"s{k}.toml"
         f.write_text(block)
+        if "[design]" in block:  # a sweep over an intervention's timing and size
+            from clusterup.experiments import load_sweep, make_plan
+
+            assert len(make_plan(*load_sweep(f)).arms) == 12
+            continue
         p = load_scenario(f)
         assert len(p.interventions) == 2 and p.at_step(40).organisations.universities == 1
         assert p.at_step(100).pipelines.enabled and not p.at_step(121).pipelines.enabled
+
+
+def test_an_interventions_step_and_size_are_sweep_factors(tmp_path, capsys):
+    """`interventions[K].step` and `interventions[K].set.KEY` are parameters like any other: --set takes them
+    and a sweep varies them (grid over the founding step and the number of universities)."""
+    import pandas as pd
+
+    sweep = tmp_path / "timing.toml"
+    sweep.write_text('scenario = "lock-in-university-at-40"\nreplicates = 1\nseed = 3\nsteps = 70\nfirms = 80\n'
+                     '[design]\nkind = "grid"\n[design.parameters]\n"interventions[0].step" = [20, 50]\n'
+                     '"interventions[0].set.organisations.universities" = [1, 2]\n')  # fmt: skip
+    d = tmp_path / "e"
+    assert main(["sweep", str(sweep), "--executor", "serial", "--out", str(d), "--quiet"]) == 0
+    runs = pd.read_parquet(d / "runs.parquet")
+    assert sorted(zip(runs["interventions[0].step"], runs["interventions[0].set.organisations.universities"],
+                      strict=True)) == [(20, 1), (20, 2), (50, 1), (50, 2)]  # fmt: skip
+    ts = {(r.step, r.n): pd.read_parquet(d / "runs" / f"run-{r.run_id:06d}.parquet")
+          for r in runs.rename(columns={"interventions[0].step": "step",
+                                        "interventions[0].set.organisations.universities": "n"}).itertuples()}  # fmt: skip
+    a, b = (ts[k].drop(columns="run_id").to_numpy(float, na_value=-999.0) for k in ((20, 1), (50, 1)))
+    assert (a[:20] == b[:20]).all() and not (a[20] == b[20]).all()  # the same seed until the earlier founding
+    assert main(["run", "lock-in-university-at-40", "--set", "interventions[2].step=5", "--out", str(tmp_path / "x")]) == 2
+    assert "the scenario has 1 intervention(s)" in capsys.readouterr().err

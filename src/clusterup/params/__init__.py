@@ -241,7 +241,13 @@ def from_dict(data: dict[str, Any]) -> Any:
 
 
 def field_info(key: str, model: type[ParamsBase] = Params) -> Any:
-    """The declared field of a dotted parameter key; an unknown key is a ConfigError."""
+    """The declared field of a dotted parameter key (``interventions[K].step`` and ``.until``: the
+    intervention's step fields; ``interventions[K].set.KEY``: KEY's field); an unknown key is a ConfigError."""
+    from .base import intervention_key
+
+    iv = intervention_key(key)
+    if iv is not None:
+        return Intervention.model_fields["step"] if iv[1] in ("step", "until") else field_info(str(iv[2]), model)
     section, _, name = key.partition(".")
     sec = model.model_fields.get(section)
     ann = sec.annotation if sec is not None else None

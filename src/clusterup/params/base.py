@@ -10,6 +10,7 @@ with these helpers (see docs/extending.md).
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -189,10 +190,42 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
     return out
 
 
+INTERVENTION_KEY = re.compile(r"^interventions\[(\d+)\]\.(step|until|set\.(.+))$")
+
+
+def intervention_key(dotted: str) -> tuple[int, str, str | None] | None:
+    """``interventions[K].step``, ``.until`` or ``.set.SECTION.KEY`` -> (K, field, parameter key); else None."""
+    m = INTERVENTION_KEY.match(dotted)
+    if m is None:
+        return None
+    return int(m[1]), "set" if m[3] else m[2], m[3]
+
+
+def _set_intervention(out: dict[str, Any], dotted: str, value: Any) -> None:
+    k, field, key = intervention_key(dotted)  # type: ignore[misc]
+    items = list(out.get("interventions") or [])
+    if k >= len(items):
+        raise ConfigError(f"{dotted}: the scenario has {len(items)} intervention(s) (interventions[0] is the first)")
+    item = dict(items[k])
+    if field == "set":
+        item["set"] = {**dict(item.get("set") or {}), key: value}
+    else:
+        item[field] = value
+    items[k] = item
+    out["interventions"] = items
+
+
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Set dotted keys in a nested dict (a copy). Unknown keys are left for validation to reject."""
+    """Set dotted keys in a nested dict (a copy); ``interventions[K].step`` / ``.until`` / ``.set.KEY`` set a
+    field of the scenario's K-th intervention. Unknown keys are left for validation to reject."""
     out = deep_merge(data, {})
     for dotted, value in overrides.items():
+        if dotted.startswith("interventions["):
+            if intervention_key(dotted) is None:
+                raise ConfigError(f"{dotted}: write interventions[K].step, interventions[K].until or "
+                                  "interventions[K].set.SECTION.KEY")  # fmt: skip
+            _set_intervention(out, dotted, value)
+            continue
         parts = dotted.split(".")
         node = out
         for p in parts[:-1]:
