@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .errors import ConfigError, Interrupted
-from .io_utils import default_target
+from .io_utils import default_target, refuse_existing
 
 app = typer.Typer(
     add_completion=True,
@@ -172,7 +172,7 @@ def plot(
     if bad:
         raise ConfigError(f"--format must be one of png, svg, pdf; got {bad[0]!r}")
     figures = figures_of(run_dir, indicator, level)
-    _refuse_existing([run_dir / f"{name}.{f}" for name in figures for f in formats], overwrite)
+    refuse_existing([run_dir / f"{name}.{f}" for name in figures for f in formats], overwrite)
     for name, draw in figures.items():
         for f in formats:
             path = save_figure(draw(), run_dir / f"{name}.{f}")
@@ -237,7 +237,7 @@ def validate(
     size_list = _sizes(sizes)
     if size_list is not None and firms is not None:
         raise ConfigError("--sizes and --firms exclude each other; use one")
-    _refuse_existing([p for p in (out_file, markdown, figure) if p is not None], overwrite)
+    refuse_existing([p for p in (out_file, markdown, figure) if p is not None], overwrite)
     if figure is not None and figure.suffix not in (".png", ".svg", ".pdf"):
         raise ConfigError(f"--figure must end in .png, .svg or .pdf; got {figure.name!r}")
     if facts:
@@ -333,14 +333,6 @@ def _robustness(seeds: int, base_seed: int, workers: int, steps: int | None, fir
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace files that are already there.")]
 
 
-def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
-    """The one overwrite rule: nothing already there is replaced without --overwrite (checked before writing)."""
-    taken = [p for p in paths if p.exists()]
-    if taken and not overwrite:
-        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
-        raise ConfigError(f"{taken[0]} exists{more}; pass --overwrite to replace it")
-
-
 @app.command()
 def analyze(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `clusterup run`.")],
@@ -353,7 +345,7 @@ def analyze(
     from .result import Result
 
     result = Result.load(run_dir)
-    _refuse_existing([run_dir / "analysis.json"], overwrite)
+    refuse_existing([run_dir / "analysis.json"], overwrite)
     report = analyze_run(result.timeseries)
     write_text_atomic(run_dir / "analysis.json", json.dumps(report, indent=1))
     import pandas as pd

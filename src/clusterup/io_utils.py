@@ -67,3 +67,13 @@ def default_target(path: Path, *, resume: bool = False, overwrite: bool = False)
     """Where a command writes when no --out was given: ``path`` itself to resume or to replace what is
     there, else the first free name (:func:`free_path`), so a default never refuses and never replaces."""
     return path if resume or overwrite else free_path(path)
+
+
+def refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    """The one overwrite rule: nothing already there is replaced without --overwrite (check before writing)."""
+    from .errors import ConfigError
+
+    taken = [p for p in paths if Path(p).exists()]
+    if taken and not overwrite:
+        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        raise ConfigError(f"{taken[0]} exists{more}; pass --overwrite to replace it")

@@ -21,7 +21,7 @@ import networkx as nx
 import pandas as pd
 
 from ..errors import ConfigError
-from ..io_utils import temp_file
+from ..io_utils import refuse_existing, temp_file
 from ..result import Result
 
 
@@ -130,10 +130,7 @@ def export_run(run_dir: Path, fmt: str, out_dir: Path, *, overwrite: bool = Fals
         raise ConfigError(f"--out {out_dir} exists and is not a directory")
     snapshots = [] if fmt == "gexf" else list(_snapshots(result))
     targets = [out_dir / "network.gexf"] if fmt == "gexf" else [out_dir / f"network-step-{s:06d}.graphml" for s, _, _ in snapshots]
-    taken = [p for p in targets if p.exists()]
-    if taken and not overwrite:
-        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
-        raise ConfigError(f"{taken[0]} exists{more}; pass --overwrite to replace it")
+    refuse_existing(targets, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     if fmt == "gexf":
         G = dynamic_graph(result)
