@@ -34,13 +34,11 @@ worker count change nothing.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from pydantic import Field
@@ -269,9 +267,9 @@ def predictive_runs(
 def fit_figure(obs: pd.DataFrame, runs: list[pd.DataFrame], best: pd.DataFrame, indicator: str, title: str):
     """The observed series, the best particle's run and the posterior predictive 5-95% band (cut to the
     indicator's range)."""
-    from ..plots.style import DOUBLE, OKABE_ITO, RC, clip_to_range, label, legend_outside, new_figure
+    from ..plots.style import DOUBLE, OKABE_ITO, clip_to_range, label, legend_outside, new_figure, style_context
 
-    with matplotlib.rc_context(RC):
+    with style_context():
         fig, ax = new_figure(figsize=(DOUBLE * 0.8, 3.2))
         blue = OKABE_ITO["blue"]
         if runs:
@@ -310,6 +308,7 @@ def run_calibration(
     from ..io_utils import write_text_atomic
     from ..plots import save_figure
     from .executors import make_executor
+    from .store import write_parquet_atomic
 
     spec, base, obs = load_calibration(file)
     target = Path(out) if out is not None else default_target(Path("experiments") / Path(file).stem, resume=resume,
@@ -355,15 +354,10 @@ def run_calibration(
     frames = [] if best_run[1] != "ok" else [best_run[2].assign(draw="best")]
     frames += [r.assign(draw=str(k)) for k, r in enumerate(pred_runs)]
     if frames:
-        from ..io_utils import temp_file
-
-        fd, tmp = temp_file(target / "predictive.parquet")
-        os.close(fd)
-        pd.concat(frames, ignore_index=True).to_parquet(tmp, index=False)
-        os.replace(tmp, target / "predictive.parquet")
+        write_parquet_atomic(pd.concat(frames, ignore_index=True), target / "predictive.parquet")
+    write_text_atomic(target / "observed.csv", obs.to_csv(index=False))
     if best_run[1] == "ok":
         save_figure(calibration_figure(target), target / "fit.png")
-    obs.to_csv(target / "observed.csv", index=False)
     write_text_atomic(target / "calibration.json", json.dumps(report, indent=1))  # last: marks it finished
     checkpoint.unlink(missing_ok=True)
     return report, target
@@ -393,14 +387,14 @@ def posterior_figure(directory: Path):
     """The last generation's weighted marginal posterior of each parameter (histograms over the prior range)."""
     import json
 
-    from ..plots.style import DOUBLE, OKABE_ITO, RC, new_figure
+    from ..plots.style import DOUBLE, OKABE_ITO, new_figure, style_context
 
     d = Path(directory)
     report = json.loads((d / "calibration.json").read_text(encoding="utf-8"))
     post = pd.read_csv(d / "posterior.csv")
     last = post[post["generation"] == post["generation"].max()]
     keys = list(report["config"]["parameters"])
-    with matplotlib.rc_context(RC):
+    with style_context():
         fig, axes = new_figure(1, len(keys), figsize=(min(DOUBLE, 2.6 * len(keys) + 0.6), 2.4), squeeze=False)
         for ax, k in zip(axes[0], keys, strict=True):
             lo, hi = report["config"]["parameters"][k]

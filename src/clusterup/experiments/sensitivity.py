@@ -149,13 +149,11 @@ def _bars(ax, t: pd.DataFrame, pos, value: str, conf: str, colour: str, name: st
 def figure(table: pd.DataFrame, method: str):
     """One panel per output: each parameter's index with its 95% bootstrap interval (cut at zero: mu* and the
     Sobol' indices are not negative; a negative estimate is sampling noise and drawn as zero)."""
-    import matplotlib
-
-    from ..plots.style import DOUBLE, OKABE_ITO, RC, legend_below, new_figure
+    from ..plots.style import DOUBLE, OKABE_ITO, legend_below, new_figure, style_context
 
     outputs = list(dict.fromkeys(table["output"]))
     n_par = table["parameter"].nunique()
-    with matplotlib.rc_context(RC):
+    with style_context():
         fig, axes = new_figure(len(outputs), 1, figsize=(DOUBLE * 0.8, 0.9 + (0.6 + 0.22 * n_par) * len(outputs)),
                                squeeze=False)  # fmt: skip
         for ax, out in zip(axes[:, 0], outputs, strict=True):

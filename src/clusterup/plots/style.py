@@ -106,12 +106,18 @@ RC = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def style_context():
+    """A context in which figures are drawn under the house style (Matplotlib reads the settings when
+    artists are made, so the whole drawing goes inside it)."""
+    return matplotlib.rc_context(RC)
+
+
 def house_style(func: F) -> F:
-    """Draw ``func``'s figure under the house style (Matplotlib reads the settings when artists are made)."""
+    """Draw ``func``'s figure under the house style (:func:`style_context`)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with matplotlib.rc_context(RC):
+        with style_context():
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
