@@ -708,18 +708,13 @@ def scenarios() -> None:
     """List the shipped scenario presets, and the examples of interventions in time."""
     from .params import example_names, load_scenario, preset_names
 
-    table = Table(box=None)
-    table.add_column("preset", no_wrap=True)
-    table.add_column("description")
-    for name in preset_names():
-        table.add_row(name, load_scenario(name).description)
-    out.print(table)
-    table = Table(box=None)
-    table.add_column("example", no_wrap=True)
-    table.add_column("description")
-    for name in example_names():
-        table.add_row(name, load_scenario(name).description)
-    out.print(table)
+    for heading, names in (("preset", preset_names()), ("example", example_names())):
+        table = Table(box=None)
+        table.add_column(heading, no_wrap=True)
+        table.add_column("description")
+        for name in names:
+            table.add_row(name, load_scenario(name).description)
+        out.print(table)
 
 
 @app.command("show-config")

@@ -14,7 +14,7 @@ from typing import Any
 from .checkpoint import Checkpointer
 from .checkpoint import load as load_checkpoint
 from .errors import ConfigError
-from .io_utils import free_path
+from .io_utils import default_target
 from .params import Params
 from .result import Result, prepare_output
 from .simulation import Observer, Simulation, resolve_run
@@ -41,8 +41,7 @@ def default_out(params: Params, data_source: str | None = None, *, scenario: str
         text = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
         text = re.sub(r"[^A-Za-z0-9._=,+-]", "_", text)
         parts.append(text if len(text) <= 60 else "set-" + hashlib.sha1(text.encode()).hexdigest()[:8])
-    path = Path("runs") / f"{'-'.join(parts)}-seed{params.run.seed}"
-    return free_path(path) if fresh else path
+    return default_target(Path("runs") / f"{'-'.join(parts)}-seed{params.run.seed}", overwrite=not fresh)
 
 
 def _finish(sim: Simulation, target: Path, observers: list[Observer], *, overwrite: bool, checkpointed: bool,
