@@ -99,7 +99,7 @@ def Controls():
                     else:
                         solara.SliderFloat(s.key, value=float(v), min=s.lo, max=s.hi, step=s.step,
                                            on_value=lambda x, k=s.key: _set_value(k, x))  # fmt: skip
-                    entry = model.entries(section=s.section, search=s.key)[0]
+                    entry = model.entry(s.key)
                     solara.InputText("", value=f"{int(v)}" if s.integer else f"{v:.6g}", continuous_update=False,
                                      on_value=lambda t, e=entry: _typed(e, t), classes=[f"box-{s.key}"],
                                      style={"max-width": "6em"})  # fmt: skip

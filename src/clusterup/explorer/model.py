@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -88,9 +89,9 @@ class Entry:
         return self.key.split(".")[0]
 
 
-def entries(search: str = "", section: str | None = None) -> list[Entry]:
-    """Every parameter (the same reference as ``clusterup parameters``), optionally those of one section or
-    those whose key or description contains ``search``."""
+@cache
+def _all_entries() -> tuple[Entry, ...]:
+    """The full list, built once (the parameter reference does not change while the explorer runs)."""
     from ..params import describe_parameters
 
     out = []
@@ -99,12 +100,24 @@ def entries(search: str = "", section: str | None = None) -> list[Entry]:
         kind = "bool" if info.annotation is bool else "int" if info.annotation is int else "float"
         lo, _, hi, _ = field_bounds(info)
         out.append(Entry(key, kind, lo, hi, desc, f"{typ}, {rng}" if rng else typ))
+    return tuple(out)
+
+
+def entries(search: str = "", section: str | None = None) -> list[Entry]:
+    """Every parameter (the same reference as ``clusterup parameters``), optionally those of one section or
+    those whose key or description contains ``search``."""
+    out = list(_all_entries())
     if section:
         out = [e for e in out if e.section == section]
     if search:
         word = search.lower()
         out = [e for e in out if word in e.key.lower() or word in e.description.lower()]
     return out
+
+
+def entry(key: str) -> Entry:
+    """The entry of one dotted key."""
+    return next(e for e in _all_entries() if e.key == key)
 
 
 def sections() -> list[str]:
