@@ -19,6 +19,7 @@ import os
 import platform
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ def _files(directory: Path) -> list[Path]:
     return out
 
 
+@cache
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -147,6 +149,12 @@ def check_files(directory: Path) -> dict[str, list[str]]:
     return {"changed": changed, "missing": missing, "unlisted": unlisted, "checked": sorted(listed)}
 
 
+def _same(a, b) -> bool:
+    """Two time series equal bit for bit (NaN where both have NaN counts as equal)."""
+    x, y = a.to_numpy(float, na_value=-999.0), b.to_numpy(float, na_value=-999.0)
+    return x.shape == y.shape and bool((x == y).all())
+
+
 def rerun(directory: Path, sample: int, seed: int = 0) -> list[dict[str, Any]]:
     """Rerun ``sample`` runs of the directory (a run: itself; an experiment: a sample drawn with ``seed``)
     and compare their time series bit for bit with the stored ones."""
@@ -164,9 +172,7 @@ def rerun(directory: Path, sample: int, seed: int = 0) -> list[dict[str, Any]]:
         from .simulation import Simulation
 
         again = Simulation(res.params).run().timeseries
-        same = again.shape == res.timeseries.shape and bool((again.to_numpy(float, na_value=-999) ==
-                                                             res.timeseries.to_numpy(float, na_value=-999)).all())  # fmt: skip
-        return [{"run": str(d), "reproduced": same}]
+        return [{"run": str(d), "reproduced": _same(again, res.timeseries)}]
     if not is_experiment_dir(d):
         raise ConfigError(f"{d} is neither a clusterup run nor an experiment directory")
     from .experiments.runner import execute_run
@@ -182,8 +188,5 @@ def rerun(directory: Path, sample: int, seed: int = 0) -> list[dict[str, Any]]:
             out.append({"run": run_id, "reproduced": False, "why": "the rerun failed"})
             continue
         cols = [c for c in stored.columns if c in payload.columns]
-        a = payload[cols].reset_index(drop=True)
-        b = stored[cols].reset_index(drop=True)
-        same = a.shape == b.shape and bool((a.to_numpy(float, na_value=-999) == b.to_numpy(float, na_value=-999)).all())
-        out.append({"run": run_id, "reproduced": same})
+        out.append({"run": run_id, "reproduced": _same(payload[cols], stored[cols])})
     return out
