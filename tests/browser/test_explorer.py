@@ -23,6 +23,18 @@ def _slider(page, key: str):
     return page.locator(".v-input", has_text=key).get_by_role("slider").first
 
 
+def _open(page, explorer) -> None:
+    """Load the explorer and wait until it is ready to run."""
+    page.goto(explorer, timeout=120_000)
+    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+
+
+def _run(page) -> str:
+    """Press Run and return the run's summary line once it is shown."""
+    page.get_by_role("button", name="Run").click()
+    return _summary(page)
+
+
 def _set_small(page):
     # 20 steps and 40 firms keep each run fast: Home moves a slider to its minimum
     for key in ("run.steps", "run.firms"):
@@ -33,13 +45,11 @@ def _set_small(page):
 
 
 def test_loads_runs_and_draws_a_chart(explorer, page):
-    page.goto(explorer, timeout=120_000)
-    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _open(page, explorer)
     assert page.get_by_role("slider").count() >= 10  # the main parameters, grouped by process
     page.get_by_text("How hard knowledge is to copy").first.wait_for()  # each slider has its description
     _set_small(page)
-    page.get_by_role("button", name="Run").click()
-    text = _summary(page)
+    text = _run(page)
     assert re.search(r"final overall capability [\d.]+", text), text
     img = page.locator("main img, .v-main img, img").last
     img.wait_for(timeout=RUN_TIMEOUT)
@@ -51,11 +61,9 @@ def test_loads_runs_and_draws_a_chart(explorer, page):
 
 
 def test_a_slider_change_changes_the_result_and_the_download(explorer, page):
-    page.goto(explorer, timeout=120_000)
-    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _open(page, explorer)
     _set_small(page)
-    page.get_by_role("button", name="Run").click()
-    first = _summary(page)
+    first = _run(page)
     page.get_by_role("button", name=re.compile("Keep as A")).click()
     seed = _slider(page, "run.seed")
     seed.focus()
@@ -76,8 +84,7 @@ def test_a_slider_change_changes_the_result_and_the_download(explorer, page):
 
 def test_a_long_run_is_watched_live(explorer, page):
     """While a run goes, the capability path so far is drawn and its step advances."""
-    page.goto(explorer, timeout=120_000)
-    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _open(page, explorer)
     for key in ("run.steps", "run.firms"):
         s = _slider(page, key)
         s.focus()
@@ -103,8 +110,7 @@ def test_a_long_run_is_watched_live(explorer, page):
 def test_every_parameter_is_reachable_and_typeable(explorer, page):
     """Any parameter, found by a word, takes a typed value; a value out of range is refused beside the box
     (Run disabled) and the accepted one reaches the run and the downloaded TOML."""
-    page.goto(explorer, timeout=120_000)
-    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _open(page, explorer)
     _set_small(page)
     page.get_by_label("search parameters (a word)").fill("obsolescence")
     box = page.get_by_label("obsolescence.rate")
@@ -124,17 +130,14 @@ def test_every_parameter_is_reachable_and_typeable(explorer, page):
         page.get_by_role("button", name=re.compile("Download configuration")).click()
     config = tomllib.loads(open(dl.value.path(), encoding="utf-8").read())
     assert config["obsolescence"]["rate"] == 0.05 and config["run"]["seed"] == 5
-    page.get_by_role("button", name="Run").click()
-    _summary(page)
+    _run(page)
     assert not page.bad, page.bad
 
 
 def test_firm_view_shows_the_table_a_trajectory_and_ties(explorer, page):
-    page.goto(explorer, timeout=120_000)
-    page.get_by_role("button", name="Run").wait_for(timeout=120_000)
+    _open(page, explorer)
     _set_small(page)
-    page.get_by_role("button", name="Run").click()
-    _summary(page)
+    _run(page)
     page.get_by_role("button", name="Firms").click()
     page.get_by_text(re.compile(r"\d+ firms and organisations at the end")).wait_for(timeout=30_000)
     title = page.locator(".firm-title")
