@@ -252,8 +252,7 @@ def firm_figure(result: Result, firm: int) -> Figure:
     """One firm's trajectory from the panel: capability against the cluster's mean, and its generation."""
     from matplotlib.ticker import MaxNLocator
 
-    from ..plots.overview import legend_above
-    from ..plots.style import OKABE_ITO
+    from ..plots.style import OKABE_ITO, legend_above
 
     p = result.panel[result.panel["id"] == firm]
     fig, (a, b) = new_figure(2, 1, figsize=(DOUBLE * 0.8, 3.8), sharex=True)

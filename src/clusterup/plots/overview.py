@@ -11,16 +11,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..io_utils import temp_file
-from .style import DOUBLE, LAYER_COLOURS, MODE_COLOURS, OKABE_ITO, draw_marks, house_style, new_figure
+from .style import DOUBLE, LAYER_COLOURS, MODE_COLOURS, OKABE_ITO, draw_marks, house_style, legend_above, new_figure
 
-__all__ = ["LAYER_COLOURS", "MODE_COLOURS", "legend_above", "overview", "save_figure"]
-
-
-def legend_above(ax, **kw):
-    """A one-row legend just above the panel (outside the data; the panel then needs no title)."""
-    handles, labels = ax.get_legend_handles_labels()
-    return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=len(labels), frameon=False,
-                     borderaxespad=0.0, handlelength=1.6, columnspacing=1.0, **kw)  # fmt: skip
+__all__ = ["LAYER_COLOURS", "MODE_COLOURS", "overview", "save_figure"]
 
 
 def _from_zero(ax) -> None:

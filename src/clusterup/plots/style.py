@@ -44,7 +44,6 @@ CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "bluish green", "vermillion", 
 LAYER_COLOURS = {"social": OKABE_ITO["vermillion"], "economic": OKABE_ITO["bluish green"], "knowledge": OKABE_ITO["blue"]}
 MODE_COLOURS = {"imitation": OKABE_ITO["orange"], "local": OKABE_ITO["sky blue"], "integrated": OKABE_ITO["reddish purple"]}
 
-CAPABILITY = "capability index"
 LABELS = {
     "step": "time (quarters)",
     "cap_total": "overall innovation capability (sum over firms, capability index)",
@@ -142,6 +141,13 @@ def legend_outside(ax, handles=None, labels=None, **kw: Any):
     args = [] if handles is None else [handles, labels]
     opts = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0, "frameon": False, **kw}
     return ax.legend(*args, **opts)
+
+
+def legend_above(ax, **kw: Any):
+    """A one-row legend just above the panel (outside the data; the panel then needs no title)."""
+    handles, labels = ax.get_legend_handles_labels()
+    return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=len(labels), frameon=False,
+                     borderaxespad=0.0, handlelength=1.6, columnspacing=1.0, **kw)  # fmt: skip
 
 
 def legend_below(fig: Figure, handles, labels, ncol: int | None = None, **kw: Any):
