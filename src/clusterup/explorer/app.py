@@ -40,11 +40,17 @@ def _set_preset(name: str) -> None:
     errors.set({})
 
 
-def _set_value(key: str, v) -> None:
+def _with(key: str, v) -> tuple[dict, dict]:
+    """The slider values and the other typed values with ``key`` set to ``v`` (a slider key goes to the first)."""
     if key in SLIDER_KEYS:
-        values.set({**values.value, key: v})
-    else:
-        extra.set({**extra.value, key: v})
+        return {**values.value, key: v}, extra.value
+    return values.value, {**extra.value, key: v}
+
+
+def _set_value(key: str, v) -> None:
+    new_values, new_extra = _with(key, v)
+    values.set(new_values)
+    extra.set(new_extra)
 
 
 def _typed(entry: model.Entry, text: str) -> None:
@@ -52,8 +58,7 @@ def _typed(entry: model.Entry, text: str) -> None:
     others = {k: v for k, v in errors.value.items() if k != entry.key}
     try:
         v = model.parse_entry(entry, text)
-        model.configure(preset.value, {**values.value, entry.key: v} if entry.key in SLIDER_KEYS else values.value,
-                        {**extra.value, entry.key: v} if entry.key not in SLIDER_KEYS else extra.value)  # fmt: skip
+        model.configure(preset.value, *_with(entry.key, v))
     except ConfigError as exc:
         errors.set({**others, entry.key: str(exc)})
         return
