@@ -619,6 +619,137 @@ def report(
 
 
 @app.command()
+def warn(
+    target: Annotated[Path | None, typer.Argument(help="A run directory or an experiment directory (not with --evaluate).")] = None,
+    step: Annotated[int | None, typer.Option(help="Read each run up to this step only (default: its last step).")] = None,
+    model_file: Annotated[
+        Path | None, typer.Option("--model", help="A warning model written by --evaluate (default: the shipped one).")
+    ] = None,
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate", help="Fit the warning score on a training ensemble and measure it on test seeds.")
+    ] = False,
+    seeds: Annotated[int, typer.Option(help="--evaluate: seeds per arm, for training and again for testing (>= 2).")] = 16,
+    workers: Annotated[int, typer.Option(help="--evaluate: worker processes (>= 1).")] = 2,
+    steps: Annotated[int | None, typer.Option(help="--evaluate: steps per run (default: the presets').")] = None,
+    firms: Annotated[int | None, typer.Option(help="--evaluate: initial firms per run (default: the presets').")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="--evaluate: folder for model.json, evaluation.json and roc.png.")
+    ] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Early warning of decline: each run's warning score (the probability that it declines within the
+    horizon), its first alarm and the indicators behind it; --evaluate measures the forecaster (docs/decision.md).
+
+    \b
+    Examples:
+      clusterup warn runs/lock-in-seed1
+      clusterup warn runs/my-sweep --step 80
+      clusterup warn --evaluate --seeds 16 --out warning
+    """
+    from .analysis import warning as W
+
+    if evaluate:
+        if target is not None:
+            raise ConfigError("--evaluate runs its own ensemble; drop the directory argument")
+        _warn_evaluate(seeds, workers, steps, firms, out_dir, overwrite)
+        return
+    if target is None:
+        raise ConfigError("give a run or experiment directory, or --evaluate")
+    for flag, given in (("--out", out_dir is not None), ("--steps", steps is not None), ("--firms", firms is not None)):
+        if given:
+            raise ConfigError(f"{flag} belongs to --evaluate")
+    if step is not None and step < 0:
+        raise ConfigError(f"--step must be >= 0; got {step}")
+    model = _warning_model(model_file)
+    import pandas as pd
+
+    from .experiments import is_experiment_dir
+    from .result import Result, is_run_dir
+
+    if is_experiment_dir(target):
+        from .experiments.store import ExperimentStore
+
+        store = ExperimentStore.open(target)
+        series = [(f"{r['arm']} #{r['replicate']}", r["seed"], store.timeseries(r["run_id"]))
+                  for r in store.records() if r["status"] == "ok"]  # fmt: skip
+    elif is_run_dir(target):
+        res = Result.load(target)
+        series = [(target.name, int(res.metadata.get("seed", 0)), res.timeseries)]
+    else:
+        raise ConfigError(f"{target} is neither a clusterup run nor an experiment directory")
+    rows = []
+    for label, seed, ts in series:
+        if step is not None:
+            if step > int(ts["step"].iloc[-1]):
+                raise ConfigError(f"--step {step} is after the end of {label} (step {int(ts['step'].iloc[-1])})")
+            ts = ts[ts["step"] <= step]
+        r = W.warn_run(ts, model, label=label, seed=seed)
+        last = r.frame.iloc[-1]
+        top = max(model.coef, key=lambda k: abs(model.coef[k] * (last[k] - model.mean[k]) / model.scale[k])
+                  if pd.notna(last[k]) else 0.0)  # fmt: skip
+        rows.append({"run": label, "step": int(last["step"]), "score": float(last["score"]),
+                     "alarm": "yes" if last["score"] > model.threshold else "no",
+                     "first alarm": "-" if r.alarm is None else str(r.alarm), "main signal": top.replace("_", " ")})  # fmt: skip
+    h = model.settings.horizon
+    fa = model.settings.false_alarm
+    out.print(f"warning score: the probability that a run declines within the next {h} steps; "
+              f"alarm above {model.threshold:.3f} ({fa:.0%} false alarms on the training runs)")  # fmt: skip
+    _print_frame(pd.DataFrame(rows), ".3f")
+
+
+def _warning_model(path: Path | None):
+    from .analysis import warning as W
+
+    if path is None:
+        return W.default_model()
+    if not path.is_file():
+        raise ConfigError(f"--model {path} does not exist")
+    try:
+        return W.WarningModel.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"--model {path} is not a warning model written by `clusterup warn --evaluate` ({exc})") from None
+
+
+def _warn_evaluate(seeds: int, workers: int, steps: int | None, firms: int | None, out_dir: Path | None,
+                   overwrite: bool) -> None:  # fmt: skip
+    from .analysis import warning as W
+    from .io_utils import write_text_atomic
+
+    if seeds < 2:
+        raise ConfigError(f"--seeds must be >= 2; got {seeds}")
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1; got {workers}")
+    from .errors import require
+
+    require("sklearn", "decision", "clusterup warn --evaluate")
+    files = []
+    if out_dir is not None:
+        files = [out_dir / "model.json", out_dir / "evaluation.json", out_dir / "roc.png"]
+        refuse_existing(files, overwrite)
+    n = 2 * seeds * len(W.ARMS)
+    with _bar(f"warn --evaluate ({n} runs)") as progress:
+        ev = W.run_evaluation(seeds, workers=workers, steps=steps, firms=firms, progress=progress)
+    t = ev.test
+    out.print(f"test runs: {t['runs']} ({t['declining_runs']} decline), seeds from base {W.TEST_SEED}; "
+              f"the score and threshold fitted on {ev.train['runs']} runs from base {W.TRAIN_SEED}")  # fmt: skip
+    out.print(f"AUC of the combined score: {t['auc']:.3f}; false-alarm rate {t['false_alarm_rate']:.3f}; "
+              f"{t['declining_runs_alarmed_before_onset']} of {t['declining_runs']} declines alarmed before their onset; "
+              f"median lead {t['median_lead_steps']:.0f} steps ({t['median_lead_share_of_run']:.0%} of the run)")  # fmt: skip
+    import pandas as pd
+
+    _print_frame(pd.DataFrame([(k, ev.train["auc_indicators"][k], v) for k, v in t["auc_indicators"].items()],
+                              columns=["indicator", "AUC (train)", "AUC (test)"]), ".3f")  # fmt: skip
+    if out_dir is not None:
+        from .plots import save_figure
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(files[0], ev.model.to_json())
+        write_text_atomic(files[1], json.dumps(ev.payload(), indent=1))
+        save_figure(W.figure(ev), files[2])
+        out.print(f"wrote {', '.join(str(f) for f in files)}")
+
+
+@app.command()
 def explore(
     port: Annotated[int, typer.Option(help="Port to serve on (0: a free one).")] = 8765,
     host: Annotated[str, typer.Option(help="Interface to bind; the default serves this machine only.")] = "127.0.0.1",
