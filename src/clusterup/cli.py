@@ -750,6 +750,75 @@ def _warn_evaluate(seeds: int, workers: int, steps: int | None, firms: int | Non
 
 
 @app.command()
+def discover(
+    exp_dir: Annotated[Path, typer.Argument(help="A sweep's experiment directory.")],
+    outcome: Annotated[str, typer.Option(help="declined, jump, new_generation, path2, or a true/false SQL expression "
+                                          "over the runs view, e.g. 'final_cap_total < 500'.")] = "declined",  # fmt: skip
+    density: Annotated[float, typer.Option(help="Density a reported PRIM box must reach (0-1).")] = 0.8,
+    peel_alpha: Annotated[float, typer.Option(help="Share of the runs PRIM peels off per step (0-0.5).")] = 0.1,
+    depth: Annotated[int, typer.Option(help="Depth of the CART tree (1-10).")] = 3,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for discovery.json and tradeoff.png "
+                                                 "(default EXP_DIR/discovery-OUTCOME).")] = None,  # fmt: skip
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Scenario discovery: the parameter region of a sweep that leads to an outcome (PRIM box, peeling
+    trajectory, CART tree; docs/decision.md).
+
+    \b
+    Examples:
+      clusterup discover experiments/opportunism-grid --outcome declined
+      clusterup discover experiments/levers --outcome "final_cap_total < 500" --density 0.9
+    """
+    from .experiments import is_experiment_dir
+
+    if not is_experiment_dir(exp_dir):
+        raise ConfigError(f"{exp_dir} is not an experiment directory (a sweep's --out)")
+    if not 0.0 < density <= 1.0:
+        raise ConfigError(f"--density must lie in (0, 1]; got {density}")
+    if not 0.0 < peel_alpha <= 0.5:
+        raise ConfigError(f"--peel-alpha must lie in (0, 0.5]; got {peel_alpha}")
+    if not 1 <= depth <= 10:
+        raise ConfigError(f"--depth must lie in 1-10; got {depth}")
+    import re
+
+    from .analysis.discovery import discover as run_discovery
+    from .analysis.discovery import experiment_outcome
+    from .experiments.store import ExperimentStore
+    from .io_utils import write_text_atomic
+
+    slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", outcome).strip("_")[:60] or "outcome"
+    target = out_dir or exp_dir / f"discovery-{slug}"
+    files = [target / "discovery.json", target / "tradeoff.png"]
+    refuse_existing(files, overwrite)
+    store = ExperimentStore.open(exp_dir)
+    x, y = experiment_outcome(store, outcome)
+    d = run_discovery(x, y, outcome, density=density, peel_alpha=peel_alpha, max_depth=depth)
+    b = d.box
+    out.print(f"{d.with_outcome} of {d.runs} runs have the outcome {outcome!r}; PRIM box at peeling step {d.selected}: "
+              f"coverage {b['coverage']:.2f}, density {b['density']:.2f}, {b['mass']:.0%} of the runs")  # fmt: skip
+    import pandas as pd
+
+    rows = []
+    for r in d.restrictions:
+        where = ", ".join(r["values"]) if "values" in r else f"{r['min']:.4g} .. {r['max']:.4g}"
+        sampled = "" if "values" in r else f"{r['sampled_min']:.4g} .. {r['sampled_max']:.4g}"
+        rows.append({"parameter": r["parameter"], "in the box": where, "sampled": sampled,
+                     "quasi-p": "-" if r.get("qp") is None else f"{r['qp']:.2g}"})  # fmt: skip
+    if rows:
+        _print_frame(pd.DataFrame(rows), ".4g")
+    else:
+        out.print("the box restricts no parameter")
+    out.print(f"CART tree (depth {depth}, training accuracy {d.tree_accuracy:.2f}):")
+    sys.stdout.write(d.tree)
+    from .plots import save_figure
+
+    target.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(files[0], json.dumps(d.payload(), indent=1))
+    save_figure(d.figure(), files[1])
+    out.print(f"wrote {files[0]}, {files[1]}")
+
+
+@app.command()
 def explore(
     port: Annotated[int, typer.Option(help="Port to serve on (0: a free one).")] = 8765,
     host: Annotated[str, typer.Option(help="Interface to bind; the default serves this machine only.")] = "127.0.0.1",
