@@ -94,6 +94,11 @@ def test_discover_on_a_sweep_writes_its_box_and_trade_off(sweep_dir, capsys):
     assert main(["discover", str(sweep_dir), "--outcome", outcome, "--out", str(out)]) == 2  # never silently replaced
     assert (out / "discovery.json").read_bytes() == before
     assert main(["discover", str(sweep_dir), "--outcome", outcome, "--out", str(out), "--overwrite"]) == 0
+    # the experiment's HTML report shows the box found, and every run's warning score
+    assert main(["report", str(sweep_dir), "--out", str(sweep_dir.parent / "r.html")]) == 0
+    html = (sweep_dir.parent / "r.html").read_text()
+    assert "<h3>Scenario discovery: final_cap_total &lt; (SELECT" in html and "PRIM box (peeling step" in html
+    assert "<h2>Early warning</h2>" in html and html.count("<tr>") >= 30
 
 
 def test_discover_computes_named_outcomes_from_the_series(sweep_dir, capsys):

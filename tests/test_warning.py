@@ -163,6 +163,9 @@ def test_warn_on_a_run_and_an_experiment(tmp_path, capsys):
     assert "probability that a run declines" in text and "first alarm" in text
     assert main(["warn", str(run), "--step", "60"]) == 0
     assert " 60 " in capsys.readouterr().out
+    assert main(["report", str(run)]) == 0  # the run's report has the score over time
+    html = (run / "report.html").read_text()
+    assert "<h2>Early warning</h2>" in html and "Warning score with the alarm threshold" in html
     exp = tmp_path / "e"
     assert main(["ensemble", "baseline", "lock-in", "--runs", "2", "--steps", "60", "--firms", "60", "--executor", "serial",
                  "--out", str(exp), "--quiet"]) == 0  # fmt: skip

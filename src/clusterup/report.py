@@ -123,9 +123,63 @@ def run_report(run_dir: Path) -> str:
         _figure(overview(ts, title, intervention_marks(res.params)),
                 "Indicators: capability, gap, mode mix, layer dominance, generations, population and R&D")
     )
+    secs += _warning_section(ts, run_dir.name, int(meta.get("seed") or 0))
     secs += ["<h2>Configuration</h2>", f"<pre>{html.escape(res.params.to_toml())}</pre>",
              "<h2>Metadata</h2>", f"<pre>{html.escape(json.dumps(meta, indent=1, sort_keys=True))}</pre>"]  # fmt: skip
     return _page(title, secs)
+
+
+def _warning_section(ts: pd.DataFrame, label: str, seed: int) -> list[str]:
+    from .analysis import warning as W
+
+    model = W.default_model()
+    r = W.warn_run(ts, model, label=label, seed=seed)
+    last = float(r.frame["score"].iloc[-1])
+    h = model.settings.horizon
+    text = (f"<p>Warning score (docs/decision.md): the probability that the run declines within the next {h} steps, "
+            f"read from its series up to each step. At the last step it is {last:.2f} (alarm above {model.threshold:.2f}); "
+            f"first alarm: {'none' if r.alarm is None else f'step {r.alarm}'}; "
+            f"{'the run does not decline' if r.onset is None else f'the run declines from step {r.onset}'}.</p>")  # fmt: skip
+    cap = "Warning score with the alarm threshold, first alarm and onset of decline"
+    return ["<h2>Early warning</h2>", text, _figure(W.run_figure(r, model), cap)]
+
+
+def _experiment_warnings(store, ok: pd.DataFrame, limit: int = 200) -> list[str]:
+    from .analysis import warning as W
+
+    model = W.default_model()
+    rows = []
+    for rec in ok.sort_values("run_id").head(limit).itertuples(index=False):
+        r = W.warn_run(store.timeseries(int(rec.run_id)), model)
+        rows.append({"run": int(rec.run_id), "arm": rec.arm_label, "seed": int(rec.seed),
+                     "final score": float(r.frame["score"].iloc[-1]),
+                     "first alarm": "-" if r.alarm is None else r.alarm,
+                     "onset of decline": "-" if r.onset is None else r.onset})  # fmt: skip
+    more = f" (the first {limit} of {len(ok)})" if len(ok) > limit else ""
+    return ["<h2>Early warning</h2>",
+            f"<p>Each run's warning score at its last step, first alarm (score above {model.threshold:.2f}) and onset of "
+            f"decline where it declines{more}; docs/decision.md.</p>", _table(rows)]  # fmt: skip
+
+
+def _discoveries(exp_dir: Path) -> list[str]:
+    """The scenario-discovery results written into the experiment (``clusterup discover``)."""
+    out = []
+    for f in sorted(exp_dir.glob("*/discovery.json")):
+        d = json.loads(f.read_text(encoding="utf-8"))
+        rows = [{"parameter": r["parameter"],
+                 "in the box": ", ".join(r["values"]) if "values" in r else f"{r['min']:.4g} .. {r['max']:.4g}",
+                 "sampled": "" if "values" in r else f"{r['sampled_min']:.4g} .. {r['sampled_max']:.4g}",
+                 "quasi-p": "-" if r.get("qp") is None else f"{r['qp']:.2g}"} for r in d["restrictions"]]  # fmt: skip
+        out += [f"<h3>Scenario discovery: {html.escape(d['outcome'])}</h3>",
+                f"<p>{d['with_outcome']} of {d['runs']} runs have the outcome. PRIM box (peeling step {d['selected_box']}): "
+                f"coverage {d['coverage']:.2f}, density {d['density']:.2f}, {d['mass']:.0%} of the runs.</p>",
+                _table(rows), f"<pre>{html.escape(d['tree'])}</pre>"]  # fmt: skip
+        png = f.parent / "tradeoff.png"
+        if png.is_file():
+            src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+            cap = "PRIM peeling trajectory: coverage against density"
+            out.append(f'<figure><img alt="{cap}" src="{src}"><figcaption>{cap}</figcaption></figure>')
+    return (["<h2>Scenario discovery</h2>", *out]) if out else []
 
 
 def experiment_report(exp_dir: Path) -> str:
@@ -165,6 +219,9 @@ def experiment_report(exp_dir: Path) -> str:
         bands = {name: experiment_bands(store, name) for name in ARM_INDICATORS}
         secs += ["<h2>Comparison of arms</h2>",
                  _figure(arms_figure(bands), "Each arm's mean over replicates with its 95% confidence band")]  # fmt: skip
+    if len(ok) and not indices.is_file():
+        secs += _experiment_warnings(store, ok)
+    secs += _discoveries(exp_dir)
     failed = runs[runs["status"] == "failed"] if len(runs) else runs
     if len(failed):
         secs += ["<h2>Failed runs</h2>", _table(failed[["run_id", "arm_label", "seed", "error"]])]

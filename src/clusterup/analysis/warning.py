@@ -467,7 +467,7 @@ def figure(ev: Evaluation, example: RunWarning | None = None):
     with its score, threshold, alarm and onset."""
     import matplotlib.pyplot as plt
 
-    from ..plots.style import OKABE_ITO, legend_outside, style_context
+    from ..plots.style import OKABE_ITO, style_context
 
     colours = list(OKABE_ITO.values())
 
@@ -490,14 +490,34 @@ def figure(ev: Evaluation, example: RunWarning | None = None):
         if example is None:
             declining = [r for r in ev.test_runs if r.onset is not None and r.alarm is not None]
             example = declining[0] if declining else ev.test_runs[0]
-        f = example.frame
-        bx.plot(f["step"], f["score"], color=colours[0], label="warning score")
-        bx.axhline(ev.model.threshold, color="0.4", lw=0.8, ls="--", label="alarm threshold")
-        if example.alarm is not None:
-            bx.axvline(example.alarm, color=colours[1], lw=1.2, label=f"alarm (step {example.alarm})")
-        if example.onset is not None:
-            bx.axvline(example.onset, color=colours[2], lw=1.2, ls="-.", label=f"onset of decline (step {example.onset})")
-        bx.set(ylim=(0, 1), xlabel="step (quarter)", ylabel="probability of decline within the horizon",
-               title=f"{example.label}, seed {example.seed}")  # fmt: skip
-        legend_outside(bx)
+        score_panel(bx, example, ev.model.threshold)
+    return fig
+
+
+def score_panel(ax, run: RunWarning, threshold: float) -> None:
+    """A run's warning score over time with the threshold, its first alarm and (if it declines) the onset."""
+    from ..plots.style import OKABE_ITO, legend_outside
+
+    colours = list(OKABE_ITO.values())
+    f = run.frame
+    ax.plot(f["step"], f["score"], color=colours[0], label="warning score")
+    ax.axhline(threshold, color="0.4", lw=0.8, ls="--", label="alarm threshold")
+    if run.alarm is not None:
+        ax.axvline(run.alarm, color=colours[1], lw=1.2, label=f"first alarm (step {run.alarm})")
+    if run.onset is not None:
+        ax.axvline(run.onset, color=colours[2], lw=1.2, ls="-.", label=f"onset of decline (step {run.onset})")
+    ax.set(ylim=(0, 1), xlabel="step (quarter)", ylabel="probability of decline within the horizon",
+           title=f"{run.label}, seed {run.seed}" if run.label else "")  # fmt: skip
+    legend_outside(ax)
+
+
+def run_figure(run: RunWarning, model: WarningModel):
+    """One run's warning score (for the report)."""
+    import matplotlib.pyplot as plt
+
+    from ..plots.style import style_context
+
+    with style_context():
+        fig, ax = plt.subplots(figsize=(7.5, 3.4), constrained_layout=True)
+        score_panel(ax, run, model.threshold)
     return fig
