@@ -819,6 +819,88 @@ def discover(
 
 
 @app.command()
+def optimise(
+    spec_file: Annotated[Path, typer.Argument(help="An optimise spec (TOML; docs/decision.md).")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the study (default experiments/SPEC-STEM).")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    cluster_config: ClusterOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the study in --out where it stopped.")] = False,
+    overwrite: ExperimentOverwriteOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """The cheapest policy mix: the Pareto front of cost against the probability of the jump without
+    decline (NSGA-II, Optuna), each mix on common random numbers; the recommended mix confirmed on fresh seeds.
+
+    \b
+    Examples:
+      clusterup optimise mix.toml --out experiments/mix
+      clusterup optimise mix.toml --out experiments/mix --resume
+    """
+    from .experiments import optimise as O
+
+    spec, base = O.load_optimise(spec_file)
+    target = out_dir or default_target(Path("experiments") / spec_file.stem, resume=resume, overwrite=overwrite)
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other")
+    study_db = target / "study.db"
+    if target.exists() and any(target.iterdir()):
+        if resume:
+            if not study_db.is_file():
+                raise ConfigError(f"--resume: {target} holds no optimise study (study.db)")
+            saved = target / "spec.json"
+            if saved.is_file() and json.loads(saved.read_text(encoding="utf-8")) != spec.model_dump(mode="json"):
+                raise ConfigError(f"--resume: {target} holds a study of another spec; use another --out or --overwrite")
+        elif overwrite:
+            if not study_db.is_file():
+                raise ConfigError(f"--overwrite replaces an optimise study only; {target} is something else")
+            import shutil
+
+            shutil.rmtree(target)
+        else:
+            raise ConfigError(f"--out {target} exists; pass --resume to continue its study or --overwrite to replace it")
+    elif resume:
+        raise ConfigError(f"--resume: {target} does not exist")
+    from .experiments.executors import make_executor
+    from .io_utils import write_text_atomic
+
+    target.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target / "spec.json", json.dumps(spec.model_dump(mode="json"), indent=1, sort_keys=True))
+    runs: list[dict] = []
+    with make_executor(executor, workers, address, cluster_config) as ex:
+        evaluate = O.simulator(spec, ex, base, runs)
+        try:
+            with _bar(f"optimise {spec_file.stem}", quiet, total=spec.trials) as progress:
+                study = O.search(spec, evaluate, target, progress=progress)
+        except KeyboardInterrupt:
+            if runs:
+                O.write_outputs(target, spec, O.front_table(study_of(target)), None, runs)
+            raise Interrupted(f"interrupted: the finished trials are in {target}/study.db; "
+                              f"continue with --resume --out {target}") from None  # fmt: skip
+        table = O.front_table(study)
+        recommended = O.recommend(spec, table, evaluate)
+    files = O.write_outputs(target, spec, table, recommended, runs)
+    front = table[table["on_front"]]
+    out.print(f"{len(table)} mixes evaluated on {spec.replicates} seeds each; {len(front)} on the Pareto front:")
+    _print_frame(front.drop(columns=["on_front"]), ".4g")
+    if recommended is None:
+        out.print(f"no mix on the front reaches the target probability {spec.target:g}")
+    else:
+        lo, hi = recommended["interval_fresh"]
+        mix = ", ".join(f"{k} = {v:g}" for k, v in recommended["mix"].items())
+        out.print(f"recommended: {mix} (cost {recommended['cost']:g}); on {recommended['fresh_seeds']} fresh seeds "
+                  f"probability {recommended['probability_fresh']:.2f}, 95% interval [{lo:.2f}, {hi:.2f}]")  # fmt: skip
+    out.print(f"wrote {', '.join(str(f) for f in files)}")
+
+
+def study_of(target: Path):
+    import optuna
+
+    return optuna.load_study(study_name="optimise", storage=f"sqlite:///{(target / 'study.db').resolve()}")
+
+
+@app.command()
 def explore(
     port: Annotated[int, typer.Option(help="Port to serve on (0: a free one).")] = 8765,
     host: Annotated[str, typer.Option(help="Interface to bind; the default serves this machine only.")] = "127.0.0.1",

@@ -1,0 +1,131 @@
+"""The cheapest policy mix (clusterup.experiments.optimise, `clusterup optimise`): the search finds the known
+front of a toy problem, resumes an interrupted study, confirms its recommendation on fresh seeds, and refuses
+bad specs in one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clusterup.cli import main
+from clusterup.errors import ConfigError
+from clusterup.experiments import optimise as O
+
+pytest.importorskip("optuna")
+
+TOY = """scenario = "lock-in"
+replicates = 4
+trials = 60
+target = 0.75
+confirm = 8
+seed = 3
+[levers.a]
+key = "organisations.universities"
+values = [0, 1, 2, 3, 4]
+cost = 1.0
+[levers.b]
+key = "organisations.platforms"
+values = [0, 2, 4]
+cost = 2.0
+"""
+
+
+def _toy(mix, seeds):
+    """Known answer: the probability is min(1, (a + b) / 4) whatever the seed, so b (twice as costly per
+    unit of probability) is never worth buying: the front is b = 0, a = 0..4 (cost = 4 x probability)."""
+    p = min(1.0, (mix["a"] + mix["b"]) / 4)
+    k = round(p * len(seeds))
+    return [True] * k + [False] * (len(seeds) - k)
+
+
+def _spec(tmp_path, body=TOY):
+    f = tmp_path / "toy.toml"
+    f.write_text(body)
+    return O.load_optimise(f)[0]
+
+
+def test_the_search_finds_the_known_front_of_a_toy_problem(tmp_path):
+    spec = _spec(tmp_path)
+    calls = []
+    study = O.search(spec, lambda mix, seeds: calls.append(mix) or _toy(mix, seeds), tmp_path)
+    assert len(calls) == 15 and len({tuple(m.values()) for m in calls}) == 15  # a repeated mix is not run again
+    table = O.front_table(study)
+    front = table[table["on_front"]]
+    assert set(zip(front["a"], front["b"], strict=True)) == {(0, 0), (1, 0), (2, 0), (3, 0), (4, 0)}
+    assert (front["cost"] == 4 * front["probability"]).all()
+    rec = O.recommend(spec, table, _toy)
+    assert rec["mix"] == {"a": 3.0, "b": 0.0} and rec["cost"] == 3.0  # the cheapest with probability >= 0.75
+    assert rec["fresh_seeds"] == 8 and rec["probability_fresh"] == 0.75
+    lo, hi = rec["interval_fresh"]
+    assert 0 <= lo < 0.75 < hi <= 1
+
+
+def test_an_interrupted_search_resumes_where_it_stopped(tmp_path):
+    spec = _spec(tmp_path)
+    calls = []
+
+    def counting(mix, seeds):
+        calls.append(mix)
+        return _toy(mix, seeds)
+
+    O.search(spec.model_copy(update={"trials": 12}), counting, tmp_path)  # stopped after 12 trials
+    first = len(calls)
+    whole = O.search(spec, counting, tmp_path)  # resumed: the missing trials run, mixes already run are not rerun
+    assert len(O.front_table(whole)) == 60
+    assert first < len(calls) == len({tuple(m.values()) for m in calls}) <= 15  # nothing evaluated twice
+    runs = []
+    for k in range(2):  # the same seed, uninterrupted, gives the same sequence of proposals
+        d = tmp_path / f"fresh{k}"
+        d.mkdir()
+        runs.append(O.front_table(O.search(spec, _toy, d)).sort_values("trial")[["a", "b"]].reset_index(drop=True))
+    assert runs[0].equals(runs[1])
+
+
+def test_levers_reach_the_scenario_at_their_step(tmp_path):
+    spec = _spec(tmp_path, TOY.replace('scenario = "lock-in"', 'scenario = "lock-in"\nat_step = 30'))
+    data = O.scenario_with(spec, {"a": 2.0, "b": 4.0})
+    assert data["interventions"][-1] == {"step": 30, "set": {"organisations.universities": 2,
+                                         "organisations.platforms": 4}, "label": "policy mix"}  # fmt: skip
+    assert data["organisations"]["universities"] == 0  # lock-in's own value until then
+    now = O.scenario_with(_spec(tmp_path), {"a": 2.0, "b": 4.0})
+    assert now["organisations"]["universities"] == 2 and not now["interventions"]
+
+
+def test_optimise_command_on_the_model(tmp_path, capsys):
+    spec = tmp_path / "mix.toml"
+    spec.write_text("steps = 30\nfirms = 40\n" + TOY.replace("trials = 60", "trials = 4").replace("replicates = 4", "replicates = 2")
+                    .replace("confirm = 8", "confirm = 2"))  # fmt: skip
+    out = tmp_path / "o"
+    assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 0
+    saved = json.loads((out / "optimise.json").read_text())
+    assert saved["trials"] == 4 and (out / "front.png").is_file() and (out / "study.db").is_file()
+    import pandas as pd
+
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) >= 4 * 2 and {"a", "b", "seed", "success", "final_cap_total"} <= set(runs.columns)
+    assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 2
+    assert "pass --resume" in capsys.readouterr().err
+    assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet", "--resume"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (TOY.replace('key = "organisations.platforms"', 'key = "organisations.nope"'), "levers.b.key: unknown parameter"),
+        (TOY.replace("values = [0, 2, 4]", "low = 3\nhigh = 1"), "low must be below high"),
+        (TOY.replace("values = [0, 2, 4]", ""), "give either values"),
+        (TOY.replace("trials = 60", "trials = 1"), "trials"),
+        (TOY.replace("target = 0.75", "target = 1.5"), "target"),
+        ("colour = 1\n" + TOY, "colour"),
+    ],
+)
+def test_bad_specs_exit_2_with_one_line(tmp_path, capsys, body, message):
+    f = tmp_path / "bad.toml"
+    f.write_text(body)
+    with pytest.raises(ConfigError):
+        O.load_optimise(f)
+    assert main(["optimise", str(f), "--out", str(tmp_path / "o"), "--executor", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
