@@ -94,8 +94,9 @@ def test_levers_reach_the_scenario_at_their_step(tmp_path):
 
 def test_optimise_command_on_the_model(tmp_path, capsys):
     spec = tmp_path / "mix.toml"
-    spec.write_text("steps = 30\nfirms = 40\n" + TOY.replace("trials = 60", "trials = 4").replace("replicates = 4", "replicates = 2")
-                    .replace("confirm = 8", "confirm = 2"))  # fmt: skip
+    small = TOY.replace("trials = 60", "trials = 4").replace("replicates = 4", "replicates = 2")
+    small = small.replace("confirm = 8", "confirm = 2")
+    spec.write_text("steps = 30\nfirms = 40\n" + small)
     out = tmp_path / "o"
     assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 0
     saved = json.loads((out / "optimise.json").read_text())
