@@ -155,3 +155,24 @@ def test_explorer_reaches_every_parameter_and_shows_firms():
     from clusterup.plots.style import figure_problems
 
     assert figure_problems(model.firm_figure(result, fid)) == []
+
+
+def test_explorer_interventions_and_warning_score():
+    from clusterup.errors import ConfigError
+    from clusterup.explorer import model as m
+
+    iv = m.intervention("40", "organisations.universities", "2")
+    assert iv == {"step": 40, "set": {"organisations.universities": 2}}
+    p = m.configure("lock-in", {}, None, [iv])
+    assert [(x.step, x.set) for x in p.interventions] == [(40, {"organisations.universities": 2})]
+    for args, message in [(("x", "organisations.universities", "2"), "whole number"),
+                          (("40", "organisations.nope", "2"), "unknown parameter"),
+                          (("40", "organisations.universities", "two"), "organisations.universities must be")]:  # fmt: skip
+        with pytest.raises(ConfigError, match=message):
+            m.intervention(*args)
+    with pytest.raises(ConfigError, match="must be <= run.steps"):
+        m.configure("lock-in", {}, None, [m.intervention("9999", "organisations.universities", "2")])
+    r = m.run(m.configure("lock-in", {"run.steps": 60, "run.firms": 60}, None, [iv]))
+    score, alarm, threshold = m.warning_now(r.timeseries)
+    assert 0 <= score <= 1 and 0 < threshold < 1 and (alarm is None or 20 <= alarm <= 60)
+    assert m.live_figure(r.timeseries, 60).axes[1].get_ylabel().startswith("warning score")

@@ -93,16 +93,18 @@ def test_a_long_run_is_watched_live(explorer, page):
     page.get_by_role("button", name="Run").click()
     live = page.locator(".live-step")
     live.wait_for(timeout=RUN_TIMEOUT)
-    seen = set()
+    seen, warned = set(), set()
     deadline = time.time() + RUN_TIMEOUT / 1000
     while time.time() < deadline and page.locator(".run-summary").count() == 0:
         if live.count():
             try:
                 seen.add(int(re.search(r"step (\d+) of 400", live.inner_text(timeout=1000)).group(1)))
+                warned.add(page.locator(".live-warning").inner_text(timeout=1000))
             except (AttributeError, PlaywrightError):
                 pass  # the live text was replaced between the two calls
         time.sleep(0.2)
     assert len(seen) >= 2, seen  # the chart and its step advanced during the run
+    assert any(re.match(r"warning score \d\.\d\d \(alarm above", w) for w in warned), warned  # the score, live
     _summary(page)  # and the run ends with its results
     assert not page.bad, page.bad
 
@@ -151,3 +153,23 @@ def test_firm_view_shows_the_table_a_trajectory_and_ties(explorer, page):
     page.get_by_text(re.compile(r"its \d+ ties at the end")).wait_for(timeout=30_000)
     page.wait_for_function("() => [...document.images].some(i => i.complete && i.naturalWidth > 300)", timeout=RUN_TIMEOUT)
     assert not page.bad, page.bad
+
+
+def test_an_intervention_is_added_and_the_warning_score_shown(explorer, page):
+    _open(page, explorer)
+    _set_small(page)
+    page.get_by_label("intervention step").fill("10")
+    page.get_by_label("intervention parameter").fill("organisations.nope")
+    page.get_by_role("button", name="Add intervention").click()
+    page.locator(".iv-error", has_text="unknown parameter 'organisations.nope'").wait_for(timeout=30_000)
+    page.get_by_label("intervention parameter").fill("organisations.universities")
+    page.get_by_label("intervention value").fill("2")
+    page.get_by_role("button", name="Add intervention").click()
+    page.locator(".iv-item", has_text="from step 10: organisations.universities = 2").wait_for(timeout=30_000)
+    _run(page)
+    text = page.locator(".run-warning").inner_text()
+    assert "warning score at the end" in text and "intervention from step 10: organisations.universities = 2" in text
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile("Download configuration")).click()
+    toml = open(dl.value.path(), encoding="utf-8").read()
+    assert "[[interventions]]" in toml and "step = 10" in toml

@@ -2,7 +2,8 @@
 
 Choose a preset, move the main parameters (sliders with a box to type the value, grouped by process,
 each with its description) or reach any other parameter under "All parameters" (by section or by a
-word), press Run and watch the progress; then read the capability path with stage bands and points A-L,
+word), add interventions (a parameter set from a step on), press Run and watch the progress and the
+warning score of decline; then read the capability path with stage bands and points A-L,
 the mode mix, the gap, layer dominance, the network at a chosen snapshot and the firms (the table; one
 firm's trajectory and ties). "Keep as A" pins a run so that the next configuration is compared with it
 side by side. The configuration downloads as TOML.
@@ -28,6 +29,9 @@ search = solara.reactive("")
 section = solara.reactive("technology")
 firm = solara.reactive(None)  # the firm shown in the firm view
 view = solara.reactive("Capability path")
+added = solara.reactive([])  # interventions added in the explorer: {"step": t, "set": {key: value}}
+iv_step, iv_key, iv_value = solara.reactive("40"), solara.reactive("organisations.universities"), solara.reactive("1")
+iv_error = solara.reactive("")
 VIEWS = ["Capability path", "Modes, gap, layers", "Network", "Firms"]
 SLIDER_KEYS = {s.key for s in model.sliders()}
 SHOWN = 40  # at most this many boxes at once under "All parameters"
@@ -38,6 +42,7 @@ def _set_preset(name: str) -> None:
     values.set(model.values_of(model.configure(name, {})))
     extra.set({})
     errors.set({})
+    added.set([])
 
 
 def _with(key: str, v) -> tuple[dict, dict]:
@@ -67,7 +72,19 @@ def _typed(entry: model.Entry, text: str) -> None:
 
 
 def current() -> model.Params:
-    return model.configure(preset.value, values.value, extra.value)
+    return model.configure(preset.value, values.value, extra.value, added.value)
+
+
+def _add_intervention() -> None:
+    """The intervention typed in the card: checked against the scenario at once; a refusal is shown."""
+    try:
+        iv = model.intervention(iv_step.value, iv_key.value, iv_value.value)
+        model.configure(preset.value, values.value, extra.value, [*added.value, iv])
+    except ConfigError as exc:
+        iv_error.set(str(exc))
+        return
+    iv_error.set("")
+    added.set([*added.value, iv])
 
 
 @solara.lab.task
@@ -112,7 +129,28 @@ def Controls():
                 solara.Text(f"= {shown}. {s.description}", style={"font-size": "0.75em", "color": "#666"})
                 if s.key in errors.value:
                     solara.Text(errors.value[s.key], style={"color": "#b00020", "font-size": "0.8em"})
+    Interventions()
     AllParameters()
+
+
+@solara.component
+def Interventions():
+    """Add a policy that starts at a step (an intervention in time, docs/decision.md)."""
+    with solara.Card("Interventions", margin=0, elevation=0):
+        solara.Text("From step, set a parameter: a policy that starts during the run.",
+                    style={"font-size": "0.75em", "color": "#666"})  # fmt: skip
+        solara.InputText("intervention step", value=iv_step.value, on_value=iv_step.set, continuous_update=True)
+        solara.InputText("intervention parameter", value=iv_key.value, on_value=iv_key.set, continuous_update=True)
+        solara.InputText("intervention value", value=iv_value.value, on_value=iv_value.set, continuous_update=True)
+        with solara.Row():
+            solara.Button("Add intervention", on_click=_add_intervention)
+            if added.value:
+                solara.Button("Remove interventions", on_click=lambda: added.set([]))
+        if iv_error.value:
+            solara.Text(iv_error.value, classes=["iv-error"], style={"color": "#b00020", "font-size": "0.8em"})
+        for iv in added.value:
+            (key, v), = iv["set"].items()
+            solara.Text(f"from step {iv['step']}: {key} = {v}", classes=["iv-item"], style={"font-size": "0.85em"})
 
 
 @solara.component
@@ -164,6 +202,11 @@ def FirmView(result):
 def Results(params, result):
     title = f"{params.name}, seed {params.run.seed}, {params.run.firms} firms"
     solara.Text(model.summary_line(result), classes=["run-summary"])
+    score, alarm, threshold = solara.use_memo(lambda: model.warning_now(result.timeseries), [result])
+    first = "no alarm" if alarm is None else f"first alarm at step {alarm}"
+    solara.Text(f"warning score at the end {score:.2f} (alarm above {threshold:.2f}); {first}"
+                + "".join(f"; intervention from step {iv.step}: {iv.describe()}" for iv in params.interventions),
+                classes=["run-warning"])  # fmt: skip
     solara.ToggleButtonsSingle(value=view.value, values=VIEWS, on_value=view.set)
     steps = sorted(result.snapshots)
     step = net_step.value if net_step.value in result.snapshots else steps[-1]
@@ -191,6 +234,9 @@ def Results(params, result):
 @solara.component
 def LiveChart(ts, total: int):
     solara.Text(f"live: step {int(ts['step'].iloc[-1])} of {total}", classes=["live-step"])
+    score, alarm, threshold = solara.use_memo(lambda: model.warning_now(ts), [id(ts)])
+    first = "no alarm yet" if alarm is None else f"first alarm at step {alarm}"
+    solara.Text(f"warning score {score:.2f} (alarm above {threshold:.2f}); {first}", classes=["live-warning"])
     fig = solara.use_memo(lambda: model.live_figure(ts, total), [id(ts)])
     solara.FigureMatplotlib(fig, format="png")
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..errors import ConfigError
 from ..params import Params, field_bounds, load_scenario
 from ..plots.style import DOUBLE, house_style, label, new_figure
 from ..result import Result
@@ -145,13 +146,45 @@ def values_of(params: Params) -> dict[str, float]:
     return {s.key: d[s.section][s.name] for s in sliders()}
 
 
-def configure(preset: str, values: dict[str, float], extra: dict[str, Any] | None = None) -> Params:
-    """The preset with the slider values (integers rounded) and any other parameters (``extra``, typed)
-    applied, validated (a ConfigError names a value out of range)."""
+def configure(preset: str, values: dict[str, float], extra: dict[str, Any] | None = None,
+              interventions: list[dict[str, Any]] | None = None) -> Params:  # fmt: skip
+    """The preset with the slider values (integers rounded), any other parameters (``extra``, typed) and
+    the interventions added in the explorer (after the preset's own) applied, validated (a ConfigError
+    names a value out of range or an intervention that does not fit)."""
     ints = {s.key for s in sliders() if s.integer}
     overrides: dict[str, Any] = {k: (int(round(v)) if k in ints else float(v)) for k, v in values.items()}
     overrides.update(extra or {})
-    return load_scenario(preset, overrides)
+    params = load_scenario(preset, overrides)
+    if not interventions:
+        return params
+    from ..params import from_dict
+
+    data = params.model_dump(mode="json")
+    data["interventions"] = [*data.get("interventions", []), *interventions]
+    return from_dict(data)
+
+
+def intervention(step_text: str, key: str, value_text: str) -> dict[str, Any]:
+    """An intervention typed in the explorer (from step ``step_text`` on, ``key`` = ``value_text``), its value
+    parsed by the parameter's type; a ConfigError names what is wrong."""
+    try:
+        step = int(step_text)
+    except ValueError:
+        raise ConfigError(f"the intervention's step must be a whole number; got {step_text!r}") from None
+    key = key.strip()
+    if key not in {x.key for x in _all_entries()}:
+        raise ConfigError(f"unknown parameter {key!r} (see `clusterup parameters`)")
+    return {"step": step, "set": {key: parse_entry(entry(key), value_text)}}
+
+
+def warning_now(ts: pd.DataFrame) -> tuple[float, int | None, float]:
+    """The warning score at the last step of a (partial) time series, its first alarm so far, and the
+    alarm threshold (the shipped model; docs/decision.md)."""
+    from ..analysis import warning as W
+
+    model = W.default_model()
+    r = W.warn_run(ts, model)
+    return float(r.frame["score"].iloc[-1]), r.alarm, model.threshold
 
 
 def run(
@@ -180,12 +213,21 @@ def run(
 
 @house_style
 def live_figure(ts: pd.DataFrame, total: int) -> Figure:
-    """The capability path so far, on the run's full time axis (drawn while a run is going)."""
-    fig, ax = new_figure(figsize=(DOUBLE, 3.0))
+    """The capability path so far, on the run's full time axis, and the warning score below it (drawn
+    while a run is going)."""
+    from ..analysis import warning as W
+
+    fig, (ax, wx) = new_figure(figsize=(DOUBLE, 4.4), nrows=2, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    model = W.default_model()
+    score = model.score(W.indicators(ts, model.settings))
+    wx.plot(ts["step"], score, color="#0072B2", lw=1.2)
+    wx.axhline(model.threshold, color="0.4", lw=0.8, ls="--")
+    wx.set_ylim(0, 1)
+    wx.set_ylabel("warning score\n(probability of decline)")
+    wx.set_xlabel(label("step"))
     ax.plot(ts["step"], ts["cap_total"], color="black", lw=1.6)
     ax.set_xlim(0, total)
     ax.set_ylim(0, max(float(ts["cap_total"].max()) * 1.1, 1e-9))
-    ax.set_xlabel(label("step"))
     ax.set_ylabel("overall innovation capability\n(sum over firms, index)")
     ax.set_title(f"running: quarter {int(ts['step'].iloc[-1])} of {total}, generations reached {int(ts['gen_max'].max())}",
                  loc="left")  # fmt: skip
