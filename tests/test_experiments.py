@@ -355,6 +355,37 @@ def test_abc_smc_recovers_a_known_growth_rate(tmp_path, capsys):
     assert "row 3, column 'value': not a finite number" in capsys.readouterr().err
 
 
+def test_replicates_are_compared_by_their_mean_series(tmp_path, capsys):
+    """With replicates, a proposal's distance is that of its replicates' mean series (never above the mean
+    of their distances: the RMS is a norm); "mean_distance" keeps the mean of the distances."""
+    from clusterup.experiments import calibrate as cal
+
+    obs = pd.DataFrame({"step": [1, 2, 3, 4], "value": [1.0, 2.0, 3.0, 5.0]})
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        runs = [obs["value"].to_numpy() + rng.normal(0, 1, 4) for _ in range(3)]
+        mean_d = np.mean([cal.series_distance(r, obs) for r in runs])
+        assert cal.series_distance(np.mean(runs, axis=0), obs) <= mean_d + 1e-12
+    from clusterup import simulate
+
+    truth = simulate("baseline", seed=3, steps=30, firms=40).timeseries
+    truth[["step", "cap_mean"]].rename(columns={"cap_mean": "value"}).iloc[::3].to_csv(tmp_path / "obs.csv", index=False)
+    head = 'scenario = "baseline"\nseed = 5\nfirms = 40\nsteps = 30\nobserved = "obs.csv"\nindicator = "cap_mean"\n'
+    head += "particles = 8\ngenerations = 1\nreplicates = 3\n"
+    tail = '[parameters]\n"local.rate" = [0.05, 0.8]\n'
+    got = {}
+    for mode in ("mean_series", "mean_distance"):
+        f = sweep_file(tmp_path, head + f'replicate_distance = "{mode}"\n' + tail, f"{mode}.toml")
+        assert main(["calibrate", str(f), "--out", str(tmp_path / mode), "--quiet"]) == 0
+        got[mode] = pd.read_csv(tmp_path / mode / "posterior.csv").sort_values("local.rate", ignore_index=True)
+    # the same proposals (one generation, same seed) at most as far by their mean series
+    both = got["mean_series"].merge(got["mean_distance"], on="local.rate", suffixes=("_s", "_d"))
+    assert len(both) >= 1 and (both["distance_s"] <= both["distance_d"] + 1e-12).all()
+    f = sweep_file(tmp_path, head + 'replicate_distance = "median"\n' + tail, "bad.toml")
+    assert main(["calibrate", str(f), "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert "replicate_distance" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["sweep", "sensitivity", "calibrate"])
 def test_an_unreadable_experiment_file_exits_2(tmp_path, capsys, command):
     f = tmp_path / "bad.toml"

@@ -72,8 +72,9 @@ def test_an_interrupted_search_resumes_where_it_stopped(tmp_path):
     O.search(spec.model_copy(update={"trials": 12}), counting, tmp_path)  # stopped after 12 trials
     first = len(calls)
     whole = O.search(spec, counting, tmp_path)  # resumed: the missing trials run, mixes already run are not rerun
-    assert len(O.front_table(whole)) == 60
+    assert len(whole.trials) == 60
     assert first < len(calls) == len({tuple(m.values()) for m in calls}) <= 15  # nothing evaluated twice
+    assert len(O.front_table(whole)) == len(calls)  # one row per distinct mix
     runs = []
     for k in range(2):  # the same seed, uninterrupted, gives the same sequence of proposals
         d = tmp_path / f"fresh{k}"
@@ -104,10 +105,12 @@ def test_optimise_command_on_the_model(tmp_path, capsys):
     import pandas as pd
 
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) >= 4 * 2 and {"a", "b", "seed", "success", "final_cap_total"} <= set(runs.columns)
+    assert {"phase", "a", "b", "seed", "success", "final_cap_total"} <= set(runs.columns)
+    assert (runs["phase"] == "search").sum() >= 2 and set(runs["phase"]) <= {"search", "confirm"}
     assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 2
     assert "pass --resume" in capsys.readouterr().err
     assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet", "--resume"]) == 0
+    assert len(pd.read_parquet(out / "runs.parquet")) == len(runs)  # a finished study resumed adds nothing
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,9 @@ Pettitt 2011): uniform priors on the given ranges. Generation 0 draws ``particle
 the prior. Each later generation proposes ``particles`` points by drawing a particle of the last
 population by weight and perturbing it with a Gaussian kernel of twice the population's weighted
 covariance (proposals outside the prior are redrawn). Every proposal is simulated (``replicates``
-runs with fresh seeds, distances averaged); the tolerance of the generation is the ``quantile`` of
+runs with fresh seeds; the distance is that of their mean series, which averages the simulator's noise
+out before comparing, or with ``replicate_distance = "mean_distance"`` the mean of their distances); the
+tolerance of the generation is the ``quantile`` of
 the proposals' distances, but never above the last generation's tolerance (unless fewer than 10% of
 the proposals pass that: then the 10% nearest are kept); the population is the proposals within it,
 weighted by prior density over proposal density. The distance is the root mean square difference
@@ -37,7 +39,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -64,6 +66,8 @@ class CalibrationSpec(StrictSpec):
     generations: int = Field(4, ge=1, le=100)
     quantile: float = Field(0.5, gt=0.0, lt=1.0)
     replicates: int = Field(1, ge=1, le=1000)
+    replicate_distance: Literal["mean_series", "mean_distance"] = Field(
+        "mean_series", description="with replicates > 1: distance of the replicates' mean series, or mean of their distances")
     set: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, list[float | int]] = Field(default_factory=dict)
 
@@ -104,12 +108,20 @@ def load_calibration(path: str | Path) -> tuple[CalibrationSpec, Path, pd.DataFr
     return spec, base, obs
 
 
-def distance(sim: pd.DataFrame, obs: pd.DataFrame, indicator: str) -> float:
-    s = sim.set_index("step")[indicator].reindex(obs["step"]).to_numpy()
+def observed_values(sim: pd.DataFrame, obs: pd.DataFrame, indicator: str) -> np.ndarray:
+    """The simulated indicator at the observed steps (NaN where the run ended before them)."""
+    return sim.set_index("step")[indicator].reindex(obs["step"]).to_numpy(dtype=float)
+
+
+def series_distance(s: np.ndarray, obs: pd.DataFrame) -> float:
     if np.isnan(s).any():  # the run ended (extinction) before the observed steps
         return float("inf")
     scale = float(np.std(obs["value"])) or 1.0
     return float(np.sqrt(np.mean((s - obs["value"].to_numpy()) ** 2)) / scale)
+
+
+def distance(sim: pd.DataFrame, obs: pd.DataFrame, indicator: str) -> float:
+    return series_distance(observed_values(sim, obs, indicator), obs)
 
 
 CHECKPOINT = "abc-checkpoint.json"
@@ -191,14 +203,19 @@ def abc_smc(
                 jobs.append(RunSpec(i * spec.replicates + r, gen, r, int(seeds[i * spec.replicates + r]), scenario, ov, steps,
                                     spec.firms))  # fmt: skip
         dist = np.zeros(spec.particles)
+        mean_series = np.zeros((spec.particles, len(obs)))
         futures = [executor.submit(execute_run, j) for j in jobs]
         for job, fut in zip(jobs, futures, strict=True):
             _, status, payload, _ = fut.result()
-            d = distance(payload, obs, spec.indicator) if status == "ok" else float("inf")
-            dist[job.run_id // spec.replicates] += d / spec.replicates
+            values = observed_values(payload, obs, spec.indicator) if status == "ok" else np.full(len(obs), np.nan)
+            i = job.run_id // spec.replicates
+            mean_series[i] += values / spec.replicates
+            dist[i] += series_distance(values, obs) / spec.replicates
             done += 1
             if progress:
                 progress(done, total)
+        if spec.replicates > 1 and spec.replicate_distance == "mean_series":  # noise averaged out before comparing
+            dist = np.array([series_distance(m, obs) for m in mean_series])
         tol = float(np.quantile(dist[np.isfinite(dist)], spec.quantile)) if np.isfinite(dist).any() else float("inf")
         if eps:  # never loosen the tolerance, unless too few proposals would pass the last one
             least = max(2, math.ceil(MIN_KEEP * spec.particles))

@@ -129,10 +129,11 @@ def simulator(spec: OptimiseSpec, executor, base_dir: Path | None = None, log: l
         data = scenario_with(spec, mix, base_dir)
         got = list(executor.map(run_candidate, [(data, s, spec.firms, spec.outcome) for s in seeds]))
         if log is not None:
-            log.extend({**mix, "seed": int(s), "success": ok, "final_cap_total": total}
+            log.extend({"phase": evaluate.phase, **mix, "seed": int(s), "success": ok, "final_cap_total": total}
                        for s, (ok, total) in zip(seeds, got, strict=True))  # fmt: skip
         return [ok for ok, _ in got]
 
+    evaluate.phase = "search"  # "confirm" while the recommended mix runs on fresh seeds
     return evaluate
 
 
@@ -192,15 +193,21 @@ def search(spec: OptimiseSpec, evaluate: Evaluate, out_dir: Path, *, progress=No
 
 
 def front_table(study) -> pd.DataFrame:
-    """Every complete trial with its mix, cost, probability and Wilson interval; ``on_front`` marks the
-    Pareto front (no other trial is at most as costly and at least as likely, and better in one)."""
+    """Every distinct mix of the complete trials (the first trial that proposed it) with its cost,
+    probability and Wilson interval; ``on_front`` marks the Pareto front (no other mix is at most as costly
+    and at least as likely, and better in one)."""
     import optuna
 
     rows = []
     front = {t.number for t in study.best_trials}
+    seen: dict[tuple, int] = {}
     for t in study.trials:
         if t.state != optuna.trial.TrialState.COMPLETE:
             continue
+        key = tuple(sorted(t.params.items()))
+        if key in seen:  # the same mix again: the same seeds gave the same result (and the same place on the front)
+            continue
+        seen[key] = t.number
         lo, hi = t.user_attrs["interval"]
         rows.append({"trial": t.number, **t.params, "cost": t.values[0], "probability": t.values[1],
                      "ci_low": lo, "ci_high": hi, "on_front": t.number in front})  # fmt: skip
@@ -218,6 +225,8 @@ def recommend(spec: OptimiseSpec, table: pd.DataFrame, evaluate: Evaluate) -> di
     best = front.sort_values(["cost", "probability"], ascending=[True, False]).iloc[0]
     mix = {name: float(best[name]) for name in spec.levers}
     seeds = replicate_seeds(spec.seed + FRESH_SEED_OFFSET, spec.confirm)
+    if hasattr(evaluate, "phase"):
+        evaluate.phase = "confirm"
     ok = evaluate(mix, seeds)
     k = int(sum(ok))
     lo, hi = wilson(k, len(ok))
@@ -266,7 +275,8 @@ def write_outputs(out_dir: Path, spec: OptimiseSpec, table: pd.DataFrame, recomm
     if runs:
         path = out_dir / "runs.parquet"
         old = pd.read_parquet(path) if path.is_file() else None
-        new = pd.DataFrame(runs)
-        write_parquet_atomic(new if old is None else pd.concat([old, new], ignore_index=True), path)
+        both = pd.DataFrame(runs) if old is None else pd.concat([old, pd.DataFrame(runs)], ignore_index=True)
+        key = [c for c in both.columns if c not in ("success", "final_cap_total")]
+        write_parquet_atomic(both.drop_duplicates(subset=key, ignore_index=True), path)  # a resumed study adds no copies
         files.append(path)
     return files
