@@ -109,7 +109,9 @@ def test_optimise_command_on_the_model(tmp_path, capsys):
     assert (runs["phase"] == "search").sum() >= 2 and set(runs["phase"]) <= {"search", "confirm"}
     assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 2
     assert "pass --resume" in capsys.readouterr().err
+    capsys.readouterr()
     assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet", "--resume"]) == 0
+    assert capsys.readouterr().out == ""  # --quiet prints nothing but errors
     assert len(pd.read_parquet(out / "runs.parquet")) == len(runs)  # a finished study resumed adds nothing
 
 
@@ -133,3 +135,16 @@ def test_bad_specs_exit_2_with_one_line(tmp_path, capsys, body, message):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_the_documented_example_is_the_stored_result():
+    """docs/decision.md quotes docs/optimise-example.json, which `clusterup optimise` wrote for its example."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    d = json.loads((root / "docs" / "optimise-example.json").read_text())
+    doc = (root / "docs" / "decision.md").read_text()
+    rec = d["recommended"]
+    assert f"on the 32 fresh seeds it is **{rec['probability_fresh']:.2f}**" in doc
+    for r in d["front"]:
+        assert f"| {r['cost']:g} | {r['probability']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}] |" in doc

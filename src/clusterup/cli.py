@@ -881,6 +881,8 @@ def optimise(
         table = O.front_table(study)
         recommended = O.recommend(spec, table, evaluate)
     files = O.write_outputs(target, spec, table, recommended, runs)
+    if quiet:
+        return
     front = table[table["on_front"]]
     out.print(f"{len(table)} mixes evaluated on {spec.replicates} seeds each; {len(front)} on the Pareto front:")
     _print_frame(front.drop(columns=["on_front"]), ".4g")

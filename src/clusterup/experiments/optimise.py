@@ -252,8 +252,9 @@ def figure(table: pd.DataFrame, spec: OptimiseSpec, recommended: dict[str, Any] 
         ax.step(front["cost"], front["probability"], where="post", color=c[5], lw=1)
         ax.axhline(spec.target, color="0.4", lw=0.8, ls="--", label=f"target {spec.target:g}")
         if recommended is not None:
-            ax.scatter([recommended["cost"]], [recommended["probability_fresh"]], marker="D", s=50, color=c[1], zorder=5,
-                       label="recommended (fresh seeds)")  # fmt: skip
+            p, (lo, hi) = recommended["probability_fresh"], recommended["interval_fresh"]
+            ax.errorbar([recommended["cost"]], [p], yerr=[[p - lo], [hi - p]], fmt="D", ms=7, color=c[1], ecolor=c[1],
+                        elinewidth=1.2, capsize=3, zorder=5, label="recommended, on fresh seeds")  # fmt: skip
         ax.set(ylim=(-0.02, 1.02), xlabel="total cost of the mix (units of the spec's costs)",
                ylabel=f"probability of {spec.outcome.replace('_', ' ')}", title="Cost against probability")  # fmt: skip
         legend_outside(ax)
