@@ -128,10 +128,15 @@ def test_the_scenario_in_the_docs_loads(tmp_path):
     for k, block in enumerate(blocks):
         f = tmp_path / f"s{k}.toml"
         f.write_text(block)
-        if "[design]" in block:  # a sweep over an intervention's timing and size
+        if "[levers." in block:  # the policy-mix spec
+            from clusterup.experiments.optimise import load_optimise
+
+            assert len(load_optimise(f)[0].levers) == 3
+            continue
+        if "[design]" in block:  # a sweep over an intervention's timing and size, or the discovery example
             from clusterup.experiments import load_sweep, make_plan
 
-            assert len(make_plan(*load_sweep(f)).arms) == 12
+            assert len(make_plan(*load_sweep(f)).arms) == (12 if "interventions[0]" in block else 200)
             continue
         p = load_scenario(f)
         assert len(p.interventions) == 2 and p.at_step(40).organisations.universities == 1
@@ -159,3 +164,31 @@ def test_an_interventions_step_and_size_are_sweep_factors(tmp_path, capsys):
     assert (a[:20] == b[:20]).all() and not (a[20] == b[20]).all()  # the same seed until the earlier founding
     assert main(["run", "lock-in-university-at-40", "--set", "interventions[2].step=5", "--out", str(tmp_path / "x")]) == 2
     assert "the scenario has 1 intervention(s)" in capsys.readouterr().err
+
+
+def test_a_ramp_moves_linearly_to_its_values_and_keeps_them():
+    p = _with("lock-in", [{"step": 10, "until": 19, "ramp": True, "set": {"pipelines.subsidy": 2.0}},
+                          {"step": 30, "until": 32, "ramp": True, "set": {"organisations.universities": 3}}])  # fmt: skip
+    assert p.at_step(9).pipelines.subsidy == 0.0
+    assert [round(p.at_step(t).pipelines.subsidy, 12) for t in (10, 14, 19, 60)] == [0.2, 1.0, 2.0, 2.0]
+    assert [p.at_step(t).organisations.universities for t in (29, 30, 31, 32, 80)] == [0, 1, 2, 3, 3]
+    assert p.change_steps() == [*range(10, 20), 30, 31, 32]
+    base = Simulation(load_scenario("lock-in", SMALL)).run().timeseries
+    sim = Simulation(p)
+    ts = sim.run().timeseries
+    differ = np.flatnonzero((_rows(base) != _rows(ts)).any(axis=1))
+    assert differ[0] >= 10  # nothing changes before the ramp starts
+    meta = sim.result().metadata
+    assert [e["step"] for e in meta["organisations_founded"] if e["founded"]] == [30, 31, 32]  # one university a step
+    assert "ramp = true" in p.to_toml() and "ramp" not in load_scenario("lock-in-university-at-40").to_toml()
+
+
+@pytest.mark.parametrize(("iv", "message"), [
+    ({"step": 5, "ramp": True, "set": {"pipelines.subsidy": 1.0}}, "a ramp needs until"),
+    ({"step": 5, "until": 9, "ramp": True, "set": {"pipelines.enabled": True}}, "a ramp moves numbers; pipelines.enabled"),
+])  # fmt: skip
+def test_bad_ramps_are_refused(iv, message):
+    d = load_scenario("baseline", SMALL).to_dict()
+    d["interventions"] = [iv]
+    with pytest.raises(ConfigError, match=message):
+        from_dict(d)

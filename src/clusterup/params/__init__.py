@@ -59,9 +59,24 @@ class Intervention(BaseModel):
     until: int | None = Field(None, ge=1, le=1_000_000, description="Last step they hold for; then the earlier values return.")
     set: dict[str, Any] = Field(min_length=1, description="Dotted parameter keys and their values.")
     label: str = Field("", description="A name for figures and the metadata (default: the keys).")
+    ramp: bool = Field(False, description="Move linearly from the values in force before to these, reaching them "
+                       "at step `until` (required), and keep them after.")  # fmt: skip
 
     def describe(self) -> str:
         return self.label or ", ".join(f"{k} = {v}" for k, v in self.set.items())
+
+
+def _ramped(base: dict[str, Any], iv: Intervention, step: int) -> dict[str, Any]:
+    """A ramp's values at ``step``: the share ``(step - iv.step + 1) / (iv.until - iv.step + 1)`` (at most 1)
+    of the way from the values in ``base`` to its own (integers rounded)."""
+    share = min(1.0, (step - iv.step + 1) / (iv.until - iv.step + 1))
+    out = {}
+    for key, target in iv.set.items():
+        section, _, name = key.partition(".")
+        old = base[section][name]
+        value = old + (target - old) * share
+        out[key] = int(round(value)) if isinstance(old, int) and not isinstance(old, bool) else float(value)
+    return out
 
 
 FROZEN_SECTIONS = ("run", "init")  # the start of a run: an intervention cannot change them
@@ -102,10 +117,16 @@ class ParamsBase(Section):
                 validate_model(type(self), apply_overrides({**self.model_dump(), "interventions": []}, iv.set))
             except ConfigError as exc:
                 raise ValueError(f"{where}.set: {exc}") from None
+            if iv.ramp:
+                if iv.until is None:
+                    raise ValueError(f"{where}: a ramp needs until, the step at which it reaches its values")
+                flags = [k for k, v in iv.set.items() if isinstance(v, bool) or not isinstance(v, int | float)]
+                if flags:
+                    raise ValueError(f"{where}.set: a ramp moves numbers; {flags[0]} is not a number")
             before = self.at_step(iv.step - 1)
             for key in set(iv.set) & set(GROWING):
                 section, _, name = key.partition(".")
-                if iv.set[key] < getattr(getattr(before, section), name) or iv.until is not None:
+                if iv.set[key] < getattr(getattr(before, section), name) or (iv.until is not None and not iv.ramp):
                     raise ValueError(f"{where}.set: {key} can only grow, for good (organisations are founded, "
                                      f"not closed); got {iv.set[key]}{' with until' if iv.until is not None else ''}")  # fmt: skip
         return self
@@ -117,24 +138,32 @@ class ParamsBase(Section):
         if not d["interventions"]:
             del d["interventions"]
         else:
-            d["interventions"] = [{k: v for k, v in iv.items() if v not in (None, "")} for iv in d["interventions"]]
+            d["interventions"] = [{k: v for k, v in iv.items() if v not in (None, "") and not (k == "ramp" and v is False)}
+                                  for iv in d["interventions"]]  # fmt: skip
         return d
 
     def at_step(self, step: int) -> ParamsBase:
         """The parameters in force at ``step``: the scenario's, with every intervention that holds then applied
         in the order given (no interventions: this object itself)."""
-        active = [iv for iv in self.interventions if iv.step <= step and (iv.until is None or step <= iv.until)]
+        active = [iv for iv in self.interventions
+                  if iv.step <= step and (iv.until is None or iv.ramp or step <= iv.until)]  # fmt: skip
         if not active:
             return self
         base = {**self.model_dump(), "interventions": []}
         for iv in active:
-            base = apply_overrides(base, iv.set)
+            base = apply_overrides(base, _ramped(base, iv, step) if iv.ramp else iv.set)
         return validate_model(type(self), base)
 
     def change_steps(self) -> list[int]:
-        """The steps at whose start the parameters in force change (an intervention begins or ends)."""
-        return sorted({iv.step for iv in self.interventions} | {iv.until + 1 for iv in self.interventions
-                                                                 if iv.until is not None and iv.until < self.run.steps})  # type: ignore[attr-defined]  # fmt: skip
+        """The steps at whose start the parameters in force change (an intervention begins or ends; every
+        step of a ramp)."""
+        steps = {iv.step for iv in self.interventions}
+        steps |= {iv.until + 1 for iv in self.interventions
+                  if iv.until is not None and not iv.ramp and iv.until < self.run.steps}  # type: ignore[attr-defined]  # fmt: skip
+        for iv in self.interventions:
+            if iv.ramp and iv.until is not None:
+                steps |= set(range(iv.step, iv.until + 1))
+        return sorted(steps)
 
     def to_toml(self, commented: bool = False) -> str:
         """The configuration as TOML; ``commented`` puts each parameter's description and allowed values
