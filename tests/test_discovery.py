@@ -38,6 +38,21 @@ def test_prim_recovers_a_planted_box():
     assert json.loads(json.dumps(d.payload()))["restrictions"][0]["parameter"] in {"a", "b"}
 
 
+def test_a_second_box_is_found_among_the_runs_outside_the_first():
+    rng = np.random.default_rng(0)
+    n = 1000
+    x = pd.DataFrame({"a": rng.uniform(0, 1, n), "b": rng.uniform(0, 1, n), "c": rng.uniform(0, 1, n)})
+    y = (((x["a"] > 0.5) & (x["b"] < 0.4)) | ((x["c"] > 0.75) & (x["a"] < 0.5))).to_numpy()  # two planted boxes
+    d = discover(x, y, "two", density=0.9, boxes=3)
+    first = {r["parameter"]: r for r in d.restrictions}
+    assert set(first) == {"a", "b"} and abs(first["a"]["min"] - 0.5) < 0.06 and abs(first["b"]["max"] - 0.4) < 0.06
+    assert len(d.more) == 1  # a third box would not reach the density goal
+    second = {r["parameter"]: r for r in d.more[0]["restrictions"]}
+    assert set(second) == {"a", "c"} and abs(second["a"]["max"] - 0.5) < 0.06 and abs(second["c"]["min"] - 0.75) < 0.06
+    assert d.box["coverage"] + d.more[0]["coverage"] > 0.9  # coverage is of all the outcome's runs
+    assert discover(x, y, "two", density=0.9).more == []  # one box unless asked
+
+
 def test_prim_restricts_a_categorical_parameter():
     rng = np.random.default_rng(1)
     n = 300
@@ -93,7 +108,7 @@ def test_discover_on_a_sweep_writes_its_box_and_trade_off(sweep_dir, capsys):
     before = (out / "discovery.json").read_bytes()
     assert main(["discover", str(sweep_dir), "--outcome", outcome, "--out", str(out)]) == 2  # never silently replaced
     assert (out / "discovery.json").read_bytes() == before
-    assert main(["discover", str(sweep_dir), "--outcome", outcome, "--out", str(out), "--overwrite"]) == 0
+    assert main(["discover", str(sweep_dir), "--outcome", outcome, "--out", str(out), "--overwrite", "--boxes", "2"]) == 0
     # the experiment's HTML report shows the box found, and every run's warning score
     assert main(["report", str(sweep_dir), "--out", str(sweep_dir.parent / "r.html")]) == 0
     html = (sweep_dir.parent / "r.html").read_text()
@@ -115,6 +130,7 @@ def test_discover_computes_named_outcomes_from_the_series(sweep_dir, capsys):
         (["{exp}", "--density", "0"], "--density must lie in (0, 1]"),
         (["{exp}", "--peel-alpha", "0.9"], "--peel-alpha must lie in (0, 0.5]"),
         (["{exp}", "--depth", "0"], "--depth must lie in 1-10"),
+        (["{exp}", "--boxes", "0"], "--boxes must lie in 1-10"),
         (["{exp}", "--outcome", "nope > 1"], "query"),
         (["{exp}", "--outcome", "final_cap_total + 1"], "nor a true/false SQL expression"),
         (["{exp}", "--outcome", "1 = 0"], "false in every run"),

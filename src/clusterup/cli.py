@@ -757,6 +757,7 @@ def discover(
     density: Annotated[float, typer.Option(help="Density a reported PRIM box must reach (0-1).")] = 0.8,
     peel_alpha: Annotated[float, typer.Option(help="Share of the runs PRIM peels off per step (0-0.5).")] = 0.1,
     depth: Annotated[int, typer.Option(help="Depth of the CART tree (1-10).")] = 3,
+    boxes: Annotated[int, typer.Option(help="PRIM boxes to seek, each among the runs outside the earlier (1-10).")] = 1,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for discovery.json and tradeoff.png "
                                                  "(default EXP_DIR/discovery-OUTCOME).")] = None,  # fmt: skip
     overwrite: OverwriteOpt = False,
@@ -779,6 +780,8 @@ def discover(
         raise ConfigError(f"--peel-alpha must lie in (0, 0.5]; got {peel_alpha}")
     if not 1 <= depth <= 10:
         raise ConfigError(f"--depth must lie in 1-10; got {depth}")
+    if not 1 <= boxes <= 10:
+        raise ConfigError(f"--boxes must lie in 1-10; got {boxes}")
     import re
 
     from .analysis.discovery import discover as run_discovery
@@ -792,22 +795,17 @@ def discover(
     refuse_existing(files, overwrite)
     store = ExperimentStore.open(exp_dir)
     x, y = experiment_outcome(store, outcome)
-    d = run_discovery(x, y, outcome, density=density, peel_alpha=peel_alpha, max_depth=depth)
+    d = run_discovery(x, y, outcome, density=density, peel_alpha=peel_alpha, max_depth=depth, boxes=boxes)
     b = d.box
     out.print(f"{d.with_outcome} of {d.runs} runs have the outcome {outcome!r}; PRIM box at peeling step {d.selected}: "
               f"coverage {b['coverage']:.2f}, density {b['density']:.2f}, {b['mass']:.0%} of the runs")  # fmt: skip
-    import pandas as pd
-
-    rows = []
-    for r in d.restrictions:
-        where = ", ".join(r["values"]) if "values" in r else f"{r['min']:.4g} .. {r['max']:.4g}"
-        sampled = "" if "values" in r else f"{r['sampled_min']:.4g} .. {r['sampled_max']:.4g}"
-        rows.append({"parameter": r["parameter"], "in the box": where, "sampled": sampled,
-                     "quasi-p": "-" if r.get("qp") is None else f"{r['qp']:.2g}"})  # fmt: skip
-    if rows:
-        _print_frame(pd.DataFrame(rows), ".4g")
-    else:
-        out.print("the box restricts no parameter")
+    _print_restrictions(d.restrictions)
+    for k, extra in enumerate(d.more, 2):
+        out.print(f"box {k} (among the runs outside the earlier boxes), at peeling step {extra['selected_box']}: "
+                  f"coverage {extra['coverage']:.2f}, density {extra['density']:.2f}, {extra['mass']:.0%} of the runs")  # fmt: skip
+        _print_restrictions(extra["restrictions"])
+    if boxes > 1 + len(d.more):
+        out.print(f"no further box reaches the density {density:g}")
     out.print(f"CART tree (depth {depth}, training accuracy {d.tree_accuracy:.2f}):")
     sys.stdout.write(d.tree)
     from .plots import save_figure
@@ -894,6 +892,17 @@ def optimise(
         out.print(f"recommended: {mix} (cost {recommended['cost']:g}); on {recommended['fresh_seeds']} fresh seeds "
                   f"probability {recommended['probability_fresh']:.2f}, 95% interval [{lo:.2f}, {hi:.2f}]")  # fmt: skip
     out.print(f"wrote {', '.join(str(f) for f in files)}")
+
+
+def _print_restrictions(restrictions: list[dict]) -> None:
+    import pandas as pd
+
+    from .analysis.discovery import restriction_rows
+
+    if restrictions:
+        _print_frame(pd.DataFrame(restriction_rows(restrictions)), ".4g")
+    else:
+        out.print("the box restricts no parameter")
 
 
 def study_of(target: Path):

@@ -166,14 +166,17 @@ def _discoveries(exp_dir: Path) -> list[str]:
     out = []
     for f in sorted(exp_dir.glob("*/discovery.json")):
         d = json.loads(f.read_text(encoding="utf-8"))
-        rows = [{"parameter": r["parameter"],
-                 "in the box": ", ".join(r["values"]) if "values" in r else f"{r['min']:.4g} .. {r['max']:.4g}",
-                 "sampled": "" if "values" in r else f"{r['sampled_min']:.4g} .. {r['sampled_max']:.4g}",
-                 "quasi-p": "-" if r.get("qp") is None else f"{r['qp']:.2g}"} for r in d["restrictions"]]  # fmt: skip
+        from .analysis.discovery import restriction_rows
+
         out += [f"<h3>Scenario discovery: {html.escape(d['outcome'])}</h3>",
                 f"<p>{d['with_outcome']} of {d['runs']} runs have the outcome. PRIM box (peeling step {d['selected_box']}): "
                 f"coverage {d['coverage']:.2f}, density {d['density']:.2f}, {d['mass']:.0%} of the runs.</p>",
-                _table(rows), f"<pre>{html.escape(d['tree'])}</pre>"]  # fmt: skip
+                _table(restriction_rows(d["restrictions"]))]  # fmt: skip
+        for k, extra in enumerate(d.get("more_boxes", []), 2):
+            out += [f"<p>Box {k}, among the runs outside the earlier boxes (peeling step {extra['selected_box']}): "
+                    f"coverage {extra['coverage']:.2f}, density {extra['density']:.2f}, {extra['mass']:.0%} of the runs.</p>",
+                    _table(restriction_rows(extra["restrictions"]))]  # fmt: skip
+        out.append(f"<pre>{html.escape(d['tree'])}</pre>")
         png = f.parent / "tradeoff.png"
         if png.is_file():
             src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")

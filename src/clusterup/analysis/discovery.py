@@ -7,7 +7,9 @@ trajectory* trades **coverage** (the share of all runs with the outcome that fal
 **density** (the share of the box's runs that have the outcome). The implementation is the EMA
 Workbench's (``ema_workbench.analysis.prim``; Kwakkel 2017, Environmental Modelling & Software 96:239).
 The box reported is the one of highest coverage among those whose density reaches ``density`` (where
-none does, the densest). A CART
+none does, the densest). With ``boxes`` > 1, further boxes are sought among the runs outside the earlier
+ones (PRIM's covering approach; coverage stays relative to all the outcome's runs), as long as they reach
+the density goal. A CART
 tree (scikit-learn's ``DecisionTreeClassifier``) gives a second, hierarchical reading of the same data.
 
 Outcomes are computed per run from its time series (``declined``, ``jump``, ``path2``,
@@ -81,6 +83,7 @@ class Discovery:
     tree: str
     tree_leaves: list[dict[str, Any]] = field(default_factory=list)
     tree_accuracy: float = float("nan")
+    more: list[dict[str, Any]] = field(default_factory=list)  # later boxes (covering): summary and restrictions
 
     @property
     def box(self) -> pd.Series:
@@ -93,7 +96,8 @@ class Discovery:
                 "coverage": float(b["coverage"]), "density": float(b["density"]), "mass": float(b["mass"]),
                 "restrictions": self.restrictions,
                 "trajectory": self.trajectory[["coverage", "density", "mass", "res_dim"]].astype(float).round(6).to_dict("records"),
-                "tree": self.tree, "tree_leaves": self.tree_leaves, "tree_accuracy": self.tree_accuracy}  # fmt: skip
+                "tree": self.tree, "tree_leaves": self.tree_leaves, "tree_accuracy": self.tree_accuracy,
+                "more_boxes": self.more}  # fmt: skip
 
     def figure(self):
         """The peeling trajectory: coverage against density, coloured by the number of restricted
@@ -120,13 +124,31 @@ class Discovery:
         return fig
 
 
-def prim_trajectory(x: pd.DataFrame, y: np.ndarray, density: float = 0.8, peel_alpha: float = 0.1,
-                    mass_min: float = 0.05) -> tuple[pd.DataFrame, int, list[dict[str, Any]]]:  # fmt: skip
-    """Run PRIM; return the peeling trajectory, the step of the reported box and its restrictions."""
+def _restrictions(x: pd.DataFrame, lims: pd.DataFrame, first: pd.DataFrame, qp: dict[str, float]) -> list[dict[str, Any]]:
+    out = []
+    for c in x.columns:
+        if isinstance(x[c].dtype, pd.CategoricalDtype):
+            kept, allv = set(lims[c].iloc[0]), set(first[c].iloc[0])
+            if kept != allv:
+                out.append({"parameter": c, "values": sorted(map(str, kept)), "qp": qp.get(c)})
+        else:
+            lo, hi = float(lims[c].iloc[0]), float(lims[c].iloc[1])
+            if lo != float(first[c].iloc[0]) or hi != float(first[c].iloc[1]):
+                out.append({"parameter": c, "min": lo, "max": hi, "sampled_min": float(first[c].iloc[0]),
+                            "sampled_max": float(first[c].iloc[1]), "qp": qp.get(c)})  # fmt: skip
+    return out
+
+
+def prim_boxes(x: pd.DataFrame, y: np.ndarray, density: float = 0.8, peel_alpha: float = 0.1, mass_min: float = 0.05,
+               boxes: int = 1) -> list[dict[str, Any]]:  # fmt: skip
+    """Run PRIM for up to ``boxes`` boxes, each on the runs outside the earlier ones (the covering
+    approach); per box its peeling trajectory, the step reported and its restrictions."""
     from ..errors import require
 
     own = {c: f"{c} " for c in x.columns if c in ("scenario", "policy", "model")}  # names the Workbench drops
+    back = {v: k for k, v in own.items()}
     x = x.rename(columns=own)
+    found = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the Workbench warns at import about parallel back ends it does not need here
         require("ema_workbench", "decision", "scenario discovery")
@@ -136,32 +158,47 @@ def prim_trajectory(x: pd.DataFrame, y: np.ndarray, density: float = 0.8, peel_a
         # final box's density reaches it: a tiny threshold keeps y's true runs and the whole trajectory;
         # the density goal picks the box below.
         p = prim.Prim(x, y.astype(float), threshold=1e-6, peel_alpha=peel_alpha, mass_min=mass_min)
-        box = p.find_box()
-        traj = box.peeling_trajectory.reset_index(drop=True)
-        ok = traj.index[traj["density"] >= density]
-        selected = int(traj.loc[ok, "coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax())
-        lims, first = box.box_lims[selected], box.box_lims[0]
-        qp = {}
-        try:
-            table = box.inspect(selected, style="data")[0][1]
-            qp = {k: float(np.nanmin(table.loc[k].iloc[2:].to_numpy(dtype=float))) for k in table.index}
-        except Exception:  # noqa: BLE001 - quasi-p-values are extra information; the box stands without them
-            qp = {}
-    restrictions = []
-    for c in x.columns:
-        if isinstance(x[c].dtype, pd.CategoricalDtype):
-            kept, allv = set(lims[c].iloc[0]), set(first[c].iloc[0])
-            if kept != allv:
-                restrictions.append({"parameter": c, "values": sorted(map(str, kept)), "qp": qp.get(c)})
-        else:
-            lo, hi = float(lims[c].iloc[0]), float(lims[c].iloc[1])
-            if lo != float(first[c].iloc[0]) or hi != float(first[c].iloc[1]):
-                restrictions.append({"parameter": c, "min": lo, "max": hi, "sampled_min": float(first[c].iloc[0]),
-                                     "sampled_max": float(first[c].iloc[1]), "qp": qp.get(c)})  # fmt: skip
-    back = {v: k for k, v in own.items()}
+        for _ in range(boxes):
+            if p.yi_remaining.size == 0 or not np.any(y[p.yi_remaining]):
+                break
+            box = p.find_box()
+            if box is None:
+                break
+            traj = box.peeling_trajectory.reset_index(drop=True)
+            ok = traj.index[traj["density"] >= density]
+            selected = int(traj.loc[ok, "coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax())
+            try:
+                table = box.inspect(selected, style="data")[0][1]
+                qp = {k: float(np.nanmin(table.loc[k].iloc[2:].to_numpy(dtype=float))) for k in table.index}
+            except Exception:  # noqa: BLE001 - quasi-p-values are extra information; the box stands without them
+                qp = {}
+            restrictions = _restrictions(x, box.box_lims[selected], box.box_lims[0], qp)
+            for r in restrictions:
+                r["parameter"] = back.get(r["parameter"], r["parameter"])
+            found.append({"trajectory": traj, "selected": selected, "restrictions": restrictions})
+            if not restrictions:
+                break  # the box is the whole (remaining) space: nothing more to find
+            box.select(selected)  # the next box is sought among the runs outside this one
+    return found
+
+
+def restriction_rows(restrictions: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """A box's restrictions as table rows: parameter, its range (or values) in the box, the sampled range,
+    the quasi-p-value."""
+    rows = []
     for r in restrictions:
-        r["parameter"] = back.get(r["parameter"], r["parameter"])
-    return traj, selected, restrictions
+        where = ", ".join(r["values"]) if "values" in r else f"{r['min']:.4g} .. {r['max']:.4g}"
+        sampled = "" if "values" in r else f"{r['sampled_min']:.4g} .. {r['sampled_max']:.4g}"
+        rows.append({"parameter": r["parameter"], "in the box": where, "sampled": sampled,
+                     "quasi-p": "-" if r.get("qp") is None else f"{r['qp']:.2g}"})  # fmt: skip
+    return rows
+
+
+def prim_trajectory(x: pd.DataFrame, y: np.ndarray, density: float = 0.8, peel_alpha: float = 0.1,
+                    mass_min: float = 0.05) -> tuple[pd.DataFrame, int, list[dict[str, Any]]]:  # fmt: skip
+    """The first PRIM box: its peeling trajectory, the step reported and its restrictions."""
+    b = prim_boxes(x, y, density, peel_alpha, mass_min, 1)[0]
+    return b["trajectory"], b["selected"], b["restrictions"]
 
 
 def cart_tree(x: pd.DataFrame, y: np.ndarray, max_depth: int = 3, min_leaf: float = 0.05) -> tuple[str, list[dict], float]:
@@ -184,11 +221,20 @@ def cart_tree(x: pd.DataFrame, y: np.ndarray, max_depth: int = 3, min_leaf: floa
 
 
 def discover(x: pd.DataFrame, y: np.ndarray, outcome: str = "outcome", *, density: float = 0.8,
-             peel_alpha: float = 0.1, mass_min: float = 0.05, max_depth: int = 3) -> Discovery:  # fmt: skip
-    """PRIM and CART on sampled parameters ``x`` and a true/false outcome ``y``."""
+             peel_alpha: float = 0.1, mass_min: float = 0.05, max_depth: int = 3, boxes: int = 1) -> Discovery:  # fmt: skip
+    """PRIM (up to ``boxes`` boxes) and CART on sampled parameters ``x`` and a true/false outcome ``y``."""
     y = np.asarray(y, dtype=bool)
     if y.all() or not y.any():
         raise ConfigError(f"outcome {outcome!r} is {'true' if y.all() else 'false'} in every run: there is no region to find")
-    traj, selected, restrictions = prim_trajectory(x, y, density, peel_alpha, mass_min)
+    found = prim_boxes(x, y, density, peel_alpha, mass_min, boxes)
+    first = found[0]
+    more = []
+    for b in found[1:]:
+        row = b["trajectory"].iloc[b["selected"]]
+        if row["density"] < density:  # a later box must reach the density goal; the search stops at one that does not
+            break
+        more.append({"selected_box": int(b["selected"]), "coverage": float(row["coverage"]), "density": float(row["density"]),
+                     "mass": float(row["mass"]), "restrictions": b["restrictions"]})  # fmt: skip
     text, leaves, acc = cart_tree(x, y, max_depth)
-    return Discovery(outcome, int(y.size), int(y.sum()), density, traj, selected, restrictions, text, leaves, acc)
+    return Discovery(outcome, int(y.size), int(y.sum()), density, first["trajectory"], first["selected"],
+                     first["restrictions"], text, leaves, acc, more)  # fmt: skip
