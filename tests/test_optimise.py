@@ -107,6 +107,11 @@ def test_optimise_command_on_the_model(tmp_path, capsys):
     runs = pd.read_parquet(out / "runs.parquet")
     assert {"phase", "a", "b", "seed", "success", "final_cap_total"} <= set(runs.columns)
     assert (runs["phase"] == "search").sum() >= 2 and set(runs["phase"]) <= {"search", "confirm"}
+    capsys.readouterr()
+    assert main(["query", str(out), "SELECT phase, count(*) AS n FROM runs GROUP BY 1 ORDER BY 1", "--csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "phase,n"
+    assert main(["query", str(out), "SELECT count(*) AS n FROM front WHERE on_front", "--csv"]) == 0
+    assert int(capsys.readouterr().out.splitlines()[1]) >= 1
     assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 2
     assert "pass --resume" in capsys.readouterr().err
     capsys.readouterr()

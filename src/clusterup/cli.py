@@ -481,9 +481,10 @@ def sweep(
 
 @app.command()
 def query(
-    exp_dir: Annotated[Path, typer.Argument(help="An experiment directory (ensemble, sweep, sensitivity or calibration).")],
+    exp_dir: Annotated[Path, typer.Argument(help="An experiment directory (ensemble, sweep, sensitivity, calibration "
+                                              "or optimise).")],  # fmt: skip
     sql: Annotated[str, typer.Argument(help='SQL over the views runs and timeseries, e.g. "SELECT * FROM runs" '
-                                            "(a calibration: posterior, predictive, observed).")],  # fmt: skip
+                                            "(calibration: posterior, predictive, observed; optimise: runs, front).")],  # fmt: skip
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """Run SQL (DuckDB) against an experiment's runs and timeseries views and print the result.
@@ -499,8 +500,14 @@ def query(
     """
     from .experiments import ExperimentStore
     from .experiments.calibrate import is_calibration_dir, query_calibration
+    from .experiments.optimise import is_optimise_dir, query_optimise
 
-    df = query_calibration(exp_dir, sql) if is_calibration_dir(exp_dir) else ExperimentStore.open(exp_dir).query(sql)
+    if is_calibration_dir(exp_dir):
+        df = query_calibration(exp_dir, sql)
+    elif is_optimise_dir(exp_dir):
+        df = query_optimise(exp_dir, sql)
+    else:
+        df = ExperimentStore.open(exp_dir).query(sql)
     if csv:
         sys.stdout.write(df.to_csv(index=False))
         return
