@@ -22,10 +22,11 @@ def test_run_report_is_self_contained(tmp_path, page):
     assert [u for u in requests if not u.startswith(("data:", html.as_uri()))] == []
     assert not page.bad, page.bad
     imgs = page.locator("img")
-    assert imgs.count() == 3  # Figure 2, Figure 1, indicators; no adoption curves: lock-in reaches no new generation
-    for i in range(3):  # every figure decoded and drawn
+    assert imgs.count() == 4  # Figure 2, Figure 1, indicators, warning score; no adoption curves: no new generation
+    for i in range(4):  # every figure decoded and drawn
         assert page.evaluate("(i) => document.images[i].complete && document.images[i].naturalWidth > 0", i)
     assert page.get_by_text("Path class:").count() == 1 and page.locator("table").count() >= 3
+    assert page.get_by_text("Early warning").count() == 1
     page.get_by_text("[technology]").first.wait_for()  # the configuration
 
 
