@@ -118,6 +118,9 @@ def test_optimise_command_on_the_model(tmp_path, capsys):
     assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet", "--resume"]) == 0
     assert capsys.readouterr().out == ""  # --quiet prints nothing but errors
     assert len(pd.read_parquet(out / "runs.parquet")) == len(runs)  # a finished study resumed adds nothing
+    assert main(["report", str(out)]) == 0  # the report shows the front and the recommendation
+    html = (out / "report.html").read_text()
+    assert "<h2>Pareto front</h2>" in html and "Cost against probability" in html
 
 
 @pytest.mark.parametrize(

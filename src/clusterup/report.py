@@ -185,6 +185,36 @@ def _discoveries(exp_dir: Path) -> list[str]:
     return (["<h2>Scenario discovery</h2>", *out]) if out else []
 
 
+def optimise_report(opt_dir: Path) -> str:
+    """A policy-mix search (``clusterup optimise``): the spec, the Pareto front, the recommendation."""
+    d = json.loads((opt_dir / "optimise.json").read_text(encoding="utf-8"))
+    spec, rec = d["spec"], d["recommended"]
+    title = f"clusterup policy mix: {opt_dir.name}"
+    front = pd.DataFrame(d["front"]).drop(columns=["on_front"], errors="ignore")
+    levers = ", ".join(f"{k} ({v['key']}, cost {v['cost']:g} per unit)" for k, v in spec["levers"].items())
+    secs = ["<h2>Search</h2>",
+            f"<p>Base scenario {html.escape(spec['scenario'])}; levers from step {spec['at_step']}: {html.escape(levers)}. "
+            f"{d['trials']} distinct mixes, each on the same {spec['replicates']} seeds (common random numbers); "
+            f"outcome: {html.escape(spec['outcome'])}; NSGA-II (Optuna).</p>",
+            "<h2>Pareto front</h2>", _table(front)]  # fmt: skip
+    if rec is None:
+        secs.append(f"<p>No mix on the front reaches the target probability {spec['target']:g}.</p>")
+    else:
+        mix = ", ".join(f"{k} = {v:g}" for k, v in rec["mix"].items())
+        lo, hi = rec["interval_fresh"]
+        secs += ["<h2>Recommended mix</h2>",
+                 f"<p>The cheapest mix on the front reaching {spec['target']:g}: {html.escape(mix)} (cost {rec['cost']:g}). "
+                 f"In the search its probability was {rec['probability_in_search']:.2f}; on {rec['fresh_seeds']} fresh seeds it is "
+                 f"{rec['probability_fresh']:.2f} (Wilson 95% [{lo:.2f}, {hi:.2f}]).</p>"]  # fmt: skip
+    png = opt_dir / "front.png"
+    if png.is_file():
+        src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+        cap = "Cost against probability of every mix, the Pareto front, the target and the recommended mix"
+        secs.append(f'<figure><img alt="{cap}" src="{src}"><figcaption>{cap}</figcaption></figure>')
+    secs += ["<h2>Spec</h2>", f"<pre>{html.escape(json.dumps(spec, indent=1, sort_keys=True))}</pre>"]
+    return _page(title, secs)
+
+
 def experiment_report(exp_dir: Path) -> str:
     from .experiments import ExperimentStore, experiment_bands
     from .plots.ensemble import ARM_INDICATORS, arms_figure
@@ -267,9 +297,12 @@ def write_report(directory: Path, out: Path, *, overwrite: bool = False) -> Path
     if out.parent and not out.parent.exists():
         raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
     from .experiments.calibrate import is_calibration_dir
+    from .experiments.optimise import is_optimise_dir
 
     if is_calibration_dir(directory):
         text = calibration_report(directory)
+    elif is_optimise_dir(directory) and (directory / "optimise.json").is_file():
+        text = optimise_report(directory)
     elif is_experiment_dir(directory):
         text = experiment_report(directory)
     elif is_run_dir(directory):
