@@ -156,3 +156,25 @@ def test_the_documented_example_is_the_stored_result():
     assert f"on the 32 fresh seeds it is **{rec['probability_fresh']:.2f}**" in doc
     for r in d["front"]:
         assert f"| {r['cost']:g} | {r['probability']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}] |" in doc
+
+
+def test_without_optuna_optimise_says_which_extra_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_optuna(name, *args, **kwargs):
+        if name == "optuna" or name.startswith("optuna."):
+            raise ImportError("no optuna here")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_optuna)
+    import importlib
+
+    monkeypatch.setattr(importlib, "import_module", lambda name, *a: no_optuna(name))
+    f = tmp_path / "toy.toml"
+    f.write_text(TOY)
+    assert main(["optimise", str(f), "--out", str(tmp_path / "o"), "--executor", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'clusterup[decision]'" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()

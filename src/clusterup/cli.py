@@ -843,9 +843,11 @@ def optimise(
       clusterup optimise mix.toml --out experiments/mix
       clusterup optimise mix.toml --out experiments/mix --resume
     """
+    from .errors import require
     from .experiments import optimise as O
 
     spec, base = O.load_optimise(spec_file)
+    require("optuna", "decision", "clusterup optimise")  # before anything is written
     target = out_dir or default_target(Path("experiments") / spec_file.stem, resume=resume, overwrite=overwrite)
     if resume and overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
