@@ -428,18 +428,8 @@ def query_calibration(directory: Path, sql: str) -> pd.DataFrame:
     """SQL (DuckDB) over a calibration directory's views: posterior (every generation's particles with
     distance and weight), predictive (the best particle's run, draw = 'best', and the posterior predictive
     runs) and observed (step, value)."""
-    import duckdb
+    from .store import query_files
 
     d = Path(directory)
-    con = duckdb.connect()
-    try:
-        for name, path in (("posterior", d / "posterior.csv"), ("predictive", d / "predictive.parquet"),
-                           ("observed", d / "observed.csv")):  # fmt: skip
-            if path.is_file():
-                reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
-                con.execute(f"CREATE VIEW {name} AS SELECT * FROM {reader}('{path.as_posix()}')")
-        return con.execute(sql).fetchdf()
-    except duckdb.Error as exc:
-        raise ConfigError(f"query: {' '.join(str(exc).split())}") from None
-    finally:
-        con.close()
+    return query_files({"posterior": d / "posterior.csv", "predictive": d / "predictive.parquet",
+                        "observed": d / "observed.csv"}, sql)  # fmt: skip

@@ -290,17 +290,7 @@ def is_optimise_dir(path: Path) -> bool:
 def query_optimise(directory: Path, sql: str) -> pd.DataFrame:
     """SQL (DuckDB) over a policy-mix search: the views ``runs`` (every run: phase, mix, seed, success,
     final_cap_total) and ``front`` (every distinct mix with cost, probability and interval, ``on_front``)."""
-    import duckdb
+    from .store import query_files
 
     d = Path(directory)
-    con = duckdb.connect()
-    try:
-        for name, path in (("runs", d / "runs.parquet"), ("front", d / "front.csv")):
-            if path.is_file():
-                reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
-                con.execute(f"CREATE VIEW {name} AS SELECT * FROM {reader}('{path.as_posix()}')")
-        return con.execute(sql).fetchdf()
-    except duckdb.Error as exc:
-        raise ConfigError(f"query: {' '.join(str(exc).split())}") from None
-    finally:
-        con.close()
+    return query_files({"runs": d / "runs.parquet", "front": d / "front.csv"}, sql)

@@ -195,6 +195,25 @@ class ExperimentStore:
             con.close()
 
 
+def query_files(views: dict[str, Path], sql: str) -> pd.DataFrame:
+    """SQL (DuckDB) over views of result files (``name -> .parquet or .csv``; files that are missing are left
+    out), in an in-memory database: for directories that are not experiment stores (calibrations,
+    policy-mix searches). An error is one ConfigError line."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for name, path in views.items():
+            if path.is_file():
+                reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM {reader}({_sql_path(path)})")
+        return con.execute(sql).fetchdf()
+    except duckdb.Error as exc:
+        raise ConfigError(f"query: {_explain(sql, exc)}") from None
+    finally:
+        con.close()
+
+
 def _sql_path(p: Path) -> str:
     return "'" + str(p.resolve()).replace("'", "''") + "'"
 
