@@ -178,3 +178,56 @@ def test_without_optuna_optimise_says_which_extra_and_writes_nothing(tmp_path, c
     err = capsys.readouterr().err
     assert "pip install 'clusterup[decision]'" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def _small(tmp_path, trials: int = 4):
+    small = TOY.replace("trials = 60", f"trials = {trials}").replace("replicates = 4", "replicates = 2")
+    f = tmp_path / "mix.toml"
+    f.write_text("steps = 30\nfirms = 40\n" + small.replace("confirm = 8", "confirm = 2"))
+    return f
+
+
+def test_ctrl_c_keeps_the_finished_trials_and_resume_finishes(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    spec, out = _small(tmp_path, trials=5), tmp_path / "o"
+    real, calls = O.run_candidate, []
+
+    def interrupted(job):
+        calls.append(job)
+        if len(calls) == 5:  # in the third trial's first run
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(O, "run_candidate", interrupted)
+    assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 130
+    assert "continue with --resume" in capsys.readouterr().err
+    kept = pd.read_parquet(out / "runs.parquet")
+    assert len(kept) == 4 and (out / "study.db").is_file()  # the two finished trials' runs
+    monkeypatch.setattr(O, "run_candidate", real)
+    assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet", "--resume"]) == 0
+    assert json.loads((out / "optimise.json").read_text())["trials"] >= 2
+    assert len(pd.read_parquet(out / "runs.parquet")) > len(kept)
+
+
+def test_the_output_folder_follows_the_overwrite_rule(tmp_path, capsys):
+    spec, out = _small(tmp_path), tmp_path / "o"
+    assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet"]) == 0
+    mine = out / "notes.txt"  # something the user put there
+    mine.write_text("mine")
+    assert main(["optimise", str(spec), "--out", str(out), "--executor", "serial", "--quiet", "--overwrite"]) == 0
+    assert mine.read_text() == "mine" and (out / "study.db").is_file()  # --overwrite replaces the study only
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("x")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "data.csv").write_text("x")
+    for argv, message in ((["--out", str(a_file)], "exists and is not a directory"),
+                          (["--out", str(other)], "is not empty and holds no optimise study"),
+                          (["--out", str(other), "--overwrite"], "is not empty and holds no optimise study"),
+                          (["--out", str(tmp_path / "none"), "--resume"], "holds no study to continue")):  # fmt: skip
+        capsys.readouterr()
+        assert main(["optimise", str(spec), *argv, "--executor", "serial", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert (other / "data.csv").read_text() == "x" and not (tmp_path / "none").exists()

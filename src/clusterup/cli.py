@@ -849,31 +849,9 @@ def optimise(
     spec, base = O.load_optimise(spec_file)
     require("optuna", "decision", "clusterup optimise")  # before anything is written
     target = out_dir or default_target(Path("experiments") / spec_file.stem, resume=resume, overwrite=overwrite)
-    if resume and overwrite:
-        raise ConfigError("--resume and --overwrite exclude each other")
-    study_db = target / "study.db"
-    if target.exists() and any(target.iterdir()):
-        if resume:
-            if not study_db.is_file():
-                raise ConfigError(f"--resume: {target} holds no optimise study (study.db)")
-            saved = target / "spec.json"
-            if saved.is_file() and json.loads(saved.read_text(encoding="utf-8")) != spec.model_dump(mode="json"):
-                raise ConfigError(f"--resume: {target} holds a study of another spec; use another --out or --overwrite")
-        elif overwrite:
-            if not study_db.is_file():
-                raise ConfigError(f"--overwrite replaces an optimise study only; {target} is something else")
-            import shutil
-
-            shutil.rmtree(target)
-        else:
-            raise ConfigError(f"--out {target} exists; pass --resume to continue its study or --overwrite to replace it")
-    elif resume:
-        raise ConfigError(f"--resume: {target} does not exist")
+    O.prepare(target, spec, resume=resume, overwrite=overwrite)
     from .experiments.executors import make_executor
-    from .io_utils import write_text_atomic
 
-    target.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(target / "spec.json", json.dumps(spec.model_dump(mode="json"), indent=1, sort_keys=True))
     runs: list[dict] = []
     with make_executor(executor, workers, address, cluster_config) as ex:
         evaluate = O.simulator(spec, ex, base, runs)
@@ -881,8 +859,7 @@ def optimise(
             with _bar(f"optimise {spec_file.stem}", quiet, total=spec.trials) as progress:
                 study = O.search(spec, evaluate, target, progress=progress)
         except KeyboardInterrupt:
-            if runs:
-                O.write_outputs(target, spec, O.front_table(study_of(target)), None, runs)
+            O.append_runs(target, runs)  # the finished trials are in study.db; their runs are kept beside them
             raise Interrupted(f"interrupted: the finished trials are in {target}/study.db; "
                               f"continue with --resume --out {target}") from None  # fmt: skip
         table = O.front_table(study)
@@ -912,12 +889,6 @@ def _print_restrictions(restrictions: list[dict]) -> None:
         _print_frame(pd.DataFrame(restriction_rows(restrictions)), ".4g")
     else:
         out.print("the box restricts no parameter")
-
-
-def study_of(target: Path):
-    import optuna
-
-    return optuna.load_study(study_name="optimise", storage=f"sqlite:///{(target / 'study.db').resolve()}")
 
 
 @app.command()

@@ -27,6 +27,7 @@ from ..errors import ConfigError
 from .design import StrictSpec, load_spec
 
 FRESH_SEED_OFFSET = 1_000_003  # the confirmation seeds are spawned from seed + this: never the search's seeds
+OUTPUTS = ("study.db", "spec.json", "front.csv", "optimise.json", "front.png", "runs.parquet")  # what a search writes
 
 
 class LeverSpec(StrictSpec):
@@ -261,11 +262,53 @@ def figure(table: pd.DataFrame, spec: OptimiseSpec, recommended: dict[str, Any] 
     return fig
 
 
+def prepare(target: Path, spec: OptimiseSpec, *, resume: bool = False, overwrite: bool = False) -> None:
+    """Check ``target`` against the overwrite rule before anything runs, then make it and write the spec:
+    a new or empty folder; with ``resume`` a study of the same spec; with ``overwrite`` a study, whose own
+    files (and nothing else) are removed."""
+    from ..io_utils import write_text_atomic
+
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other")
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"--out {target} exists and is not a directory")
+    spec_json = json.dumps(spec.model_dump(mode="json"), indent=1, sort_keys=True)
+    if target.exists() and any(target.iterdir()):
+        if not is_optimise_dir(target):
+            raise ConfigError(f"--{'resume' if resume else 'out'}: {target} is not empty and holds no optimise study; "
+                              "choose another directory")  # fmt: skip
+        if resume:
+            if json.loads((target / "spec.json").read_text(encoding="utf-8")) != json.loads(spec_json):
+                raise ConfigError(f"--resume: {target} holds a study of another spec; use another --out or --overwrite")
+        elif overwrite:
+            for name in OUTPUTS:
+                (target / name).unlink(missing_ok=True)
+        else:
+            raise ConfigError(f"--out {target} holds a study; pass --resume to continue it or --overwrite to replace it")
+    elif resume:
+        raise ConfigError(f"--resume: {target} holds no study to continue")
+    target.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target / "spec.json", spec_json)
+
+
+def append_runs(out_dir: Path, runs: list[dict[str, Any]]) -> Path | None:
+    """Add ``runs`` to ``runs.parquet`` (a run already there, from a resumed study, is not added again)."""
+    from .store import write_parquet_atomic
+
+    if not runs:
+        return None
+    path = out_dir / "runs.parquet"
+    old = pd.read_parquet(path) if path.is_file() else None
+    both = pd.DataFrame(runs) if old is None else pd.concat([old, pd.DataFrame(runs)], ignore_index=True)
+    key = [c for c in both.columns if c not in ("success", "final_cap_total")]
+    write_parquet_atomic(both.drop_duplicates(subset=key, ignore_index=True), path)
+    return path
+
+
 def write_outputs(out_dir: Path, spec: OptimiseSpec, table: pd.DataFrame, recommended: dict[str, Any] | None,
                   runs: list[dict[str, Any]]) -> list[Path]:  # fmt: skip
     from ..io_utils import write_text_atomic
     from ..plots import save_figure
-    from .store import write_parquet_atomic
 
     files = [out_dir / "front.csv", out_dir / "optimise.json", out_dir / "front.png"]
     write_text_atomic(files[0], table.to_csv(index=False))
@@ -273,14 +316,8 @@ def write_outputs(out_dir: Path, spec: OptimiseSpec, table: pd.DataFrame, recomm
                                             "front": table[table["on_front"]].to_dict("records"),
                                             "recommended": recommended}, indent=1, default=float))  # fmt: skip
     save_figure(figure(table, spec, recommended), files[2])
-    if runs:
-        path = out_dir / "runs.parquet"
-        old = pd.read_parquet(path) if path.is_file() else None
-        both = pd.DataFrame(runs) if old is None else pd.concat([old, pd.DataFrame(runs)], ignore_index=True)
-        key = [c for c in both.columns if c not in ("success", "final_cap_total")]
-        write_parquet_atomic(both.drop_duplicates(subset=key, ignore_index=True), path)  # a resumed study adds no copies
-        files.append(path)
-    return files
+    path = append_runs(out_dir, runs)
+    return files + ([path] if path is not None else [])
 
 
 def is_optimise_dir(path: Path) -> bool:
