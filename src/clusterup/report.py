@@ -33,11 +33,24 @@ figcaption { color: #555; font-size: 0.85em; }
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return _data_uri(buf.getvalue())
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _img(src: str, caption: str) -> str:
+    return f'<figure><img alt="{html.escape(caption)}" src="{src}"><figcaption>{html.escape(caption)}</figcaption></figure>'
 
 
 def _figure(fig, caption: str) -> str:
-    return f'<figure><img alt="{html.escape(caption)}" src="{_png(fig)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+    return _img(_png(fig), caption)
+
+
+def _file_figure(png: Path, caption: str) -> str:
+    """A PNG a command wrote beside its results, embedded like the figures drawn here."""
+    return _img(_data_uri(png.read_bytes()), caption)
 
 
 def _table(rows: list[dict[str, Any]] | pd.DataFrame, float_fmt: str = "{:.4g}") -> str:
@@ -163,11 +176,11 @@ def _experiment_warnings(store, ok: pd.DataFrame, limit: int = 200) -> list[str]
 
 def _discoveries(exp_dir: Path) -> list[str]:
     """The scenario-discovery results written into the experiment (``clusterup discover``)."""
+    from .analysis.discovery import restriction_rows
+
     out = []
     for f in sorted(exp_dir.glob("*/discovery.json")):
         d = json.loads(f.read_text(encoding="utf-8"))
-        from .analysis.discovery import restriction_rows
-
         out += [f"<h3>Scenario discovery: {html.escape(d['outcome'])}</h3>",
                 f"<p>{d['with_outcome']} of {d['runs']} runs have the outcome. PRIM box (peeling step {d['selected_box']}): "
                 f"coverage {d['coverage']:.2f}, density {d['density']:.2f}, {d['mass']:.0%} of the runs.</p>",
@@ -177,11 +190,8 @@ def _discoveries(exp_dir: Path) -> list[str]:
                     f"coverage {extra['coverage']:.2f}, density {extra['density']:.2f}, {extra['mass']:.0%} of the runs.</p>",
                     _table(restriction_rows(extra["restrictions"]))]  # fmt: skip
         out.append(f"<pre>{html.escape(d['tree'])}</pre>")
-        png = f.parent / "tradeoff.png"
-        if png.is_file():
-            src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
-            cap = "PRIM peeling trajectory: coverage against density"
-            out.append(f'<figure><img alt="{cap}" src="{src}"><figcaption>{cap}</figcaption></figure>')
+        if (f.parent / "tradeoff.png").is_file():
+            out.append(_file_figure(f.parent / "tradeoff.png", "PRIM peeling trajectory: coverage against density"))
     return (["<h2>Scenario discovery</h2>", *out]) if out else []
 
 
@@ -206,11 +216,9 @@ def optimise_report(opt_dir: Path) -> str:
                  f"<p>The cheapest mix on the front reaching {spec['target']:g}: {html.escape(mix)} (cost {rec['cost']:g}). "
                  f"In the search its probability was {rec['probability_in_search']:.2f}; on {rec['fresh_seeds']} fresh seeds it is "
                  f"{rec['probability_fresh']:.2f} (Wilson 95% [{lo:.2f}, {hi:.2f}]).</p>"]  # fmt: skip
-    png = opt_dir / "front.png"
-    if png.is_file():
-        src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
-        cap = "Cost against probability of every mix, the Pareto front, the target and the recommended mix"
-        secs.append(f'<figure><img alt="{cap}" src="{src}"><figcaption>{cap}</figcaption></figure>')
+    if (opt_dir / "front.png").is_file():
+        secs.append(_file_figure(opt_dir / "front.png",
+                                 "Cost against probability of every mix, the Pareto front, the target and the recommended mix"))
     secs += ["<h2>Spec</h2>", f"<pre>{html.escape(json.dumps(spec, indent=1, sort_keys=True))}</pre>"]
     return _page(title, secs)
 

@@ -194,13 +194,6 @@ def restriction_rows(restrictions: list[dict[str, Any]]) -> list[dict[str, str]]
     return rows
 
 
-def prim_trajectory(x: pd.DataFrame, y: np.ndarray, density: float = 0.8, peel_alpha: float = 0.1,
-                    mass_min: float = 0.05) -> tuple[pd.DataFrame, int, list[dict[str, Any]]]:  # fmt: skip
-    """The first PRIM box: its peeling trajectory, the step reported and its restrictions."""
-    b = prim_boxes(x, y, density, peel_alpha, mass_min, 1)[0]
-    return b["trajectory"], b["selected"], b["restrictions"]
-
-
 def cart_tree(x: pd.DataFrame, y: np.ndarray, max_depth: int = 3, min_leaf: float = 0.05) -> tuple[str, list[dict], float]:
     """A CART tree of the outcome on the parameters: its rules as text, its leaves and its training accuracy."""
     from ..errors import require

@@ -234,10 +234,11 @@ def Results(params, result):
 @solara.component
 def LiveChart(ts, total: int):
     solara.Text(f"live: step {int(ts['step'].iloc[-1])} of {total}", classes=["live-step"])
-    score, alarm, threshold = solara.use_memo(lambda: model.warning_now(ts), [id(ts)])
+    warning = solara.use_memo(lambda: model.warning_scores(ts), [id(ts)])  # once per redraw, for the line and the chart
+    scores, alarm, threshold = warning
     first = "no alarm yet" if alarm is None else f"first alarm at step {alarm}"
-    solara.Text(f"warning score {score:.2f} (alarm above {threshold:.2f}); {first}", classes=["live-warning"])
-    fig = solara.use_memo(lambda: model.live_figure(ts, total), [id(ts)])
+    solara.Text(f"warning score {scores[-1]:.2f} (alarm above {threshold:.2f}); {first}", classes=["live-warning"])
+    fig = solara.use_memo(lambda: model.live_figure(ts, total, warning), [id(ts)])
     solara.FigureMatplotlib(fig, format="png")
 
 

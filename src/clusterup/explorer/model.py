@@ -171,20 +171,26 @@ def intervention(step_text: str, key: str, value_text: str) -> dict[str, Any]:
         step = int(step_text)
     except ValueError:
         raise ConfigError(f"the intervention's step must be a whole number; got {step_text!r}") from None
-    key = key.strip()
-    if key not in {x.key for x in _all_entries()}:
-        raise ConfigError(f"unknown parameter {key!r} (see `clusterup parameters`)")
-    return {"step": step, "set": {key: parse_entry(entry(key), value_text)}}
+    found = next((e for e in _all_entries() if e.key == key.strip()), None)
+    if found is None:
+        raise ConfigError(f"unknown parameter {key.strip()!r} (see `clusterup parameters`)")
+    return {"step": step, "set": {found.key: parse_entry(found, value_text)}}
 
 
-def warning_now(ts: pd.DataFrame) -> tuple[float, int | None, float]:
-    """The warning score at the last step of a (partial) time series, its first alarm so far, and the
-    alarm threshold (the shipped model; docs/decision.md)."""
+def warning_scores(ts: pd.DataFrame) -> tuple[Any, int | None, float]:
+    """The warning score at every step of a (partial) time series, its first alarm so far, and the alarm
+    threshold (the shipped model; docs/decision.md)."""
     from ..analysis import warning as W
 
     model = W.default_model()
     r = W.warn_run(ts, model)
-    return float(r.frame["score"].iloc[-1]), r.alarm, model.threshold
+    return r.frame["score"].to_numpy(), r.alarm, model.threshold
+
+
+def warning_now(ts: pd.DataFrame) -> tuple[float, int | None, float]:
+    """The warning score at the last step, the first alarm so far and the threshold."""
+    scores, alarm, threshold = warning_scores(ts)
+    return float(scores[-1]), alarm, threshold
 
 
 def run(
@@ -212,16 +218,13 @@ def run(
 
 
 @house_style
-def live_figure(ts: pd.DataFrame, total: int) -> Figure:
+def live_figure(ts: pd.DataFrame, total: int, warning: tuple | None = None) -> Figure:
     """The capability path so far, on the run's full time axis, and the warning score below it (drawn
-    while a run is going)."""
-    from ..analysis import warning as W
-
+    while a run is going; ``warning`` is what :func:`warning_scores` gave for ``ts``, computed if not given)."""
     fig, (ax, wx) = new_figure(figsize=(DOUBLE, 4.4), nrows=2, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
-    model = W.default_model()
-    score = model.score(W.indicators(ts, model.settings))
-    wx.plot(ts["step"], score, color="#0072B2", lw=1.2)
-    wx.axhline(model.threshold, color="0.4", lw=0.8, ls="--")
+    scores, _, threshold = warning if warning is not None else warning_scores(ts)
+    wx.plot(ts["step"], scores, color="#0072B2", lw=1.2)
+    wx.axhline(threshold, color="0.4", lw=0.8, ls="--")
     wx.set_ylim(0, 1)
     wx.set_ylabel("warning score\n(probability of decline)")
     wx.set_xlabel(label("step"))
