@@ -408,11 +408,13 @@ ARMS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 
-def _simulate(job: tuple[str, str, dict[str, Any], int, int | None, int | None]) -> tuple[str, int, pd.DataFrame]:
+def _simulate(job: tuple[tuple, Settings]) -> RunWarning:
+    """Worker side: one run of the ensemble and its indicators (computed where the run was, not after)."""
     from ..simulation import simulate
 
-    label, preset, overrides, seed, steps, firms = job
-    return label, seed, simulate(preset, seed=seed, steps=steps, firms=firms, overrides=overrides).timeseries
+    (label, preset, overrides, seed, steps, firms), settings = job
+    ts = simulate(preset, seed=seed, steps=steps, firms=firms, overrides=overrides).timeseries
+    return warn_run(ts, label=label, seed=seed, settings=settings)
 
 
 def ensemble_jobs(n_seeds: int, base_seed: int, steps: int | None = None, firms: int | None = None) -> list[tuple]:
@@ -444,16 +446,16 @@ def run_evaluation(n_seeds: int = 16, *, train_seed: int = TRAIN_SEED, test_seed
                    steps: int | None = None, firms: int | None = None, settings: Settings = Settings(),
                    progress=None) -> Evaluation:  # fmt: skip
     """Run the ensemble of :data:`ARMS` on ``n_seeds`` training and ``n_seeds`` test seeds and evaluate."""
-    from concurrent.futures import ProcessPoolExecutor
+    from ..experiments.executors import make_executor
 
     jobs = {"train": ensemble_jobs(n_seeds, train_seed, steps, firms), "test": ensemble_jobs(n_seeds, test_seed, steps, firms)}
     total = sum(len(j) for j in jobs.values())
     runs: dict[str, list[RunWarning]] = {"train": [], "test": []}
     done = 0
-    with ProcessPoolExecutor(workers) as ex:
+    with make_executor("local", workers) as ex:
         for part, js in jobs.items():
-            for label, seed, ts in ex.map(_simulate, js):
-                runs[part].append(warn_run(ts, label=label, seed=seed, settings=settings))
+            for r in ex.map(_simulate, [(j, settings) for j in js]):
+                runs[part].append(r)
                 done += 1
                 if progress:
                     progress(done, total)
