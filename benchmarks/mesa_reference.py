@@ -224,7 +224,7 @@ class Firm(Node):
             return
         m.successes[2] += 1
         m.succeeded[2].add(self)
-        self.rent += p.technology.appropriability
+        self.rent += p.technology.appropriability**p.market.rent_power  # the value kept from leakage and copying
         self.capability += p.local.rate * self.capability * max(0.0, 1.0 - self.capability / self.ceiling())
         home = self.segment % p.init.home_domains
         self.knowledge = self.knowledge * (1 - p.local.specialisation)
@@ -236,7 +236,7 @@ class Firm(Node):
             return
         m.successes[3] += 1
         m.succeeded[3].add(self)
-        self.rent += p.technology.appropriability
+        self.rent += p.technology.appropriability**p.market.rent_power  # the value kept from leakage and copying
         self.generation += 1
         self.capability *= p.integrated.dip
         nu = p.integrated.novelty_gain

@@ -159,22 +159,25 @@ def test_integrating_knowledge_a_partner_already_holds_needs_less_mastery():
     assert chance[0] == pytest.approx(chance[2])
 
 
-def test_own_innovation_earns_rents_in_proportion_to_appropriability(rng):
+@pytest.mark.parametrize("power", [2.0, 1.0])
+def test_own_innovation_earns_rents_of_appropriability_to_the_rent_power(rng, power):
+    """The innovator keeps appropriability ** market.rent_power of its innovation (2 by default: the value must
+    escape leakage and copying); its market weight gains rent_premium x that rent."""
     out = []
     for app in (0.2, 0.8):
         p = params(
             technology={"appropriability": app},
-            market={"rent_premium": 1.0, "rent_decay": 0.0, "elasticity": 0.0},
+            market={"rent_premium": 1.0, "rent_power": power, "rent_decay": 0.0, "elasticity": 0.0},
             local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 0.001, "rd_exponent": 8.0},
         )
         state = make_state([0.5, 0.5], rd=[1.0, 1.0], params=p)
         state.pop.mode[0] = 2
         LocalInnovation(p).step(state, ctx_of(state), rng)
-        assert state.pop.rent[0] == pytest.approx(app) and state.pop.rent[1] == 0.0
+        assert state.pop.rent[0] == pytest.approx(app**power) and state.pop.rent[1] == 0.0
         state.pop.capability[:2] = 0.5  # same capability: only the rent differs
         Market(p).step(state, ctx_of(state), rng)
         out.append(state.pop.revenue[0] / state.pop.revenue[1])
-    assert out == pytest.approx([1.2, 1.8])
+    assert out == pytest.approx([1 + 0.2**power, 1 + 0.8**power])
 
 
 # -- spillovers ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ..kernels import rd_effect
 from ..params.base import Section, number, switch
 from ..state import Mode, State, StepContext
 from .base import InnovationMode
+from .market import innovation_rent
 from .reach import REACH, reachable
 
 
@@ -116,7 +117,7 @@ class IntegratedInnovation(InnovationMode):
         i = who[ok]
         ctx.successes[self.code] += i.size
         ctx.succeeded[self.code] = i
-        state.pop.rent[i] += state.params.technology.appropriability
+        state.pop.rent[i] += innovation_rent(state.params)
         if i.size == 0:
             return
         pop = state.pop

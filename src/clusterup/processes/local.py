@@ -2,10 +2,12 @@
 
 Success chance = ``success * R(rd) * support * rigidity`` where support grows with economic-tie
 strength, knowledge ties (weighted by ``knowledge_support``) and ties to service platforms
-(suppliers, customers, same-segment peers, platforms) and
-rigidity ``(1 - w) + w * min(1, novelty / local.novelty_ref)`` falls as the knowledge a firm can reach
-homogenises (lock-in). On success ``a += rate * a * (1 - a / ceiling(g))`` and the firm's knowledge
-specialises toward its segment's domain.
+(suppliers, customers, same-segment peers, platforms: innovation on one link of the value chain draws on
+them, so a firm without them gets little support and a young cluster, whose ties are still mostly social
+and whose revenues are small next to an own project's cost, imitates first) and rigidity
+``(1 - w) + w * min(1, novelty / local.novelty_ref)`` falls as the knowledge a firm can reach homogenises
+(lock-in). On success ``a += rate * a * (1 - a / ceiling(g))`` and the firm's knowledge specialises toward
+its segment's domain.
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ from ..kernels import logistic_gain, rd_effect
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, ContextField, Mode, State, StepContext
 from .base import InnovationMode
+from .market import innovation_rent
 from .reach import REACH, reachable
 
 
 class LocalParams(Section):
     enabled: bool = switch(desc="Local innovation is an open mode.")
-    cost: float = number(0.1, 0.0, 1e9, "Cost of a local-innovation attempt.")
+    cost: float = number(0.15, 0.0, 1e9, "Cost of a local-innovation attempt.")
     success: float = number(0.7, 0.0, 1.0, "Success probability at full R&D and full support.")
     rate: float = number(0.25, 0.0, 10.0, "Logistic growth rate lambda of capability on success.")
     rd_half: float = number(0.5, 0.001, 100.0, "R&D propensity at which R&D gives half its effect.")
     rd_exponent: float = number(1.0, 0.001, 10.0, "Steepness of the R&D effect (Hill exponent).")
-    support_base: float = number(0.3, 0.0, 1.0, "Support a firm has with no economic ties or platforms.")
+    support_base: float = number(0.2, 0.0, 1.0, "Support a firm has with no economic ties or platforms.")
     support_half: float = number(0.5, 0.001, 1e6, "Tie strength at which support is halfway to full.")
     knowledge_support: float = number(0.5, 0.0, 100.0, "Support per unit knowledge-tie strength, relative to economic.")
     novelty_weight: float = number(1.0, 0.0, 1.0, "How much success depends on reachable novelty (rigidity).")
@@ -75,7 +78,7 @@ class LocalInnovation(InnovationMode):
         i = who[ok]
         ctx.successes[self.code] += i.size
         ctx.succeeded[self.code] = i
-        state.pop.rent[i] += state.params.technology.appropriability
+        state.pop.rent[i] += innovation_rent(state.params)
         if i.size == 0:
             return
         pop = state.pop

@@ -5,8 +5,10 @@ to ``a ** share_exponent * (1 + rent_premium * rent)``; profit is revenue less t
 spending (``rd_cost * rd * revenue``). Mode costs are charged later by the mode choice.
 
 ``rent`` is the firm's stock of innovation rents: each own innovation success (local or integrated)
-adds ``appropriability`` to it (the share of the innovation's value the innovator captures) and it
-decays by ``rent_decay`` per step. Leaders thus earn excess (Schumpeterian) profit, more of it where
+adds :func:`innovation_rent`, ``appropriability ** rent_power``, to it (the share of the innovation's value
+the innovator keeps: with power 2 the value must escape both leakage and copying, each of which
+appropriability governs; Teece 1986) and it decays by ``rent_decay`` per step.
+Leaders thus earn excess (Schumpeterian) profit, more of it where
 appropriability is strong; a cluster falling behind the frontier loses market and, through exits, firms.
 
 A firm's *scale* (its customer base and capacity, mean 1 over firms) multiplies its weight, its fixed cost
@@ -36,7 +38,14 @@ class MarketParams(Section):
     share_exponent: float = number(1.5, 0.0, 10.0, "Exponent gamma of capability in market shares.")
     fixed_cost: float = number(0.35, 0.0, 1e9, "Fixed cost per firm per step.")
     rd_cost: float = number(0.3, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
-    rent_premium: float = number(2.0, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
+    rent_premium: float = number(4.0, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
+    rent_power: float = number(
+        2.0,
+        0.001,
+        10.0,
+        "Power of appropriability in the share of an innovation's value its innovator keeps (2: it must escape both "
+        "leakage and copying).",
+    )
     payout: float = number(0.5, 0.0, 1.0, "Share of a positive profit paid out to owners rather than kept as cash.")
     rent_decay: float = number(0.1, 0.0, 1.0, "Per-step decay of innovation rents (competition erodes them).")
     scale_shock: float = number(
@@ -48,6 +57,14 @@ class MarketParams(Section):
     entrant_scale: float = number(
         0.3, 0.001, 100.0, "An entrant's starting scale relative to the average firm's (entry is small below 1)."
     )
+
+
+def innovation_rent(params) -> float:
+    """The share of an own innovation's value that its innovator keeps as rent: ``appropriability ** rent_power``.
+
+    With the default power 2 the value must escape both channels by which others take it, involuntary leakage
+    (spillovers) and deliberate copying (imitation), and appropriability governs each of them."""
+    return params.technology.appropriability**params.market.rent_power
 
 
 def per_scale(pop) -> np.ndarray:

@@ -22,6 +22,7 @@ from ..params.base import Section, integer, number, switch
 from ..state import FieldSpec, Mode, State, StepContext
 from .base import SUCCEEDED, Column, Process
 from .imitation import LICENCES
+from .market import innovation_rent
 
 
 class PatentParams(Section):
@@ -49,12 +50,12 @@ class Patents(Process):
         p = self.p
         pop = state.pop
         modes = (Mode.INTEGRATED, Mode.LOCAL) if p.local else (Mode.INTEGRATED,)
-        app = state.params.technology.appropriability
+        kept = innovation_rent(state.params)  # what informal appropriability alone keeps
         for mode in modes:
             who = ctx.succeeded.get(mode)
             if who is not None and who.size:
                 pop.patent_until[who] = state.step + p.term
-                pop.rent[who] += p.strength * (1.0 - app)
+                pop.rent[who] += p.strength * (1.0 - kept)
         n = state.n
         running = (pop.patent_until[:n] >= state.step) & pop.is_firm
         firms = pop.firms()
