@@ -211,7 +211,7 @@ def _validation_table(rows: list[dict]) -> Table:
 @app.command()
 def validate(
     seeds: Annotated[int | None, typer.Option(help="Seeds per arm (>= 1; default 32, 16 with --robustness).")] = None,
-    base_seed: Annotated[int, typer.Option(help="Root seed the replicate seeds are spawned from (>= 0).")] = 20261201,
+    base_seed: Annotated[int, typer.Option(help="Root seed the replicate seeds are spawned from (>= 0).")] = 20261204,
     workers: Annotated[int, typer.Option(help="Worker processes (>= 1).")] = 2,
     steps: Annotated[int | None, typer.Option(help="Steps per run (default: the presets').")] = None,
     firms: Annotated[int | None, typer.Option(help="Initial firms per run (default: the presets').")] = None,
