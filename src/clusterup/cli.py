@@ -211,7 +211,11 @@ def _validation_table(rows: list[dict]) -> Table:
 @app.command()
 def validate(
     seeds: Annotated[int | None, typer.Option(help="Seeds per arm (>= 1; default 32, 16 with --robustness).")] = None,
-    base_seed: Annotated[int, typer.Option(help="Root seed the replicate seeds are spawned from (>= 0).")] = 20261204,
+    base_seed: Annotated[
+        int | None,
+        typer.Option(help="Root seed the replicate seeds are spawned from (>= 0; default: the published tables' base seed, "
+                     "clusterup.validation.BASE_SEED)."),  # fmt: skip
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (>= 1).")] = 2,
     steps: Annotated[int | None, typer.Option(help="Steps per run (default: the presets').")] = None,
     firms: Annotated[int | None, typer.Option(help="Initial firms per run (default: the presets').")] = None,
@@ -234,6 +238,7 @@ def validate(
     """Run the phenomenon ensembles on fresh seeds and report, per statement, its test; exit 1 when one fails."""
     from . import validation
 
+    base_seed = validation.BASE_SEED if base_seed is None else base_seed
     size_list = _sizes(sizes)
     if size_list is not None and firms is not None:
         raise ConfigError("--sizes and --firms exclude each other; use one")
