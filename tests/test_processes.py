@@ -16,6 +16,7 @@ from clusterup.processes import (
     Market,
     ModeChoice,
     Obsolescence,
+    Patents,
     Pipelines,
     RDLearning,
     SocialTies,
@@ -178,6 +179,25 @@ def test_own_innovation_earns_rents_of_appropriability_to_the_rent_power(rng, po
         Market(p).step(state, ctx_of(state), rng)
         out.append(state.pop.revenue[0] / state.pop.revenue[1])
     assert out == pytest.approx([1 + 0.2**power, 1 + 0.8**power])
+
+
+@pytest.mark.parametrize("power", [2.0, 1.0])
+def test_a_patent_adds_the_rent_informal_appropriability_leaves_to_others(rng, power):
+    """A patented success gains ``patents.strength x (1 - appropriability ** rent_power)`` on top of the rent it
+    keeps informally, and its patent runs for ``patents.term`` steps."""
+    p = params(
+        technology={"appropriability": 0.5},
+        market={"rent_power": power},
+        patents={"enabled": True, "strength": 0.9, "term": 7},
+        local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 0.001, "rd_exponent": 8.0},
+    )
+    state = make_state([0.5, 0.5], rd=[1.0, 1.0], params=p)
+    state.pop.mode[0] = 2
+    LocalInnovation(p).step(state, ctx_of(state), rng)
+    Patents(p).step(state, ctx_of(state), rng)
+    kept = 0.5**power
+    assert state.pop.rent[0] == pytest.approx(kept + 0.9 * (1 - kept)) and state.pop.rent[1] == 0.0
+    assert state.pop.patent_until[0] == state.step + 7 and state.pop.patent_until[1] == -1
 
 
 # -- spillovers ----------------------------------------------------------------------------------
