@@ -132,6 +132,23 @@ def test_validate_rejects_bad_flags(tmp_path, capsys):
     assert existing.read_text() == "{}"
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--keys", "local.rate"], "--keys and --factors go with --robustness"),
+        (["--robustness", "--keys", "local.bogus"], "--keys: unknown parameter 'local.bogus'"),
+        (["--robustness", "--keys", "local.rate", "--factors", "0.8,x"], "--factors must be comma-separated numbers"),
+        (["--robustness", "--factors", "1"], "--factors must be numbers in (0, 10] other than 1"),
+    ],
+)
+def test_validate_robustness_sweep_refuses_bad_keys_and_factors(tmp_path, capsys, argv, message):
+    out = tmp_path / "r.json"
+    assert main(["validate", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
 def test_validate_runs_a_tiny_ensemble(tmp_path, capsys):
     import json
 

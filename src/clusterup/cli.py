@@ -233,15 +233,36 @@ def validate(
         typer.Option("--robustness", help="Move each preset key and the ten most influential baseline parameters (Morris) "
                      "by +-20% and test every statement they touch."),  # fmt: skip
     ] = False,
+    keys: Annotated[
+        str | None,
+        typer.Option(help="With --robustness: move only these parameters (comma-separated), in every arm, by each "
+                     "of --factors; no screening.", metavar="KEY,KEY"),  # fmt: skip
+    ] = None,
+    factors: Annotated[
+        str | None,
+        typer.Option(help="With --robustness: the factors each key is moved by (comma-separated).", show_default="0.8,1.2",
+                     metavar="F,F"),  # fmt: skip
+    ] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Run the phenomenon ensembles on fresh seeds and report, per statement, its test; exit 1 when one fails."""
+    """Run the phenomenon ensembles on fresh seeds and report, per statement, its test; exit 1 when one fails.
+
+    \b
+    Examples:
+      clusterup validate --sizes 150,300,1000 --out validation.json
+      clusterup validate --robustness --seeds 16 --out robustness.json --markdown robustness.md
+      clusterup validate --robustness --keys technology.appropriability --factors 0.7,0.8,0.9,1.1,1.2,1.3
+    """
     from . import validation
 
     base_seed = validation.BASE_SEED if base_seed is None else base_seed
     size_list = _sizes(sizes)
     if size_list is not None and firms is not None:
         raise ConfigError("--sizes and --firms exclude each other; use one")
+    if (keys is not None or factors is not None) and not robustness:
+        raise ConfigError("--keys and --factors go with --robustness")
+    key_list = [k.strip() for k in keys.split(",") if k.strip()] if keys is not None else None
+    factor_list = _factors(factors)
     refuse_existing([p for p in (out_file, markdown, figure) if p is not None], overwrite)
     if figure is not None and figure.suffix not in (".png", ".svg", ".pdf"):
         raise ConfigError(f"--figure must end in .png, .svg or .pdf; got {figure.name!r}")
@@ -255,7 +276,7 @@ def validate(
         if figure is not None or (size_list is not None and len(size_list) > 1):
             raise ConfigError("--robustness runs at one size and draws no figure; drop --figure and give one --firms")
         size = size_list[0] if size_list else firms
-        _robustness(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown)
+        _robustness(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown, key_list, factor_list)
         return
     seeds = 32 if seeds is None else seeds
     reports = {}
@@ -311,19 +332,37 @@ def _facts(seeds: int, base_seed: int, workers: int, steps: int | None, firms: i
         raise typer.Exit(1)
 
 
-def _robustness(seeds: int, base_seed: int, workers: int, steps: int | None, firms: int | None,
-                out_file: Path | None, markdown: Path | None) -> None:  # fmt: skip
-    from .io_utils import write_text_atomic
-    from .robustness import run_robustness
+def _factors(text: str | None) -> tuple[float, ...]:
+    from .robustness import FACTORS, check_sweep
 
+    if text is None:
+        return FACTORS
+    try:
+        values = tuple(float(f) for f in text.split(",") if f.strip())
+    except ValueError:
+        raise ConfigError(f"--factors must be comma-separated numbers such as 0.8,1.2; got {text!r}") from None
+    check_sweep(None, values)
+    return values
+
+
+def _robustness(seeds: int, base_seed: int, workers: int, steps: int | None, firms: int | None,
+                out_file: Path | None, markdown: Path | None, keys: list[str] | None = None,
+                factors: tuple[float, ...] | None = None) -> None:  # fmt: skip
+    from .io_utils import write_text_atomic
+    from .robustness import FACTORS, cell, check_sweep, run_robustness
+
+    factors = factors or FACTORS
+    check_sweep(keys, factors)  # before any run
     with out.status("robustness") as status:
-        report = run_robustness(seeds, base_seed, workers=workers, steps=steps, firms=firms,
+        report = run_robustness(seeds, base_seed, workers=workers, steps=steps, firms=firms, keys=keys, factors=factors,
                                 progress=lambda m: status.update(f"robustness: {m}"))  # fmt: skip
-    out.print("Morris screening (mu* of log long-run cap_total): " + ", ".join(f"{k} {m:.3g}" for k, m in report.screened))
-    table = Table("perturbation", "from", "failed statements", box=None)
+    if report.screened:
+        out.print("Morris screening (mu* of log long-run cap_total): " + ", ".join(f"{k} {m:.3g}" for k, m in report.screened))
+    table = Table("perturbation", "from", "statements (passes/seeds or largest p)", box=None)
     for r in report.rows:
-        failed = [i for i, ok in r["statements"].items() if not ok]
-        table.add_row(r["label"], r["source"], ", ".join(failed) or "none")
+        ev = r.get("evidence", {})
+        table.add_row(r["label"], r["source"], ", ".join(f"{i} {cell(ok, ev.get(i)).replace('**', '')}"
+                                                         for i, ok in r["statements"].items()))  # fmt: skip
     out.print(table)
     if out_file is not None:
         write_text_atomic(out_file, json.dumps(report.payload(), indent=2))

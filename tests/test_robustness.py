@@ -1,0 +1,70 @@
+"""The robustness command: which keys move and how, and that each verdict keeps its evidence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clusterup import validation as v
+from clusterup.errors import ConfigError
+from clusterup.robustness import Perturbation, cell, check_sweep, moved, preset_perturbations, run_robustness
+
+
+def test_moved_respects_bounds_zero_and_integers():
+    assert moved("local.rate", 0.25, 1.2) == pytest.approx(0.3)
+    assert moved("technology.appropriability", 0.0, 1.2, 0.5) == pytest.approx(0.1)  # 0 moves by 20% of the baseline's
+    assert moved("technology.appropriability", 0.9, 1.2) == pytest.approx(1.0)  # clipped to the declared upper bound
+    assert moved("knowledge_ties.partners", 3, 1.1) is None  # rounding leaves an integer unchanged: no move
+    assert moved("knowledge_ties.partners", 3, 1.2) == 4
+    assert moved("choice.enabled", True, 1.2) is None  # switches are not moved
+
+
+def test_preset_perturbations_move_opportunisms_appropriability_from_zero():
+    labels = {p.label: p for p in preset_perturbations()}
+    assert "technology.appropriability +20%" in labels
+    assert labels["technology.appropriability +20%"].source == "opportunism"
+    assert not any(p.source in ("baseline", "bass") for p in labels.values())
+    assert Perturbation("local.rate", 0.95, "given").label == "local.rate -5%"
+
+
+@pytest.mark.parametrize(
+    ("keys", "factors", "message"),
+    [
+        (["local.bogus"], (1.2,), "unknown parameter 'local.bogus'"),
+        (["choice.enabled"], (1.2,), "not numeric"),
+        (["run.steps"], (1.2,), "cannot be swept"),
+        (None, (1.0,), "other than 1"),
+        (None, (-0.5,), "in (0, 10]"),
+        (None, (), "--factors"),
+    ],
+)
+def test_check_sweep_refuses_what_cannot_be_swept(keys, factors, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        check_sweep(keys, factors)
+
+
+def test_cells_show_the_evidence():
+    assert cell(True, {"passes": 15, "n": 16}) == "pass 15/16"
+    assert cell(False, {"p": 0.034}) == "**FAIL** p 0.034"
+    assert cell(True, None) == "pass"
+
+
+def test_a_sweep_keeps_passes_and_p_values_consistent_with_its_verdicts():
+    """Two seeds of 40 firms x 30 steps: too short for the statements to hold, which is the point here; what is
+    tested is that each verdict follows from the evidence stored with it (rate floor 80%, p < 0.01)."""
+    report = run_robustness(2, 7, workers=2, steps=30, firms=40, keys=["local.rate"], factors=(0.5, 1.5))
+    assert report.screened == []
+    assert [r["label"] for r in report.rows] == ["local.rate -50%", "local.rate +50%"]
+    for row in report.rows:
+        assert set(row["evidence"]) == set(row["statements"]) == {p.id for p in v.PHENOMENA if p.kind != "benchmark"}
+        assert row["values"]["baseline"] == pytest.approx(0.25 * row["factor"])
+        for sid, ev in row["evidence"].items():
+            if "passes" in ev:
+                assert ev["n"] == 2 and 0 <= ev["passes"] <= 2
+                assert row["statements"][sid] == (ev["passes"] / ev["n"] >= v.ROBUST_RATE)
+            else:
+                assert row["statements"][sid] == (ev["p"] < v.P_MAX)
+    text = report.markdown()
+    assert "/2" in text and "| local.rate +50% | given |" in text
+    json.dumps(report.payload())  # the payload is plain JSON
