@@ -401,3 +401,194 @@ def pool_rows(pool: np.ndarray, pipe: np.ndarray, external: np.ndarray, weight: 
     The same elementwise operations, in the same order, as the NumPy expression it replaced."""
     _pool_rows(pool, pipe, external, weight, q)
     return pool
+
+
+# --- the recorder's indicators, fused (numbers equal to the NumPy definitions within 1e-12, not bit for bit) ------
+
+FIRM_INDICATORS = ("cap_mean", "cap_median", "cap_max", "cap_total", "gap_cv", "gap_gini", "gap_top10", "gen_max",
+                   "gen_mean", "gen_top_share", "gen_adopted", "rd_mean", "knowledge_diversity", "knowledge_breadth")  # fmt: skip
+
+
+@kernel
+def _firm_indicators(cap, gen, rd, know, firms, k_top, out):  # pragma: no cover - compiled
+    n = firms.size
+    for c in range(out.size):
+        out[c] = 0.0
+    out[6] = 1.0  # top-decile ratio of fewer than two firms
+    if n == 0:
+        return
+    x = np.empty(n)
+    total = 0.0
+    top = cap[firms[0]]
+    gmax = gen[firms[0]]
+    gsum = 0.0
+    adopted = 0
+    rsum = 0.0
+    for r in range(n):
+        f = firms[r]
+        v = cap[f]
+        x[r] = v
+        total += v
+        if v > top:
+            top = v
+        g = gen[f]
+        gsum += g
+        if g > gmax:
+            gmax = g
+        if g >= 1:
+            adopted += 1
+        rsum += rd[f]
+    mean = total / n
+    ss = 0.0
+    on_top = 0
+    for r in range(n):
+        d = x[r] - mean
+        ss += d * d
+        if gen[firms[r]] == gmax:
+            on_top += 1
+    x.sort()
+    out[0] = mean
+    out[1] = x[n // 2] if n % 2 == 1 else 0.5 * (x[n // 2 - 1] + x[n // 2])
+    out[2] = top
+    out[3] = total
+    out[4] = np.sqrt(ss / n) / mean if mean != 0 else 0.0
+    if total > 0:
+        ranked = 0.0
+        for r in range(n):
+            ranked += (r + 1) * x[r]
+        out[5] = 2.0 * ranked / (n * total) - (n + 1) / n
+    if n >= 2:
+        rest = 0.0
+        for r in range(n - k_top):
+            rest += x[r]
+        upper = 0.0
+        for r in range(n - k_top, n):
+            upper += x[r]
+        rest_mean = rest / (n - k_top)
+        out[6] = (upper / k_top) / rest_mean if rest_mean > 0 else 0.0
+    out[7] = gmax
+    out[8] = gsum / n
+    out[9] = on_top / n
+    out[10] = adopted / n
+    out[11] = rsum / n
+    dom = know.shape[1]
+    p = np.zeros(dom)
+    for r in range(n):
+        f = firms[r]
+        for d in range(dom):
+            p[d] += know[f, d]
+    for d in range(dom):
+        p[d] /= n
+    dist = 0.0
+    for r in range(n):
+        f = firms[r]
+        for d in range(dom):
+            dist += abs(know[f, d] - p[d])
+    out[12] = 0.5 * dist / n
+    h = 0.0
+    for d in range(dom):
+        if p[d] > 0:
+            h -= p[d] * np.log(p[d])
+    out[13] = np.exp(h) / dom
+
+
+def firm_indicators(cap: np.ndarray, gen: np.ndarray, rd: np.ndarray, know: np.ndarray, firms: np.ndarray) -> dict[str, float]:
+    """The recorder's firm-level indicators (:data:`FIRM_INDICATORS`) over the slots ``firms``, in one pass and
+    one sort; their NumPy definitions are in :mod:`clusterup.indicators` (``gini``, ``cv``, ...)."""
+    k_top = max(1, int(round(0.1 * firms.size)))  # Python's rounding, as indicators.top_decile_ratio
+    out = np.empty(len(FIRM_INDICATORS))
+    _firm_indicators(cap, gen, rd, know, firms, k_top, out)
+    vals = dict(zip(FIRM_INDICATORS, out.tolist(), strict=True))
+    vals["gen_max"] = int(vals["gen_max"])
+    return vals
+
+
+@kernel
+def _layer_pass(i, j, w, ids, prev, deg, keys):  # pragma: no cover - compiled
+    """Strength, degrees (into ``deg``), tie keys by stable id (into ``keys``, sorted), the count of keys also
+    in ``prev`` and the connected triples sum(deg (deg - 1))."""
+    strength = 0.0
+    ordered = True
+    for t in range(i.size):
+        strength += w[t]
+        a = ids[i[t]]
+        b = ids[j[t]]
+        deg[i[t]] += 1
+        deg[j[t]] += 1
+        keys[t] = (min(a, b) << 32) + max(a, b)
+        if t > 0 and keys[t] < keys[t - 1]:
+            ordered = False
+    if not ordered:
+        keys.sort()
+    common = 0
+    q = 0
+    for t in range(keys.size):
+        x = keys[t]
+        while q < prev.size and prev[q] < x:
+            q += 1
+        if q < prev.size and prev[q] == x:
+            common += 1
+    triples = 0.0
+    for r in range(deg.size):
+        triples += deg[r] * (deg[r] - 1.0)
+    return strength, common, triples
+
+
+def layer_pass(i: np.ndarray, j: np.ndarray, w: np.ndarray, ids: np.ndarray, n: int,
+               prev: np.ndarray | None) -> tuple[float, np.ndarray, np.ndarray, int, float]:  # fmt: skip
+    """One pass over a layer for the recorder: (strength, degree per slot, sorted id keys, keys in common with
+    ``prev`` (the keys themselves where ``prev`` is None), connected triples)."""
+    deg = np.zeros(n, dtype=np.int64)
+    keys = np.empty(i.size, dtype=np.int64)
+    strength, common, triples = _layer_pass(i, j, w, ids, np.empty(0, np.int64) if prev is None else prev, deg, keys)
+    if prev is None:
+        common = keys.size
+    return strength, deg, keys, int(common), triples
+
+
+@kernel
+def _multiplex_pass(d0, d1, d2, k0, k1, k2):  # pragma: no cover - compiled
+    """Mean participation over slots with ties, distinct tied pairs over the three layers, and the knowledge
+    keys (``k2``) also tied socially (``k0``) or economically (``k1``)."""
+    part = 0.0
+    nodes = 0
+    for r in range(d0.size):
+        o = d0[r] + d1[r] + d2[r]
+        if o > 0:
+            s0 = d0[r] / o
+            s1 = d1[r] / o
+            s2 = d2[r] / o
+            part += 1.5 * (1.0 - (s0 * s0 + s1 * s1 + s2 * s2))
+            nodes += 1
+    pairs = 0
+    embedded = 0
+    p = q = t = 0
+    while p < k0.size or q < k1.size or t < k2.size:
+        x = np.iinfo(np.int64).max
+        if p < k0.size:
+            x = min(x, k0[p])
+        if q < k1.size:
+            x = min(x, k1[q])
+        if t < k2.size:
+            x = min(x, k2[t])
+        in0 = p < k0.size and k0[p] == x
+        in1 = q < k1.size and k1[q] == x
+        in2 = t < k2.size and k2[t] == x
+        pairs += 1
+        if in2 and (in0 or in1):
+            embedded += 1
+        if in0:
+            p += 1
+        if in1:
+            q += 1
+        if in2:
+            t += 1
+    return part / nodes if nodes else 0.0, pairs, embedded
+
+
+def multiplex_pass(d0: np.ndarray, d1: np.ndarray, d2: np.ndarray, k0: np.ndarray, k1: np.ndarray,
+                   k2: np.ndarray) -> tuple[float, int, int]:  # fmt: skip
+    """For the three layers' degrees and sorted tie keys: (mean multiplex participation over slots with ties,
+    distinct tied pairs, knowledge ties (``k2``) that coincide with a social or economic tie)."""
+    part, pairs, embedded = _multiplex_pass(d0, d1, d2, k0, k1, k2)
+    return float(part), int(pairs), int(embedded)

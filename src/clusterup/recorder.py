@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
-from .compiled import sorted_member
+from .compiled import firm_indicators, layer_pass, multiplex_pass, sorted_member
 from .processes import GROUPS, Column
 from .state import LAYERS, State, StepContext
 
@@ -316,6 +316,63 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     """Every core indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover).
 
     ``network=False`` skips the costly per-layer clustering and giant component (NaN instead):
+    ``run.network_every`` asks for that, explicitly, on huge networks.
+
+    The firm indicators come from one compiled pass (:func:`~clusterup.compiled.firm_indicators`), each layer
+    from one more (:func:`~clusterup.compiled.layer_pass`) and the multiplex measures from a merge of the three
+    (:func:`~clusterup.compiled.multiplex_pass`); :func:`compute_numpy` is their readable definition."""
+    pop = state.pop
+    firms = pop.firms()
+    out: dict[str, float] = {"step": state.step, "n_firms": firms.size}
+    vals = firm_indicators(pop.capability, pop.generation, pop.rd, pop.knowledge, firms)
+    out.update(vals)
+    out["cap_rel_frontier"] = vals["cap_mean"] / state.frontier
+    out["frontier"] = state.frontier
+    out["n_orgs"] = int(pop.is_org.sum())
+    nodes = np.flatnonzero(pop.view("active"))
+    n_nodes = nodes.size
+    ids = pop.view("id")
+    passes = {}
+    for layer in LAYERS:
+        lay = state.net[layer]
+        passes[layer] = layer_pass(lay.i, lay.j, lay.w, ids, pop.n, prev_keys.get(layer))
+    all_strength = sum(p[0] for p in passes.values())
+    common_all = union_all = 0
+    for layer in LAYERS:
+        lay = state.net[layer]
+        strength, deg, keys, common, triples = passes[layer]
+        prev = prev_keys.get(layer, keys)
+        union = keys.size + prev.size - common if keys.size and prev.size else keys.size + prev.size
+        common = common if keys.size and prev.size else 0
+        out[f"{layer}_ties"] = len(lay)
+        out[f"{layer}_mean_degree"] = 2 * len(lay) / n_nodes if n_nodes else 0.0
+        out[f"{layer}_strength"] = strength
+        out[f"{layer}_share"] = strength / all_strength if all_strength > 0 else 0.0
+        if network:
+            out[f"{layer}_clustering"] = 6.0 * float(ind.triangles(lay.i, lay.j, pop.n)) / triples if triples else 0.0
+            out[f"{layer}_giant"] = ind.giant_share(lay.i, lay.j, pop.n, nodes, isolated_others=True)  # exited firms keep no ties
+        else:
+            out[f"{layer}_clustering"] = out[f"{layer}_giant"] = float("nan")
+        out[f"{layer}_turnover"] = 1.0 - common / union if union else 0.0
+        common_all += common
+        union_all += union
+        prev_keys[layer] = keys
+    out["turnover"] = 1.0 - common_all / union_all if union_all else 0.0
+    (_, d0, k0, _, _), (_, d1, k1, _, _), (_, d2, k2, _, _) = (passes[layer] for layer in LAYERS)
+    participation, pairs, embedded = multiplex_pass(d0, d1, d2, k0, k1, k2)
+    out["multiplex_participation"] = participation
+    total = k0.size + k1.size + k2.size
+    out["edge_overlap"] = float(total / (len(LAYERS) * pairs)) if total else 0.0
+    out["knowledge_embeddedness"] = embedded / k2.size if k2.size else 0.0
+    return out
+
+
+def compute_numpy(state: State, prev_keys: dict[str, np.ndarray], network: bool = True) -> dict[str, float]:
+    """Every core indicator of one step, in plain NumPy from the definitions in :mod:`clusterup.indicators`:
+    the reference that :func:`compute` (fused kernels) is held to in the tests, within 1e-12. ``prev_keys``
+    carries last step's tie sets (for turnover).
+
+    ``network=False`` skips the costly per-layer clustering and giant component (NaN instead):
     ``run.network_every`` asks for that, explicitly, on huge networks."""
     pop = state.pop
     firms = pop.firms()
@@ -384,4 +441,4 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     return out
 
 
-__all__ = ["CORE", "Recorder", "compute", "layout", "snapshot"]
+__all__ = ["CORE", "Recorder", "compute", "compute_numpy", "layout", "snapshot"]
