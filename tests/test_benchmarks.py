@@ -40,3 +40,20 @@ def test_tiny_run_prints_scaling_and_one_side_by_side_table_per_size():
     assert len(mesa_rows) == 2 and all(row.rstrip().endswith("| 1x | 1x |") for row in mesa_rows)
     assert out.count("| clusterup, every indicator every step |") == 2
 
+
+
+STARTUP = RUN.parent / "startup.py"
+
+
+def test_startup_benchmark_refuses_bad_arguments_and_prints_both_tables():
+    bad = subprocess.run([sys.executable, str(STARTUP), "--repeats", "0"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--repeats must be >= 1" in bad.stderr and "Traceback" not in bad.stderr
+    done = subprocess.run([sys.executable, str(STARTUP), "--repeats", "1", "--firms", "40", "--steps", "3"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and not line.startswith("| command")]
+    names = [r.split("|")[1].strip() for r in rows]
+    assert "clusterup run baseline --quiet" in names and "simulation" in names and "write the run directory" in names
+    for r in rows[1:]:
+        if r.split("|")[1].strip() != "phase of one `run baseline` (one process)":
+            assert float(r.split("|")[2]) >= 0.0

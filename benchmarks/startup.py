@@ -1,0 +1,106 @@
+"""Benchmark: what a user waits for, whole process, and where the time goes (issue 21, target 2).
+
+    python benchmarks/startup.py [--repeats 5] [--firms N] [--steps T]
+
+Runs, each in a fresh process and ``--repeats`` times (median, min, max):
+
+- ``clusterup --version`` and ``python -c "import clusterup.cli"`` (the CLI framework alone);
+- ``clusterup run baseline --quiet`` as a user runs it (whole process, wall clock);
+- the same run in phases, in one fresh process: interpreter start, imports (NumPy and SciPy, pandas,
+  Numba, PyArrow, the model), Numba's start-up and the loading of the cached kernels (the first
+  simulation's construction), the simulation, and writing the run directory.
+
+Prints Markdown tables for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PHASES = """
+import json, sys, time
+t0 = time.perf_counter()
+import numpy, scipy.sparse
+t1 = time.perf_counter()
+import pandas
+t2 = time.perf_counter()
+import numba
+t3 = time.perf_counter()
+import pyarrow.parquet
+t4 = time.perf_counter()
+from clusterup import Simulation
+t5 = time.perf_counter()
+firms, steps, out = (int(sys.argv[1]) or None), (int(sys.argv[2]) or None), sys.argv[3]
+sim = Simulation("baseline", firms=firms, steps=steps)
+t6 = time.perf_counter()
+result = sim.run()
+t7 = time.perf_counter()
+result.save(out)
+t8 = time.perf_counter()
+print(json.dumps({"NumPy and SciPy import": t1 - t0, "pandas import": t2 - t1, "Numba import": t3 - t2,
+                  "PyArrow import": t4 - t3, "model import (pydantic, processes)": t5 - t4,
+                  "build (Numba start-up, cached kernels, initial state)": t6 - t5, "simulation": t7 - t6,
+                  "write the run directory": t8 - t7}))
+"""
+
+
+def _wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def _row(name: str, xs: list[float]) -> str:
+    return f"| {name} | {statistics.median(xs):.3f} | {min(xs):.3f} | {max(xs):.3f} |"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--firms", type=int, default=0, help="initial firms (0: the preset's)")
+    ap.add_argument("--steps", type=int, default=0, help="steps (0: the preset's)")
+    args = ap.parse_args()
+    if args.repeats < 1 or args.firms < 0 or args.steps < 0:
+        print("--repeats must be >= 1, --firms and --steps >= 0", file=sys.stderr)
+        raise SystemExit(2)
+    exe = shutil.which("clusterup") or sys.exit("clusterup is not on PATH: pip install -e . first")
+    tmp = Path(tempfile.mkdtemp(prefix="clusterup-startup-"))
+    try:
+        size = ([] if not args.firms else ["--firms", str(args.firms)]) + ([] if not args.steps else ["--steps", str(args.steps)])
+        walls: dict[str, list[float]] = {"python -c pass (interpreter)": [], "clusterup --version": [],
+                                         "python -c 'import clusterup.cli'": [], "clusterup run baseline --quiet": []}  # fmt: skip
+        phases: dict[str, list[float]] = {}
+        for k in range(args.repeats):
+            walls["python -c pass (interpreter)"].append(_wall([sys.executable, "-c", "pass"]))
+            walls["clusterup --version"].append(_wall([exe, "--version"]))
+            walls["python -c 'import clusterup.cli'"].append(_wall([sys.executable, "-c", "import clusterup.cli"]))
+            run = [exe, "run", "baseline", *size, "--quiet", "--out", str(tmp / f"cli{k}")]
+            walls["clusterup run baseline --quiet"].append(_wall(run))
+            t = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", PHASES, str(args.firms), str(args.steps), str(tmp / f"ph{k}")],
+                                 check=True, capture_output=True, text=True)  # fmt: skip
+            whole = time.perf_counter() - t
+            for name, sec in json.loads(res.stdout).items():
+                phases.setdefault(name, []).append(sec)
+            phases.setdefault("whole process (interpreter start and exit included)", []).append(whole)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{args.repeats} repeats, each in a fresh process; seconds\n")
+    print("| command | median | min | max |\n|---|---|---|---|")
+    for name, xs in walls.items():
+        print(_row(name, xs))
+    print("\n| phase of one `run baseline` (one process) | median | min | max |\n|---|---|---|---|")
+    for name, xs in phases.items():
+        print(_row(name, xs))
+
+
+if __name__ == "__main__":
+    main()
