@@ -201,3 +201,23 @@ def test_path2_pioneer_starts_a_generation_ahead_with_its_backing():
     )
     assert pop.wealth[pioneer[0]] == pytest.approx(params.init.early_technology_wealth * params.init.wealth)
     assert np.all(pop.wealth[others] == params.init.wealth)
+
+
+def test_ceiling_table_gives_the_powers_and_follows_a_parameter_change():
+    """State.ceiling looks integer generations up in a table of powers: with the default growth of 2 the very
+    numbers ``base * growth ** g`` gives (exact powers of two); with another growth within one rounding; a
+    change of the parameters (an intervention) rebuilds the table; other inputs take the powers directly."""
+    sim = Simulation("baseline", seed=1, firms=30, steps=5)
+    state = sim.state
+    g = np.array([0, 1, 5, 3, 70, 0], dtype=np.int32)
+    t = state.params.technology
+    np.testing.assert_array_equal(state.ceiling(g), t.ceiling_base * t.ceiling_growth ** g.astype(float))
+    np.testing.assert_array_equal(state.ceiling(np.arange(300)), t.ceiling_base * 2.0 ** np.arange(300.0))
+    state.params = state.params.with_overrides({"technology.ceiling_growth": 1.7, "technology.ceiling_base": 3.0})
+    np.testing.assert_allclose(state.ceiling(g), 3.0 * 1.7 ** g.astype(float), rtol=4e-16)
+    halves = np.array([0.5, 2.0])
+    np.testing.assert_array_equal(state.ceiling(halves), 3.0 * 1.7**halves)
+    np.testing.assert_array_equal(state.ceiling(np.array([], dtype=np.int64)), np.array([]))
+    out = state.ceiling(g)
+    out[:] = 0.0  # callers get their own array
+    assert state.ceiling(g)[1] == pytest.approx(5.1)

@@ -24,14 +24,27 @@ class State:
     step: int = 0
     external_knowledge: np.ndarray = field(default_factory=lambda: np.zeros(0))
     hot_field: int = 0  # the domain the outside world's knowledge is moving toward
+    _ceilings: tuple | None = field(default=None, repr=False, compare=False)  # (base, growth), powers (derived)
 
     @property
     def n(self) -> int:
         return self.pop.n
 
     def ceiling(self, generation: np.ndarray) -> np.ndarray:
+        """``ceiling_base * ceiling_growth ** g`` per entry. For integer generations, a lookup in a table of the
+        powers (one gather instead of one ``pow`` per firm: a tenth of a step at 10^5 firms); for the default
+        growth of 2 every power is exact, so the table gives the very numbers the powers give."""
         t = self.params.technology
-        return t.ceiling_base * t.ceiling_growth ** np.asarray(generation, dtype=np.float64)
+        g = np.asarray(generation)
+        if g.dtype.kind not in "iu" or g.size == 0 or int(g.min()) < 0:
+            return t.ceiling_base * t.ceiling_growth ** np.asarray(g, dtype=np.float64)
+        top = int(g.max())
+        key = (t.ceiling_base, t.ceiling_growth)
+        table = self._ceilings
+        if table is None or table[0] != key or table[1].size <= top:
+            powers = t.ceiling_base * t.ceiling_growth ** np.arange(max(64, 2 * (top + 1)), dtype=np.float64)
+            table = self._ceilings = (key, powers)
+        return table[1][g]
 
     def mastery(self) -> np.ndarray:
         """Capability over the ceiling of the firm's generation, per slot (0 for organisations)."""
