@@ -68,3 +68,40 @@ def test_a_sweep_keeps_passes_and_p_values_consistent_with_its_verdicts():
     text = report.markdown()
     assert "/2" in text and "| local.rate +50% | given |" in text
     json.dumps(report.payload())  # the payload is plain JSON
+
+
+def _replicate():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "replicate.py"
+    spec = importlib.util.spec_from_file_location("replicate", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bases", "1", "--statements", "7"], "per-seed statements are"),
+        (["--bases", "x", "--statements", "2"], "--bases must be comma-separated integers"),
+        (["--bases", "1", "--statements", "2", "--seeds", "0"], "--seeds and --workers must be >= 1"),
+    ],
+)
+def test_replicate_script_refuses_bad_arguments(capsys, argv, message):
+    assert _replicate().main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_replicate_script_counts_what_validation_counts(capsys):
+    argv = ["--bases", "11,12", "--statements", "1,4", "--seeds", "2", "--firms", "40", "--steps", "30", "--workers", "1"]
+    assert _replicate().main(argv) == 0
+    out = capsys.readouterr().out
+    phen = tuple(p for p in v.PHENOMENA if p.id in ("1", "4"))
+    for base in (11, 12):
+        ens = v.run_ensemble(2, base, steps=30, firms=40, only={"baseline", "no-integrated"}, bass=False)
+        want = {r["id"]: r["passes"] for r in v.evaluate(ens, phen, seed=base)}
+        assert f"| {base} | {want['1']}/2 | {want['4']}/2 |" in out
+    assert "| pooled |" in out

@@ -6,7 +6,7 @@ appropriability sweep for seeds spawned from ``--base-seed`` (every arm runs the
 numbers) and evaluates the table:
 
 - a **per-seed** statement holds when the Wilson 95% lower bound of its pass rate is at least
-  :data:`WILSON_FLOOR` (0.7: 27 of 32 seeds or better);
+  :data:`WILSON_FLOOR` (0.7: 28 of 32 seeds or better);
 - a **comparison** of ensembles holds when a one-sided test gives p < :data:`P_MAX` (0.01): Mann-Whitney
   on a continuous outcome, Fisher's exact test on a share of seeds; the Vargha-Delaney effect size and its
   bootstrap 95% interval are reported.
