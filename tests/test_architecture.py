@@ -165,3 +165,17 @@ print("ok")
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
+
+
+def test_a_run_imports_neither_scipy_sparse_nor_the_analysis_stack():
+    """A simulation needs NumPy and the compiled kernels only: SciPy's sparse matrices are for users who ask
+    for ``Layer.adjacency`` (start-up time, docs/performance.md)."""
+    code = """
+import sys
+from clusterup import Simulation
+Simulation("baseline", firms=40, steps=3).run()
+loaded = sorted(m for m in ("scipy.sparse", "matplotlib", "networkx", "SALib", "dask", "duckdb") if m in sys.modules)
+print(loaded)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr[-2000:]

@@ -11,11 +11,13 @@ for itself (a few seconds) instead of failing to import.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 def kernel(fn):
@@ -52,7 +54,9 @@ class CSR(NamedTuple):
 
 def to_scipy(adj) -> sp.csr_matrix:
     """A SciPy CSR matrix around canonical CSR arrays, without a copy; marked canonical so that SciPy does
-    not sort them again."""
+    not sort them again. (SciPy is imported here, not with the module: a run does not need it.)"""
+    import scipy.sparse as sp
+
     mat = sp.csr_matrix((adj.data, adj.indices, adj.indptr), shape=adj.shape, copy=False)
     mat.has_sorted_indices = True
     mat.has_canonical_format = True

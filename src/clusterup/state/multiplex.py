@@ -8,10 +8,14 @@ changes; :meth:`Layer.adjacency` gives it as a SciPy matrix.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
 
 from ..compiled import CSR, add_csr, merge_max, symmetric_csr, to_scipy
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 LAYERS = ("social", "economic", "knowledge")
 _KEY_BITS = 31
