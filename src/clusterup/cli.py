@@ -333,35 +333,32 @@ def _facts(seeds: int, base_seed: int, workers: int, steps: int | None, firms: i
 
 
 def _factors(text: str | None) -> tuple[float, ...]:
-    from .robustness import FACTORS, check_sweep
+    """--factors as numbers (their range is checked with the keys, by robustness.check_sweep)."""
+    from .robustness import FACTORS
 
     if text is None:
         return FACTORS
     try:
-        values = tuple(float(f) for f in text.split(",") if f.strip())
+        return tuple(float(f) for f in text.split(",") if f.strip())
     except ValueError:
         raise ConfigError(f"--factors must be comma-separated numbers such as 0.8,1.2; got {text!r}") from None
-    check_sweep(None, values)
-    return values
 
 
 def _robustness(seeds: int, base_seed: int, workers: int, steps: int | None, firms: int | None,
-                out_file: Path | None, markdown: Path | None, keys: list[str] | None = None,
-                factors: tuple[float, ...] | None = None) -> None:  # fmt: skip
+                out_file: Path | None, markdown: Path | None, keys: list[str] | None,
+                factors: tuple[float, ...]) -> None:  # fmt: skip
     from .io_utils import write_text_atomic
-    from .robustness import FACTORS, cell, check_sweep, run_robustness
+    from .robustness import cell, run_robustness
 
-    factors = factors or FACTORS
-    check_sweep(keys, factors)  # before any run
-    with out.status("robustness") as status:
+    with out.status("robustness") as status:  # run_robustness refuses bad keys and factors before any run
         report = run_robustness(seeds, base_seed, workers=workers, steps=steps, firms=firms, keys=keys, factors=factors,
                                 progress=lambda m: status.update(f"robustness: {m}"))  # fmt: skip
     if report.screened:
         out.print("Morris screening (mu* of log long-run cap_total): " + ", ".join(f"{k} {m:.3g}" for k, m in report.screened))
     table = Table("perturbation", "from", "statements (passes/seeds or largest p)", box=None)
     for r in report.rows:
-        ev = r.get("evidence", {})
-        table.add_row(r["label"], r["source"], ", ".join(f"{i} {cell(ok, ev.get(i)).replace('**', '')}"
+        ev = r["evidence"]
+        table.add_row(r["label"], r["source"], ", ".join(f"{i} {cell(ok, ev[i]).replace('**', '')}"
                                                          for i, ok in r["statements"].items()))  # fmt: skip
     out.print(table)
     if out_file is not None:

@@ -341,9 +341,10 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     for layer in LAYERS:
         lay = state.net[layer]
         strength, deg, keys, common, triples = passes[layer]
-        prev = prev_keys.get(layer, keys)
-        union = keys.size + prev.size - common if keys.size and prev.size else keys.size + prev.size
-        common = common if keys.size and prev.size else 0
+        prev = prev_keys.get(layer, keys)  # the first step is compared with itself (layer_pass: all keys common)
+        if keys.size == 0 or prev.size == 0:
+            common = 0
+        union = keys.size + prev.size - common
         out[f"{layer}_ties"] = len(lay)
         out[f"{layer}_mean_degree"] = 2 * len(lay) / n_nodes if n_nodes else 0.0
         out[f"{layer}_strength"] = strength

@@ -191,8 +191,7 @@ class Robustness:
         ids = [p.id for p in v.PHENOMENA if p.kind != "benchmark"]
         lines = ["| perturbation | from | " + " | ".join(ids) + " |", "|---|---|" + "---|" * len(ids)]
         for r in self.rows:
-            ev = r.get("evidence", {})
-            cells = [cell(r["statements"][i], ev.get(i)) if i in r["statements"] else "" for i in ids]
+            cells = [cell(r["statements"][i], r["evidence"][i]) if i in r["statements"] else "" for i in ids]
             lines.append(f"| {r['label']} | {r['source']} | " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
