@@ -160,34 +160,51 @@ def test_integrating_knowledge_a_partner_already_holds_needs_less_mastery():
     assert chance[0] == pytest.approx(chance[2])
 
 
-@pytest.mark.parametrize("power", [2.0, 1.0])
-def test_own_innovation_earns_rents_of_appropriability_to_the_rent_power(rng, power):
-    """The innovator keeps appropriability ** market.rent_power of its innovation (2 by default: the value must
-    escape leakage and copying); its market weight gains rent_premium x that rent."""
+def hill_rent(app: float, share: float = 0.25, n: float = 6.0, h: float = 0.3) -> float:
+    """The documented rent curve, written out: share x H(app) / H(0.5), H(a) = a^n / (a^n + h^n)."""
+    return share * (app**n / (app**n + h**n)) / (0.5**n / (0.5**n + h**n))
+
+
+@pytest.mark.parametrize(("n", "h"), [(6.0, 0.3), (2.0, 0.5)])
+def test_own_innovation_earns_the_rent_curve_of_appropriability(rng, n, h):
+    """The innovator keeps rent_share x H(app) / H(0.5) of its innovation (a Hill curve in appropriability with
+    steepness market.rent_power and half-point market.rent_half); its market weight gains rent_premium x that rent."""
     out = []
     for app in (0.2, 0.8):
         p = params(
             technology={"appropriability": app},
-            market={"rent_premium": 1.0, "rent_power": power, "rent_decay": 0.0, "elasticity": 0.0},
+            market={"rent_premium": 1.0, "rent_power": n, "rent_half": h, "rent_decay": 0.0, "elasticity": 0.0},
             local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 0.001, "rd_exponent": 8.0},
         )
         state = make_state([0.5, 0.5], rd=[1.0, 1.0], params=p)
         state.pop.mode[0] = 2
         LocalInnovation(p).step(state, ctx_of(state), rng)
-        assert state.pop.rent[0] == pytest.approx(app**power) and state.pop.rent[1] == 0.0
+        assert state.pop.rent[0] == pytest.approx(hill_rent(app, n=n, h=h)) and state.pop.rent[1] == 0.0
         state.pop.capability[:2] = 0.5  # same capability: only the rent differs
         Market(p).step(state, ctx_of(state), rng)
         out.append(state.pop.revenue[0] / state.pop.revenue[1])
-    assert out == pytest.approx([1 + 0.2**power, 1 + 0.8**power])
+    assert out == pytest.approx([1 + hill_rent(0.2, n=n, h=h), 1 + hill_rent(0.8, n=n, h=h)])
 
 
-@pytest.mark.parametrize("power", [2.0, 1.0])
-def test_a_patent_adds_the_rent_informal_appropriability_leaves_to_others(rng, power):
-    """A patented success gains ``patents.strength x (1 - appropriability ** rent_power)`` on top of the rent it
-    keeps informally, and its patent runs for ``patents.term`` steps."""
+def test_rent_curve_is_anchored_at_half_appropriability_and_has_a_threshold():
+    """At appropriability 0.5 the share is exactly rent_share whatever the curve's shape (so the shape moves no
+    run at 0.5); nothing at 0; rising in appropriability; small below rent_half; never above 1."""
+    from clusterup.processes.market import innovation_rent
+
+    for n, h in [(6.0, 0.3), (2.0, 0.5), (12.0, 0.45), (1.0, 0.001)]:
+        assert innovation_rent(params(market={"rent_power": n, "rent_half": h})) == 0.25  # exact, not approximate
+    rents = [innovation_rent(params(technology={"appropriability": a})) for a in np.linspace(0, 1, 21)]
+    assert rents[0] == 0.0 and np.all(np.diff(rents) > 0)
+    assert innovation_rent(params(technology={"appropriability": 0.1})) < 0.01 * 0.25  # below the threshold
+    assert innovation_rent(params(technology={"appropriability": 0.6})) == pytest.approx(0.2577, abs=1e-4)  # plateau
+    assert innovation_rent(params(technology={"appropriability": 1.0}, market={"rent_share": 1.0})) == 1.0
+
+
+def test_a_patent_adds_the_rent_informal_appropriability_leaves_to_others(rng):
+    """A patented success gains ``patents.strength x (1 - kept)`` on top of the rent ``kept`` it keeps informally,
+    and its patent runs for ``patents.term`` steps."""
     p = params(
-        technology={"appropriability": 0.5},
-        market={"rent_power": power},
+        technology={"appropriability": 0.4},
         patents={"enabled": True, "strength": 0.9, "term": 7},
         local={"success": 1.0, "support_base": 1.0, "novelty_weight": 0.0, "rd_half": 0.001, "rd_exponent": 8.0},
     )
@@ -195,7 +212,7 @@ def test_a_patent_adds_the_rent_informal_appropriability_leaves_to_others(rng, p
     state.pop.mode[0] = 2
     LocalInnovation(p).step(state, ctx_of(state), rng)
     Patents(p).step(state, ctx_of(state), rng)
-    kept = 0.5**power
+    kept = hill_rent(0.4)
     assert state.pop.rent[0] == pytest.approx(kept + 0.9 * (1 - kept)) and state.pop.rent[1] == 0.0
     assert state.pop.patent_until[0] == state.step + 7 and state.pop.patent_until[1] == -1
 

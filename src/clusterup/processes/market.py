@@ -5,9 +5,12 @@ to ``a ** share_exponent * (1 + rent_premium * rent)``; profit is revenue less t
 spending (``rd_cost * rd * revenue``). Mode costs are charged later by the mode choice.
 
 ``rent`` is the firm's stock of innovation rents: each own innovation success (local or integrated)
-adds :func:`innovation_rent`, ``appropriability ** rent_power``, to it (the share of the innovation's value
-the innovator keeps: with power 2 the value must escape both leakage and copying, each of which
-appropriability governs; Teece 1986) and it decays by ``rent_decay`` per step.
+adds :func:`innovation_rent` to it, the share of the innovation's value the innovator keeps (Teece 1986:
+where the appropriability regime is weak, imitators and followers capture the value), and it decays by
+``rent_decay`` per step. The share is ``rent_share`` at appropriability 0.5 and follows a Hill curve in
+appropriability around it, ``rent_share x H(a) / H(0.5)`` with ``H(a) = a^n / (a^n + h^n)``, n =
+``rent_power``, h = ``rent_half``: it vanishes below about h (an innovation that leaks and is copied freely
+earns its innovator nothing), and above it saturates (more protection cannot keep more than the value).
 Leaders thus earn excess (Schumpeterian) profit, more of it where
 appropriability is strong; a cluster falling behind the frontier loses market and, through exits, firms.
 
@@ -39,12 +42,14 @@ class MarketParams(Section):
     fixed_cost: float = number(0.35, 0.0, 1e9, "Fixed cost per firm per step.")
     rd_cost: float = number(0.3, 0.0, 1.0, "Share of revenue spent on R&D at R&D propensity 1.")
     rent_premium: float = number(4.0, 0.0, 100.0, "Market-share premium per unit of innovation rent (0: no rents).")
+    rent_share: float = number(
+        0.25, 0.0, 1.0, "Share of an own innovation's value its innovator keeps as rent at appropriability 0.5."
+    )
     rent_power: float = number(
-        2.0,
-        0.001,
-        10.0,
-        "Power of appropriability in the share of an innovation's value its innovator keeps (2: it must escape both "
-        "leakage and copying).",
+        6.0, 0.001, 100.0, "Steepness n of the rent share's Hill curve in appropriability (how sharp its threshold is)."
+    )
+    rent_half: float = number(
+        0.3, 0.001, 1.0, "Appropriability h at which the rent share is half its ceiling (below it, rents vanish)."
     )
     payout: float = number(0.5, 0.0, 1.0, "Share of a positive profit paid out to owners rather than kept as cash.")
     rent_decay: float = number(0.1, 0.0, 1.0, "Per-step decay of innovation rents (competition erodes them).")
@@ -60,11 +65,18 @@ class MarketParams(Section):
 
 
 def innovation_rent(params) -> float:
-    """The share of an own innovation's value that its innovator keeps as rent: ``appropriability ** rent_power``.
+    """The share of an own innovation's value that its innovator keeps as rent.
 
-    With the default power 2 the value must escape both channels by which others take it, involuntary leakage
-    (spillovers) and deliberate copying (imitation), and appropriability governs each of them."""
-    return params.technology.appropriability**params.market.rent_power
+    ``rent_share x H(a) / H(0.5)`` with ``H(a) = a^n / (a^n + h^n)`` (a = appropriability, n = ``rent_power``, h =
+    ``rent_half``): ``rent_share`` at a = 0.5, nothing at a = 0, a threshold near h and a plateau above it.
+    Anchoring the level at 0.5 separates it from the curve's shape: the shape moves the rent only where
+    appropriability differs from 0.5, and at 0.5 the rent is exactly ``rent_share`` (never above 1)."""
+    m = params.market
+    a = params.technology.appropriability
+    n, h = m.rent_power, m.rent_half
+    hill = a**n / (a**n + h**n)
+    mid = 0.5**n / (0.5**n + h**n)
+    return min(1.0, m.rent_share * (hill / mid))
 
 
 def per_scale(pop) -> np.ndarray:
