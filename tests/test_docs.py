@@ -92,3 +92,16 @@ def test_sample_outputs_in_the_guide_are_what_the_code_prints():
     done = subprocess.run([sys.executable, str(DOCS.parent / "scripts" / "doc_samples.py"), "--check"], capture_output=True,
                           text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, "stale samples (run python scripts/doc_samples.py):\n" + done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_robustness_tables_are_the_stored_results():
+    """docs/validation.md shows the robustness table and the appropriability sweep exactly as the stored JSON
+    files (written by `clusterup validate --robustness`) give them."""
+    import json
+
+    from clusterup.robustness import Robustness
+
+    text = (DOCS / "validation.md").read_text()
+    for name in ("robustness.json", "robustness-sweep.json"):
+        stored = Robustness.from_payload(json.loads((DOCS / name).read_text()))
+        assert stored.markdown() in text, name

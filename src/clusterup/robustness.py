@@ -187,11 +187,17 @@ class Robustness:
         return {"firms": self.firms, "steps": self.steps, "seeds": self.seeds, "rate_floor": v.ROBUST_RATE,
                 "p_max": v.P_MAX, "morris": self.screened, "rows": self.rows}  # fmt: skip
 
+    @classmethod
+    def from_payload(cls, d: dict[str, Any]) -> Robustness:
+        """The result as :meth:`payload` stored it (a robustness JSON file), to redraw its table."""
+        return cls(d["firms"], d["steps"], list(d["seeds"]), [tuple(m) for m in d["morris"]], list(d["rows"]))
+
     def markdown(self) -> str:
         ids = [p.id for p in v.PHENOMENA if p.kind != "benchmark"]
         lines = ["| perturbation | from | " + " | ".join(ids) + " |", "|---|---|" + "---|" * len(ids)]
         for r in self.rows:
-            cells = [cell(r["statements"][i], r["evidence"][i]) if i in r["statements"] else "" for i in ids]
+            ev = r.get("evidence", {})
+            cells = [cell(r["statements"][i], ev.get(i)) if i in r["statements"] else "" for i in ids]
             lines.append(f"| {r['label']} | {r['source']} | " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
