@@ -95,13 +95,16 @@ def test_sample_outputs_in_the_guide_are_what_the_code_prints():
 
 
 def test_robustness_tables_are_the_stored_results():
-    """docs/validation.md shows the robustness table and the appropriability sweep exactly as the stored JSON
-    files (written by `clusterup validate --robustness`) give them."""
+    """docs/validation.md shows the robustness tables exactly as the stored JSON files (written by
+    `clusterup validate --robustness`) give them: the table, its rows on fresh seeds, the parameters an earlier
+    screening chose, and the square law's sweep."""
     import json
 
     from clusterup.robustness import Robustness
 
     text = (DOCS / "validation.md").read_text()
-    for name in ("robustness.json", "robustness-sweep.json"):
+    for name in ("robustness.json", "robustness-fresh-seeds.json", "robustness-fresh-seeds-square-law.json",
+                 "robustness-earlier-screen.json",
+                 "robustness-sweep-square-law.json"):  # fmt: skip
         stored = Robustness.from_payload(json.loads((DOCS / name).read_text()))
         assert stored.markdown() in text, name
