@@ -218,13 +218,20 @@ class Firm(Node):
             self.capability = max(moved, a_old)
         self.knowledge = self.knowledge + p.imitation.knowledge_pull * (model.knowledge - self.knowledge)
 
+    def kept_rent(self) -> float:
+        """Share of an innovation's value its innovator keeps: rent_share x H(a) / H(0.5), H(a) = a^n / (a^n + h^n)."""
+        p = self.model.p
+        a, n, h = p.technology.appropriability, p.market.rent_power, p.market.rent_half
+        hill = a**n / (a**n + h**n)
+        return min(1.0, p.market.rent_share * (hill / (0.5**n / (0.5**n + h**n))))
+
     def innovate_locally(self) -> None:
         m, p = self.model, self.model.p
         if m.random.random() >= self._local_chance:
             return
         m.successes[2] += 1
         m.succeeded[2].add(self)
-        self.rent += p.technology.appropriability**p.market.rent_power  # the value kept from leakage and copying
+        self.rent += self.kept_rent()
         self.capability += p.local.rate * self.capability * max(0.0, 1.0 - self.capability / self.ceiling())
         home = self.segment % p.init.home_domains
         self.knowledge = self.knowledge * (1 - p.local.specialisation)
@@ -236,7 +243,7 @@ class Firm(Node):
             return
         m.successes[3] += 1
         m.succeeded[3].add(self)
-        self.rent += p.technology.appropriability**p.market.rent_power  # the value kept from leakage and copying
+        self.rent += self.kept_rent()
         self.generation += 1
         self.capability *= p.integrated.dip
         nu = p.integrated.novelty_gain
