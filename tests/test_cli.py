@@ -109,6 +109,29 @@ def test_version(capsys):
     assert capsys.readouterr().out.startswith("clusterup ")
 
 
+_COLLECTOR = """
+import gc, sys
+import clusterup.entry as entry
+from clusterup import Simulation
+default = gc.get_threshold()
+if sys.argv[1] == "console":
+    entry._tune_collector()
+    assert gc.get_threshold()[0] == entry._STARTUP_GEN0, gc.get_threshold()
+Simulation("baseline", steps=2, firms=40).run()
+assert gc.get_threshold() == default, (gc.get_threshold(), default)
+print(gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize("caller, frozen", [("console", "True"), ("library", "False")])
+def test_collector_is_tuned_only_for_the_console_script(caller, frozen):
+    """The console script collects rarely while importing and freezes start-up's objects when a run begins
+    (docs/performance.md, "Start-up"); a library user's collector is left as it was."""
+    done = subprocess.run([sys.executable, "-c", _COLLECTOR, caller], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == frozen
+
+
 def test_analyze_writes_analysis_json(tmp_path, capsys):
     import json
 

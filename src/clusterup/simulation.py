@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .entry import settle
 from .errors import ConfigError
 from .params import Params, from_dict, load_scenario, parse_toml
 from .recorder import Recorder, snapshot
@@ -249,6 +250,7 @@ class Simulation:
     def run(self, observers: Iterable[Observer] = (), progress: Callable[[int, int], None] | None = None) -> Result:
         """Run to the end (or to extinction) and return the Result; ``observers`` watch every step
         (``progress(done, total)`` is a shorthand for one)."""
+        settle()  # the console script's start-up is over (a no-op for library users)
         watching = list(observers) + ([ProgressCallback(progress)] if progress is not None else [])
         for obs in watching:
             obs.on_start(self)
