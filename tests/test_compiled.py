@@ -147,6 +147,64 @@ def test_pool_rows_equals_numpy():
     np.testing.assert_array_equal(compiled.pool_rows(pool.copy(), pipe, np.full(6, 0.1), weight, q), expected)
 
 
+@pytest.mark.parametrize("n", [*range(0, 40), 100, 127, 128, 129, 200, 300, 1000, 4099, 70001])
+def test_pairwise_sum_is_numpys_sum(n):
+    """NumPy's own summation order, reproduced: values spread over 16 orders of magnitude, so that any other
+    order would round differently (checked: a plain running sum differs from n = 9 on)."""
+    rng = np.random.default_rng(n)
+    shape = (min(400, max(8, 400_000 // max(n, 1))), n)  # long runs: fewer rows
+    rows = np.abs(rng.random(shape) * 10.0 ** rng.integers(-8, 8, shape))
+    expected = rows.sum(axis=-1)
+    got = np.array([compiled.pairwise_sum(row, 0, n) for row in rows])
+    np.testing.assert_array_equal(got, expected)
+    if n >= 9:
+        assert (np.array([sum(row.tolist()) for row in rows]) != expected).any()
+
+
+def _ref_choose_partners(adj, who, u, c, extra, q, mastery, kind, partners):
+    from clusterup.kernels import cognitive_fit, random_neighbour, tv_distance
+
+    cand = random_neighbour(adj, np.repeat(who, c), u).reshape(who.size, c)
+    if extra.shape[1]:
+        cand = np.concatenate([cand, extra], axis=1)
+    valid = (cand >= 0) & (cand != who[:, None])
+    cc = np.maximum(cand, 0)
+    fit = cognitive_fit(tv_distance(q[who][:, None, :], q[cc]))
+    mastery = np.clip(mastery, 0.0, 1.0)
+    quality = np.where(kind[cc] == 0, 0.5 + mastery[cc], 1.5)
+    score = np.where(valid, fit * quality, 0.0)
+    order = np.argsort(cc, axis=1, kind="stable")  # one partner once per row
+    sorted_c = np.take_along_axis(cc, order, axis=1)
+    dup = np.zeros_like(valid)
+    dup_sorted = np.concatenate([np.zeros((who.size, 1), bool), sorted_c[:, 1:] == sorted_c[:, :-1]], axis=1)
+    np.put_along_axis(dup, order, dup_sorted, axis=1)
+    score[dup] = 0.0
+    top = np.argsort(-score, axis=1, kind="stable")[:, :partners]
+    chosen = np.take_along_axis(cc, top, axis=1)
+    ok = np.take_along_axis(score, top, axis=1) > 0
+    return np.broadcast_to(who[:, None], chosen.shape)[ok], chosen[ok]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_choose_partners_equals_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n, dims = int(rng.integers(5, 300)), int(rng.integers(1, 14))
+    adj = random_layer(n, 3 * n, seed).csr(n)
+    who = np.unique(rng.integers(0, n, int(rng.integers(1, n))))
+    c, partners = int(rng.integers(1, 10)), int(rng.integers(1, 14))
+    orgs = rng.integers(0, n, (who.size, 2 * int(seed % 2)))  # with and without organisations
+    q = rng.dirichlet(np.ones(dims), n)
+    q[rng.integers(0, n, n // 4)] = q[0]  # equal profiles: distance 0, fit 0
+    mastery = rng.random(n) * 1.4 - 0.2  # beyond [0, 1]: clipped
+    kind = np.where(rng.random(n) < 0.1, 2, 0).astype(np.int8)
+    u = rng.random(who.size * c)
+    got = compiled.choose_partners(adj, who, u, c, orgs, q, mastery, kind, partners)
+    expected = _ref_choose_partners(adj, who, u, c, orgs, q, mastery, kind, partners)
+    assert expected[0].size > 0
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
 # --- the whole model with every kernel swapped for a NumPy/SciPy reference -------------------------------
 
 
@@ -236,6 +294,7 @@ def _with_references(monkeypatch) -> None:
     import clusterup.processes.imitation as imitation
     import clusterup.processes.integrated as integrated
     import clusterup.processes.knowledge as knowledge
+    import clusterup.processes.knowledge_ties as knowledge_ties
     import clusterup.processes.local as local
     import clusterup.processes.reach as reach
     import clusterup.processes.spillover as spillover
@@ -257,6 +316,7 @@ def _with_references(monkeypatch) -> None:
         (imitation, "best_model", _ref_best_model),
         (spillover, "spill", _ref_spill),
         (knowledge, "drift_rows", _ref_drift_rows),
+        (knowledge_ties, "choose_partners", _ref_choose_partners),
         (integrated, "neighbour_above", _ref_neighbour_above),
         (indicators, "triangles", _ref_triangles),
         (indicators, "component_roots", _ref_component_roots),

@@ -596,3 +596,142 @@ def multiplex_pass(d0: np.ndarray, d1: np.ndarray, d2: np.ndarray, k0: np.ndarra
     distinct tied pairs, knowledge ties (``k2``) that coincide with a social or economic tie)."""
     part, pairs, embedded = _multiplex_pass(d0, d1, d2, k0, k1, k2)
     return float(part), int(pairs), int(embedded)
+
+
+# --- sums in NumPy's order, and the knowledge-tie partner choice --------------------------------------------
+
+
+@kernel
+def _pairwise_block(a, lo, n):  # pragma: no cover - compiled
+    """NumPy's sum of a run of at most 128 elements: up to seven one by one, else eight interleaved partial
+    sums combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the remainder one by one."""
+    if n < 8:
+        res = 0.0
+        for k in range(n):
+            res += a[lo + k]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    k = 8
+    while k < n - (n % 8):
+        r0 += a[lo + k]
+        r1 += a[lo + k + 1]
+        r2 += a[lo + k + 2]
+        r3 += a[lo + k + 3]
+        r4 += a[lo + k + 4]
+        r5 += a[lo + k + 5]
+        r6 += a[lo + k + 6]
+        r7 += a[lo + k + 7]
+        k += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < n:
+        res += a[lo + k]
+        k += 1
+    return res
+
+
+@kernel
+def pairwise_sum(a, lo, n):  # pragma: no cover - compiled
+    """``a[lo:lo + n].sum()`` exactly as NumPy sums a contiguous float64 run (its pairwise summation: runs of
+    up to 128 elements in ``_pairwise_block``, longer runs split in two at half the length rounded down to a
+    multiple of eight), so that a compiled loop reproduces NumPy's row sums bit for bit (tests/test_compiled.py
+    checks it). The halves are walked with an explicit stack, not by recursion: Numba's disk cache cannot
+    reload a self-recursive function (a cached reload crashed the interpreter)."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    # stack of (start, length, combine?) and a stack of partial sums; the left half is summed first
+    s_lo = np.empty(192, np.int64)
+    s_n = np.empty(192, np.int64)
+    vals = np.empty(96)
+    top = 0
+    nv = 0
+    s_lo[0] = lo
+    s_n[0] = n
+    top = 1
+    while top > 0:
+        top -= 1
+        start = s_lo[top]
+        m = s_n[top]
+        if m < 0:  # both halves are summed: combine them
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+        elif m <= 128:
+            vals[nv] = _pairwise_block(a, start, m)
+            nv += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            s_lo[top], s_n[top] = 0, -1
+            s_lo[top + 1], s_n[top + 1] = start + half, m - half
+            s_lo[top + 2], s_n[top + 2] = start, half
+            top += 3
+    return vals[0]
+
+
+@kernel
+def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst):  # pragma: no cover
+    m = c + extra.shape[1]
+    dims = q.shape[1]
+    cc = np.empty(m, np.int64)
+    score = np.empty(m)
+    diff = np.empty(dims)
+    taken = np.empty(m, np.bool_)
+    count = 0
+    for r in range(who.size):
+        f = who[r]
+        for k in range(m):
+            if k < c:  # a uniformly drawn social or economic neighbour
+                lo = indptr[f]
+                deg = indptr[f + 1] - lo
+                cand = -1
+                if deg > 0:
+                    cand = indices[lo + min(int(u[r * c + k] * deg), max(deg - 1, 0))]
+            else:  # an organisation with room
+                cand = extra[r, k - c]
+            x = max(cand, 0)
+            cc[k] = x
+            for d in range(dims):
+                diff[d] = abs(q[f, d] - q[x, d])
+            dist = 0.5 * pairwise_sum(diff, 0, dims)  # total-variation distance
+            fit = 4.0 * dist * (1.0 - dist)  # cognitive fit
+            if kind[x] == 0:
+                mx = mastery[x]
+                if mx < 0.0:
+                    mx = 0.0
+                if mx > 1.0:
+                    mx = 1.0
+                quality = 0.5 + mx
+            else:
+                quality = 1.5
+            score[k] = fit * quality if cand >= 0 and cand != f else 0.0
+            for k2 in range(k):  # one partner once per row: a repeated candidate scores 0
+                if cc[k2] == x:
+                    score[k] = 0.0
+                    break
+        taken[:] = False
+        for _ in range(min(partners, m)):  # the best scores, the earlier candidate first among equals
+            best = -1
+            for k in range(m):
+                if not taken[k] and (best < 0 or score[k] > score[best]):
+                    best = k
+            taken[best] = True
+            if score[best] > 0:
+                src[count] = f
+                dst[count] = cc[best]
+                count += 1
+    return count
+
+
+def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarray, q: np.ndarray,
+                    mastery: np.ndarray, kind: np.ndarray, partners: int) -> tuple[np.ndarray, np.ndarray]:
+    """Knowledge partners of the firms ``who``: each considers ``c`` uniformly drawn social or economic
+    neighbours (``u``, ``c`` draws per firm, row by row) and the organisations in ``extra``'s row, scores each
+    by cognitive fit (total-variation distance ``d`` of knowledge profiles, ``4 d (1 - d)``) times quality
+    (``0.5 + mastery`` clipped to [0, 1] for a firm, 1.5 for an organisation), a repeat, itself or no
+    neighbour scoring 0, and ties to its ``partners`` best with a positive score. Returns the ties' ends in
+    the order of ``who`` and rank. The NumPy version is the oracle in tests/test_compiled.py."""
+    size = who.size * min(partners, c + extra.shape[1])
+    src = np.empty(size, np.int64)
+    dst = np.empty(size, np.int64)
+    count = _choose_partners(adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind, partners, src, dst)
+    return src[:count], dst[:count]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import cognitive_fit, random_neighbour, tv_distance
+from ..compiled import choose_partners
 from ..params.base import Section, integer, number, switch
 from ..state import ORG_KINDS, Mode, State, StepContext
 from .base import SUCCEEDED, Process
@@ -63,34 +63,16 @@ class KnowledgeTies(Process):
         n = state.n
         c = self.p.candidates
         adj = state.net.social_economic(n)
-        rows = np.repeat(who, c)
-        cand = random_neighbour(adj, rows, rng.random(rows.size)).reshape(who.size, c)
+        u = rng.random(who.size * c)  # c neighbours per firm, drawn row by row
+        extra = np.empty((who.size, 0), np.int64)  # no organisation among the candidates
         orgs = np.flatnonzero(pop.is_org & np.isin(pop.view("kind"), _KNOWLEDGE_ORGS))
         if orgs.size:
             deg = state.net["knowledge"].degree(n)
             open_orgs = orgs[deg[orgs] < pop.capacity[orgs]]
             if open_orgs.size:
                 extra = open_orgs[rng.integers(0, open_orgs.size, (who.size, 2))]
-                cand = np.concatenate([cand, extra], axis=1)
-        valid = (cand >= 0) & (cand != who[:, None])
-        cc = np.maximum(cand, 0)
-        q = pop.view("knowledge")
-        fit = cognitive_fit(tv_distance(q[who][:, None, :], q[cc]))
-        mastery = np.clip(state.mastery(), 0.0, 1.0)
-        quality = np.where(pop.kind[cc] == 0, 0.5 + mastery[cc], 1.5)
-        score = np.where(valid, fit * quality, 0.0)
-        # one partner once per row: zero the score of repeated candidates
-        order = np.argsort(cc, axis=1, kind="stable")
-        sorted_c = np.take_along_axis(cc, order, axis=1)
-        dup = np.zeros_like(valid)
-        dup_sorted = np.concatenate([np.zeros((who.size, 1), bool), sorted_c[:, 1:] == sorted_c[:, :-1]], axis=1)
-        np.put_along_axis(dup, order, dup_sorted, axis=1)
-        score[dup] = 0.0
-        top = np.argsort(-score, axis=1, kind="stable")[:, :partners]
-        chosen = np.take_along_axis(cc, top, axis=1)
-        ok = np.take_along_axis(score, top, axis=1) > 0
-        src = np.broadcast_to(who[:, None], chosen.shape)[ok]
-        state.net["knowledge"].add(src, chosen[ok], self.p.initial)
+        src, dst = choose_partners(adj, who, u, c, extra, pop.view("knowledge"), state.mastery(), pop.kind, partners)
+        state.net["knowledge"].add(src, dst, self.p.initial)
 
     def _enforce_capacity(self, state: State) -> None:
         pop = state.pop
