@@ -97,7 +97,7 @@ def test_sample_outputs_in_the_guide_are_what_the_code_prints():
 def test_robustness_tables_are_the_stored_results():
     """docs/validation.md shows the robustness tables exactly as the stored JSON files (written by
     `clusterup validate --robustness`) give them: the table, its rows on fresh seeds, the parameters an earlier
-    screening chose, and the square law's sweep."""
+    screening chose, and the sweeps of appropriability under the square law and the rent's threshold."""
     import json
 
     from clusterup.robustness import Robustness
@@ -105,6 +105,6 @@ def test_robustness_tables_are_the_stored_results():
     text = (DOCS / "validation.md").read_text()
     for name in ("robustness.json", "robustness-fresh-seeds.json", "robustness-fresh-seeds-square-law.json",
                  "robustness-earlier-screen.json",
-                 "robustness-sweep-square-law.json"):  # fmt: skip
+                 "robustness-sweep-square-law.json", "robustness-sweep.json"):  # fmt: skip
         stored = Robustness.from_payload(json.loads((DOCS / name).read_text()))
         assert stored.markdown() in text, name
