@@ -7,14 +7,21 @@ Compiled on first use and cached on disk (``cache=True``: Numba's ``__pycache__`
 its user-wide cache where that is read-only; ``NUMBA_CACHE_DIR`` chooses another place), so only the first
 run on a machine pays the compilation. Where no cache directory is writable at all, each process compiles
 for itself (a few seconds) instead of failing to import.
+
+Kernels that treat each row (firm) on its own also come in a parallel form, used from
+:data:`PARALLEL_ROWS` rows on: the rows are split into fixed blocks spread over the cores (Numba's
+``prange``), and every row is computed by the very same code as in the serial form, so the result does not
+depend on the number of threads (no sum is split between threads). They pay from about a hundred thousand
+firms on; ``NUMBA_NUM_THREADS`` sets the number of threads.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -26,6 +33,25 @@ def kernel(fn):
         return njit(cache=True)(fn)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return njit(fn)
+
+
+def parallel_kernel(fn):
+    """``numba.njit(cache=True, parallel=True)``; without the disk cache where there is no place for it."""
+    try:
+        return njit(cache=True, parallel=True)(fn)
+    except RuntimeError:
+        return njit(parallel=True)(fn)
+
+
+PARALLEL_ROWS = 50_000  # from this many rows on, the row kernels spread their rows over the cores
+_BLOCKS = 64  # fixed blocks of rows (the split does not depend on the number of threads)
+
+
+def _parallel(rows: int) -> bool:
+    """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` rows on, and only on the main
+    thread (Numba's default threading layer must not be entered from two threads at once, as a threaded
+    Dask worker would; the serial form gives the same numbers)."""
+    return rows >= PARALLEL_ROWS and threading.current_thread() is threading.main_thread()
 
 
 def _index_dtype(size: int) -> type:
@@ -74,8 +100,8 @@ def row_sums(adj) -> np.ndarray:
 
 
 @kernel
-def _dot(indptr, indices, data, x, out):  # pragma: no cover - compiled
-    for r in range(indptr.size - 1):
+def _dot_rows(indptr, indices, data, x, out, lo, hi):  # pragma: no cover - compiled
+    for r in range(lo, hi):
         for p in range(indptr[r], indptr[r + 1]):
             a = data[p]
             c = indices[p]
@@ -83,12 +109,26 @@ def _dot(indptr, indices, data, x, out):  # pragma: no cover - compiled
                 out[r, k] += a * x[c, k]
 
 
+@kernel
+def _dot(indptr, indices, data, x, out):  # pragma: no cover - compiled
+    _dot_rows(indptr, indices, data, x, out, 0, indptr.size - 1)
+
+
+@parallel_kernel
+def _dot_par(indptr, indices, data, x, out):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _dot_rows(indptr, indices, data, x, out, min(b * size, n), min((b + 1) * size, n))
+
+
 def csr_dot(adj, x: np.ndarray) -> np.ndarray:
     """``adj @ x`` for a vector or a matrix ``x``: each output entry summed from 0 in the row's column
     order, as SciPy's ``csr_matvec``/``csr_matvecs`` do."""
     x = np.asarray(x, dtype=np.float64)
     out = np.zeros((adj.shape[0], 1 if x.ndim == 1 else x.shape[1]))
-    _dot(adj.indptr, adj.indices, adj.data, x[:, None] if x.ndim == 1 else x, out)
+    dot = _dot_par if _parallel(adj.shape[0]) else _dot
+    dot(adj.indptr, adj.indices, adj.data, x[:, None] if x.ndim == 1 else x, out)
     return out[:, 0] if x.ndim == 1 else out
 
 
@@ -237,10 +277,9 @@ def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
 
 
 @kernel
-def _drift_rows(rows, q, target, weight, drift, injection, pipe, external):  # pragma: no cover - compiled
+def _drift_block(rows, q, target, weight, drift, injection, pipe, external, out, lo, hi):  # pragma: no cover
     d = q.shape[1]
-    out = np.empty((rows.size, d))
-    for k in range(rows.size):
+    for k in range(lo, hi):
         r = rows[k]
         w = weight[r]
         has = 1.0 if w > 0 else 0.0
@@ -250,6 +289,23 @@ def _drift_rows(rows, q, target, weight, drift, injection, pipe, external):  # p
             t = target[r, x] / w if w > 0 else target[r, x]
             v = q[r, x] + pull * (t - q[r, x]) * has
             out[k, x] = v + c * (external[x] - v)
+
+
+@kernel
+def _drift_rows(rows, q, target, weight, drift, injection, pipe, external):  # pragma: no cover - compiled
+    out = np.empty((rows.size, q.shape[1]))
+    _drift_block(rows, q, target, weight, drift, injection, pipe, external, out, 0, rows.size)
+    return out
+
+
+@parallel_kernel
+def _drift_rows_par(rows, q, target, weight, drift, injection, pipe, external):  # pragma: no cover - compiled
+    out = np.empty((rows.size, q.shape[1]))
+    n = rows.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _drift_block(rows, q, target, weight, drift, injection, pipe, external, out, min(b * size, n),
+                     min((b + 1) * size, n))
     return out
 
 
@@ -257,13 +313,13 @@ def drift_rows(rows, q, target, weight, drift, injection, pipe, external) -> np.
     """Knowledge drift of the given rows, before normalisation: ``q + pull (target / weight - q)`` where
     the row has partners (``pull = drift * min(1, weight)``), then ``+ injection * pipe * (external - .)``.
     The same elementwise operations, in the same order, as the NumPy expression it replaced."""
-    return _drift_rows(rows, q, target, weight, float(drift), float(injection), pipe, external)
+    drift_ = _drift_rows_par if _parallel(rows.size) else _drift_rows
+    return drift_(rows, q, target, weight, float(drift), float(injection), pipe, external)
 
 
 @kernel
-def _best_model(indptr, indices, data, capability, cap, model, strength):  # pragma: no cover - compiled
-    n = indptr.size - 1
-    for r in range(n):
+def _best_model_rows(indptr, indices, data, capability, cap, model, strength, lo, hi):  # pragma: no cover
+    for r in range(lo, hi):
         ar = capability[r]
         top = 0.0
         best = -1
@@ -279,6 +335,20 @@ def _best_model(indptr, indices, data, capability, cap, model, strength):  # pra
             strength[r] = min(data[best], cap)
 
 
+@kernel
+def _best_model(indptr, indices, data, capability, cap, model, strength):  # pragma: no cover - compiled
+    _best_model_rows(indptr, indices, data, capability, cap, model, strength, 0, indptr.size - 1)
+
+
+@parallel_kernel
+def _best_model_par(indptr, indices, data, capability, cap, model, strength):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _best_model_rows(indptr, indices, data, capability, cap, model, strength, min(b * size, n),
+                         min((b + 1) * size, n))
+
+
 def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """Per row i, the neighbour j maximising ``min(w_ij, cap) * (a_j - a_i)`` over better neighbours: its
     index (-1 where no neighbour is better) and the capped tie strength to it. Of equal top scores the
@@ -286,14 +356,14 @@ def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.nda
     n = adj.shape[0]
     model = np.full(n, -1, dtype=np.int64)
     strength = np.zeros(n)
-    _best_model(adj.indptr, adj.indices, adj.data, capability, float(cap), model, strength)
+    best = _best_model_par if _parallel(n) else _best_model
+    best(adj.indptr, adj.indices, adj.data, capability, float(cap), model, strength)
     return model, strength
 
 
 @kernel
-def _spill(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
-    n = indptr.size - 1
-    for r in range(n):
+def _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap, lo, hi):  # pragma: no cover
+    for r in range(lo, hi):
         s = 0.0
         ar = a[r]
         for p in range(indptr[r], indptr[r + 1]):
@@ -306,6 +376,20 @@ def _spill(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  #
         inflow[r] += s
 
 
+@kernel
+def _spill(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
+    _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap, 0, indptr.size - 1)
+
+
+@parallel_kernel
+def _spill_par(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap, min(b * size, n),
+                    min((b + 1) * size, n))
+
+
 def spill(
     adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: np.ndarray, best_gap: np.ndarray,
     leak: np.ndarray | None = None,
@@ -314,7 +398,8 @@ def spill(
     in the row's order) and raise ``best_gap`` to the largest gap, in place. ``leak_j`` is the share of
     source j's knowledge that can leak (1 where nothing protects it)."""
     leak = np.ones(a.size) if leak is None else leak
-    _spill(adj.indptr, adj.indices, adj.data, a, g, leak, float(rate), float(cross), inflow, best_gap)
+    spill_ = _spill_par if _parallel(a.size) else _spill
+    spill_(adj.indptr, adj.indices, adj.data, a, g, leak, float(rate), float(cross), inflow, best_gap)
 
 
 @kernel
