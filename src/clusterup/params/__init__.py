@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import importlib.util
 import sys
+import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -212,8 +213,30 @@ def _registry() -> tuple[type[Process], ...]:
     return REGISTRY
 
 
-Params = params_model(_registry())
-Params.__doc__ = ParamsBase.__doc__
+_MODEL_LOCK = threading.Lock()
+
+
+def default_model() -> type[ParamsBase]:
+    """:class:`Params`, the model of the registered processes, built at its first use.
+
+    Built lazily so that importing this package does not import the processes: a process module imports
+    :mod:`clusterup.params.base` (which runs this package first), so building the model here at import
+    time made ``import clusterup.processes`` (and ``clusterup schedule``) fail on a circular import."""
+    model = globals().get("Params")
+    if model is None:
+        with _MODEL_LOCK:
+            model = globals().get("Params")
+            if model is None:
+                model = params_model(_registry())
+                model.__doc__ = ParamsBase.__doc__
+                globals()["Params"] = model
+    return model
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Params":
+        return default_model()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,7 +281,8 @@ def plugin_processes(plugins: list[str] | tuple[str, ...]) -> tuple[type[Process
 
 @cache
 def _model_for(plugins: tuple[str, ...]) -> type[ParamsBase]:
-    return params_model(plugin_processes(plugins), base=Params) if plugins else Params
+    model = default_model()
+    return params_model(plugin_processes(plugins), base=model) if plugins else model
 
 
 def from_dict(data: dict[str, Any]) -> Any:
@@ -269,10 +293,12 @@ def from_dict(data: dict[str, Any]) -> Any:
     return validate_model(_model_for(tuple(plugins)), data)
 
 
-def field_info(key: str, model: type[ParamsBase] = Params) -> Any:
+def field_info(key: str, model: type[ParamsBase] | None = None) -> Any:
     """The declared field of a dotted parameter key (``interventions[K].step`` and ``.until``: the
     intervention's step fields; ``interventions[K].set.KEY``: KEY's field); an unknown key is a ConfigError."""
     from .base import intervention_key
+
+    model = model or default_model()
 
     iv = intervention_key(key)
     if iv is not None:
@@ -364,8 +390,9 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
     return from_dict(apply_overrides(data, overrides or {}))
 
 
-def describe_parameters(model: type[ParamsBase] = Params) -> list[tuple[str, str, str, str]]:
+def describe_parameters(model: type[ParamsBase] | None = None) -> list[tuple[str, str, str, str]]:
     """(dotted key, type, allowed range, description) for every parameter: the reference table."""
+    model = model or default_model()
     rows = []
     for sec, info in model.model_fields.items():
         ann = info.annotation
