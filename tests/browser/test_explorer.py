@@ -8,6 +8,7 @@ import time
 import tomllib
 
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 RUN_TIMEOUT = 120_000  # ms; a 20-step run takes well under a second, the page's first render a few
 
@@ -120,7 +121,9 @@ def test_every_parameter_is_reachable_and_typeable(explorer, page):
     box.fill("7")
     box.press("Enter")
     page.locator(".param-error", has_text="obsolescence.rate must be a number in [0, 1]").wait_for(timeout=30_000)
-    assert page.get_by_role("button", name="Run").is_disabled()
+    # the note and the button are two widgets whose updates reach the page in separate messages: wait for the
+    # button's state rather than read it at once (a plain is_disabled() failed once under a loaded CI machine)
+    expect(page.get_by_role("button", name="Run")).to_be_disabled(timeout=30_000)
     box.fill("0.05")
     box.press("Enter")
     page.wait_for_function("() => !document.querySelector('.param-error')", timeout=30_000)
@@ -144,7 +147,7 @@ def test_firm_view_shows_the_table_a_trajectory_and_ties(explorer, page):
     page.get_by_text(re.compile(r"\d+ firms and organisations at the end")).wait_for(timeout=30_000)
     title = page.locator(".firm-title")
     top = page.locator("table tbody tr").first.locator("td").nth(1).inner_text().strip()  # cells: row number, id, ...
-    assert title.inner_text() == f"trajectory of firm {top}"  # the most capable firm first
+    expect(title).to_have_text(f"trajectory of firm {top}", timeout=30_000)  # the most capable firm first
     other = page.locator("table tbody tr").nth(1).locator("td").nth(1).inner_text().strip()
     box = page.get_by_label("firm id")
     box.fill(other)
