@@ -36,7 +36,9 @@ class SocialTies(Process):
         layer.set_weights(layer.w * (1.0 - p.decay))
         assoc = np.flatnonzero(pop.is_org & (pop.view("kind") == ORG_KINDS["association"]))
         if assoc.size and len(layer):
-            member_tie = np.isin(layer.i, assoc) | np.isin(layer.j, assoc)
+            member = np.zeros(state.n, bool)  # a lookup table: cheaper than np.isin on every step
+            member[assoc] = True
+            member_tie = member[layer.i] | member[layer.j]
             w = layer.w.copy()
             w[member_tie] = 1.0  # membership is kept up while the association exists
             layer.set_weights(w)
