@@ -15,6 +15,8 @@ from ..state import ORG_KINDS, Mode, State, StepContext
 from .base import SUCCEEDED, Process
 
 _KNOWLEDGE_ORGS = (ORG_KINDS["university"], ORG_KINDS["institute"], ORG_KINDS["platform"])
+_IS_KNOWLEDGE_ORG = np.zeros(max(ORG_KINDS.values()) + 1, bool)  # by kind; one gather per step, not np.isin
+_IS_KNOWLEDGE_ORG[list(_KNOWLEDGE_ORGS)] = True
 
 
 class KnowledgeTieParams(Section):
@@ -65,9 +67,7 @@ class KnowledgeTies(Process):
         adj = state.net.social_economic(n)
         u = rng.random(who.size * c)  # c neighbours per firm, drawn row by row
         extra = np.empty((who.size, 0), np.int64)  # no organisation among the candidates
-        kind = pop.view("kind")
-        knowledge_org = (kind == _KNOWLEDGE_ORGS[0]) | (kind == _KNOWLEDGE_ORGS[1]) | (kind == _KNOWLEDGE_ORGS[2])
-        orgs = np.flatnonzero(pop.is_org & knowledge_org)  # three comparisons: cheaper than np.isin each step
+        orgs = np.flatnonzero(pop.is_org & _IS_KNOWLEDGE_ORG[pop.view("kind")])
         if orgs.size:
             deg = state.net["knowledge"].degree(n)
             open_orgs = orgs[deg[orgs] < pop.capacity[orgs]]
