@@ -326,6 +326,18 @@ def test_social_ties_decay_and_drop_below_floor(rng):
     assert len(layer) == 1 and layer.w[0] == pytest.approx(0.5)
 
 
+def test_an_associations_member_ties_do_not_decay(rng):
+    """Ties to a business association (either end) are held at weight 1; the others decay and drop."""
+    p = params(social={"decay": 0.5, "floor": 0.3, "proximity": 0.0, "triadic": 0.0})
+    ties = {"social": [(0, 1, 1.0), (1, 2, 0.5), (3, 0, 0.4), (2, 3, 0.2)]}  # 3 is the association
+    state = make_state([0.5, 0.5, 0.5], ties=ties, orgs=[ORG_KINDS["association"]], params=p)
+    for _ in range(3):
+        SocialTies(p).step(state, ctx_of(state), rng)
+    layer = state.net["social"]
+    kept = {(int(min(i, j)), int(max(i, j))): float(w) for i, j, w in zip(layer.i, layer.j, layer.w)}
+    assert kept == {(0, 3): 1.0, (2, 3): 1.0}  # both member ties, whichever end the association is at
+
+
 def test_economic_ties_link_adjacent_segments_only(rng):
     p = params(economic={"formation": 1.0, "ties_per_mastery": 3.0, "candidates": 10})
     seg = [0, 0, 1, 1, 2, 2, 3, 3]
@@ -363,6 +375,20 @@ def test_knowledge_ties_form_from_integrated_attempts_and_respect_capacity(rng):
         state.pop.mode[:n] = 3
         KnowledgeTies(p).step(state, ctx_of(state), rng)
         assert layer.degree(state.n)[uni] <= state.pop.capacity[uni]
+
+
+def test_knowledge_ties_reach_knowledge_organisations_but_not_an_association(rng):
+    """Universities, institutes and platforms are offered as knowledge partners; a business association is not."""
+    p = params(knowledge_ties={"partners": 3, "candidates": 4})
+    n = 6
+    kinds = [ORG_KINDS[k] for k in ("university", "institute", "platform", "association")]
+    state = make_state([0.9] * n, knowledge=np.eye(4)[[0, 1, 2, 3, 0, 1]], orgs=kinds, params=p)
+    for _ in range(20):
+        state.pop.mode[:n] = 3
+        KnowledgeTies(p).step(state, ctx_of(state), rng)
+    deg = state.net["knowledge"].degree(state.n)
+    assert (deg[n : n + 3] > 0).all()  # each knowledge organisation gained ties
+    assert deg[n + 3] == 0  # the association none
 
 
 def test_knowledge_ties_are_reinforced_by_success_and_decay_otherwise(rng):
