@@ -334,7 +334,7 @@ def test_an_associations_member_ties_do_not_decay(rng):
     for _ in range(3):
         SocialTies(p).step(state, ctx_of(state), rng)
     layer = state.net["social"]
-    kept = {(int(min(i, j)), int(max(i, j))): float(w) for i, j, w in zip(layer.i, layer.j, layer.w)}
+    kept = {(int(min(i, j)), int(max(i, j))): float(w) for i, j, w in zip(layer.i, layer.j, layer.w, strict=True)}
     assert kept == {(0, 3): 1.0, (2, 3): 1.0}  # both member ties, whichever end the association is at
 
 
