@@ -253,6 +253,33 @@ def test_market_shares_follow_capability_and_sum_to_demand(rng):
     assert state.pop.wealth[0] == pytest.approx(10 + state.pop.profit[0])
 
 
+@pytest.mark.parametrize("shield", [0.4, 2.0])
+def test_a_rent_keeps_part_of_the_demand_a_lagging_cluster_loses(rng, shield):
+    """When the cluster lags the frontier (demand level L < 1) a firm keeps k = min(1, rent_shield x rent) of the
+    demand the lag takes from it: revenue x (1 + k (1 - L) / L); a firm without rent keeps none of it."""
+    p = params(market={"elasticity": 1.0, "demand": 1.0, "payout": 0.0, "rent_decay": 0.0, "rent_premium": 0.0,
+                       "scale_shock": 0.0, "entrant_scale": 1.0, "rent_shield": shield})  # fmt: skip
+    state = make_state([0.5, 0.5, 0.5], params=p)
+    state.frontier = 2.0  # mean capability 0.5: L = 0.25
+    state.pop.rent[:3] = [0.0, 1.0, 3.0]
+    Market(p).step(state, ctx_of(state), rng)
+    lagging = 3 * 0.25 / 3  # each firm's share of a demand that the lag cut to a quarter
+    k = np.minimum(1.0, shield * np.array([0.0, 1.0, 3.0]))
+    assert state.pop.revenue[:3] == pytest.approx(lagging * (1 + k * 0.75 / 0.25))
+    assert state.pop.revenue[2] <= 1.0 + 1e-12  # at most the demand it had at parity
+
+
+def test_a_rent_shields_nothing_at_parity_or_when_switched_off(rng):
+    for frontier, shield in ((0.5, 0.4), (0.25, 0.4), (2.0, 0.0)):  # at parity, ahead of the world, no shield
+        p = params(market={"elasticity": 1.0, "demand": 1.0, "rent_premium": 0.0, "rent_decay": 0.0,
+                           "scale_shock": 0.0, "entrant_scale": 1.0, "rent_shield": shield})  # fmt: skip
+        state = make_state([0.5, 0.5], params=p)
+        state.frontier = frontier
+        state.pop.rent[:2] = [0.0, 2.0]
+        Market(p).step(state, ctx_of(state), rng)
+        assert state.pop.revenue[0] == state.pop.revenue[1]
+
+
 def test_owners_take_a_share_of_profits_but_losses_hit_cash_in_full(rng):
     p = params(market={"elasticity": 0.0, "demand": 1.0, "payout": 0.25, "fixed_cost": 0.5})
     state = make_state([0.2, 1.0], params=p)

@@ -14,6 +14,13 @@ earns its innovator nothing), and above it saturates (more protection cannot kee
 Leaders thus earn excess (Schumpeterian) profit, more of it where
 appropriability is strong; a cluster falling behind the frontier loses market and, through exits, firms.
 
+A rent also shields: when the cluster lags the frontier (demand level ``L = min(saturation, (mean_a /
+A*) ** elasticity)`` below 1), a firm keeps the share ``k = min(1, rent_shield * rent)`` of the demand the
+lag takes from it, ``revenue * (1 + k (1 - L) / L)``. Buyers of a firm's own, protected products stay when
+the cluster's commodity products lose to the world's (differentiation, Chamberlin 1933; Teece 1986), so a
+cluster that keeps innovating loses market more slowly than one that only copies, in which rents, and the
+shield with them, vanish.
+
 A firm's *scale* (its customer base and capacity, mean 1 over firms) multiplies its weight, its fixed cost
 and, in the mode choice, the cost of its innovation attempts (a larger firm's project is larger), so
 that everything a firm pays or earns is in proportion to its size. It grows in proportion to itself each
@@ -50,6 +57,12 @@ class MarketParams(Section):
     )
     rent_half: float = number(
         0.3, 0.001, 1.0, "Appropriability h at which the rent share is half its ceiling (below it, rents vanish)."
+    )
+    rent_shield: float = number(
+        0.4,
+        0.0,
+        100.0,
+        "Share of the demand a lagging cluster loses that a firm keeps per unit of innovation rent (at most all; 0: none).",
     )
     payout: float = number(0.5, 0.0, 1.0, "Share of a positive profit paid out to owners rather than kept as cash.")
     rent_decay: float = number(0.1, 0.0, 1.0, "Per-step decay of innovation rents (competition erodes them).")
@@ -109,7 +122,8 @@ class Market(Process):
             return
         a = pop.capability[firms]
         rel = a.mean() / state.frontier
-        demand = p.demand * state.initial_firms * min(p.saturation, rel**p.elasticity)
+        level = min(p.saturation, rel**p.elasticity)
+        demand = p.demand * state.initial_firms * level
         pop.rent[firms] *= 1.0 - p.rent_decay
         weight = a**p.share_exponent * (1.0 + p.rent_premium * pop.rent[firms])
         scale = self._scale(pop, firms)
@@ -117,6 +131,9 @@ class Market(Process):
             weight = weight * scale
         total = weight.sum()
         revenue = demand * weight / total if total > 0 else np.full(firms.size, demand / firms.size)
+        if p.rent_shield > 0 and 0 < level < 1:  # own innovations keep their buyers when the cluster lags
+            kept = np.minimum(1.0, p.rent_shield * pop.rent[firms])
+            revenue = revenue * (1.0 + kept * (1.0 - level) / level)
         fixed = p.fixed_cost if scale is None else p.fixed_cost * scale
         profit = revenue - fixed - p.rd_cost * pop.rd[firms] * revenue
         pop.revenue[firms] = revenue
