@@ -380,7 +380,8 @@ class ClusterModel(mesa.Model):
         if not firms:
             return
         rel = float(np.mean([f.capability for f in firms])) / self.frontier
-        demand = p.demand * self.initial_firms * min(p.saturation, rel**p.elasticity)
+        level = min(p.saturation, rel**p.elasticity)
+        demand = p.demand * self.initial_firms * level
         for f in firms:
             f.rent *= 1.0 - p.rent_decay
         # scale: 1 at the first market, entrants at entrant_scale of the mean (their cash in proportion), mean 1
@@ -399,6 +400,8 @@ class ClusterModel(mesa.Model):
         total = sum(weights)
         for f, w in zip(firms, weights, strict=True):
             f.revenue = demand * w / total if total > 0 else demand / len(firms)
+            if p.rent_shield > 0 and 0 < level < 1:  # a rent keeps part of the demand a lagging cluster loses
+                f.revenue *= 1.0 + min(1.0, p.rent_shield * f.rent) * (1.0 - level) / level
             f.profit = f.revenue - p.fixed_cost * f.scale - p.rd_cost * f.rd * f.revenue
             f.wealth += (1.0 - p.payout) * f.profit if f.profit > 0 else f.profit  # owners take their share
             growth = p.scale_shock * self.random.gauss(0, 1) - 0.5 * p.scale_shock**2  # Gibrat; no expansion at a loss
