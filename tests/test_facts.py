@@ -48,12 +48,7 @@ def rows():
     return {r["id"]: r for r in validation.run_facts(4, validation.BASE_SEED + 1)}
 
 
-# F1 fails since the model change of 2026-12-03 (docs/validation.md, "Stylised facts"): one of these 4 seeds ends
-# with a Hill index of 1.60, above the range. Strict: the day it holds again, this marker must go.
-F1_OPEN = pytest.mark.xfail(strict=True, reason="F1 (Zipf tail) open since 2026-12-03: 3/4 seeds in range")
-
-
-@pytest.mark.parametrize("fid", [pytest.param("F1", marks=F1_OPEN), "F2", "F3", "F4"])
+@pytest.mark.parametrize("fid", ["F1", "F2", "F3", "F4"])
 def test_each_fact_holds_on_a_small_ensemble(rows, fid):
     r = rows[fid]
     assert {"fact", "measure", "literature", "result", "holds"} <= set(r)
