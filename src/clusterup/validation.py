@@ -44,8 +44,9 @@ BASE_SEED = 20261204  # the validation seeds are spawned from this base seed, ne
 TUNING = ("seed values 0-7 and 100-107; 16-seed sets spawned from base seeds 2026 and 777 and the seeds 777001-777008 "
           "(earlier calibrations); 6-32 seeds spawned from each of base seeds 5001-5018 (the calibrations of 2026-12-01 "
           "and 12-02); 16-96 seeds spawned from each of base seeds 5019-5030 (the calibration of 2026-12-03, the rent's "
-          "threshold chosen on 5028-5030); 16-24 seeds from base seeds 5031-5035 (diagnosis of the remaining breaks); base seeds "
-          "20261201 and 20261203 (earlier validation seeds, each also used to judge a candidate that was not adopted)")  # fmt: skip
+          "threshold chosen on 5028-5030); 16-24 seeds from base seeds 5031-5036 (diagnosis of the remaining breaks; the "
+          "rent shield chosen on 5035-5036); base seeds 20261201 and 20261203 (earlier validation seeds, each also used "
+          "to judge a candidate that was not adopted)")  # fmt: skip
 
 
 def appropriability_arm(a: float) -> str:
