@@ -132,6 +132,21 @@ def test_integrated_success_moves_to_next_generation_with_a_dip(rng):
     assert state.pop.knowledge[0, 2] > 0  # new domain from the partner
 
 
+def test_a_generation_new_to_the_world_is_harder_and_two_beyond_its_reach_impossible():
+    """Pioneering: where the next generation is new to the cluster and its ceiling C(g+1) exceeds pioneer_lead x
+    A*, the chance is multiplied by (pioneer_lead A* / C(g+1)) ** pioneer_power; beyond ceiling_growth x
+    pioneer_lead x A* it is 0 (ceiling_base 1, growth 2, lead 4: C(1) = 2, C(2) = 4, C(3) = 8)."""
+    p = params(integrated={"pioneer_lead": 4.0, "pioneer_power": 12.0})
+    state = make_state([0.9, 0.9, 0.9], generation=[0, 1, 2], params=p)
+    process = IntegratedInnovation(p)
+    # reach 4 A*: C(3) = 8 is new to the world below A* = 2, and more than one generation past the reach below 1
+    for frontier, expected in ((2.0, 1.0), (1.5, (6.0 / 8.0) ** 12), (1.0, (4.0 / 8.0) ** 12), (0.99, 0.0)):
+        state.frontier = frontier
+        out = process._pioneering(state)
+        assert out[2] == pytest.approx(expected, rel=1e-12, abs=0.0)
+        assert out[0] == out[1] == 1.0  # generations 1 and 2 exist in the cluster: following is no pioneering
+
+
 def test_integration_is_easier_in_a_knowledge_network_and_for_capable_firms():
     k = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0]], dtype=float)
     ties = {"knowledge": [(0, 1, 1.0), (2, 3, 0.2)]}

@@ -85,3 +85,12 @@ def test_long_baseline_stays_within_reach_of_the_world():
 @pytest.mark.parametrize("preset", [p for p in validation.PRESETS if p not in ("baseline", "bass")])
 def test_long_runs_of_every_preset_stay_within_reach(preset):
     _long_run_bound(preset, 300, lives=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["baseline", "policy-ip-protection"])
+def test_long_runs_of_20000_firms_stay_within_reach(preset):
+    """At 20,000 firms many firms try to pioneer each step: policy-ip-protection broke the generation bound
+    (8.37x the frontier at step 859) before a generation more than one step past the pioneering reach was
+    made impossible (docs/validation.md, "Long runs"). 1.5-3.5 min each on 2 cores."""
+    _long_run_bound(preset, 20_000, lives=False)

@@ -5,7 +5,8 @@ steep in mastery of the current generation (so a generation saturates before the
 and impossible without knowledge the firm lacks (reached through knowledge ties, organisations and
 pipelines). A generation nobody has yet, in the cluster or in the world (its ceiling beyond
 ``pioneer_lead`` x the frontier A*), is harder still: success x ``(pioneer_lead A* / C(g+1)) ** pioneer_power``,
-so the cluster cannot run ahead of the world without bound. On success the firm moves to generation g+1
+and one whose ceiling is beyond ``ceiling_growth x pioneer_lead`` x A* cannot be created, so the cluster
+cannot run ahead of the world without bound. On success the firm moves to generation g+1
 (creating it if nobody has it), restarts at
 ``dip`` of its capability (a learning dip) under a ceiling ``ceiling_growth`` times higher, and its
 knowledge moves toward the reachable pool (new domains). Costly and risky.
@@ -82,7 +83,9 @@ class IntegratedInnovation(InnovationMode):
     def _pioneering(self, state: State) -> np.ndarray:
         """1, or ``(pioneer_lead x A* / C(g + 1)) ** pioneer_power`` for a firm whose next generation nobody has
         yet, neither in the cluster nor in the world (its ceiling is beyond ``pioneer_lead`` x the frontier):
-        a generation the world does not know is far harder to create than one it has."""
+        a generation the world does not know is far harder to create than one it has; and 0 where that
+        ceiling is beyond ``ceiling_growth x pioneer_lead`` x the frontier (more than one generation past the
+        pioneering reach)."""
         pop = state.pop
         g = pop.view("generation")
         firms = pop.is_firm
@@ -92,6 +95,9 @@ class IntegratedInnovation(InnovationMode):
         new = firms & (g + 1 > top) & (nxt > reach)
         out = np.ones(state.n)
         out[new] = (reach / nxt[new]) ** self.p.pioneer_power
+        # the world's technology is a bound, not only a hurdle: a generation more than one step beyond the
+        # pioneering reach cannot be created (with thousands of firms trying, a small chance is a certainty)
+        out[new & (nxt > state.params.technology.ceiling_growth * reach)] = 0.0
         return out
 
     def _mastery_factor(self, state: State, mastery: np.ndarray) -> np.ndarray:
