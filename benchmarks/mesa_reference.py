@@ -477,7 +477,18 @@ class ClusterModel(mesa.Model):
     def process_social(self) -> None:
         p = self.p.social
         assoc = set(self.orgs(ORG_KINDS["association"]))
-        self.decay_and_drop("social", lambda a, b, w: 1.0 if (a in assoc or b in assoc) else w * (1.0 - p.decay), p.floor)
+        econ = self.net["economic"]
+
+        def social_weight(a, b, w):  # trade crowds out the social ties it does not run along
+            if a in assoc or b in assoc:
+                return 1.0
+            rate = p.decay
+            if p.crowding > 0 and not econ.has_edge(a, b):
+                trade = sum(econ.degree(x, weight="weight") if x in econ else 0.0 for x in (a, b))
+                rate *= 1.0 + p.crowding * 0.5 * trade
+            return w * (1.0 - min(rate, 1.0))
+
+        self.decay_and_drop("social", social_weight, p.floor)
         firms = self.firms()
         if len(firms) < 2:
             return

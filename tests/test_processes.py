@@ -368,6 +368,21 @@ def test_social_ties_decay_and_drop_below_floor(rng):
     assert len(layer) == 1 and layer.w[0] == pytest.approx(0.5)
 
 
+def test_trade_crowds_out_a_firms_social_ties_but_not_those_it_trades_along(rng):
+    """A social tie decays faster by ``crowding`` x the mean economic strength of its two ends, unless the
+    pair also trades (the trade is embedded in the social tie and keeps it up)."""
+    ties = {"social": [(0, 1, 1.0), (2, 3, 1.0), (4, 5, 1.0)], "economic": [(0, 6, 1.0), (1, 6, 0.5), (4, 5, 0.8)]}
+    for crowding, expected in ((1.0, 1 - 0.1 * (1 + 1.0 * (1.0 + 0.5) / 2)), (3.0, 1 - 0.1 * (1 + 3.0 * 0.75)), (0.0, 0.9)):
+        p = params(social={"decay": 0.1, "crowding": crowding, "floor": 0.0, "proximity": 0.0, "triadic": 0.0})
+        state = make_state([0.5] * 7, ties={k: list(v) for k, v in ties.items()}, params=p)
+        SocialTies(p).step(state, ctx_of(state), rng)
+        layer = state.net["social"]
+        kept = {(int(min(i, j)), int(max(i, j))): float(w) for i, j, w in zip(layer.i, layer.j, layer.w, strict=True)}
+        assert kept[(0, 1)] == pytest.approx(expected)
+        assert kept[(2, 3)] == pytest.approx(0.9)  # no trade at either end: the plain decay
+        assert kept[(4, 5)] == pytest.approx(0.9)  # the pair trades with each other: the plain decay
+
+
 def test_an_associations_member_ties_do_not_decay(rng):
     """Ties to a business association (either end) are held at weight 1; the others decay and drop."""
     p = params(social={"decay": 0.5, "floor": 0.3, "proximity": 0.0, "triadic": 0.0})

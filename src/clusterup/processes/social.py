@@ -1,5 +1,9 @@
 """Social ties (kinship and place): slow decay, proximity, rare triadic closure, associations.
 
+Trade crowds social ties out: a social tie decays faster by ``crowding`` x the mean economic strength of
+its two ends, unless the pair also trades (the trade is embedded in the tie and keeps it up). As the
+division of labour deepens, relations move from kinship and place to the market (Ji & Hu 2011, B-C).
+
 Spin-off ties to the parent and its friends are made by the demography process.
 """
 
@@ -16,6 +20,7 @@ from .base import Process
 class SocialParams(Section):
     enabled: bool = switch()
     decay: float = number(0.004, 0.0, 1.0, "Decay of social tie strength per step.")
+    crowding: float = number(2.0, 0.0, 1000.0, "Extra decay of a social tie per unit of trade at its ends, unless they trade.")
     floor: float = number(0.05, 0.0, 1.0, "Ties weaker than this are dropped.")
     proximity: float = number(0.01, 0.0, 1.0, "Chance per step a firm forms a tie with a nearby firm.")
     radius: float = number(0.1, 0.001, 2.0, "Distance within which firms count as nearby.")
@@ -33,7 +38,13 @@ class SocialTies(Process):
         p = self.p
         pop = state.pop
         layer = state.net["social"]
-        layer.set_weights(layer.w * (1.0 - p.decay))
+        if p.crowding > 0 and len(layer):  # trade crowds out the ties it does not run along
+            economic = state.net["economic"]
+            trade = economic.strength(state.n)
+            crowd = p.crowding * 0.5 * (trade[layer.i] + trade[layer.j]) * ~economic.has(layer.i, layer.j)
+            layer.set_weights(layer.w * (1.0 - np.minimum(p.decay * (1.0 + crowd), 1.0)))
+        else:
+            layer.set_weights(layer.w * (1.0 - p.decay))
         assoc = np.flatnonzero(pop.is_org & (pop.view("kind") == ORG_KINDS["association"]))
         if assoc.size and len(layer):
             member = np.zeros(state.n, bool)  # a lookup table: cheaper than np.isin on every step
