@@ -20,7 +20,7 @@ from .base import Process
 class SocialParams(Section):
     enabled: bool = switch()
     decay: float = number(0.004, 0.0, 1.0, "Decay of social tie strength per step.")
-    crowding: float = number(2.0, 0.0, 1000.0, "Extra decay of a social tie per unit of trade at its ends, unless they trade.")
+    crowding: float = number(1.0, 0.0, 1000.0, "Extra decay of a social tie per unit of trade at its ends, unless they trade.")
     floor: float = number(0.05, 0.0, 1.0, "Ties weaker than this are dropped.")
     proximity: float = number(0.01, 0.0, 1.0, "Chance per step a firm forms a tie with a nearby firm.")
     radius: float = number(0.1, 0.001, 2.0, "Distance within which firms count as nearby.")
