@@ -103,7 +103,9 @@ def test_robustness_tables_are_the_stored_results():
     from clusterup.robustness import Robustness
 
     text = (DOCS / "validation.md").read_text()
-    for name in ("robustness.json", "robustness-previous-screen.json", "robustness-2026-12-03.json",
+    for name in ("robustness.json", "robustness-previous-screen.json", "robustness-crowding.json",
+                 "robustness-fresh-seeds-crowding.json", "robustness-shield.json",
+                 "robustness-previous-screen-shield.json", "robustness-2026-12-03.json",
                  "robustness-fresh-seeds-shield.json", "robustness-fresh-seeds.json",
                  "robustness-fresh-seeds-square-law.json", "robustness-earlier-screen.json",
                  "robustness-sweep-square-law.json", "robustness-sweep.json"):  # fmt: skip
