@@ -41,7 +41,7 @@ class SocialTies(Process):
         if p.crowding > 0 and len(layer):  # trade crowds out the ties it does not run along
             economic = state.net["economic"]
             trade = economic.strength(state.n)
-            crowd = p.crowding * 0.5 * (trade[layer.i] + trade[layer.j]) * ~economic.has(layer.i, layer.j)
+            crowd = p.crowding * 0.5 * (trade[layer.i] + trade[layer.j]) * ~economic.has_keys(layer.keys)
             layer.set_weights(layer.w * (1.0 - np.minimum(p.decay * (1.0 + crowd), 1.0)))
         else:
             layer.set_weights(layer.w * (1.0 - p.decay))

@@ -79,10 +79,14 @@ class Layer:
 
     def has(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Whether each pair (i, j) is tied in this layer."""
-        k = edge_keys(np.asarray(i), np.asarray(j))
-        pos = np.searchsorted(self.keys, k)
-        pos = np.minimum(pos, max(self.keys.size - 1, 0))
-        return (self.keys.size > 0) & (self.keys[pos] == k) if self.keys.size else np.zeros(k.shape, bool)
+        return self.has_keys(edge_keys(np.asarray(i), np.asarray(j)))
+
+    def has_keys(self, k: np.ndarray) -> np.ndarray:
+        """Whether each pair, given by its edge key (another layer's ``keys``, say), is tied in this layer."""
+        if not self.keys.size:
+            return np.zeros(k.shape, bool)
+        pos = np.minimum(np.searchsorted(self.keys, k), self.keys.size - 1)
+        return self.keys[pos] == k
 
     def neighbours(self, node: int) -> np.ndarray:
         """The nodes tied to ``node``, ascending (as the adjacency row lists them), without building it."""
