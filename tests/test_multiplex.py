@@ -16,6 +16,14 @@ def test_add_is_undirected_and_merges_duplicates():
     assert np.isclose(layer.w[layer.keys == edge_keys(np.array([0]), np.array([1]))[0]][0], 0.8)
 
 
+def test_has_keys_looks_up_another_layers_ties_by_their_keys():
+    social, economic = Layer("social"), Layer("economic")
+    social.add(np.array([0, 1, 2]), np.array([1, 3, 4]), 1.0)
+    assert not economic.has_keys(social.keys).any()  # an empty layer holds none
+    economic.add(np.array([3, 5]), np.array([1, 0]), 0.5)
+    assert economic.has_keys(social.keys).tolist() == economic.has(social.i, social.j).tolist() == [False, True, False]
+
+
 def test_self_ties_are_ignored():
     layer = Layer("economic")
     layer.add(np.array([3, 3]), np.array([3, 4]), 1.0)
