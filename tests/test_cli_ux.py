@@ -40,6 +40,20 @@ def test_query_table_shows_every_cell_whole_at_any_width(levers, capsys, width, 
     assert max(len(x) for x in lines if not x.startswith(tuple(df.columns))) <= width
 
 
+def test_a_long_last_text_column_wraps_under_itself(capsys):
+    import pandas as pd
+
+    df = pd.DataFrame({"point": ["A", "F"], "step": [0, 46],
+                       "marks": ["start", "a higher generation appears before the first S-curve saturates (path 2)"]})  # fmt: skip
+    _print_frame(df, ".6g", width=60)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["point", "step", "marks"] and max(len(x) for x in lines) <= 60
+    assert lines[3].split()[:2] == ["F", "46"] and lines[4].startswith(" " * 13)  # the rest under the column
+    assert " ".join(" ".join(x.split()[2:] if i == 3 else x.split()) for i, x in enumerate(lines[3:5], 3)) == df["marks"][1]
+    _print_frame(df, ".6g", width=30)  # not even 24 characters left for it: one block per row
+    assert "-[ row 2 ]" in capsys.readouterr().out
+
+
 def test_query_narrow_result_is_a_table(levers, capsys):
     assert main(["query", str(levers), "SELECT scenario, count(*) AS n FROM runs GROUP BY 1 ORDER BY 1"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -409,15 +409,28 @@ def _cell(value, float_format: str) -> str:
 
 
 def _print_frame(df, float_format: str, width: int | None = None) -> None:
-    """A DataFrame as plain text, nothing cut: a table where it fits the terminal's width, else one block
-    per row with a ``column | value`` line per column (like psql's expanded display)."""
+    """A DataFrame as plain text, nothing cut: a table where it fits the terminal's width; a table whose last
+    (text) column wraps where only that column is too wide and at least 24 characters are left for it; else
+    one block per row with a ``column | value`` line per column (like psql's expanded display)."""
     width = width or out.width
     headers = [str(c) for c in df.columns]
     rows = [[_cell(v, float_format) for v in row] for row in df.itertuples(index=False)]
     widths = [max([len(h)] + [len(r[j]) for r in rows]) for j, h in enumerate(headers)]
     lines = []
+    numeric = [df[c].dtype.kind in "iufb" for c in df.columns]
+    lead = sum(widths[:-1]) + 2 * (len(widths) - 1)  # the columns before the last, with their gaps
+    if sum(widths) + 2 * max(len(widths) - 1, 0) > width and len(widths) > 1 and not numeric[-1] and width - lead >= 24:
+        import textwrap
+
+        widths[-1] = width - lead  # the last column wraps; continuation lines are indented under it
+        wrapped = []
+        for r in rows:
+            parts = textwrap.wrap(r[-1], widths[-1]) or [""]
+            wrapped.append([*r[:-1], parts[0]])
+            wrapped += [[""] * (len(r) - 1) + [part] for part in parts[1:]]
+        rows = wrapped
+        widths[-1] = max([len(headers[-1])] + [len(r[-1]) for r in rows])
     if sum(widths) + 2 * max(len(widths) - 1, 0) <= width:
-        numeric = [df[c].dtype.kind in "iufb" for c in df.columns]
         def line(cells):
             return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)).rstrip()
         lines += [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
