@@ -418,19 +418,18 @@ def _print_frame(df, float_format: str, width: int | None = None) -> None:
     widths = [max([len(h)] + [len(r[j]) for r in rows]) for j, h in enumerate(headers)]
     lines = []
     numeric = [df[c].dtype.kind in "iufb" for c in df.columns]
-    lead = sum(widths[:-1]) + 2 * (len(widths) - 1)  # the columns before the last, with their gaps
-    if sum(widths) + 2 * max(len(widths) - 1, 0) > width and len(widths) > 1 and not numeric[-1] and width - lead >= 24:
+    gaps = 2 * max(len(widths) - 1, 0)
+    room = width - sum(widths[:-1]) - gaps  # what the columns before the last leave for it
+    if sum(widths) + gaps > width and len(widths) > 1 and not numeric[-1] and room >= 24:
         import textwrap
 
-        widths[-1] = width - lead  # the last column wraps; continuation lines are indented under it
-        wrapped = []
+        wrapped = []  # the last column wraps; continuation lines are indented under it
         for r in rows:
-            parts = textwrap.wrap(r[-1], widths[-1]) or [""]
-            wrapped.append([*r[:-1], parts[0]])
-            wrapped += [[""] * (len(r) - 1) + [part] for part in parts[1:]]
+            parts = textwrap.wrap(r[-1], room) or [""]
+            wrapped += [[*r[:-1], parts[0]], *([""] * (len(r) - 1) + [part] for part in parts[1:])]
         rows = wrapped
         widths[-1] = max([len(headers[-1])] + [len(r[-1]) for r in rows])
-    if sum(widths) + 2 * max(len(widths) - 1, 0) <= width:
+    if sum(widths) + gaps <= width:
         def line(cells):
             return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)).rstrip()
         lines += [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
