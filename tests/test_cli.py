@@ -158,7 +158,10 @@ def test_validate_rejects_bad_flags(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--keys", "local.rate"], "--keys and --factors go with --robustness"),
+        (["--keys", "local.rate"], "--keys, --factors and --screen-seeds go with --robustness"),
+        (["--screen-seeds", "4"], "--keys, --factors and --screen-seeds go with --robustness"),
+        (["--robustness", "--screen-seeds", "0"], "--screen-seeds must be an integer >= 1; got 0"),
+        (["--robustness", "--keys", "local.rate", "--screen-seeds", "4"], "--screen-seeds sets the Morris screening"),
         (["--robustness", "--keys", "local.bogus"], "--keys: unknown parameter 'local.bogus'"),
         (["--robustness", "--keys", "local.rate", "--factors", "0.8,x"], "--factors must be comma-separated numbers"),
         (["--robustness", "--factors", "1"], "--factors must be numbers in (0, 10] other than 1"),

@@ -6,9 +6,19 @@ import json
 
 import pytest
 
+from clusterup import robustness
 from clusterup import validation as v
 from clusterup.errors import ConfigError
-from clusterup.robustness import Perturbation, cell, check_sweep, moved, preset_perturbations, run_robustness
+from clusterup.robustness import (
+    Perturbation,
+    Robustness,
+    cell,
+    check_sweep,
+    morris_screen,
+    moved,
+    preset_perturbations,
+    run_robustness,
+)
 
 
 def test_moved_respects_bounds_zero_and_integers():
@@ -105,3 +115,71 @@ def test_replicate_script_counts_what_validation_counts(capsys):
         want = {r["id"]: r["passes"] for r in v.evaluate(ens, phen, seed=base)}
         assert f"| {base} | {want['1']}/2 | {want['4']}/2 |" in out
     assert "| pooled |" in out
+
+
+class _Inline:
+    """An executor that maps in this process (the synthetic screening job below is not picklable)."""
+
+    def map(self, fn, jobs):
+        return [fn(j) for j in jobs]
+
+
+def _synthetic(calls):
+    """A stand-in for the model: log capability = 3 x local.success + 1 x local.rate (relative to their ranges)
+    plus noise that differs between design points and seeds, as a stochastic model's does."""
+    import zlib
+
+    def job(j):
+        overrides, seed, _steps, _firms = j
+        calls.append((tuple(sorted(overrides.items())), seed))
+        x = 3.0 * overrides["local.success"] / 0.7 + 1.0 * overrides["local.rate"] / 0.25
+        u = zlib.crc32(repr((sorted(overrides.items()), seed)).encode()) / 2**32
+        return x + 1.5 * (u - 0.5)
+
+    return job
+
+
+def test_each_screening_point_runs_the_same_seeds_and_averages_them(monkeypatch):
+    calls = []
+    monkeypatch.setattr(robustness, "_screen_job", _synthetic(calls))
+    screen = morris_screen(_Inline(), trajectories=2, replicates=3, seed=5)
+    points = {}
+    for point, seed in calls:
+        points.setdefault(point, []).append(seed)
+    assert len({tuple(s) for s in points.values()}) == 1  # common random numbers: one seed list for every point
+    assert len(next(iter(points.values()))) == 3 and len(calls) == 3 * len(points)
+    mus = [mu for _k, mu, _c in screen.ranking]
+    assert mus == sorted(mus, reverse=True) and all(c >= 0 for _k, _mu, c in screen.ranking)
+    assert (screen.trajectories, screen.replicates) == (2, 3)
+    assert screen.top(2) == [(k, mu) for k, mu, _c in screen.ranking[:2]]
+
+
+def test_averaging_seeds_lets_the_screen_find_the_influential_parameters(monkeypatch):
+    """With one seed per point the synthetic noise (1.5 wide) swamps local.rate's effect (0.2 over the
+    +-20% range); averaged over 64 seeds it is 1.5/sqrt(64)-wide and the two true effects lead the ranking."""
+    monkeypatch.setattr(robustness, "_screen_job", _synthetic([]))
+    averaged = morris_screen(_Inline(), trajectories=4, replicates=64, seed=5)
+    assert [k for k, _mu, _c in averaged.ranking[:2]] == ["local.success", "local.rate"]
+    single = morris_screen(_Inline(), trajectories=4, replicates=1, seed=5)
+    assert "local.rate" not in [k for k, _mu, _c in single.ranking[:2]]
+
+
+def test_the_whole_screening_is_kept_in_the_payload():
+    screen = robustness.Screen([("local.success", 2.0, 0.5), ("local.rate", 1.0, 0.25)], 4, 8)
+    report = Robustness(300, 200, [1, 2], screen.top(1), [], screen)
+    payload = json.loads(json.dumps(report.payload()))
+    assert payload["morris"] == [["local.success", 2.0]]
+    assert payload["screening"]["seeds_per_point"] == 8
+    assert Robustness.from_payload(payload).screen == screen
+    old = {k: v for k, v in payload.items() if k != "screening"}  # files written before the screening was stored
+    assert Robustness.from_payload(old).screen is None
+
+
+def test_the_cli_shows_the_screenings_default_seeds():
+    """The help text cannot import the robustness module (the CLI loads it lazily), so it names the number."""
+    import inspect
+
+    from clusterup import cli
+
+    text = inspect.getsource(cli.validate)
+    assert f'show_default="{robustness.REPLICATES}"' in text

@@ -243,6 +243,11 @@ def validate(
         typer.Option(help="With --robustness: the factors each key is moved by (comma-separated).", show_default="0.8,1.2",
                      metavar="F,F"),  # fmt: skip
     ] = None,
+    screen_seeds: Annotated[
+        int | None,
+        typer.Option(help="With --robustness: seeds each point of the Morris screening is run with and averaged over "
+                     "(>= 1).", show_default="4"),  # fmt: skip
+    ] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run the phenomenon ensembles on fresh seeds and report, per statement, its test; exit 1 when one fails.
@@ -259,8 +264,12 @@ def validate(
     size_list = _sizes(sizes)
     if size_list is not None and firms is not None:
         raise ConfigError("--sizes and --firms exclude each other; use one")
-    if (keys is not None or factors is not None) and not robustness:
-        raise ConfigError("--keys and --factors go with --robustness")
+    if (keys is not None or factors is not None or screen_seeds is not None) and not robustness:
+        raise ConfigError("--keys, --factors and --screen-seeds go with --robustness")
+    if keys is not None and screen_seeds is not None:
+        raise ConfigError("--screen-seeds sets the Morris screening, which --keys skips; use one of them")
+    if screen_seeds is not None and screen_seeds < 1:
+        raise ConfigError(f"--screen-seeds must be an integer >= 1; got {screen_seeds}")
     key_list = [k.strip() for k in keys.split(",") if k.strip()] if keys is not None else None
     factor_list = _factors(factors)
     refuse_existing([p for p in (out_file, markdown, figure) if p is not None], overwrite)
@@ -276,7 +285,8 @@ def validate(
         if figure is not None or (size_list is not None and len(size_list) > 1):
             raise ConfigError("--robustness runs at one size and draws no figure; drop --figure and give one --firms")
         size = size_list[0] if size_list else firms
-        _robustness(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown, key_list, factor_list)
+        _robustness(16 if seeds is None else seeds, base_seed, workers, steps, size, out_file, markdown, key_list, factor_list,
+                    screen_seeds)
         return
     seeds = 32 if seeds is None else seeds
     reports = {}
@@ -346,15 +356,19 @@ def _factors(text: str | None) -> tuple[float, ...]:
 
 def _robustness(seeds: int, base_seed: int, workers: int, steps: int | None, firms: int | None,
                 out_file: Path | None, markdown: Path | None, keys: list[str] | None,
-                factors: tuple[float, ...]) -> None:  # fmt: skip
+                factors: tuple[float, ...], screen_seeds: int | None) -> None:  # fmt: skip
     from .io_utils import write_text_atomic
-    from .robustness import cell, run_robustness
+    from .robustness import REPLICATES, cell, run_robustness
 
     with out.status("robustness") as status:  # run_robustness refuses bad keys and factors before any run
         report = run_robustness(seeds, base_seed, workers=workers, steps=steps, firms=firms, keys=keys, factors=factors,
+                                screen_seeds=REPLICATES if screen_seeds is None else screen_seeds,
                                 progress=lambda m: status.update(f"robustness: {m}"))  # fmt: skip
-    if report.screened:
-        out.print("Morris screening (mu* of log long-run cap_total): " + ", ".join(f"{k} {m:.3g}" for k, m in report.screened))
+    if report.screen is not None:
+        sc = report.screen
+        out.print(f"Morris screening ({sc.trajectories} trajectories, {sc.replicates} seed(s) per point; mu* of log long-run "
+                  "cap_total, +- its bootstrap 95% half-width): "
+                  + ", ".join(f"{k} {m:.3g} +- {c:.2g}" for k, m, c in sc.ranking[: len(report.screened)]))  # fmt: skip
     table = Table("perturbation", "from", "statements (passes/seeds or largest p)", box=None)
     for r in report.rows:
         ev = r["evidence"]

@@ -4,7 +4,8 @@ The keys moved are (a) every numeric key a preset sets itself (the keys that def
 whose value is 0 moves to +-20% of the baseline's value instead, where that is not 0 too, and an integer
 key is rounded and dropped when rounding leaves it unchanged) and (b) the ten baseline parameters that a
 Morris screening (SALib: elementary effects on the log of long-run overall capability, every numeric
-baseline parameter over +-20% of its value) finds most influential. A preset key moves in that preset and
+baseline parameter over +-20% of its value; each design point the mean of the same four seeds, so that the
+model's run-to-run noise does not rank the parameters) finds most influential. A preset key moves in that preset and
 in every preset that extends it without setting the key again; a baseline parameter moves in every arm
 (relative to each arm's own value; the appropriability sweep keeps its own values of appropriability).
 
@@ -29,18 +30,20 @@ from typing import Any
 import numpy as np
 
 from . import validation as v
+from .errors import ConfigError
 from .params import field_bounds, field_info, load_scenario, preset_keys
 from .rng import replicate_seeds
 from .simulation import simulate
 
 FACTORS = (0.8, 1.2)
+TRAJECTORIES = 4  # Morris trajectories of the screening
+REPLICATES = 4  # seeds per design point (common to every point), averaged
+SCREENED = 10  # the most influential parameters that move
 SCREEN_EXCLUDE = ("run.", "init.early_technology_", "patents.", "pipelines.subsidy")  # not baseline behaviour
 
 
 def check_sweep(keys: list[str] | None, factors: tuple[float, ...]) -> None:
     """Refuse unknown or non-numeric keys and factors that move nothing (ConfigError: exit 2 at the CLI)."""
-    from .errors import ConfigError
-
     if not factors or any(not (0.0 < f <= 10.0) or f == 1.0 for f in factors):
         raise ConfigError(f"--factors must be numbers in (0, 10] other than 1 (1.2 is +20%); got {list(factors)}")
     for key in keys or []:
@@ -122,9 +125,26 @@ def _screen_job(job: tuple[dict[str, Any], int, int | None, int | None]) -> floa
     return math.log(max(v.late_total(ts), 1e-12))
 
 
-def morris_screen(executor: Executor, *, trajectories: int = 4, seed: int = v.BASE_SEED, steps: int | None = None,
-                  firms: int | None = None, top: int = 10) -> list[tuple[str, float]]:  # fmt: skip
-    """The ``top`` baseline parameters by Morris mu* on log long-run overall capability (one common seed)."""
+@dataclass(frozen=True)
+class Screen:
+    """A Morris screening: every screened key's mu* and its bootstrap 95% half-width (SALib), most
+    influential first, and what it was run with."""
+
+    ranking: list[tuple[str, float, float]]
+    trajectories: int
+    replicates: int
+
+    def top(self, count: int = 10) -> list[tuple[str, float]]:
+        return [(k, mu) for k, mu, _ in self.ranking[:count]]
+
+
+def morris_screen(executor: Executor, *, trajectories: int = TRAJECTORIES, replicates: int = REPLICATES,
+                  seed: int = v.BASE_SEED, steps: int | None = None, firms: int | None = None) -> Screen:  # fmt: skip
+    """Morris mu* of every screened baseline parameter on log long-run overall capability.
+
+    Each design point is run with the same ``replicates`` seeds (common random numbers) and its output is
+    the mean over them: with one seed, a stochastic model's run-to-run noise enters every elementary
+    effect, and below the few strongest parameters the ranking is noise (every mu* about equal)."""
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
@@ -144,12 +164,13 @@ def morris_screen(executor: Executor, *, trajectories: int = 4, seed: int = v.BA
             bounds.append([float(lo_v), float(hi_v)])
     problem = {"num_vars": len(keys), "names": keys, "bounds": bounds}
     X = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed % (2**32))
-    run_seed = replicate_seeds(seed, 1)[0]
-    jobs = [(dict(zip(keys, map(float, row), strict=True)), run_seed, steps, firms) for row in X]
-    Y = np.array(list(executor.map(_screen_job, jobs)))
+    run_seeds = replicate_seeds(seed, replicates)
+    jobs = [(dict(zip(keys, map(float, row), strict=True)), s, steps, firms) for row in X for s in run_seeds]
+    Y = np.array(list(executor.map(_screen_job, jobs))).reshape(len(X), replicates).mean(axis=1)
     res = morris_analyze.analyze(problem, X, Y, num_levels=4, seed=seed % (2**32))
-    order = np.argsort(-np.asarray(res["mu_star"]))
-    return [(keys[i], float(res["mu_star"][i])) for i in order[:top]]
+    mu, conf = np.asarray(res["mu_star"]), np.asarray(res["mu_star_conf"])
+    order = np.argsort(-mu, kind="stable")
+    return Screen([(keys[i], float(mu[i]), float(conf[i])) for i in order], trajectories, replicates)
 
 
 def evidence(row: dict[str, Any]) -> dict[str, Any]:
@@ -178,19 +199,28 @@ class Robustness:
     seeds: list[int]
     screened: list[tuple[str, float]]
     rows: list[dict[str, Any]]  # one per perturbation: label, source, value per arm, statement -> holds
+    screen: Screen | None = None  # the whole Morris ranking (None for a sweep of given keys)
 
     @property
     def holds(self) -> bool:
         return all(all(r["statements"].values()) for r in self.rows)
 
     def payload(self) -> dict[str, Any]:
-        return {"firms": self.firms, "steps": self.steps, "seeds": self.seeds, "rate_floor": v.ROBUST_RATE,
-                "p_max": v.P_MAX, "morris": self.screened, "rows": self.rows}  # fmt: skip
+        out = {"firms": self.firms, "steps": self.steps, "seeds": self.seeds, "rate_floor": v.ROBUST_RATE,
+               "p_max": v.P_MAX, "morris": self.screened, "rows": self.rows}  # fmt: skip
+        if self.screen is not None:
+            ranking = [{"key": k, "mu_star": mu, "mu_star_conf": c} for k, mu, c in self.screen.ranking]
+            out["screening"] = {"trajectories": self.screen.trajectories, "seeds_per_point": self.screen.replicates,
+                                "ranking": ranking}  # fmt: skip
+        return out
 
     @classmethod
     def from_payload(cls, d: dict[str, Any]) -> Robustness:
         """The result as :meth:`payload` stored it (a robustness JSON file), to redraw its table."""
-        return cls(d["firms"], d["steps"], list(d["seeds"]), [tuple(m) for m in d["morris"]], list(d["rows"]))
+        sc = d.get("screening")
+        screen = None if sc is None else Screen([(r["key"], r["mu_star"], r["mu_star_conf"]) for r in sc["ranking"]],
+                                                sc["trajectories"], sc["seeds_per_point"])  # fmt: skip
+        return cls(d["firms"], d["steps"], list(d["seeds"]), [tuple(m) for m in d["morris"]], list(d["rows"]), screen)
 
     def markdown(self) -> str:
         ids = [p.id for p in v.PHENOMENA if p.kind != "benchmark"]
@@ -203,7 +233,8 @@ class Robustness:
 
 
 def run_robustness(seeds: int = 16, base_seed: int = v.BASE_SEED, *, workers: int = 2, steps: int | None = None,
-                   firms: int | None = None, trajectories: int = 4, keys: list[str] | None = None,
+                   firms: int | None = None, trajectories: int = TRAJECTORIES, screen_seeds: int = REPLICATES,
+                   keys: list[str] | None = None,
                    factors: tuple[float, ...] = FACTORS,
                    progress: Callable[[str], None] | None = None) -> Robustness:  # fmt: skip
     """Screen, then run every perturbation and evaluate the statements it touches (with ``keys``: only
@@ -211,13 +242,19 @@ def run_robustness(seeds: int = 16, base_seed: int = v.BASE_SEED, *, workers: in
     v.check_arguments(seeds, workers, base_seed, steps, firms)
     check_sweep(keys, factors)
     say = progress or (lambda _m: None)
+    if screen_seeds < 1 or trajectories < 1:
+        raise ConfigError(f"--screen-seeds must be an integer >= 1; got {screen_seeds}" if screen_seeds < 1
+                          else f"trajectories must be an integer >= 1; got {trajectories}")  # fmt: skip
+    screen: Screen | None = None
     with ProcessPoolExecutor(workers) as ex:
         if keys:
             screened: list[tuple[str, float]] = []
             perts = [Perturbation(k, f, "given") for k in keys for f in factors]
         else:
             say("Morris screening of the baseline parameters")
-            screened = morris_screen(ex, trajectories=trajectories, seed=base_seed, steps=steps, firms=firms)
+            screen = morris_screen(ex, trajectories=trajectories, replicates=screen_seeds, seed=base_seed, steps=steps,
+                                   firms=firms)  # fmt: skip
+            screened = screen.top(SCREENED)
             perts = preset_perturbations() + [Perturbation(k, f, "morris") for k, _ in screened for f in factors]
         say(f"unperturbed ensemble ({seeds} seeds)")
         ref = v.run_ensemble(seeds, base_seed, steps=steps, firms=firms, executor=ex, bass=False)
@@ -243,4 +280,4 @@ def run_robustness(seeds: int = 16, base_seed: int = v.BASE_SEED, *, workers: in
             rows.append({"label": pert.label, "key": pert.key, "factor": pert.factor, "source": pert.source,
                          "values": touched, "statements": {r["id"]: bool(r["holds"]) for r in evaluated},
                          "evidence": {r["id"]: evidence(r) for r in evaluated}})  # fmt: skip
-    return Robustness(firms, steps, ref.seeds, screened, rows)
+    return Robustness(firms, steps, ref.seeds, screened, rows, screen)
