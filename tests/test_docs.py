@@ -103,7 +103,8 @@ def test_robustness_tables_are_the_stored_results():
     from clusterup.robustness import Robustness
 
     text = (DOCS / "validation.md").read_text()
-    for name in ("robustness.json", "robustness-previous-screen.json", "robustness-crowding.json",
+    for name in ("robustness.json", "robustness-single-seed-screen.json", "robustness-previous-screen.json",
+                 "robustness-crowding.json",
                  "robustness-fresh-seeds-crowding.json", "robustness-shield.json",
                  "robustness-previous-screen-shield.json", "robustness-2026-12-03.json",
                  "robustness-fresh-seeds-shield.json", "robustness-fresh-seeds.json",
