@@ -289,6 +289,51 @@ def _ref_component_roots(i, j, n):
     return first[labels]
 
 
+def _ref_novelty(q, pool, weight):
+    from clusterup.kernels import tv_distance
+
+    return tv_distance(q, pool) * weight / (weight + 1.0)
+
+
+def _ref_normalise_rows(q):
+    from clusterup.kernels import normalise_rows
+
+    return normalise_rows(q)
+
+
+def _ref_logit_choice(utility, u):
+    from clusterup.kernels import softmax_choice
+
+    return softmax_choice(utility, u)
+
+
+@pytest.mark.parametrize("n,dims,seed", [(0, 10, 0), (1, 10, 1), (7, 3, 2), (300, 10, 3), (5000, 10, 4), (200, 17, 5)])
+def test_row_kernels_equal_their_numpy_definitions(n, dims, seed):
+    """novelty, normalise_rows and logit_choice give NumPy's numbers bit for bit (rows summed in NumPy's pairwise
+    order; the exponentials left to NumPy), edge rows included: zero, negative and NaN sums, closed (-inf),
+    all-closed and NaN utilities."""
+    rng = np.random.default_rng(seed)
+    q = rng.random((n, dims)) * 10.0 ** rng.integers(-8, 8, (n, 1))
+    pool = rng.random((n, dims))
+    weight = rng.random(n) * rng.integers(0, 3, n)
+    np.testing.assert_array_equal(compiled.novelty(q, pool, weight), _ref_novelty(q, pool, weight))
+    if n > 3:
+        q[0] = 0.0
+        q[1, 0] = -q[1].sum() - 1.0
+        q[2, 1] = np.nan
+    np.testing.assert_array_equal(compiled.normalise_rows(q), _ref_normalise_rows(q))
+    utility = rng.normal(0.0, 5.0, (n, 4))
+    utility[rng.random((n, 4)) < 0.3] = -np.inf
+    utility[:, 0] = 0.0
+    if n > 3:
+        utility[1] = -np.inf
+        utility[2, 2] = np.nan
+        utility[3, 3] = np.inf
+    u = rng.random(n)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(compiled.logit_choice(utility, u), _ref_logit_choice(utility, u))
+
+
 def _with_references(monkeypatch) -> None:
     import clusterup.indicators as indicators
     import clusterup.processes.imitation as imitation
@@ -296,7 +341,9 @@ def _with_references(monkeypatch) -> None:
     import clusterup.processes.knowledge as knowledge
     import clusterup.processes.knowledge_ties as knowledge_ties
     import clusterup.processes.local as local
+    import clusterup.processes.mode_choice as mode_choice
     import clusterup.processes.reach as reach
+    import clusterup.processes.social as social
     import clusterup.processes.spillover as spillover
     import clusterup.recorder as recorder
     import clusterup.state.multiplex as multiplex
@@ -316,6 +363,10 @@ def _with_references(monkeypatch) -> None:
         (imitation, "best_model", _ref_best_model),
         (spillover, "spill", _ref_spill),
         (knowledge, "drift_rows", _ref_drift_rows),
+        (knowledge, "normalise_rows", _ref_normalise_rows),
+        (reach, "novelty_of", _ref_novelty),
+        (mode_choice, "logit_choice", _ref_logit_choice),
+        (social, "sorted_member", lambda a, b: np.isin(a, b)),
         (knowledge_ties, "choose_partners", _ref_choose_partners),
         (integrated, "neighbour_above", _ref_neighbour_above),
         (indicators, "triangles", _ref_triangles),

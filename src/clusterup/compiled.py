@@ -820,3 +820,90 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
     dst = np.empty(size, np.int64)
     count = _choose_partners(adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind, partners, src, dst)
     return src[:count], dst[:count]
+
+
+@kernel
+def _novelty(q, pool, weight, out):  # pragma: no cover - compiled
+    dims = q.shape[1]
+    diff = np.empty(dims)
+    for r in range(q.shape[0]):
+        for k in range(dims):
+            diff[k] = abs(q[r, k] - pool[r, k])
+        out[r] = 0.5 * pairwise_sum(diff, 0, dims) * weight[r] / (weight[r] + 1.0)
+
+
+def novelty(q: np.ndarray, pool: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``tv_distance(q, pool) * weight / (weight + 1.0)`` per row (:func:`clusterup.kernels.tv_distance`), in one
+    pass: each row's absolute differences summed in NumPy's pairwise order, so the numbers are NumPy's."""
+    out = np.empty(q.shape[0])
+    _novelty(np.ascontiguousarray(q, dtype=np.float64), np.ascontiguousarray(pool, dtype=np.float64),
+             np.ascontiguousarray(weight, dtype=np.float64), out)  # fmt: skip
+    return out
+
+
+@kernel
+def _normalise(q, out):  # pragma: no cover - compiled
+    dims = q.shape[1]
+    for r in range(q.shape[0]):
+        s = pairwise_sum(q[r], 0, dims)
+        if s > 0:
+            for k in range(dims):
+                out[r, k] = q[r, k] / s
+        else:
+            for k in range(dims):
+                out[r, k] = 1.0 / dims
+
+
+def normalise_rows(q: np.ndarray) -> np.ndarray:
+    """:func:`clusterup.kernels.normalise_rows` in one pass (rows summed in NumPy's pairwise order; a row
+    summing to 0 or less, or NaN, becomes uniform), the same numbers."""
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    out = np.empty_like(q)
+    _normalise(q, out)
+    return out
+
+
+@kernel
+def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
+    cols = w.shape[1]
+    cum = np.empty(cols)
+    for r in range(w.shape[0]):
+        c = w[r, 0]
+        cum[0] = c
+        for k in range(1, cols):
+            c = c + w[r, k]
+            cum[k] = c
+        total = cum[cols - 1]
+        chosen = 0
+        for k in range(cols):
+            if u[r] > cum[k] / total:
+                chosen += 1
+        out[r] = chosen
+
+
+@kernel
+def _less_row_max(utility, out):  # pragma: no cover - compiled
+    cols = utility.shape[1]
+    for r in range(utility.shape[0]):
+        top = utility[r, 0]
+        for k in range(1, cols):
+            x = utility[r, k]
+            if x > top or x != x:  # NaN wins, as in NumPy's maximum
+                top = x
+            if top != top:
+                break
+        for k in range(cols):
+            out[r, k] = utility[r, k] - top
+
+
+def logit_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:func:`clusterup.kernels.softmax_choice` in two passes around NumPy's ``exp`` (a compiled ``exp`` differs in
+    the last bit): each row less its maximum, then the cumulative sums, their normalisation and the draw. The
+    same choices."""
+    utility = np.ascontiguousarray(utility, dtype=np.float64)
+    w = np.empty_like(utility)
+    _less_row_max(utility, w)
+    np.exp(w, out=w)
+    out = np.empty(w.shape[0], dtype=np.int64)
+    _cumulative_choice(w, np.ascontiguousarray(u, dtype=np.float64), out)
+    return out

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import csr_dot, drift_rows, row_sums
-from ..kernels import normalise_rows
+from ..compiled import csr_dot, drift_rows, normalise_rows, row_sums
 from ..params.base import Section, number, switch
 from ..state import State, StepContext
 from .base import Process

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..kernels import softmax_choice
+from ..compiled import logit_choice
 from ..params.base import Section, number, switch
 from ..state import INNOVATION_MODES, Mode, State, StepContext
 from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
@@ -82,7 +82,7 @@ class ModeChoice(Process):
         if not self.p.always_try:  # intensity 0 must not turn a closed mode (-inf) into NaN
             open_ = np.isfinite(utility)
             scaled[open_] = self.p.intensity * utility[open_]
-        chosen = softmax_choice(scaled, rng.random(firms.size))
+        chosen = logit_choice(scaled, rng.random(firms.size))
         pop.mode[firms] = chosen
         paid = costs[np.arange(firms.size), chosen]
         pop.wealth[firms] -= paid

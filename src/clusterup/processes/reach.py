@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import add_csr, csr_dot, pool_rows, row_sums
-from ..kernels import tv_distance
+from ..compiled import novelty as novelty_of
 from ..state import ContextField, State, StepContext
 
 REACH = ContextField("reach", tuple, "(pool profile, novelty in [0, 1]) per slot, computed at the first use in the step")
@@ -33,7 +33,7 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
     pipe = pop.view("pipeline")
     weight = row_sums(adj) + pipe
     pool = pool_rows(csr_dot(adj, q), pipe, state.external_knowledge, weight, q)
-    novelty = tv_distance(q, pool) * weight / (weight + 1.0)
+    novelty = novelty_of(q, pool, weight)  # tv_distance(q, pool) * weight / (weight + 1), one pass
     if ctx is not None:
         ctx.reach = (pool, novelty)
     return pool, novelty

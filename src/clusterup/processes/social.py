@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import sorted_member
 from ..kernels import random_neighbour
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, State, StepContext
@@ -41,7 +42,8 @@ class SocialTies(Process):
         if p.crowding > 0 and len(layer):  # trade crowds out the ties it does not run along
             economic = state.net["economic"]
             trade = economic.strength(state.n)
-            crowd = p.crowding * 0.5 * (trade[layer.i] + trade[layer.j]) * ~economic.has_keys(layer.keys)
+            along = sorted_member(layer.keys, economic.keys)  # ties that trade runs along (both key arrays sorted)
+            crowd = p.crowding * 0.5 * (trade[layer.i] + trade[layer.j]) * ~along
             layer.set_weights(layer.w * (1.0 - np.minimum(p.decay * (1.0 + crowd), 1.0)))
         else:
             layer.set_weights(layer.w * (1.0 - p.decay))
