@@ -7,6 +7,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from clusterup import compiled
+from clusterup.kernels import normalise_rows as _ref_normalise_rows
+from clusterup.kernels import softmax_choice as _ref_logit_choice
 from clusterup.state.multiplex import Layer
 
 
@@ -293,18 +295,6 @@ def _ref_novelty(q, pool, weight):
     from clusterup.kernels import tv_distance
 
     return tv_distance(q, pool) * weight / (weight + 1.0)
-
-
-def _ref_normalise_rows(q):
-    from clusterup.kernels import normalise_rows
-
-    return normalise_rows(q)
-
-
-def _ref_logit_choice(utility, u):
-    from clusterup.kernels import softmax_choice
-
-    return softmax_choice(utility, u)
 
 
 @pytest.mark.parametrize("n,dims,seed", [(0, 10, 0), (1, 10, 1), (7, 3, 2), (300, 10, 3), (5000, 10, 4), (200, 17, 5)])

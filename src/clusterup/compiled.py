@@ -754,6 +754,16 @@ def pairwise_sum(a, lo, n):  # pragma: no cover - compiled
 
 
 @kernel
+def _tv(a, ra, b, rb, diff):  # pragma: no cover - compiled
+    """Total-variation distance of row ``ra`` of ``a`` and row ``rb`` of ``b``, as ``kernels.tv_distance``
+    computes it (``0.5 *`` the absolute differences summed in NumPy's pairwise order); ``diff`` is scratch."""
+    dims = a.shape[1]
+    for d in range(dims):
+        diff[d] = abs(a[ra, d] - b[rb, d])
+    return 0.5 * pairwise_sum(diff, 0, dims)
+
+
+@kernel
 def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst):  # pragma: no cover
     m = c + extra.shape[1]
     dims = q.shape[1]
@@ -775,9 +785,7 @@ def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partne
                 cand = extra[r, k - c]
             x = max(cand, 0)
             cc[k] = x
-            for d in range(dims):
-                diff[d] = abs(q[f, d] - q[x, d])
-            dist = 0.5 * pairwise_sum(diff, 0, dims)  # total-variation distance
+            dist = _tv(q, f, q, x, diff)  # total-variation distance
             fit = 4.0 * dist * (1.0 - dist)  # cognitive fit
             if kind[x] == 0:
                 mx = mastery[x]
@@ -824,12 +832,9 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
 
 @kernel
 def _novelty(q, pool, weight, out):  # pragma: no cover - compiled
-    dims = q.shape[1]
-    diff = np.empty(dims)
+    diff = np.empty(q.shape[1])
     for r in range(q.shape[0]):
-        for k in range(dims):
-            diff[k] = abs(q[r, k] - pool[r, k])
-        out[r] = 0.5 * pairwise_sum(diff, 0, dims) * weight[r] / (weight[r] + 1.0)
+        out[r] = _tv(q, r, pool, r, diff) * weight[r] / (weight[r] + 1.0)
 
 
 def novelty(q: np.ndarray, pool: np.ndarray, weight: np.ndarray) -> np.ndarray:
