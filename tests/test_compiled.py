@@ -324,6 +324,43 @@ def test_row_kernels_equal_their_numpy_definitions(n, dims, seed):
         np.testing.assert_array_equal(compiled.logit_choice(utility, u), _ref_logit_choice(utility, u))
 
 
+def _ref_reach_pool(adj, q, pipe, external, weight):
+    pool = _ref_pool_rows(_ref_csr_dot(adj, q), pipe, external, weight, q)
+    return pool, _ref_novelty(q, pool, weight)
+
+
+def _ref_knowledge_drift(adj, rows, q, weight, drift, injection, pipe, external):
+    return _ref_normalise_rows(_ref_drift_rows(rows, q, _ref_csr_dot(adj, q), weight, drift, injection, pipe, external))
+
+
+@pytest.mark.parametrize("n,m,dims,seed", [(1, 0, 10, 0), (6, 12, 3, 1), (400, 3000, 10, 2), (3001, 12000, 10, 3)])
+def test_fused_row_passes_equal_their_parts(n, m, dims, seed):
+    """reach_pool and knowledge_drift give, bit for bit, the numbers of the passes they fuse, both in their
+    compiled form (csr_dot, pool_rows, novelty; csr_dot, drift_rows, normalise_rows) and in NumPy/SciPy,
+    rows without ties or pipelines, zero weights and a profile summing to 0 included."""
+    rng = np.random.default_rng(seed)
+    adj = random_layer(n, m, seed).adjacency(n)
+    q = rng.random((n, dims)) * 10.0 ** rng.integers(-4, 4, (n, 1))
+    if n > 3:
+        q[0] = 0.0
+    pipe = rng.random(n) * (rng.random(n) < 0.5)
+    external, weight = rng.random(dims), rng.random(n) * rng.integers(0, 3, n)
+    pool, novelty = compiled.reach_pool(adj, q, pipe, external, weight)
+    parts = compiled.pool_rows(compiled.csr_dot(adj, q), pipe, external, weight, q)
+    np.testing.assert_array_equal(pool, parts)
+    np.testing.assert_array_equal(novelty, compiled.novelty(q, parts, weight))
+    ref_pool, ref_novelty = _ref_reach_pool(sp.csr_matrix((adj.data, adj.indices, adj.indptr), shape=adj.shape),
+                                            q, pipe, external, weight)  # fmt: skip
+    np.testing.assert_array_equal(pool, ref_pool)
+    np.testing.assert_array_equal(novelty, ref_novelty)
+    rows = np.sort(rng.choice(n, max(1, n // 2), replace=False))
+    new = compiled.knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external)
+    target = compiled.csr_dot(adj, q)
+    np.testing.assert_array_equal(new, compiled.normalise_rows(compiled.drift_rows(rows, q, target, weight, 0.2, 0.05,
+                                                                                   pipe, external)))  # fmt: skip
+    np.testing.assert_array_equal(new, _ref_knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external))
+
+
 def _with_references(monkeypatch) -> None:
     import clusterup.indicators as indicators
     import clusterup.processes.imitation as imitation
@@ -344,17 +381,13 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "to_scipy", lambda adj: adj),
         (multiplex, "merge_max", _ref_merge_max),
         (reach, "add_csr", _ref_add_csr),
-        (reach, "pool_rows", _ref_pool_rows),
+        (reach, "reach_pool", _ref_reach_pool),
         (reach, "row_sums", _ref_row_sums),
-        (reach, "csr_dot", _ref_csr_dot),
         (knowledge, "row_sums", _ref_row_sums),
-        (knowledge, "csr_dot", _ref_csr_dot),
+        (knowledge, "knowledge_drift", _ref_knowledge_drift),
         (local, "csr_dot", _ref_csr_dot),
         (imitation, "best_model", _ref_best_model),
         (spillover, "spill", _ref_spill),
-        (knowledge, "drift_rows", _ref_drift_rows),
-        (knowledge, "normalise_rows", _ref_normalise_rows),
-        (reach, "novelty_of", _ref_novelty),
         (mode_choice, "logit_choice", _ref_logit_choice),
         (social, "sorted_member", lambda a, b: np.isin(a, b)),
         (knowledge_ties, "choose_partners", _ref_choose_partners),
@@ -404,7 +437,9 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         inflow, best_gap = np.zeros(n), np.zeros(n)
         compiled.spill(adj, a, g, 0.3, 0.1, inflow, best_gap, leak)
         return (compiled.csr_dot(adj, x), compiled.csr_dot(adj, a), *compiled.best_model(adj, a, 0.8), inflow,
-                best_gap, compiled.drift_rows(rows, q, target, weight, 0.2, 0.05, pipe, external))
+                best_gap, compiled.drift_rows(rows, q, target, weight, 0.2, 0.05, pipe, external),
+                *compiled.reach_pool(adj, q, pipe, external, weight),
+                compiled.knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external))
 
     serial = results()
     monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)

@@ -499,14 +499,13 @@ FIRM_INDICATORS = ("cap_mean", "cap_median", "cap_max", "cap_total", "gap_cv", "
 
 
 @kernel
-def _firm_indicators(cap, gen, rd, know, firms, k_top, out):  # pragma: no cover - compiled
+def _firm_indicators(cap, gen, rd, know, firms, x, k_top, out):  # pragma: no cover - compiled
     n = firms.size
     for c in range(out.size):
         out[c] = 0.0
     out[6] = 1.0  # top-decile ratio of fewer than two firms
     if n == 0:
         return
-    x = np.empty(n)
     total = 0.0
     top = cap[firms[0]]
     gmax = gen[firms[0]]
@@ -516,7 +515,6 @@ def _firm_indicators(cap, gen, rd, know, firms, k_top, out):  # pragma: no cover
     for r in range(n):
         f = firms[r]
         v = cap[f]
-        x[r] = v
         total += v
         if v > top:
             top = v
@@ -531,11 +529,11 @@ def _firm_indicators(cap, gen, rd, know, firms, k_top, out):  # pragma: no cover
     ss = 0.0
     on_top = 0
     for r in range(n):
-        d = x[r] - mean
+        d = cap[firms[r]] - mean
         ss += d * d
         if gen[firms[r]] == gmax:
             on_top += 1
-    x.sort()
+    # x: the capabilities in ascending order (sorted by NumPy, about twice as fast as a compiled sort)
     out[0] = mean
     out[1] = x[n // 2] if n % 2 == 1 else 0.5 * (x[n // 2 - 1] + x[n // 2])
     out[2] = top
@@ -586,7 +584,9 @@ def firm_indicators(cap: np.ndarray, gen: np.ndarray, rd: np.ndarray, know: np.n
     one sort; their NumPy definitions are in :mod:`clusterup.indicators` (``gini``, ``cv``, ...)."""
     k_top = max(1, int(round(0.1 * firms.size)))  # Python's rounding, as indicators.top_decile_ratio
     out = np.empty(len(FIRM_INDICATORS))
-    _firm_indicators(cap, gen, rd, know, firms, k_top, out)
+    x = cap[firms]
+    x.sort()
+    _firm_indicators(cap, gen, rd, know, firms, x, k_top, out)
     vals = dict(zip(FIRM_INDICATORS, out.tolist(), strict=True))
     vals["gen_max"] = int(vals["gen_max"])
     return vals
@@ -911,4 +911,114 @@ def logit_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
     np.exp(w, out=w)
     out = np.empty(w.shape[0], dtype=np.int64)
     _cumulative_choice(w, np.ascontiguousarray(u, dtype=np.float64), out)
+    return out
+
+
+# --- fused row passes: several of the kernels above in one pass over each row (the same numbers) -----------------
+
+
+@kernel
+def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, lo, hi):  # pragma: no cover
+    dims = q.shape[1]
+    diff = np.empty(dims)
+    for r in range(lo, hi):
+        for p in range(indptr[r], indptr[r + 1]):  # pool = A @ q, as csr_dot sums it (from 0, column order)
+            a = data[p]
+            c = indices[p]
+            for k in range(dims):
+                pool[r, k] += a * q[c, k]
+        w = weight[r]
+        pp = pipe[r]
+        for k in range(dims):  # as pool_rows
+            v = pool[r, k] + pp * external[k]
+            pool[r, k] = v / w if w > 0 else q[r, k]
+        novelty[r] = _tv(q, r, pool, r, diff) * w / (w + 1.0)  # as novelty
+
+
+@kernel
+def _reach(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
+    _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, 0, indptr.size - 1)
+
+
+@parallel_kernel
+def _reach_par(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, min(b * size, n),
+                    min((b + 1) * size, n))
+
+
+def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
+               weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reachable pool and novelty per row in one pass: ``pool_rows(csr_dot(adj, q), pipe, external,
+    weight, q)`` and ``novelty(q, pool, weight)``, each row computed by the same operations in the same order
+    (so the same numbers) without the two intermediate arrays. Returns ``(pool, novelty)``."""
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    n = adj.shape[0]
+    pool = np.zeros((n, q.shape[1]))
+    novelty_ = np.empty(n)
+    fn = _reach_par if _parallel(n) else _reach
+    fn(adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
+       np.ascontiguousarray(external, dtype=np.float64), np.ascontiguousarray(weight, dtype=np.float64), pool,
+       novelty_)  # fmt: skip
+    return pool, novelty_
+
+
+@kernel
+def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, lo, hi):  # pragma: no cover
+    dims = q.shape[1]
+    target = np.empty(dims)
+    for k in range(lo, hi):
+        r = rows[k]
+        for x in range(dims):
+            target[x] = 0.0
+        for p in range(indptr[r], indptr[r + 1]):  # row r of A @ q, as csr_dot sums it
+            a = data[p]
+            c = indices[p]
+            for x in range(dims):
+                target[x] += a * q[c, x]
+        w = weight[r]
+        has = 1.0 if w > 0 else 0.0
+        pull = drift * min(1.0, w)
+        cc = injection * pipe[r]
+        for x in range(dims):  # as drift_rows
+            t = target[x] / w if w > 0 else target[x]
+            v = q[r, x] + pull * (t - q[r, x]) * has
+            target[x] = v + cc * (external[x] - v)
+        s = pairwise_sum(target, 0, dims)  # as normalise_rows
+        if s > 0:
+            for x in range(dims):
+                out[k, x] = target[x] / s
+        else:
+            for x in range(dims):
+                out[k, x] = 1.0 / dims
+
+
+@kernel
+def _knowledge(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
+    _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, 0, rows.size)
+
+
+@parallel_kernel
+def _knowledge_par(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
+    n = rows.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out,
+                         min(b * size, n), min((b + 1) * size, n))
+
+
+def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray, drift: float, injection: float,
+                    pipe: np.ndarray, external: np.ndarray) -> np.ndarray:
+    """The drifted, normalised knowledge profiles of ``rows`` in one pass per row:
+    ``normalise_rows(drift_rows(rows, q, csr_dot(adj, q), weight, ...))``, each row computed by the same
+    operations in the same order (so the same numbers), without the n x d ``A @ q`` (only the rows asked for
+    are summed) and the un-normalised copy. Reads ``q`` only; returns a new (len(rows), d) array."""
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    out = np.empty((rows.size, q.shape[1]))
+    fn = _knowledge_par if _parallel(rows.size) else _knowledge
+    fn(adj.indptr, adj.indices, adj.data, rows, q, np.ascontiguousarray(weight, dtype=np.float64), float(drift),
+       float(injection), np.ascontiguousarray(pipe, dtype=np.float64), np.ascontiguousarray(external, dtype=np.float64),
+       out)  # fmt: skip
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import csr_dot, drift_rows, normalise_rows, row_sums
+from ..compiled import knowledge_drift, row_sums
 from ..params.base import Section, number, switch
 from ..state import State, StepContext
 from .base import Process
@@ -29,8 +29,8 @@ class KnowledgeDrift(Process):
         q = pop.view("knowledge")
         adj = state.net["knowledge"].csr(n)
         weight = row_sums(adj)
-        target = csr_dot(adj, q)
         firms = pop.firms()
         pipe = pop.view("pipeline")
-        new = drift_rows(firms, q, target, weight, self.p.drift, self.p.pipeline_injection, pipe, state.external_knowledge)
-        q[firms] = normalise_rows(new)
+        # normalise_rows(drift_rows(firms, q, A @ q, weight, ...)) in one pass over the firms' rows
+        q[firms] = knowledge_drift(adj, firms, q, weight, self.p.drift, self.p.pipeline_injection, pipe,
+                                   state.external_knowledge)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import add_csr, csr_dot, pool_rows, row_sums
-from ..compiled import novelty as novelty_of
+from ..compiled import add_csr, reach_pool, row_sums
 from ..state import ContextField, State, StepContext
 
 REACH = ContextField("reach", tuple, "(pool profile, novelty in [0, 1]) per slot, computed at the first use in the step")
@@ -32,8 +31,9 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
         adj = add_csr(adj, state.net.social_economic(n), omega)
     pipe = pop.view("pipeline")
     weight = row_sums(adj) + pipe
-    pool = pool_rows(csr_dot(adj, q), pipe, state.external_knowledge, weight, q)
-    novelty = novelty_of(q, pool, weight)  # tv_distance(q, pool) * weight / (weight + 1), one pass
+    # pool: (A @ q + pipe * external) / weight (own profile where weight is 0); novelty: tv_distance(q, pool)
+    # * weight / (weight + 1); both in one pass over the rows
+    pool, novelty = reach_pool(adj, q, pipe, state.external_knowledge, weight)
     if ctx is not None:
         ctx.reach = (pool, novelty)
     return pool, novelty
