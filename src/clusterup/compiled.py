@@ -21,7 +21,10 @@ import threading
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -42,6 +45,39 @@ def parallel_kernel(fn):
     except RuntimeError:
         return njit(parallel=True)(fn)
 
+
+@intrinsic
+def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
+    """Ask the CPU to start loading the cache lines that hold ``arr[index]`` (a 1-d array) or row ``index`` of
+    a 2-d array (its first and last entries), without waiting for them: LLVM's ``llvm.prefetch``. The loops
+    over ties read their neighbours' entries at random places in memory; prefetching the entries of a tie a
+    few ties ahead lets those loads overlap instead of waiting one after the other (about twice as fast at a
+    million firms). Only a hint: it changes no value, and the index must be within the array."""
+    if not isinstance(arr, types.Array) or arr.ndim not in (1, 2) or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = context.cast(builder, args[1], idxty, types.intp)
+        if aryty.ndim == 1:
+            places = [[idx]]
+        else:
+            last = builder.sub(builder.extract_value(ary.shape, 1), context.get_constant(types.intp, 1))
+            places = [[idx, context.get_constant(types.intp, 0)], [idx, last]]
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")  # fmt: skip
+        for place in places:
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, place)
+            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep in all caches, data
+        return context.get_dummy_value()
+
+    return types.void(arr, index), codegen
+
+
+AHEAD = 16  # ties ahead whose neighbour entries the gather loops prefetch (best of 4 / 8 / 16 / 32 at 10^6 firms)
 
 PARALLEL_ROWS = 50_000  # from this many rows on, the row kernels spread their rows over the cores
 _BLOCKS = 64  # fixed blocks of rows (the split does not depend on the number of threads)
@@ -101,8 +137,11 @@ def row_sums(adj) -> np.ndarray:
 
 @kernel
 def _dot_rows(indptr, indices, data, x, out, lo, hi):  # pragma: no cover - compiled
+    end = indices.size  # a prefetch past the block's own ties is harmless
     for r in range(lo, hi):
         for p in range(indptr[r], indptr[r + 1]):
+            if p + AHEAD < end:
+                prefetch(x, indices[p + AHEAD])
             a = data[p]
             c = indices[p]
             for k in range(x.shape[1]):
@@ -134,7 +173,14 @@ def csr_dot(adj, x: np.ndarray) -> np.ndarray:
 
 @kernel
 def _scatter(rows, cols, w, fill, indices, data):  # pragma: no cover - compiled
-    for e in range(rows.size):
+    m = rows.size
+    for e in range(m):
+        if e + AHEAD < m:
+            prefetch(fill, rows[e + AHEAD])
+            f = fill[rows[e + AHEAD // 2]]  # where a tie half as far ahead goes (a hint: it may still move)
+            if f < indices.size:
+                prefetch(indices, f)
+                prefetch(data, f)
         p = fill[rows[e]]
         indices[p] = cols[e]
         data[p] = w[e]
@@ -209,11 +255,15 @@ def add_csr(a: CSR, b: CSR, alpha: float = 1.0) -> CSR:
 def _triangles(i, j, n, deg, ptr, out, hi, mark):  # pragma: no cover - compiled
     m = i.size
     for e in range(m):
+        if e + AHEAD < m:
+            prefetch(deg, j[e + AHEAD])
         deg[i[e]] += 1
         deg[j[e]] += 1
     # orient each tie from the lower- to the higher-ranked end (degree, then index): every node then
     # points to at most sqrt(2m) others, and each triangle is found once, from its lowest-ranked node
     for e in range(m):
+        if e + AHEAD < m:
+            prefetch(deg, j[e + AHEAD])
         a, b = i[e], j[e]
         if deg[a] < deg[b] or (deg[a] == deg[b] and a < b):
             lo, hi[e] = a, b
@@ -224,6 +274,8 @@ def _triangles(i, j, n, deg, ptr, out, hi, mark):  # pragma: no cover - compiled
         ptr[r + 1] += ptr[r]
     fill = ptr[:-1].copy()
     for e in range(m):
+        if e + AHEAD < m:
+            prefetch(fill, i[e + AHEAD] + j[e + AHEAD] - hi[e + AHEAD])
         a = i[e] + j[e] - hi[e]  # the lower-ranked end
         out[fill[a]] = hi[e]
         fill[a] += 1
@@ -232,6 +284,8 @@ def _triangles(i, j, n, deg, ptr, out, hi, mark):  # pragma: no cover - compiled
         for p in range(ptr[u], ptr[u + 1]):
             mark[out[p]] = u
         for p in range(ptr[u], ptr[u + 1]):
+            if p + AHEAD < m:
+                prefetch(ptr, out[p + AHEAD])
             v = out[p]
             for q in range(ptr[v], ptr[v + 1]):
                 if mark[out[q]] == u:
@@ -319,11 +373,14 @@ def drift_rows(rows, q, target, weight, drift, injection, pipe, external) -> np.
 
 @kernel
 def _best_model_rows(indptr, indices, data, capability, cap, model, strength, lo, hi):  # pragma: no cover
+    end = indices.size  # a prefetch past the block's own ties is harmless
     for r in range(lo, hi):
         ar = capability[r]
         top = 0.0
         best = -1
         for p in range(indptr[r], indptr[r + 1]):
+            if p + AHEAD < end:
+                prefetch(capability, indices[p + AHEAD])
             gap = capability[indices[p]] - ar
             w = min(data[p], cap)
             score = w * gap if gap > 0 else 0.0
@@ -363,10 +420,13 @@ def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.nda
 
 @kernel
 def _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap, lo, hi):  # pragma: no cover
+    end = indices.size  # a prefetch past the block's own ties is harmless
     for r in range(lo, hi):
         s = 0.0
         ar = a[r]
         for p in range(indptr[r], indptr[r + 1]):
+            if p + AHEAD < end:
+                prefetch(a, indices[p + AHEAD])
             c = indices[p]
             gap = max(a[c] - ar, 0.0)
             flow = rate * data[p] * gap * (1.0 if g[c] == g[r] else cross) * leak[c]
@@ -921,8 +981,11 @@ def logit_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
 def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, lo, hi):  # pragma: no cover
     dims = q.shape[1]
     diff = np.empty(dims)
+    end = indices.size  # a prefetch past the block's own ties is harmless
     for r in range(lo, hi):
         for p in range(indptr[r], indptr[r + 1]):  # pool = A @ q, as csr_dot sums it (from 0, column order)
+            if p + AHEAD < end:
+                prefetch(q, indices[p + AHEAD])
             a = data[p]
             c = indices[p]
             for k in range(dims):
@@ -969,11 +1032,14 @@ def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
 def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, lo, hi):  # pragma: no cover
     dims = q.shape[1]
     target = np.empty(dims)
+    end = indices.size
     for k in range(lo, hi):
         r = rows[k]
         for x in range(dims):
             target[x] = 0.0
         for p in range(indptr[r], indptr[r + 1]):  # row r of A @ q, as csr_dot sums it
+            if p + AHEAD < end:
+                prefetch(q, indices[p + AHEAD])
             a = data[p]
             c = indices[p]
             for x in range(dims):
