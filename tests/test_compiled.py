@@ -107,6 +107,37 @@ def test_sorted_membership_equals_isin(seed):
     assert compiled.sorted_common(b, a) == np.intersect1d(a, b).size
 
 
+@pytest.mark.parametrize("m,queries,seed", [(1, 5, 0), (2, 0, 1), (17, 40, 2), (1000, 3001, 3), (50_000, 20_000, 4)])
+def test_sorted_contains_equals_isin(m, queries, seed):
+    """The interleaved binary searches answer np.isin for queries in any order and shape, below, between, on
+    and beyond the keys, whatever the number of queries left for the last group of sixteen."""
+    rng = np.random.default_rng(seed)
+    keys = np.unique(rng.integers(0, 4 * m, m).astype(np.int64))
+    q = np.concatenate([rng.choice(keys, queries // 2), rng.integers(-3, 4 * m + 3, queries - queries // 2)])
+    rng.shuffle(q)
+    np.testing.assert_array_equal(compiled.sorted_contains(keys, q), np.isin(q, keys))
+    if queries % 2 == 0 and queries:
+        grid = q.reshape(2, -1)
+        np.testing.assert_array_equal(compiled.sorted_contains(keys, grid), np.isin(grid, keys))
+
+
+def test_prefetch_is_a_hint_and_checks_its_arguments():
+    """prefetch compiles for 1-d and 2-d arrays and changes nothing; any other array is a typing error."""
+    from numba import njit
+    from numba.core.errors import TypingError
+
+    @njit
+    def touch(a, rows):
+        for r in rows:
+            compiled.prefetch(a, r)
+        return a.sum()
+
+    x, y = np.arange(10.0), np.arange(12.0).reshape(4, 3)
+    assert touch(x, np.array([0, 9])) == 45.0 and touch(y, np.array([0, 3])) == 66.0
+    with pytest.raises(TypingError):
+        touch(np.zeros((2, 2, 2)), np.array([0]))
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_merge_max_equals_sort_and_reduce(seed):
     rng = np.random.default_rng(seed)
@@ -380,6 +411,7 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "to_scipy", lambda adj: adj),
         (multiplex, "merge_max", _ref_merge_max),
+        (multiplex, "sorted_contains", lambda keys, q: np.isin(q, keys)),
         (reach, "add_csr", _ref_add_csr),
         (reach, "reach_pool", _ref_reach_pool),
         (reach, "row_sums", _ref_row_sums),

@@ -479,6 +479,46 @@ def sorted_member(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+_LANES = 16  # binary searches run side by side in sorted_contains
+
+
+@kernel
+def _contains(keys, queries, out):  # pragma: no cover - compiled
+    m = keys.size
+    lo = np.empty(_LANES, np.int64)
+    hi = np.empty(_LANES, np.int64)
+    for start in range(0, queries.size, _LANES):
+        lanes = min(_LANES, queries.size - start)
+        for t in range(lanes):
+            lo[t] = 0
+            hi[t] = m
+        busy = True
+        while busy:  # one halving step of every search per round, the next probes prefetched
+            busy = False
+            for t in range(lanes):
+                if lo[t] < hi[t]:
+                    mid = (lo[t] + hi[t]) >> 1
+                    if keys[mid] < queries[start + t]:
+                        lo[t] = mid + 1
+                    else:
+                        hi[t] = mid
+                    if lo[t] < hi[t]:
+                        prefetch(keys, (lo[t] + hi[t]) >> 1)
+                        busy = True
+        for t in range(lanes):
+            out[start + t] = lo[t] < m and keys[lo[t]] == queries[start + t]
+
+
+def sorted_contains(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Whether each query (in any order) is in the sorted array ``keys``: ``np.isin(queries, keys)``. Binary
+    searches, sixteen at a time in lock step so that their loads from a large ``keys`` overlap (NumPy's
+    ``searchsorted`` waits for each probe of each query in turn: about three times slower at a million ties)."""
+    queries = np.asarray(queries)
+    out = np.empty(queries.shape, dtype=np.bool_)
+    _contains(keys, queries.ravel(), out.ravel())
+    return out
+
+
 def sorted_common(a: np.ndarray, b: np.ndarray) -> int:
     """Number of elements of the sorted unique array ``a`` that are also in the sorted unique array ``b``."""
     return int(sorted_member(a, b).sum())

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compiled import CSR, add_csr, merge_max, symmetric_csr, to_scipy
+from ..compiled import CSR, add_csr, merge_max, sorted_contains, symmetric_csr, to_scipy
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -85,8 +85,7 @@ class Layer:
         """Whether each pair, given by its edge key (another layer's ``keys``, say), is tied in this layer."""
         if not self.keys.size:
             return np.zeros(k.shape, bool)
-        pos = np.minimum(np.searchsorted(self.keys, k), self.keys.size - 1)
-        return self.keys[pos] == k
+        return sorted_contains(self.keys, np.ascontiguousarray(k, dtype=self.keys.dtype))
 
     def neighbours(self, node: int) -> np.ndarray:
         """The nodes tied to ``node``, ascending (as the adjacency row lists them), without building it."""
