@@ -392,6 +392,27 @@ def test_fused_row_passes_equal_their_parts(n, m, dims, seed):
     np.testing.assert_array_equal(new, _ref_knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external))
 
 
+def _ref_pull_rows(x, i, j, pull):
+    x[i] += pull * (x[j] - x[i])
+
+
+@pytest.mark.parametrize("n,k,seed", [(1, 0, 0), (2, 1, 1), (50, 30, 2), (5000, 3000, 3)])
+def test_pull_rows_equals_numpy(monkeypatch, n, k, seed):
+    """pull_rows gives NumPy's fancy-indexed update bit for bit, serial and parallel, when pulled rows are also
+    pulled toward (they give their old values) and several rows pull toward one."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 10)) * 10.0 ** rng.integers(-4, 4, (n, 1))
+    i = np.sort(rng.choice(n, k, replace=False))
+    j = rng.integers(0, n, k)
+    expected = x.copy()
+    _ref_pull_rows(expected, i, j, 0.2)
+    for parallel in (False, True):
+        monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1 if parallel else 50_000)
+        got = x.copy()
+        compiled.pull_rows(got, i, j, 0.2)
+        np.testing.assert_array_equal(got, expected)
+
+
 def _with_references(monkeypatch) -> None:
     import clusterup.indicators as indicators
     import clusterup.processes.imitation as imitation
@@ -419,6 +440,7 @@ def _with_references(monkeypatch) -> None:
         (knowledge, "knowledge_drift", _ref_knowledge_drift),
         (local, "csr_dot", _ref_csr_dot),
         (imitation, "best_model", _ref_best_model),
+        (imitation, "pull_rows", _ref_pull_rows),
         (spillover, "spill", _ref_spill),
         (mode_choice, "logit_choice", _ref_logit_choice),
         (social, "sorted_member", lambda a, b: np.isin(a, b)),

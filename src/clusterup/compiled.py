@@ -1128,3 +1128,46 @@ def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray, dr
        float(injection), np.ascontiguousarray(pipe, dtype=np.float64), np.ascontiguousarray(external, dtype=np.float64),
        out)  # fmt: skip
     return out
+
+
+@kernel
+def _pull_block(x, i, j, pull, out, lo, hi):  # pragma: no cover - compiled
+    dims = x.shape[1]
+    for k in range(lo, hi):
+        if k + AHEAD < i.size:
+            prefetch(x, j[k + AHEAD])
+        a = i[k]
+        b = j[k]
+        for d in range(dims):
+            out[k, d] = x[a, d] + pull * (x[b, d] - x[a, d])
+
+
+@kernel
+def _pull(x, i, j, pull, out):  # pragma: no cover - compiled
+    _pull_block(x, i, j, pull, out, 0, i.size)
+
+
+@parallel_kernel
+def _pull_par(x, i, j, pull, out):  # pragma: no cover - compiled
+    n = i.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _pull_block(x, i, j, pull, out, min(b * size, n), min((b + 1) * size, n))
+
+
+@kernel
+def _put_rows(x, i, rows):  # pragma: no cover - compiled
+    for k in range(i.size):  # in order: a repeated row keeps its last value, as NumPy's assignment does
+        for d in range(x.shape[1]):
+            x[i[k], d] = rows[k, d]
+
+
+def pull_rows(x: np.ndarray, i: np.ndarray, j: np.ndarray, pull: float) -> None:
+    """``x[i] += pull * (x[j] - x[i])`` in place for a C-contiguous 2-d ``x``: every row read before any is
+    written (a row that is both pulled and pulled toward gives its old value), the same operations in the same
+    order as NumPy's, without its four gathered copies."""
+    i = np.asarray(i, dtype=np.int64)
+    j = np.asarray(j, dtype=np.int64)
+    rows = np.empty((i.size, x.shape[1]))
+    (_pull_par if _parallel(i.size) else _pull)(x, i, j, float(pull), rows)
+    _put_rows(x, i, rows)

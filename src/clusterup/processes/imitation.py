@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import best_model
+from ..compiled import best_model, pull_rows
 from ..params.base import Section, number, switch
 from ..state import ContextField, Mode, State, StepContext
 from .base import InnovationMode
@@ -144,8 +144,7 @@ class Imitation(InnovationMode):
         new_a = np.where(transfer, self.p.switch_dip * a_old, np.maximum(moved, a_old))
         pop.capability[i] = new_a
         pop.generation[i] = np.where(transfer, pop.generation[j], pop.generation[i])
-        pull = self.p.knowledge_pull
-        pop.knowledge[i] += pull * (pop.knowledge[j] - pop.knowledge[i])
+        pull_rows(pop.knowledge, i, j, self.p.knowledge_pull)  # knowledge[i] += pull * (knowledge[j] - knowledge[i])
         fee = pop.licence_fee[j] * per_scale(pop)[i]  # the licence is in proportion to the licensee's size
         if fee.any():  # a licence to imitate a protected technology is paid to its holder
             pop.wealth[i] -= fee
