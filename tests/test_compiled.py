@@ -8,7 +8,7 @@ from scipy.sparse.csgraph import connected_components
 
 from clusterup import compiled
 from clusterup.kernels import normalise_rows as _ref_normalise_rows
-from clusterup.kernels import softmax_choice as _ref_logit_choice
+from clusterup.kernels import softmax_choice
 from clusterup.state.multiplex import Layer
 
 
@@ -322,6 +322,15 @@ def _ref_component_roots(i, j, n):
     return first[labels]
 
 
+def _ref_logit_choice(utility, u, intensity=None):
+    """The mode choice's draw as it was written in NumPy: the finite utilities scaled, then softmax_choice."""
+    scaled = utility.copy()
+    if intensity is not None:
+        open_ = np.isfinite(utility)
+        scaled[open_] = intensity * utility[open_]
+    return softmax_choice(scaled, u)
+
+
 def _ref_novelty(q, pool, weight):
     from clusterup.kernels import tv_distance
 
@@ -353,6 +362,9 @@ def test_row_kernels_equal_their_numpy_definitions(n, dims, seed):
     u = rng.random(n)
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(compiled.logit_choice(utility, u), _ref_logit_choice(utility, u))
+        for intensity in (0.0, 0.7, 4.0, 1e300):  # 0: closed modes stay closed; 1e300: scaled values overflow
+            np.testing.assert_array_equal(compiled.logit_choice(utility, u, intensity),
+                                          _ref_logit_choice(utility, u, intensity))  # fmt: skip
 
 
 def _ref_reach_pool(adj, q, pipe, external, weight):

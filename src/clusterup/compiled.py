@@ -987,27 +987,31 @@ def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
 
 
 @kernel
-def _less_row_max(utility, out):  # pragma: no cover - compiled
+def _less_row_max(utility, intensity, scale, out):  # pragma: no cover - compiled
     cols = utility.shape[1]
     for r in range(utility.shape[0]):
-        top = utility[r, 0]
-        for k in range(1, cols):
+        for k in range(cols):  # out: the (scaled) utilities, then less the row's maximum
             x = utility[r, k]
+            out[r, k] = intensity * x if scale and x - x == 0.0 else x  # x - x == 0: x is finite
+        top = out[r, 0]
+        for k in range(1, cols):
+            x = out[r, k]
             if x > top or x != x:  # NaN wins, as in NumPy's maximum
                 top = x
             if top != top:
                 break
         for k in range(cols):
-            out[r, k] = utility[r, k] - top
+            out[r, k] = out[r, k] - top
 
 
-def logit_choice(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
+def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = None) -> np.ndarray:
     """:func:`clusterup.kernels.softmax_choice` in two passes around NumPy's ``exp`` (a compiled ``exp`` differs in
     the last bit): each row less its maximum, then the cumulative sums, their normalisation and the draw. The
-    same choices."""
+    same choices. With ``intensity``, the finite utilities are first multiplied by it (closed modes, ``-inf``,
+    stay closed, even at intensity 0), as ``softmax_choice`` of the scaled utilities."""
     utility = np.ascontiguousarray(utility, dtype=np.float64)
     w = np.empty_like(utility)
-    _less_row_max(utility, w)
+    _less_row_max(utility, 1.0 if intensity is None else float(intensity), intensity is not None, w)
     np.exp(w, out=w)
     out = np.empty(w.shape[0], dtype=np.int64)
     _cumulative_choice(w, np.ascontiguousarray(u, dtype=np.float64), out)

@@ -78,11 +78,8 @@ class ModeChoice(Process):
             utility[:, Mode.NONE] = -np.inf
             utility = np.where(np.isfinite(utility), 0.0, -np.inf)
             utility[~np.isfinite(utility).any(axis=1), Mode.NONE] = 0.0  # nothing open: the firm does nothing
-        scaled = utility.copy()
-        if not self.p.always_try:  # intensity 0 must not turn a closed mode (-inf) into NaN
-            open_ = np.isfinite(utility)
-            scaled[open_] = self.p.intensity * utility[open_]
-        chosen = logit_choice(scaled, rng.random(firms.size))
+        # the finite utilities times the intensity of choice (intensity 0 must not turn a closed mode, -inf, into NaN)
+        chosen = logit_choice(utility, rng.random(firms.size), None if self.p.always_try else self.p.intensity)
         pop.mode[firms] = chosen
         paid = costs[np.arange(firms.size), chosen]
         pop.wealth[firms] -= paid
