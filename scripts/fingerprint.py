@@ -8,6 +8,11 @@ Each line hashes a run's whole time series (SHA-256 of the float64 table, NaN as
 state (every slot's capability, every layer's tie keys and weights). Runs cover the presets whose rules
 differ most, at 300 firms and one at 2,000. About 15 s. Hashes are for comparing commits on one machine:
 NumPy's vectorised math may differ in the last bit between CPUs.
+
+    python scripts/fingerprint.py --large          # adds two short runs of 60,000 and 120,000 firms
+
+The large runs reach the compiled kernels' parallel forms (from 50,000 rows on), which the small runs never
+use; a change to a row kernel should be checked with them (about 5 s more).
 """
 
 from __future__ import annotations
@@ -37,8 +42,16 @@ def fingerprint(preset: str, seed: int, firms: int, steps: int) -> str:
     return f"{preset} seed {seed} firms {firms} steps {steps}: series {series_hash} state {state_hash}"
 
 
+LARGE = (
+    ("baseline", 9, 60_000, 8),
+    ("opportunism", 8, 120_000, 4),
+)
+
+
 def main() -> None:
-    for run in RUNS:
+    import sys
+
+    for run in RUNS + (LARGE if "--large" in sys.argv[1:] else ()):
         print(fingerprint(*run), flush=True)
 
 
