@@ -307,7 +307,10 @@ def triangles(i: np.ndarray, j: np.ndarray, n: int) -> int:
 @kernel
 def _components(i, j, n):  # pragma: no cover - compiled
     parent = np.arange(n)
-    for e in range(i.size):
+    m = i.size
+    for e in range(m):
+        if e + AHEAD < m:
+            prefetch(parent, j[e + AHEAD])
         a, b = i[e], j[e]
         while parent[a] != a:  # find with path halving
             parent[a] = parent[parent[a]]
@@ -698,7 +701,11 @@ def _layer_pass(i, j, w, ids, prev, deg, keys):  # pragma: no cover - compiled
     in ``prev`` and the connected triples sum(deg (deg - 1))."""
     strength = 0.0
     ordered = True
-    for t in range(i.size):
+    m = i.size
+    for t in range(m):
+        if t + AHEAD < m:
+            prefetch(ids, j[t + AHEAD])
+            prefetch(deg, j[t + AHEAD])
         strength += w[t]
         a = ids[i[t]]
         b = ids[j[t]]
