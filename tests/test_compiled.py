@@ -425,6 +425,22 @@ def test_pull_rows_equals_numpy(monkeypatch, n, k, seed):
         np.testing.assert_array_equal(got, expected)
 
 
+def _ref_end_sums(i, j, w, n):
+    return np.bincount(i, w, minlength=n)[:n] + np.bincount(j, w, minlength=n)[:n]
+
+
+@pytest.mark.parametrize("n,m,seed", [(1, 0, 0), (5, 3, 1), (400, 3000, 2), (3000, 500, 3)])
+def test_end_sums_equal_bincount(n, m, seed):
+    """Strength and degree per node equal NumPy's two bincounts bit for bit (sums in tie order), ends at or
+    beyond n ignored as the [:n] cut does."""
+    layer = random_layer(n + 2, m, seed)  # some ties reach the two slots past n
+    w = layer.w * 10.0 ** np.random.default_rng(seed).integers(-8, 8, layer.w.size)
+    np.testing.assert_array_equal(compiled.end_sums(layer.i, layer.j, w, n), _ref_end_sums(layer.i, layer.j, w, n))
+    degree = compiled.end_sums(layer.i, layer.j, None, n)
+    assert degree.dtype == np.int64
+    np.testing.assert_array_equal(degree, _ref_end_sums(layer.i, layer.j, None, n))
+
+
 def _with_references(monkeypatch) -> None:
     import clusterup.indicators as indicators
     import clusterup.processes.imitation as imitation
@@ -444,6 +460,7 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "to_scipy", lambda adj: adj),
         (multiplex, "merge_max", _ref_merge_max),
+        (multiplex, "end_sums", _ref_end_sums),
         (multiplex, "sorted_contains", lambda keys, q: np.isin(q, keys)),
         (reach, "add_csr", _ref_add_csr),
         (reach, "reach_pool", _ref_reach_pool),

@@ -93,3 +93,19 @@ def test_neighbours_and_decoded_ends_match_the_adjacency():
     big = Layer("big")  # slots near the 2**31 limit decode too
     big.add(np.array([2**31 - 2, 5]), np.array([2**31 - 1, 2**30]), 1.0)
     assert big.i.tolist() == [5, 2**31 - 2] and big.j.tolist() == [2**30, 2**31 - 1]
+
+
+def test_strength_and_degree_are_cached_read_only_until_the_layer_changes():
+    """Processes ask for the same layer's strength several times a step: the answer is computed once per
+    change of the layer, cannot be modified by a caller, and follows every change."""
+    layer = Layer("test")
+    layer.add(np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([0.5, 1.0, 2.0]))
+    first = layer.strength(5)
+    assert layer.strength(5) is first and not first.flags.writeable
+    np.testing.assert_array_equal(first, [0.5, 1.5, 3.0, 2.0, 0.0])
+    np.testing.assert_array_equal(layer.degree(5), [1, 2, 2, 1, 0])
+    layer.set_weights(layer.w * 2.0)
+    np.testing.assert_array_equal(layer.strength(5), [1.0, 3.0, 6.0, 4.0, 0.0])
+    layer.add(np.array([0]), np.array([4]), 1.0)
+    np.testing.assert_array_equal(layer.degree(5), [2, 2, 2, 1, 1])
+    np.testing.assert_array_equal(layer.degree(6), [2, 2, 2, 1, 1, 0])

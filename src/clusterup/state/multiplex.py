@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compiled import CSR, add_csr, merge_max, sorted_contains, symmetric_csr, to_scipy
+from ..compiled import CSR, add_csr, end_sums, merge_max, sorted_contains, symmetric_csr, to_scipy
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -93,10 +93,23 @@ class Layer:
         return np.concatenate([i[j == node], j[i == node]])
 
     def degree(self, n: int) -> np.ndarray:
-        return np.bincount(self.i, minlength=n)[:n] + np.bincount(self.j, minlength=n)[:n]
+        """Ties per node (cached until the layer changes; read-only)."""
+        return self._per_node("degree", n, None)
 
     def strength(self, n: int) -> np.ndarray:
-        return np.bincount(self.i, self.w, minlength=n)[:n] + np.bincount(self.j, self.w, minlength=n)[:n]
+        """Sum of tie strengths per node (cached until the layer changes; read-only)."""
+        return self._per_node("strength", n, self.w)
+
+    def _per_node(self, what: str, n: int, w: np.ndarray | None) -> np.ndarray:
+        # bincount over both ends (compiled.end_sums): several processes ask for the same layer's in one step
+        cache = self.__dict__.setdefault("_node_sums", {})
+        hit = cache.get(what)
+        if hit is not None and hit[0] == (self.version, n, self.keys.size):
+            return hit[1]
+        out = end_sums(self.i, self.j, w, n)
+        out.flags.writeable = False
+        cache[what] = ((self.version, n, self.keys.size), out)
+        return out
 
     # -- changes -------------------------------------------------------------------------
     def add(self, i: np.ndarray, j: np.ndarray, w: np.ndarray | float, how: str = "max") -> None:
