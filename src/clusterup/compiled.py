@@ -360,47 +360,6 @@ def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
 
 
 @kernel
-def _drift_block(rows, q, target, weight, drift, injection, pipe, external, out, lo, hi):  # pragma: no cover
-    d = q.shape[1]
-    for k in range(lo, hi):
-        r = rows[k]
-        w = weight[r]
-        has = 1.0 if w > 0 else 0.0
-        pull = drift * min(1.0, w)
-        c = injection * pipe[r]
-        for x in range(d):
-            t = target[r, x] / w if w > 0 else target[r, x]
-            v = q[r, x] + pull * (t - q[r, x]) * has
-            out[k, x] = v + c * (external[x] - v)
-
-
-@kernel
-def _drift_rows(rows, q, target, weight, drift, injection, pipe, external):  # pragma: no cover - compiled
-    out = np.empty((rows.size, q.shape[1]))
-    _drift_block(rows, q, target, weight, drift, injection, pipe, external, out, 0, rows.size)
-    return out
-
-
-@parallel_kernel
-def _drift_rows_par(rows, q, target, weight, drift, injection, pipe, external):  # pragma: no cover - compiled
-    out = np.empty((rows.size, q.shape[1]))
-    n = rows.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _drift_block(rows, q, target, weight, drift, injection, pipe, external, out, min(b * size, n),
-                     min((b + 1) * size, n))
-    return out
-
-
-def drift_rows(rows, q, target, weight, drift, injection, pipe, external) -> np.ndarray:
-    """Knowledge drift of the given rows, before normalisation: ``q + pull (target / weight - q)`` where
-    the row has partners (``pull = drift * min(1, weight)``), then ``+ injection * pipe * (external - .)``.
-    The same elementwise operations, in the same order, as the NumPy expression it replaced."""
-    drift_ = _drift_rows_par if _parallel(rows.size) else _drift_rows
-    return drift_(rows, q, target, weight, float(drift), float(injection), pipe, external)
-
-
-@kernel
 def _best_model_rows(indptr, indices, data, capability, cap, model, strength, lo, hi):  # pragma: no cover
     end = indices.size  # a prefetch past the block's own ties is harmless
     for r in range(lo, hi):
@@ -601,24 +560,6 @@ def neighbour_above(adj, values: np.ndarray) -> np.ndarray:
     out = np.zeros(adj.shape[0], dtype=np.bool_)
     _neighbour_above(adj.indptr, adj.indices, values, out)
     return out
-
-
-@kernel
-def _pool_rows(pool, pipe, external, weight, q):  # pragma: no cover - compiled
-    for r in range(pool.shape[0]):
-        w = weight[r]
-        p = pipe[r]
-        for x in range(pool.shape[1]):
-            v = pool[r, x] + p * external[x]
-            pool[r, x] = v / w if w > 0 else q[r, x]
-
-
-def pool_rows(pool: np.ndarray, pipe: np.ndarray, external: np.ndarray, weight: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """The reachable-knowledge pool from ``pool = A @ q`` (changed in place and returned):
-    ``(pool + pipe * external) / weight`` where ``weight > 0``, the firm's own profile ``q`` elsewhere.
-    The same elementwise operations, in the same order, as the NumPy expression it replaced."""
-    _pool_rows(pool, pipe, external, weight, q)
-    return pool
 
 
 # --- the recorder's indicators, fused (numbers equal to the NumPy definitions within 1e-12, not bit for bit) ------
@@ -964,44 +905,6 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
 
 
 @kernel
-def _novelty(q, pool, weight, out):  # pragma: no cover - compiled
-    diff = np.empty(q.shape[1])
-    for r in range(q.shape[0]):
-        out[r] = _tv(q, r, pool, r, diff) * weight[r] / (weight[r] + 1.0)
-
-
-def novelty(q: np.ndarray, pool: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """``tv_distance(q, pool) * weight / (weight + 1.0)`` per row (:func:`clusterup.kernels.tv_distance`), in one
-    pass: each row's absolute differences summed in NumPy's pairwise order, so the numbers are NumPy's."""
-    out = np.empty(q.shape[0])
-    _novelty(np.ascontiguousarray(q, dtype=np.float64), np.ascontiguousarray(pool, dtype=np.float64),
-             np.ascontiguousarray(weight, dtype=np.float64), out)  # fmt: skip
-    return out
-
-
-@kernel
-def _normalise(q, out):  # pragma: no cover - compiled
-    dims = q.shape[1]
-    for r in range(q.shape[0]):
-        s = pairwise_sum(q[r], 0, dims)
-        if s > 0:
-            for k in range(dims):
-                out[r, k] = q[r, k] / s
-        else:
-            for k in range(dims):
-                out[r, k] = 1.0 / dims
-
-
-def normalise_rows(q: np.ndarray) -> np.ndarray:
-    """:func:`clusterup.kernels.normalise_rows` in one pass (rows summed in NumPy's pairwise order; a row
-    summing to 0 or less, or NaN, becomes uniform), the same numbers."""
-    q = np.ascontiguousarray(q, dtype=np.float64)
-    out = np.empty_like(q)
-    _normalise(q, out)
-    return out
-
-
-@kernel
 def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
     cols = w.shape[1]
     cum = np.empty(cols)
@@ -1069,10 +972,10 @@ def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty,
                 pool[r, k] += a * q[c, k]
         w = weight[r]
         pp = pipe[r]
-        for k in range(dims):  # as pool_rows
+        for k in range(dims):  # (A @ q + pipe * external) / weight; the own profile where weight is 0
             v = pool[r, k] + pp * external[k]
             pool[r, k] = v / w if w > 0 else q[r, k]
-        novelty[r] = _tv(q, r, pool, r, diff) * w / (w + 1.0)  # as novelty
+        novelty[r] = _tv(q, r, pool, r, diff) * w / (w + 1.0)  # kernels.tv_distance(q, pool) * w / (w + 1)
 
 
 @kernel
@@ -1091,9 +994,11 @@ def _reach_par(indptr, indices, data, q, pipe, external, weight, pool, novelty):
 
 def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
                weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The reachable pool and novelty per row in one pass: ``pool_rows(csr_dot(adj, q), pipe, external,
-    weight, q)`` and ``novelty(q, pool, weight)``, each row computed by the same operations in the same order
-    (so the same numbers) without the two intermediate arrays. Returns ``(pool, novelty)``."""
+    """The reachable pool and novelty per row in one pass. ``pool = (adj @ q + pipe * external) / weight``
+    where ``weight > 0`` and ``q`` elsewhere; ``novelty = kernels.tv_distance(q, pool) * weight / (weight +
+    1)``. Each row's numbers are NumPy's and SciPy's for those expressions (the product summed from 0 in column
+    order as ``csr_matvecs``, the distance summed in NumPy's pairwise order), without intermediate arrays.
+    Returns ``(pool, novelty)``; the NumPy form is the oracle in tests/test_compiled.py."""
     q = np.ascontiguousarray(q, dtype=np.float64)
     n = adj.shape[0]
     pool = np.zeros((n, q.shape[1]))
@@ -1125,11 +1030,11 @@ def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, p
         has = 1.0 if w > 0 else 0.0
         pull = drift * min(1.0, w)
         cc = injection * pipe[r]
-        for x in range(dims):  # as drift_rows
+        for x in range(dims):  # q + pull (t / w - q) where the row has partners, then toward the outside
             t = target[x] / w if w > 0 else target[x]
             v = q[r, x] + pull * (t - q[r, x]) * has
             target[x] = v + cc * (external[x] - v)
-        s = pairwise_sum(target, 0, dims)  # as normalise_rows
+        s = pairwise_sum(target, 0, dims)  # kernels.normalise_rows: a sum of 0 or less, or NaN, gives uniform
         if s > 0:
             for x in range(dims):
                 out[k, x] = target[x] / s
@@ -1154,10 +1059,12 @@ def _knowledge_par(indptr, indices, data, rows, q, weight, drift, injection, pip
 
 def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray, drift: float, injection: float,
                     pipe: np.ndarray, external: np.ndarray) -> np.ndarray:
-    """The drifted, normalised knowledge profiles of ``rows`` in one pass per row:
-    ``normalise_rows(drift_rows(rows, q, csr_dot(adj, q), weight, ...))``, each row computed by the same
-    operations in the same order (so the same numbers), without the n x d ``A @ q`` (only the rows asked for
-    are summed) and the un-normalised copy. Reads ``q`` only; returns a new (len(rows), d) array."""
+    """The drifted, normalised knowledge profiles of ``rows`` in one pass per row: with ``t = (adj @ q)[r]``
+    and ``pull = drift * min(1, weight)``, ``v = q + pull * (t / weight - q)`` where the row has partners,
+    then ``v + injection * pipe * (external - v)``, then :func:`kernels.normalise_rows`. The numbers are
+    NumPy's for those expressions (the oracle is in tests/test_compiled.py), without the n x d ``adj @ q``
+    (only the rows asked for are summed) and the un-normalised copy. Reads ``q`` only; returns a new
+    (len(rows), d) array."""
     q = np.ascontiguousarray(q, dtype=np.float64)
     out = np.empty((rows.size, q.shape[1]))
     fn = _knowledge_par if _parallel(rows.size) else _knowledge

@@ -2,10 +2,9 @@
 loops over ties are in :mod:`clusterup.compiled`.)
 
 :func:`tv_distance`, :func:`normalise_rows` and :func:`softmax_choice` are the NumPy definitions of row passes that a
-run now makes in compiled form (:func:`clusterup.compiled.novelty`, :func:`~clusterup.compiled.normalise_rows`,
-:func:`~clusterup.compiled.logit_choice` and the fused :func:`~clusterup.compiled.reach_pool` and
-:func:`~clusterup.compiled.knowledge_drift`): they stay as the readable statement of each rule and as the oracles
-that tests/test_compiled.py holds the compiled forms to, bit for bit."""
+run now makes in compiled form (:func:`clusterup.compiled.reach_pool`, :func:`~clusterup.compiled.knowledge_drift`,
+:func:`~clusterup.compiled.logit_choice`): they stay as the readable statement of each rule and as the oracles that
+tests/test_compiled.py holds the compiled forms to, bit for bit."""
 
 from __future__ import annotations
 
