@@ -37,6 +37,7 @@ class Layer:
         self.w = np.empty(0, dtype=np.float64)
         self._adj: CSR | None = None
         self._adj_n = -1
+        self._node_sums: dict[tuple[str, int], np.ndarray] = {}  # degree and strength per n, until a change
         self.version = 0  # bumped on every change; caches key on it
 
     # -- views ---------------------------------------------------------------------------
@@ -64,6 +65,7 @@ class Layer:
 
     def _changed(self) -> None:
         self._adj = None
+        self._node_sums = {}
         self.version += 1
 
     def csr(self, n: int) -> CSR:
@@ -102,13 +104,10 @@ class Layer:
 
     def _per_node(self, what: str, n: int, w: np.ndarray | None) -> np.ndarray:
         # bincount over both ends (compiled.end_sums): several processes ask for the same layer's in one step
-        cache = self.__dict__.setdefault("_node_sums", {})
-        hit = cache.get(what)
-        if hit is not None and hit[0] == (self.version, n, self.keys.size):
-            return hit[1]
-        out = end_sums(self.i, self.j, w, n)
-        out.flags.writeable = False
-        cache[what] = ((self.version, n, self.keys.size), out)
+        out = self._node_sums.get((what, n))
+        if out is None:
+            out = self._node_sums[(what, n)] = end_sums(self.i, self.j, w, n)
+            out.flags.writeable = False
         return out
 
     # -- changes -------------------------------------------------------------------------
