@@ -328,7 +328,7 @@ def _ref_novelty(q, pool, weight):
 
 
 @pytest.mark.parametrize("n,dims,seed", [(0, 10, 0), (1, 10, 1), (7, 3, 2), (300, 10, 3), (5000, 10, 4), (200, 17, 5)])
-def test_row_kernels_equal_their_numpy_definitions(n, dims, seed):
+def test_logit_choice_equals_numpy(n, dims, seed):
     """logit_choice gives NumPy's choices bit for bit (the exponentials left to NumPy), edge rows included:
     closed (-inf), all-closed, NaN and infinite utilities."""
     rng = np.random.default_rng(seed)
