@@ -508,8 +508,44 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         np.testing.assert_array_equal(s, p)
 
 
+def test_concurrently_keeps_the_calls_order_and_uses_threads_only_where_asked(monkeypatch):
+    """compiled.concurrently returns each call's result in the order of the calls, runs them on its threads
+    from PARALLEL_ROWS nodes on, and one after the other below that, with one thread allowed, or when it is
+    itself called from a thread other than the main one (a threaded Dask worker)."""
+    import threading
+    import time
+
+    import numba
+
+    def calls():
+        def call(k):
+            time.sleep(0.02 * (4 - k))  # the first calls finish last
+            return k, threading.current_thread().name
+
+        return [lambda k=k: call(k) for k in range(4)]
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    found = compiled.concurrently(calls(), compiled.PARALLEL_ROWS)
+    assert [k for k, _ in found] == [0, 1, 2, 3]
+    assert all(name.startswith("clusterup-kernel") for _, name in found)
+    main = threading.main_thread().name
+    assert all(name == main for _, name in compiled.concurrently(calls(), compiled.PARALLEL_ROWS - 1))
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
+    assert all(name == main for _, name in compiled.concurrently(calls(), compiled.PARALLEL_ROWS))
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    box = []
+    worker = threading.Thread(target=lambda: box.extend(compiled.concurrently(calls(), compiled.PARALLEL_ROWS)), name="w")
+    worker.start()
+    worker.join()
+    assert [name for _, name in box] == ["w"] * 4
+
+
 def test_a_run_with_parallel_kernels_is_bit_identical(monkeypatch):
-    """A whole run with every row kernel in its parallel form equals the serial run exactly."""
+    """A whole run with every row kernel in its parallel form, and the recorder's layer measures and the
+    layers' adjacency builds run side by side on two threads (compiled.concurrently), equals the serial run
+    exactly."""
+    import numba
+
     from clusterup import Simulation
 
     def run():
@@ -518,6 +554,7 @@ def test_a_run_with_parallel_kernels_is_bit_identical(monkeypatch):
 
     serial = run()
     monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)  # side by side even on a one-core machine
     parallel = run()
     assert serial[0].equals(parallel[0])
     np.testing.assert_array_equal(serial[1], parallel[1])

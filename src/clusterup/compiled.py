@@ -13,13 +13,21 @@ Kernels that treat each row (firm) on its own also come in a parallel form, used
 ``prange``), and every row is computed by the very same code as in the serial form, so the result does not
 depend on the number of threads (no sum is split between threads). They pay from about a hundred thousand
 firms on; ``NUMBA_NUM_THREADS`` sets the number of threads.
+
+The serial kernels release the GIL (``nogil``), so that from :data:`PARALLEL_ROWS` nodes on
+:func:`concurrently` can run independent ones side by side on the cores (the three layers' network
+measures, the adjacency builds of several layers): each is a pure function of its own arrays, so its
+numbers do not depend on which thread runs it or when.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -31,11 +39,12 @@ if TYPE_CHECKING:
 
 
 def kernel(fn):
-    """``numba.njit(cache=True)``, or without the disk cache where Numba finds no writable place for it."""
+    """``numba.njit(cache=True, nogil=True)``, or without the disk cache where Numba finds no writable place
+    for it. Releasing the GIL lets :func:`concurrently` run kernels side by side; it changes no number."""
     try:
-        return njit(cache=True)(fn)
+        return njit(cache=True, nogil=True)(fn)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return njit(fn)
+        return njit(nogil=True)(fn)
 
 
 def parallel_kernel(fn):
@@ -88,6 +97,31 @@ def _parallel(rows: int) -> bool:
     thread (Numba's default threading layer must not be entered from two threads at once, as a threaded
     Dask worker would; the serial form gives the same numbers)."""
     return rows >= PARALLEL_ROWS and threading.current_thread() is threading.main_thread()
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def concurrently(calls: list[Callable[[], Any]], nodes: int) -> list[Any]:
+    """The results of ``calls`` (each without arguments), in their order. From :data:`PARALLEL_ROWS` nodes on,
+    with more than one thread allowed (``NUMBA_NUM_THREADS``) and on the main thread (a threaded Dask worker
+    gets no threads of its own), the calls run side by side on a small pool of threads; they must be
+    independent and spend their time in kernels that release the GIL (the serial kernels here do). Each
+    result is the same whichever thread computes it. Otherwise, and below that size, where handing work to a
+    thread costs more than it saves, the calls run one after the other."""
+    global _pool
+    threads = min(len(calls), numba.config.NUMBA_NUM_THREADS)
+    if nodes < PARALLEL_ROWS or threads < 2 or threading.current_thread() is not threading.main_thread():
+        return [call() for call in calls]
+    with _pool_lock:
+        if _pool is None or _pool[0] != threads:
+            if _pool is not None:
+                _pool[1].shutdown(wait=False)
+            _pool = (threads, ThreadPoolExecutor(threads, thread_name_prefix="clusterup-kernel"))
+        pool = _pool[1]
+    futures = [pool.submit(call) for call in calls]
+    return [f.result() for f in futures]
 
 
 def _index_dtype(size: int) -> type:

@@ -7,13 +7,14 @@ columns in schedule order (docs/output-schema.md).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import indicators as ind
-from .compiled import firm_indicators, layer_pass, multiplex_pass, sorted_member
+from .compiled import concurrently, firm_indicators, layer_pass, multiplex_pass, sorted_member
 from .processes import GROUPS, Column
 from .state import LAYERS, State, StepContext
 
@@ -324,18 +325,29 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     pop = state.pop
     firms = pop.firms()
     out: dict[str, float] = {"step": state.step, "n_firms": firms.size}
-    vals = firm_indicators(pop.capability, pop.generation, pop.rd, pop.knowledge, firms)
+    nodes = np.flatnonzero(pop.view("active"))
+    n_nodes = nodes.size
+    ids = pop.view("id")
+    # the firm indicators and the three layers' passes, triangles and components are independent: on large
+    # networks they run side by side (compiled.concurrently, the costliest first); each number is the same
+    # whichever way they run
+    lays = [state.net[layer] for layer in LAYERS]
+    calls = [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+    if network:
+        calls += [partial(ind.triangles, lay.i, lay.j, pop.n) for lay in lays]
+        # exited firms keep no ties: no filtering needed
+        calls += [partial(ind.giant_share, lay.i, lay.j, pop.n, nodes, isolated_others=True) for lay in lays]
+    calls += [partial(layer_pass, lay.i, lay.j, lay.w, ids, pop.n, prev_keys.get(layer))
+              for layer, lay in zip(LAYERS, lays, strict=True)]  # fmt: skip
+    found = concurrently(calls, pop.n)
+    vals = found[0]
+    tri = dict(zip(LAYERS, found[1:4], strict=True)) if network else {}
+    giant = dict(zip(LAYERS, found[4:7], strict=True)) if network else {}
+    passes = dict(zip(LAYERS, found[-3:], strict=True))
     out.update(vals)
     out["cap_rel_frontier"] = vals["cap_mean"] / state.frontier
     out["frontier"] = state.frontier
     out["n_orgs"] = int(pop.is_org.sum())
-    nodes = np.flatnonzero(pop.view("active"))
-    n_nodes = nodes.size
-    ids = pop.view("id")
-    passes = {}
-    for layer in LAYERS:
-        lay = state.net[layer]
-        passes[layer] = layer_pass(lay.i, lay.j, lay.w, ids, pop.n, prev_keys.get(layer))
     all_strength = sum(p[0] for p in passes.values())
     common_all = union_all = 0
     for layer in LAYERS:
@@ -350,8 +362,8 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
         out[f"{layer}_strength"] = strength
         out[f"{layer}_share"] = strength / all_strength if all_strength > 0 else 0.0
         if network:
-            out[f"{layer}_clustering"] = 6.0 * float(ind.triangles(lay.i, lay.j, pop.n)) / triples if triples else 0.0
-            out[f"{layer}_giant"] = ind.giant_share(lay.i, lay.j, pop.n, nodes, isolated_others=True)  # exited firms keep no ties
+            out[f"{layer}_clustering"] = 6.0 * float(tri[layer]) / triples if triples else 0.0
+            out[f"{layer}_giant"] = giant[layer]
         else:
             out[f"{layer}_clustering"] = out[f"{layer}_giant"] = float("nan")
         out[f"{layer}_turnover"] = 1.0 - common / union if union else 0.0

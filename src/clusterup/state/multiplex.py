@@ -8,11 +8,12 @@ changes; :meth:`Layer.adjacency` gives it as a SciPy matrix.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compiled import CSR, add_csr, end_sums, merge_max, sorted_contains, symmetric_csr, to_scipy
+from ..compiled import CSR, add_csr, concurrently, end_sums, merge_max, sorted_contains, symmetric_csr, to_scipy
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -70,10 +71,15 @@ class Layer:
 
     def csr(self, n: int) -> CSR:
         """Symmetric n x n adjacency of strengths in CSR form (cached until the layer changes; do not modify)."""
-        if self._adj is None or self._adj_n != n:
-            self._adj = symmetric_csr(self.i, self.j, self.w, n)
-            self._adj_n = n
+        if not self._has_csr(n):
+            self._keep_csr(symmetric_csr(self.i, self.j, self.w, n), n)
         return self._adj
+
+    def _has_csr(self, n: int) -> bool:
+        return self._adj is not None and self._adj_n == n
+
+    def _keep_csr(self, adj: CSR, n: int) -> None:
+        self._adj, self._adj_n = adj, n
 
     def adjacency(self, n: int) -> sp.csr_matrix:
         """Symmetric SciPy CSR matrix (n x n) of strengths (shares the cached arrays; do not modify)."""
@@ -210,12 +216,31 @@ class Multiplex:
             cached = self._sums[names] = (key, build())
         return cached[1]
 
+    def _build(self, names: tuple[str, ...], n: int) -> None:
+        """Build the adjacency of those of the layers ``names`` that lack it, side by side on large networks
+        (:func:`~clusterup.compiled.concurrently`: each layer's is the same whichever thread builds it)."""
+        todo = [self.layers[name] for name in names if not self.layers[name]._has_csr(n)]
+        if len(todo) > 1:
+            built = concurrently([partial(symmetric_csr, layer.i, layer.j, layer.w, n) for layer in todo], n)
+            for layer, adj in zip(todo, built, strict=True):
+                layer._keep_csr(adj, n)
+
     def social_economic(self, n: int) -> CSR:
         """Social plus economic adjacency (cached until either changes; do not modify)."""
         pair = ("social", "economic")
-        return self._cached_sum(pair, n, lambda: add_csr(self.layers["social"].csr(n), self.layers["economic"].csr(n)))
+
+        def build() -> CSR:
+            self._build(pair, n)
+            return add_csr(self.layers["social"].csr(n), self.layers["economic"].csr(n))
+
+        return self._cached_sum(pair, n, build)
 
     def combined(self, n: int) -> CSR:
         """Sum of the three layers' adjacency matrices, ``(social + economic) + knowledge`` (cached until a
         layer changes; do not modify)."""
-        return self._cached_sum(LAYERS, n, lambda: add_csr(self.social_economic(n), self.layers["knowledge"].csr(n)))
+
+        def build() -> CSR:
+            self._build(LAYERS, n)
+            return add_csr(self.social_economic(n), self.layers["knowledge"].csr(n))
+
+        return self._cached_sum(LAYERS, n, build)
