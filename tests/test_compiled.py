@@ -493,10 +493,14 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
     q, weight = rng.random((n, 4)), rng.random(n) * (rng.random(n) > 0.2)
     pipe, external, leak = rng.random(n), rng.random(4), rng.random(n)
 
+    keys = np.unique(rng.integers(0, 50_000, 20_000))
+    queries = rng.integers(-5, 50_005, 3_001)
+
     def results():
         inflow, best_gap = np.zeros(n), np.zeros(n)
         compiled.spill(adj, a, g, 0.3, 0.1, inflow, best_gap, leak)
-        return (compiled.csr_dot(adj, x), compiled.csr_dot(adj, a), *compiled.best_model(adj, a, 0.8), inflow,
+        return (compiled.sorted_contains(keys, queries),
+                compiled.csr_dot(adj, x), compiled.csr_dot(adj, a), *compiled.best_model(adj, a, 0.8), inflow,
                 best_gap,
                 *compiled.reach_pool(adj, q, pipe, external, weight),
                 compiled.knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external))
@@ -506,6 +510,7 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
     parallel = results()
     for s, p in zip(serial, parallel, strict=True):
         np.testing.assert_array_equal(s, p)
+    np.testing.assert_array_equal(parallel[0], np.isin(queries, keys))
 
 
 def test_concurrently_keeps_the_calls_order_and_uses_threads_only_where_asked(monkeypatch):

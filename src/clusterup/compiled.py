@@ -505,12 +505,12 @@ _LANES = 16  # binary searches run side by side in sorted_contains
 
 
 @kernel
-def _contains(keys, queries, out):  # pragma: no cover - compiled
+def _contains_range(keys, queries, out, first, last):  # pragma: no cover - compiled
     m = keys.size
     lo = np.empty(_LANES, np.int64)
     hi = np.empty(_LANES, np.int64)
-    for start in range(0, queries.size, _LANES):
-        lanes = min(_LANES, queries.size - start)
+    for start in range(first, last, _LANES):
+        lanes = min(_LANES, last - start)
         for t in range(lanes):
             lo[t] = 0
             hi[t] = m
@@ -531,13 +531,28 @@ def _contains(keys, queries, out):  # pragma: no cover - compiled
             out[start + t] = lo[t] < m and keys[lo[t]] == queries[start + t]
 
 
+@kernel
+def _contains(keys, queries, out):  # pragma: no cover - compiled
+    _contains_range(keys, queries, out, 0, queries.size)
+
+
+@parallel_kernel
+def _contains_par(keys, queries, out):  # pragma: no cover - compiled
+    n = queries.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _contains_range(keys, queries, out, min(b * size, n), min((b + 1) * size, n))
+
+
 def sorted_contains(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Whether each query (in any order) is in the sorted array ``keys``: ``np.isin(queries, keys)``. Binary
     searches, sixteen at a time in lock step so that their loads from a large ``keys`` overlap (NumPy's
-    ``searchsorted`` waits for each probe of each query in turn: about three times slower at a million ties)."""
-    queries = np.asarray(queries)
+    ``searchsorted`` waits for each probe of each query in turn: about three times slower at a million ties).
+    From :data:`PARALLEL_ROWS` queries on, blocks of them are spread over the cores (each answer is the same)."""
+    queries = np.ascontiguousarray(queries)
     out = np.empty(queries.shape, dtype=np.bool_)
-    _contains(keys, queries.ravel(), out.ravel())
+    contains = _contains_par if _parallel(queries.size) else _contains
+    contains(keys, queries.ravel(), out.ravel())
     return out
 
 
