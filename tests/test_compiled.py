@@ -209,7 +209,7 @@ def _ref_choose_partners(adj, who, u, c, extra, q, mastery, kind, partners):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_choose_partners_equals_numpy(seed):
+def test_choose_partners_equals_numpy(seed, monkeypatch):
     rng = np.random.default_rng(seed)
     n, dims = int(rng.integers(5, 300)), int(rng.integers(1, 14))
     adj = random_layer(n, 3 * n, seed).csr(n)
@@ -226,6 +226,10 @@ def test_choose_partners_equals_numpy(seed):
     assert expected[0].size > 0
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+    monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)  # the parallel form: blocks of firms over the cores
+    par = compiled.choose_partners(adj, who, u, c, orgs, q, mastery, kind, partners)
+    np.testing.assert_array_equal(par[0], expected[0])
+    np.testing.assert_array_equal(par[1], expected[1])
 
 
 # --- the whole model with every kernel swapped for a NumPy/SciPy reference -------------------------------

@@ -887,15 +887,16 @@ def _tv(a, ra, b, rb, diff):  # pragma: no cover - compiled
 
 
 @kernel
-def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst):  # pragma: no cover
+def _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, lo, hi):  # pragma: no cover
     m = c + extra.shape[1]
+    slots = min(partners, m)
     dims = q.shape[1]
     cc = np.empty(m, np.int64)
     score = np.empty(m)
     diff = np.empty(dims)
     taken = np.empty(m, np.bool_)
-    count = 0
-    for r in range(who.size):
+    for r in range(lo, hi):
+        count = r * slots  # row r's ties go to its own slots, in rank order (the rest stay -1)
         f = who[r]
         for k in range(m):
             if k < c:  # a uniformly drawn social or economic neighbour
@@ -925,7 +926,7 @@ def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partne
                     score[k] = 0.0
                     break
         taken[:] = False
-        for _ in range(min(partners, m)):  # the best scores, the earlier candidate first among equals
+        for _ in range(slots):  # the best scores, the earlier candidate first among equals
             best = -1
             for k in range(m):
                 if not taken[k] and (best < 0 or score[k] > score[best]):
@@ -935,7 +936,20 @@ def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partne
                 src[count] = f
                 dst[count] = cc[best]
                 count += 1
-    return count
+
+
+@kernel
+def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst):  # pragma: no cover
+    _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, 0, who.size)
+
+
+@parallel_kernel
+def _choose_partners_par(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst):  # pragma: no cover
+    n = who.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, min(b * size, n),
+                     min((b + 1) * size, n))
 
 
 def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarray, q: np.ndarray,
@@ -945,12 +959,17 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
     by cognitive fit (total-variation distance ``d`` of knowledge profiles, ``4 d (1 - d)``) times quality
     (``0.5 + mastery`` clipped to [0, 1] for a firm, 1.5 for an organisation), a repeat, itself or no
     neighbour scoring 0, and ties to its ``partners`` best with a positive score. Returns the ties' ends in
-    the order of ``who`` and rank. The NumPy version is the oracle in tests/test_compiled.py."""
+    the order of ``who`` and rank. The NumPy version is the oracle in tests/test_compiled.py. From
+    :data:`PARALLEL_ROWS` scores on (firms x candidates x knowledge domains: a firm's choice costs as much as
+    dozens of rows of the other kernels), blocks of firms are spread over the cores (each firm's choice is the
+    same)."""
     size = who.size * min(partners, c + extra.shape[1])
-    src = np.empty(size, np.int64)
-    dst = np.empty(size, np.int64)
-    count = _choose_partners(adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind, partners, src, dst)
-    return src[:count], dst[:count]
+    src = np.full(size, -1, np.int64)
+    dst = np.full(size, -1, np.int64)
+    choose = _choose_partners_par if _parallel(who.size * (c + extra.shape[1]) * q.shape[1]) else _choose_partners
+    choose(adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind, partners, src, dst)
+    tied = src >= 0
+    return src[tied], dst[tied]
 
 
 @kernel
