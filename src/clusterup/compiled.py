@@ -548,10 +548,11 @@ def sorted_contains(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Whether each query (in any order) is in the sorted array ``keys``: ``np.isin(queries, keys)``. Binary
     searches, sixteen at a time in lock step so that their loads from a large ``keys`` overlap (NumPy's
     ``searchsorted`` waits for each probe of each query in turn: about three times slower at a million ties).
-    From :data:`PARALLEL_ROWS` queries on, blocks of them are spread over the cores (each answer is the same)."""
+    From :data:`PARALLEL_ROWS` probes on (queries x the log2 of the number of keys: each query is a search, not
+    a row), blocks of queries are spread over the cores (each answer is the same)."""
     queries = np.ascontiguousarray(queries)
     out = np.empty(queries.shape, dtype=np.bool_)
-    contains = _contains_par if _parallel(queries.size) else _contains
+    contains = _contains_par if _parallel(queries.size * int(keys.size).bit_length()) else _contains
     contains(keys, queries.ravel(), out.ravel())
     return out
 
