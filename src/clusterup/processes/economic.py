@@ -13,7 +13,7 @@ import numpy as np
 
 from ..kernels import sample_from_groups
 from ..params.base import Section, integer, number, switch
-from ..state import State, StepContext
+from ..state import State, StepContext, edge_keys
 from .base import Process
 
 
@@ -60,8 +60,9 @@ class EconomicTies(Process):
         cand = np.where(pick >= 0, firms[np.maximum(pick, 0)], -1)
         valid = (cand >= 0) & (cand != who[:, None])
         c = np.maximum(cand, 0)
-        social = state.net["social"].has(np.broadcast_to(who[:, None], c.shape).ravel(), c.ravel()).reshape(c.shape)
-        tied = layer.has(np.broadcast_to(who[:, None], c.shape).ravel(), c.ravel()).reshape(c.shape)
+        keys = edge_keys(np.repeat(who, c.shape[1]), c.ravel())  # the candidate pairs, keyed once for both layers
+        social = state.net["social"].has_keys(keys).reshape(c.shape)
+        tied = layer.has_keys(keys).reshape(c.shape)
         score = np.where(valid & ~tied, m[c] * (1.0 + p.embeddedness * social), 0.0)
         best = np.argmax(score, axis=1)
         rows = np.arange(who.size)

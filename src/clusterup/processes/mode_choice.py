@@ -68,7 +68,8 @@ class ModeChoice(Process):
             if not mode.enabled:
                 continue
             gain, cost = mode.expected(state, ctx)
-            cost_f = np.broadcast_to(cost, (state.n,))[firms] * scale
+            cost = np.asarray(cost)  # one per slot (the modes here), else broadcast (it costs more than the gather)
+            cost_f = (cost[firms] if cost.shape == (state.n,) else np.broadcast_to(cost, (state.n,))[firms]) * scale
             fees = mode.fees(state, ctx)
             net = value * gain[firms] - cost_f if fees is None else value * gain[firms] - cost_f - fees[firms]
             u = net / typical

@@ -4,7 +4,7 @@ context. Nothing here imports a process."""
 from .context import EXIT_CAUSES, EXITED, ContextField, StepContext
 from .firms import CORE_FIELDS, FIRM, KIND_NAMES, ORG_KINDS, FieldSpec, Population
 from .modes import INNOVATION_MODES, MODE_NAMES, Mode
-from .multiplex import LAYERS, Layer, Multiplex
+from .multiplex import LAYERS, Layer, Multiplex, edge_keys
 from .world import State
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "Population",
     "State",
     "StepContext",
+    "edge_keys",
 ]
