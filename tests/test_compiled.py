@@ -40,6 +40,13 @@ def test_symmetric_csr_equals_scipy(n, m, seed):
     as_scipy = compiled.to_scipy(built)
     assert as_scipy.has_canonical_format and as_scipy.shape == (n, n)
     assert_same_csr(as_scipy, scipy_adjacency(layer, n))
+    structure = compiled.symmetric_neighbours(layer.i, layer.j, n)  # the same rows, without the strengths
+    np.testing.assert_array_equal(structure.indptr, built.indptr)
+    np.testing.assert_array_equal(structure.indices, built.indices)
+    assert structure.indptr.dtype == built.indptr.dtype and structure.indices.dtype == built.indices.dtype
+    assert layer.neighbours_csr(n).indices.tolist() == built.indices.tolist()
+    layer.csr(n)
+    assert layer.neighbours_csr(n) is layer.csr(n)  # a cached adjacency serves as it is
 
 
 @pytest.mark.parametrize("n,m,seed", [(1, 0, 0), (6, 12, 2), (400, 3000, 4), (3000, 500, 5)])
@@ -438,6 +445,7 @@ def _with_references(monkeypatch) -> None:
 
     for module, name, ref in (
         (multiplex, "symmetric_csr", _ref_symmetric_csr),
+        (multiplex, "symmetric_neighbours", lambda i, j, n: _ref_symmetric_csr(i, j, np.ones(i.size), n)),
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "to_scipy", lambda adj: adj),
         (multiplex, "merge_max", _ref_merge_max),

@@ -148,6 +148,14 @@ class CSR(NamedTuple):
         return int(self.indptr[-1])
 
 
+class Neighbours(NamedTuple):
+    """Who is tied to whom, without the strengths: a :class:`CSR`'s ``indptr`` and ``indices`` (each row's
+    neighbours ascending). Enough for drawing random neighbours, at about half the cost of the full build."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+
+
 def to_scipy(adj) -> sp.csr_matrix:
     """A SciPy CSR matrix around canonical CSR arrays, without a copy; marked canonical so that SciPy does
     not sort them again. (SciPy is imported here, not with the module: a run does not need it.)"""
@@ -222,17 +230,43 @@ def _scatter(rows, cols, w, fill, indices, data):  # pragma: no cover - compiled
 
 
 @kernel
-def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
+def _scatter_cols(rows, cols, fill, indices):  # pragma: no cover - compiled
+    m = rows.size
+    for e in range(m):
+        if e + AHEAD < m:
+            prefetch(fill, rows[e + AHEAD])
+            f = fill[rows[e + AHEAD // 2]]  # where a tie half as far ahead goes (a hint: it may still move)
+            if f < indices.size:
+                prefetch(indices, f)
+        p = fill[rows[e]]
+        indices[p] = cols[e]
+        fill[rows[e]] = p + 1
+
+
+@kernel
+def _row_starts(i, j, n, indptr):  # pragma: no cover - compiled
     for e in range(i.size):
         indptr[i[e] + 1] += 1
         indptr[j[e] + 1] += 1
     for r in range(n):
         indptr[r + 1] += indptr[r]
-    fill = indptr[:-1].copy()
+    return indptr[:-1].copy()
+
+
+@kernel
+def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
+    fill = _row_starts(i, j, n, indptr)
     # ties come sorted by (i, j) with i < j: row j first receives its lower entries (col i, ascending),
     # then every row its upper ones (col j, ascending), so each row ends sorted
     _scatter(j, i, w, fill, indices, data)
     _scatter(i, j, w, fill, indices, data)
+
+
+@kernel
+def _sym_neighbours(i, j, n, indptr, indices):  # pragma: no cover - compiled
+    fill = _row_starts(i, j, n, indptr)
+    _scatter_cols(j, i, fill, indices)  # as in _sym_csr, without the strengths
+    _scatter_cols(i, j, fill, indices)
 
 
 def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> CSR:
@@ -270,6 +304,16 @@ def _merge(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od):  # pragma: no cover - 
             k += 1
         op[r + 1] = k
     return k
+
+
+def symmetric_neighbours(i: np.ndarray, j: np.ndarray, n: int) -> Neighbours:
+    """The ``indptr`` and ``indices`` that :func:`symmetric_csr` gives for the same ties, without building the
+    strengths."""
+    dt = _index_dtype(2 * i.size + n)
+    indptr = np.zeros(n + 1, dtype=dt)
+    indices = np.empty(2 * i.size, dtype=dt)
+    _sym_neighbours(i, j, n, indptr, indices)
+    return Neighbours(indptr, indices)
 
 
 def add_csr(a: CSR, b: CSR, alpha: float = 1.0) -> CSR:

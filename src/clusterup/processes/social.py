@@ -70,7 +70,7 @@ class SocialTies(Process):
             layer.add(who[near], cand[np.arange(who.size), best][near], 1.0)
         who = firms[rng.random(firms.size) < p.triadic]
         if who.size:
-            adj = layer.csr(state.n)
+            adj = layer.neighbours_csr(state.n)  # only who is tied to whom: the layer changes right after
             j = random_neighbour(adj, who, rng.random(who.size))
             k = random_neighbour(adj, np.maximum(j, 0), rng.random(who.size))
             ok = (j >= 0) & (k >= 0) & (k != who) & (pop.kind[np.maximum(k, 0)] == 0)

@@ -13,7 +13,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compiled import CSR, add_csr, concurrently, end_sums, merge_max, sorted_contains, symmetric_csr, to_scipy
+from ..compiled import (
+    CSR,
+    Neighbours,
+    add_csr,
+    concurrently,
+    end_sums,
+    merge_max,
+    sorted_contains,
+    symmetric_csr,
+    symmetric_neighbours,
+    to_scipy,
+)
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -74,6 +85,14 @@ class Layer:
         if not self._has_csr(n):
             self._keep_csr(symmetric_csr(self.i, self.j, self.w, n), n)
         return self._adj
+
+    def neighbours_csr(self, n: int) -> CSR | Neighbours:
+        """Each node's neighbours in CSR form (``indptr``, ``indices``): the cached adjacency where there is
+        one, else the structure alone, built without the strengths (about half the cost; not cached: the
+        callers, which draw random neighbours, change the layer right after)."""
+        if self._has_csr(n):
+            return self._adj
+        return symmetric_neighbours(self.i, self.j, n)
 
     def _has_csr(self, n: int) -> bool:
         return self._adj is not None and self._adj_n == n
