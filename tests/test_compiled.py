@@ -557,6 +557,33 @@ def test_concurrently_keeps_the_calls_order_and_uses_threads_only_where_asked(mo
     assert [name for _, name in box] == ["w"] * 4
 
 
+def test_concurrently_works_in_a_forked_child(monkeypatch):
+    """A process pool forks its workers (Linux' default): a child of a process that has used the thread pool
+    must not wait on the parent's threads, which it does not have."""
+    import multiprocessing
+    import threading
+
+    import numba
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    calls = [lambda: threading.current_thread().name for _ in range(3)]
+    assert all(n.startswith("clusterup-kernel") for n in compiled.concurrently(calls, compiled.PARALLEL_ROWS))
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        names = pool.apply_async(compiled.concurrently, (_thread_names(), compiled.PARALLEL_ROWS)).get(timeout=60)
+    assert len(names) == 3 and all(n.startswith("clusterup-kernel") for n in names)
+
+
+def _thread_name() -> str:
+    import threading
+
+    return threading.current_thread().name
+
+
+def _thread_names() -> list:
+    return [_thread_name] * 3
+
+
 def test_a_run_with_parallel_kernels_is_bit_identical(monkeypatch):
     """A whole run with every row kernel in its parallel form, and the recorder's layer measures and the
     layers' adjacency builds run side by side on two threads (compiled.concurrently), equals the serial run

@@ -22,6 +22,7 @@ numbers do not depend on which thread runs it or when.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -101,6 +102,16 @@ def _parallel(rows: int) -> bool:
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """In a forked child (a process pool's worker) the parent's pool threads do not exist: start afresh."""
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def concurrently(calls: list[Callable[[], Any]], nodes: int) -> list[Any]:
