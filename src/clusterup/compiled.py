@@ -255,18 +255,13 @@ def _scatter_cols(rows, cols, fill, indices):  # pragma: no cover - compiled
 
 
 @kernel
-def _row_starts(i, j, n, indptr):  # pragma: no cover - compiled
+def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
     for e in range(i.size):
         indptr[i[e] + 1] += 1
         indptr[j[e] + 1] += 1
     for r in range(n):
         indptr[r + 1] += indptr[r]
-    return indptr[:-1].copy()
-
-
-@kernel
-def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
-    fill = _row_starts(i, j, n, indptr)
+    fill = indptr[:-1].copy()
     # ties come sorted by (i, j) with i < j: row j first receives its lower entries (col i, ascending),
     # then every row its upper ones (col j, ascending), so each row ends sorted
     _scatter(j, i, w, fill, indices, data)
@@ -275,8 +270,13 @@ def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
 
 @kernel
 def _sym_neighbours(i, j, n, indptr, indices):  # pragma: no cover - compiled
-    fill = _row_starts(i, j, n, indptr)
-    _scatter_cols(j, i, fill, indices)  # as in _sym_csr, without the strengths
+    for e in range(i.size):  # as in _sym_csr, without the strengths
+        indptr[i[e] + 1] += 1
+        indptr[j[e] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    fill = indptr[:-1].copy()
+    _scatter_cols(j, i, fill, indices)
     _scatter_cols(i, j, fill, indices)
 
 
