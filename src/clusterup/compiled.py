@@ -227,30 +227,19 @@ def csr_dot(adj, x: np.ndarray) -> np.ndarray:
 @kernel
 def _scatter(rows, cols, w, fill, indices, data):  # pragma: no cover - compiled
     m = rows.size
+    strengths = data.size > 0  # an empty data: the columns only (symmetric_neighbours)
     for e in range(m):
         if e + AHEAD < m:
             prefetch(fill, rows[e + AHEAD])
             f = fill[rows[e + AHEAD // 2]]  # where a tie half as far ahead goes (a hint: it may still move)
             if f < indices.size:
                 prefetch(indices, f)
-                prefetch(data, f)
+                if strengths:
+                    prefetch(data, f)
         p = fill[rows[e]]
         indices[p] = cols[e]
-        data[p] = w[e]
-        fill[rows[e]] = p + 1
-
-
-@kernel
-def _scatter_cols(rows, cols, fill, indices):  # pragma: no cover - compiled
-    m = rows.size
-    for e in range(m):
-        if e + AHEAD < m:
-            prefetch(fill, rows[e + AHEAD])
-            f = fill[rows[e + AHEAD // 2]]  # where a tie half as far ahead goes (a hint: it may still move)
-            if f < indices.size:
-                prefetch(indices, f)
-        p = fill[rows[e]]
-        indices[p] = cols[e]
+        if strengths:
+            data[p] = w[e]
         fill[rows[e]] = p + 1
 
 
@@ -266,18 +255,6 @@ def _sym_csr(i, j, w, n, indptr, indices, data):  # pragma: no cover - compiled
     # then every row its upper ones (col j, ascending), so each row ends sorted
     _scatter(j, i, w, fill, indices, data)
     _scatter(i, j, w, fill, indices, data)
-
-
-@kernel
-def _sym_neighbours(i, j, n, indptr, indices):  # pragma: no cover - compiled
-    for e in range(i.size):  # as in _sym_csr, without the strengths
-        indptr[i[e] + 1] += 1
-        indptr[j[e] + 1] += 1
-    for r in range(n):
-        indptr[r + 1] += indptr[r]
-    fill = indptr[:-1].copy()
-    _scatter_cols(j, i, fill, indices)
-    _scatter_cols(i, j, fill, indices)
 
 
 def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> CSR:
@@ -323,7 +300,7 @@ def symmetric_neighbours(i: np.ndarray, j: np.ndarray, n: int) -> Neighbours:
     dt = _index_dtype(2 * i.size + n)
     indptr = np.zeros(n + 1, dtype=dt)
     indices = np.empty(2 * i.size, dtype=dt)
-    _sym_neighbours(i, j, n, indptr, indices)
+    _sym_csr(i, j, np.empty(0), n, indptr, indices, np.empty(0))  # no strengths read or written
     return Neighbours(indptr, indices)
 
 
