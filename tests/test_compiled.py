@@ -62,7 +62,7 @@ def test_row_sums_and_products_equal_scipy(n, m, seed):
 
 @pytest.mark.parametrize("alpha", [1.0, 0.3, 2.5])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_add_csr_equals_scipy(alpha, seed):
+def test_add_csr_equals_scipy(alpha, seed, monkeypatch):
     n = 300
     a = scipy_adjacency(random_layer(n, 900, seed), n)
     b = scipy_adjacency(random_layer(n, 700, seed + 10), n)
@@ -71,6 +71,16 @@ def test_add_csr_equals_scipy(alpha, seed):
     empty = compiled.symmetric_csr(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), n)
     assert_same_csr(compiled.add_csr(a, empty, alpha), a)
     assert_same_csr(compiled.add_csr(empty, b, 1.0), b)
+    # the parallel form: blocks cut by entries, written with gaps that are closed after; any number of blocks
+    for x, y in ((a, b), (a, empty), (empty, b), (empty, empty)):
+        ref = compiled.add_csr(x, y, alpha)
+        for blocks in (1, 2, 3, 7, 400):  # more blocks than rows: empty blocks
+            op = np.zeros(n + 1, np.int32)
+            oi, od = np.empty(x.nnz + y.nnz, np.int32), np.empty(x.nnz + y.nnz)
+            k = compiled._merge_par(x.indptr, x.indices, x.data, y.indptr, y.indices, y.data, alpha, n, op, oi, od, blocks)
+            assert_same_csr(compiled.CSR(op, oi[:k], od[:k]), ref)
+    monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)
+    assert_same_csr(compiled.add_csr(a, b, alpha), expected)
 
 
 @pytest.mark.parametrize("n,p,seed", [(3, 1.0, 0), (30, 0.3, 1), (200, 0.05, 2), (500, 0.02, 3)])

@@ -270,9 +270,8 @@ def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> CSR:
 
 
 @kernel
-def _merge(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od):  # pragma: no cover - compiled
-    k = 0
-    for r in range(n):
+def _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, lo, hi, k):  # pragma: no cover - compiled
+    for r in range(lo, hi):
         p, pe = ap[r], ap[r + 1]
         q, qe = bp[r], bp[r + 1]
         while p < pe or q < qe:
@@ -294,6 +293,52 @@ def _merge(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od):  # pragma: no cover - 
     return k
 
 
+@kernel
+def _merge(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od):  # pragma: no cover - compiled
+    return _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, 0, n, 0)
+
+
+@kernel
+def _first_row_from(ap, bp, n, entries):  # pragma: no cover - compiled
+    lo, hi = 0, n  # the first row r with ap[r] + bp[r] >= entries (both are non-decreasing)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ap[mid] + bp[mid] < entries:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@parallel_kernel
+def _merge_par(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od, blocks):  # pragma: no cover - compiled
+    # blocks of rows cut where the two inputs' entries divide evenly; block b writes from ap[lo] + bp[lo],
+    # the most its rows' output can start at, and the gaps are closed after, in order
+    total = ap[n] + bp[n]
+    bounds = np.empty(blocks + 1, np.int64)
+    bounds[0] = 0
+    bounds[blocks] = n
+    for b in range(1, blocks):
+        bounds[b] = _first_row_from(ap, bp, n, (total * b + blocks - 1) // blocks)
+    ends = np.empty(blocks, np.int64)
+    for b in prange(blocks):
+        lo, hi = bounds[b], bounds[b + 1]
+        ends[b] = _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, lo, hi, ap[lo] + bp[lo])
+    k = ends[0]
+    for b in range(1, blocks):
+        lo, hi = bounds[b], bounds[b + 1]
+        start = ap[lo] + bp[lo]
+        shift = start - k
+        if shift:  # move the block down (forward, so that an overlap is read before it is written)
+            for t in range(start, ends[b]):
+                oi[t - shift] = oi[t]
+                od[t - shift] = od[t]
+            for r in range(lo, hi):
+                op[r + 1] -= shift
+        k += ends[b] - start
+    return k
+
+
 def symmetric_neighbours(i: np.ndarray, j: np.ndarray, n: int) -> Neighbours:
     """The ``indptr`` and ``indices`` that :func:`symmetric_csr` gives for the same ties, without building the
     strengths."""
@@ -306,14 +351,16 @@ def symmetric_neighbours(i: np.ndarray, j: np.ndarray, n: int) -> Neighbours:
 
 def add_csr(a: CSR, b: CSR, alpha: float = 1.0) -> CSR:
     """``a + alpha * b`` for canonical CSR matrices with positive entries, as SciPy computes it
-    (``alpha * b`` first, then the sum), in one merge pass."""
+    (``alpha * b`` first, then the sum), in one merge pass. From :data:`PARALLEL_ROWS` entries in the two
+    on, the rows are cut into one block per thread (each entry is the same whatever the cut)."""
     n = a.shape[0]
     size = a.nnz + b.nnz
     dt = _index_dtype(size + n)
     op = np.zeros(n + 1, dtype=dt)
     oi = np.empty(size, dtype=dt)
     od = np.empty(size, dtype=np.float64)
-    k = _merge(a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, float(alpha), n, op, oi, od)
+    args = (a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, float(alpha), n, op, oi, od)
+    k = _merge_par(*args, numba.get_num_threads()) if _parallel(size) else _merge(*args)
     return CSR(op, oi[:k], od[:k])
 
 
