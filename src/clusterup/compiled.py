@@ -122,8 +122,8 @@ def concurrently(calls: list[Callable[[], Any]], nodes: int) -> list[Any]:
     result is the same whichever thread computes it. Otherwise, and below that size, where handing work to a
     thread costs more than it saves, the calls run one after the other."""
     global _pool
-    threads = min(len(calls), numba.config.NUMBA_NUM_THREADS)
-    if nodes < PARALLEL_ROWS or threads < 2 or threading.current_thread() is not threading.main_thread():
+    threads = numba.config.NUMBA_NUM_THREADS  # the pool's most; it starts threads only as calls need them
+    if nodes < PARALLEL_ROWS or threads < 2 or len(calls) < 2 or threading.current_thread() is not threading.main_thread():
         return [call() for call in calls]
     with _pool_lock:
         if _pool is None or _pool[0] != threads:
