@@ -49,6 +49,31 @@ def test_symmetric_csr_equals_scipy(n, m, seed):
     assert layer.neighbours_csr(n) is layer.csr(n)  # a cached adjacency serves as it is
 
 
+def _ref_union_neighbours(a, b, rows):
+    return _ref_add_csr(a, b)  # every row of the sum's pattern; the callers read only ``rows``
+
+
+@pytest.mark.parametrize("n,ma,mb,seed", [(1, 0, 0, 0), (6, 12, 0, 1), (6, 0, 12, 2), (400, 3000, 2000, 3),
+                                          (3000, 500, 4000, 4)])  # fmt: skip
+def test_union_neighbours_are_the_rows_of_the_sums_pattern(n, ma, mb, seed):
+    """union_neighbours lists, for the rows asked (repeats allowed), each node's neighbours in either layer
+    as the sum's CSR row does (ascending, once each), and nothing for the other rows. Either argument may be a
+    full adjacency or the neighbours alone."""
+    la, lb = random_layer(n, ma, seed), random_layer(n, mb, seed + 10)
+    ref = _ref_add_csr(scipy_adjacency(la, n), scipy_adjacency(lb, n))
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n, max(1, n // 3))
+    rows = np.concatenate([rows, rows[:2]])
+    a, b = la.csr(n), compiled.symmetric_neighbours(lb.i, lb.j, n)
+    found = compiled.union_neighbours(a, b, rows)
+    assert found.indptr.size == n + 1 and found.indptr[0] == 0
+    for r in range(n):
+        got = found.indices[found.indptr[r]:found.indptr[r + 1]]
+        want = ref.indices[ref.indptr[r]:ref.indptr[r + 1]] if r in set(rows.tolist()) else []
+        np.testing.assert_array_equal(got, want)
+    assert found.indptr[-1] == found.indices.size
+
+
 @pytest.mark.parametrize("n,m,seed", [(1, 0, 0), (6, 12, 2), (400, 3000, 4), (3000, 500, 5)])
 def test_row_sums_and_products_equal_scipy(n, m, seed):
     layer = random_layer(n, m, seed)
@@ -473,6 +498,7 @@ def _with_references(monkeypatch) -> None:
         (mode_choice, "logit_choice", _ref_logit_choice),
         (social, "sorted_member", lambda a, b: np.isin(a, b)),
         (knowledge_ties, "choose_partners", _ref_choose_partners),
+        (knowledge_ties, "union_neighbours", _ref_union_neighbours),
         (integrated, "neighbour_above", _ref_neighbour_above),
         (indicators, "triangles", _ref_triangles),
         (indicators, "component_roots", _ref_component_roots),

@@ -1053,6 +1053,51 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
 
 
 @kernel
+def _union_row_lists(ap, ai, bp, bi, rows, indptr):  # pragma: no cover - compiled
+    for x in range(rows.size):  # each row's count of distinct neighbours in either layer
+        r = rows[x]
+        p, pe, q, qe = ap[r], ap[r + 1], bp[r], bp[r + 1]
+        k = 0
+        while p < pe and q < qe:
+            ca, cb = ai[p], bi[q]
+            p += ca <= cb
+            q += cb <= ca
+            k += 1
+        indptr[r + 1] = k + (pe - p) + (qe - q)
+    for r in range(indptr.size - 1):
+        indptr[r + 1] += indptr[r]
+    indices = np.empty(indptr[-1], dtype=ai.dtype)
+    for x in range(rows.size):  # the union, ascending, as a merge of the two sorted rows lists it
+        r = rows[x]
+        p, pe, q, qe = ap[r], ap[r + 1], bp[r], bp[r + 1]
+        k = indptr[r]
+        while p < pe or q < qe:
+            if q >= qe or (p < pe and ai[p] < bi[q]):
+                indices[k] = ai[p]
+                p += 1
+            elif p >= pe or bi[q] < ai[p]:
+                indices[k] = bi[q]
+                q += 1
+            else:
+                indices[k] = ai[p]
+                p += 1
+                q += 1
+            k += 1
+    return indices
+
+
+def union_neighbours(a: CSR | Neighbours, b: CSR | Neighbours, rows: np.ndarray) -> Neighbours:
+    """The neighbours in either of two layers (the pattern of ``add_csr(a, b)``: each row's columns
+    ascending) of the nodes ``rows`` only; every other row is empty. For a few rows it costs a small part of
+    the whole sum."""
+    n = a.indptr.size - 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = _union_row_lists(a.indptr, a.indices, b.indptr, b.indices, np.ascontiguousarray(rows, dtype=np.int64),
+                               indptr)  # fmt: skip
+    return Neighbours(indptr, indices)
+
+
+@kernel
 def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
     cols = w.shape[1]
     cum = np.empty(cols)

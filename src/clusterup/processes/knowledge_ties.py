@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import choose_partners
+from ..compiled import choose_partners, union_neighbours
 from ..params.base import Section, integer, number, switch
 from ..state import ORG_KINDS, Mode, State, StepContext
 from .base import SUCCEEDED, Process
@@ -54,17 +54,20 @@ class KnowledgeTies(Process):
         mode = pop.mode[firms]
         integ = firms[mode == Mode.INTEGRATED]
         local = firms[(mode == Mode.LOCAL) & (rng.random(firms.size) < p.local_rate)]
-        self._form(state, integ, p.partners, rng)
-        self._form(state, local, 1, rng)
+        # the candidates are social or economic neighbours: each layer's neighbour lists, and of their union
+        # only the rows of the firms that look for partners (the whole sum would cost several times more)
+        both = state.net.neighbours(("social", "economic"), state.n) if integ.size or local.size else None
+        self._form(state, integ, p.partners, rng, both)
+        self._form(state, local, 1, rng, both)
         self._enforce_capacity(state)
 
-    def _form(self, state: State, who: np.ndarray, partners: int, rng: np.random.Generator) -> None:
+    def _form(self, state: State, who: np.ndarray, partners: int, rng: np.random.Generator, both) -> None:
         if who.size == 0 or partners == 0:
             return
         pop = state.pop
         n = state.n
         c = self.p.candidates
-        adj = state.net.social_economic(n)
+        adj = union_neighbours(*both, who)
         u = rng.random(who.size * c)  # c neighbours per firm, drawn row by row
         extra = np.empty((who.size, 0), np.int64)  # no organisation among the candidates
         orgs = np.flatnonzero(pop.is_org & _IS_KNOWLEDGE_ORG[pop.view("kind")])

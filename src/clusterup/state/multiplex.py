@@ -246,6 +246,14 @@ class Multiplex:
             for layer, adj in zip(todo, built, strict=True):
                 layer._keep_csr(adj, n)
 
+    def neighbours(self, names: tuple[str, ...], n: int) -> tuple[CSR | Neighbours, ...]:
+        """:meth:`Layer.neighbours_csr` of the layers ``names``, those to build side by side on large networks
+        (not cached: for callers that change a layer right after)."""
+        todo = [name for name in names if not self.layers[name]._has_csr(n)]
+        built = dict(zip(todo, concurrently([partial(symmetric_neighbours, self.layers[name].i, self.layers[name].j, n)
+                                             for name in todo], n), strict=True))  # fmt: skip
+        return tuple(built[name] if name in built else self.layers[name].csr(n) for name in names)
+
     def social_economic(self, n: int) -> CSR:
         """Social plus economic adjacency (cached until either changes; do not modify)."""
         pair = ("social", "economic")
