@@ -393,12 +393,16 @@ def test_logit_choice_equals_numpy(n, dims, seed):
                                           _ref_logit_choice(utility, u, intensity))  # fmt: skip
 
 
-def _ref_reach_pool(adj, q, pipe, external, weight):
+def _ref_reach_pool(adj, q, pipe, external, weight=None):
+    if weight is None:
+        weight = _ref_row_sums(adj) + pipe
     pool = _ref_pool_rows(_ref_csr_dot(adj, q), pipe, external, weight, q)
     return pool, _ref_novelty(q, pool, weight)
 
 
 def _ref_knowledge_drift(adj, rows, q, weight, drift, injection, pipe, external):
+    if weight is None:
+        weight = _ref_row_sums(adj)
     return _ref_normalise_rows(_ref_drift_rows(rows, q, _ref_csr_dot(adj, q), weight, drift, injection, pipe, external))
 
 
@@ -422,9 +426,14 @@ def test_fused_row_passes_equal_their_parts(n, m, dims, seed):
                                             q, pipe, external, weight)  # fmt: skip
     np.testing.assert_array_equal(pool, ref_pool)
     np.testing.assert_array_equal(novelty, ref_novelty)
+    for found, want in zip(compiled.reach_pool(adj, q, pipe, external),  # the weight from the rows' sums
+                           _ref_reach_pool(compiled.to_scipy(adj), q, pipe, external), strict=True):  # fmt: skip
+        np.testing.assert_array_equal(found, want)
     rows = np.sort(rng.choice(n, max(1, n // 2), replace=False))
     new = compiled.knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external)
     np.testing.assert_array_equal(new, _ref_knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external))
+    np.testing.assert_array_equal(compiled.knowledge_drift(adj, rows, q, None, 0.2, 0.05, pipe, external),
+                                  _ref_knowledge_drift(compiled.to_scipy(adj), rows, q, None, 0.2, 0.05, pipe, external))
 
 
 def _ref_pull_rows(x, i, j, pull):
@@ -488,8 +497,6 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "sorted_contains", lambda keys, q: np.isin(q, keys)),
         (reach, "add_csr", _ref_add_csr),
         (reach, "reach_pool", _ref_reach_pool),
-        (reach, "row_sums", _ref_row_sums),
-        (knowledge, "row_sums", _ref_row_sums),
         (knowledge, "knowledge_drift", _ref_knowledge_drift),
         (local, "csr_dot", _ref_csr_dot),
         (imitation, "best_model", _ref_best_model),
@@ -550,8 +557,9 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         return (compiled.sorted_contains(keys, queries),
                 compiled.csr_dot(adj, x), compiled.csr_dot(adj, a), *compiled.best_model(adj, a, 0.8), inflow,
                 best_gap,
-                *compiled.reach_pool(adj, q, pipe, external, weight),
-                compiled.knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external))
+                *compiled.reach_pool(adj, q, pipe, external, weight), *compiled.reach_pool(adj, q, pipe, external),
+                compiled.knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external),
+                compiled.knowledge_drift(adj, rows, q, None, 0.2, 0.05, pipe, external))
 
     serial = results()
     monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)

@@ -1151,7 +1151,20 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
 
 
 @kernel
-def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, lo, hi):  # pragma: no cover
+def _row_sum(indptr, data, r):  # pragma: no cover - compiled
+    """Row ``r``'s sum as :func:`row_sums` takes it from ``np.add.reduceat``: the first entry plus the others
+    summed in NumPy's pairwise order (0 for an empty row)."""
+    start = indptr[r]
+    m = indptr[r + 1] - start
+    if m == 0:
+        return 0.0
+    if m == 1:
+        return data[start]
+    return data[start] + pairwise_sum(data, start + 1, m - 1)
+
+
+@kernel
+def _reach_rows(indptr, indices, data, q, pipe, external, weight, own, pool, novelty, lo, hi):  # pragma: no cover
     dims = q.shape[1]
     diff = np.empty(dims)
     end = indices.size  # a prefetch past the block's own ties is harmless
@@ -1163,7 +1176,7 @@ def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty,
             c = indices[p]
             for k in range(dims):
                 pool[r, k] += a * q[c, k]
-        w = weight[r]
+        w = _row_sum(indptr, data, r) + pipe[r] if own else weight[r]  # row_sums(A) + pipe, or as given
         pp = pipe[r]
         for k in range(dims):  # (A @ q + pipe * external) / weight; the own profile where weight is 0
             v = pool[r, k] + pp * external[k]
@@ -1172,39 +1185,43 @@ def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty,
 
 
 @kernel
-def _reach(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
-    _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, 0, indptr.size - 1)
+def _reach(indptr, indices, data, q, pipe, external, weight, own, pool, novelty):  # pragma: no cover - compiled
+    _reach_rows(indptr, indices, data, q, pipe, external, weight, own, pool, novelty, 0, indptr.size - 1)
 
 
 @parallel_kernel
-def _reach_par(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
+def _reach_par(indptr, indices, data, q, pipe, external, weight, own, pool, novelty):  # pragma: no cover - compiled
     n = indptr.size - 1
     size = (n + _BLOCKS - 1) // _BLOCKS
     for b in prange(_BLOCKS):
-        _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, min(b * size, n),
+        _reach_rows(indptr, indices, data, q, pipe, external, weight, own, pool, novelty, min(b * size, n),
                     min((b + 1) * size, n))
 
 
 def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
-               weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The reachable pool and novelty per row in one pass. ``pool = (adj @ q + pipe * external) / weight``
     where ``weight > 0`` and ``q`` elsewhere; ``novelty = kernels.tv_distance(q, pool) * weight / (weight +
-    1)``. Each row's numbers are NumPy's and SciPy's for those expressions (the product summed from 0 in column
-    order as ``csr_matvecs``, the distance summed in NumPy's pairwise order), without intermediate arrays.
-    Returns ``(pool, novelty)``; the NumPy form is the oracle in tests/test_compiled.py."""
+    1)``; without a ``weight``, ``row_sums(adj) + pipe``, each row's sum taken in the same pass. Each row's
+    numbers are NumPy's and SciPy's for those expressions (the product summed from 0 in column order as
+    ``csr_matvecs``, a row's sum as ``np.add.reduceat`` takes it, the distance summed in NumPy's pairwise
+    order), without intermediate arrays. Returns ``(pool, novelty)``; the NumPy form is the oracle in
+    tests/test_compiled.py."""
     q = np.ascontiguousarray(q, dtype=np.float64)
     n = adj.shape[0]
     pool = np.zeros((n, q.shape[1]))
     novelty_ = np.empty(n)
+    own = weight is None
+    weight = np.empty(0) if own else np.ascontiguousarray(weight, dtype=np.float64)
     fn = _reach_par if _parallel(n) else _reach
     fn(adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
-       np.ascontiguousarray(external, dtype=np.float64), np.ascontiguousarray(weight, dtype=np.float64), pool,
-       novelty_)  # fmt: skip
+       np.ascontiguousarray(external, dtype=np.float64), weight, own, pool, novelty_)  # fmt: skip
     return pool, novelty_
 
 
 @kernel
-def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, lo, hi):  # pragma: no cover
+def _knowledge_block(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out, lo,
+                     hi):  # pragma: no cover - compiled
     dims = q.shape[1]
     target = np.empty(dims)
     end = indices.size
@@ -1219,7 +1236,7 @@ def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, p
             c = indices[p]
             for x in range(dims):
                 target[x] += a * q[c, x]
-        w = weight[r]
+        w = _row_sum(indptr, data, r) if own else weight[r]  # row_sums(A), or as given
         has = 1.0 if w > 0 else 0.0
         pull = drift * min(1.0, w)
         cc = injection * pipe[r]
@@ -1237,31 +1254,34 @@ def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, p
 
 
 @kernel
-def _knowledge(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
-    _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, 0, rows.size)
+def _knowledge(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out):  # pragma: no cover
+    _knowledge_block(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out, 0, rows.size)
 
 
 @parallel_kernel
-def _knowledge_par(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
+def _knowledge_par(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out):  # pragma: no cover
     n = rows.size
     size = (n + _BLOCKS - 1) // _BLOCKS
     for b in prange(_BLOCKS):
-        _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out,
+        _knowledge_block(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out,
                          min(b * size, n), min((b + 1) * size, n))
 
 
-def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray, drift: float, injection: float,
-                    pipe: np.ndarray, external: np.ndarray) -> np.ndarray:
+def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray | None, drift: float,
+                    injection: float, pipe: np.ndarray, external: np.ndarray) -> np.ndarray:
     """The drifted, normalised knowledge profiles of ``rows`` in one pass per row: with ``t = (adj @ q)[r]``
     and ``pull = drift * min(1, weight)``, ``v = q + pull * (t / weight - q)`` where the row has partners,
     then ``v + injection * pipe * (external - v)``, then :func:`kernels.normalise_rows`. The numbers are
     NumPy's for those expressions (the oracle is in tests/test_compiled.py), without the n x d ``adj @ q``
     (only the rows asked for are summed) and the un-normalised copy. Reads ``q`` only; returns a new
-    (len(rows), d) array."""
+    (len(rows), d) array. A ``weight`` of None is :func:`row_sums` of ``adj``, each row's taken in the same
+    pass."""
     q = np.ascontiguousarray(q, dtype=np.float64)
     out = np.empty((rows.size, q.shape[1]))
+    own = weight is None
+    weight = np.empty(0) if own else np.ascontiguousarray(weight, dtype=np.float64)
     fn = _knowledge_par if _parallel(rows.size) else _knowledge
-    fn(adj.indptr, adj.indices, adj.data, rows, q, np.ascontiguousarray(weight, dtype=np.float64), float(drift),
+    fn(adj.indptr, adj.indices, adj.data, rows, q, weight, own, float(drift),
        float(injection), np.ascontiguousarray(pipe, dtype=np.float64), np.ascontiguousarray(external, dtype=np.float64),
        out)  # fmt: skip
     return out

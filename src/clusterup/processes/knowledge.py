@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import knowledge_drift, row_sums
+from ..compiled import knowledge_drift
 from ..params.base import Section, number, switch
 from ..state import State, StepContext
 from .base import Process
@@ -28,9 +28,8 @@ class KnowledgeDrift(Process):
         pop = state.pop
         q = pop.view("knowledge")
         adj = state.net["knowledge"].csr(n)
-        weight = row_sums(adj)
         firms = pop.firms()
         pipe = pop.view("pipeline")
-        # normalise_rows(drift_rows(firms, q, A @ q, weight, ...)) in one pass over the firms' rows
-        q[firms] = knowledge_drift(adj, firms, q, weight, self.p.drift, self.p.pipeline_injection, pipe,
+        # normalise_rows(drift_rows(firms, q, A @ q, row_sums(A), ...)) in one pass over the firms' rows
+        q[firms] = knowledge_drift(adj, firms, q, None, self.p.drift, self.p.pipeline_injection, pipe,
                                    state.external_knowledge)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import add_csr, reach_pool, row_sums
+from ..compiled import add_csr, reach_pool
 from ..state import ContextField, State, StepContext
 
 REACH = ContextField("reach", tuple, "(pool profile, novelty in [0, 1]) per slot, computed at the first use in the step")
@@ -30,10 +30,9 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
     if omega > 0:
         adj = add_csr(adj, state.net.social_economic(n), omega)
     pipe = pop.view("pipeline")
-    weight = row_sums(adj) + pipe
-    # pool: (A @ q + pipe * external) / weight (own profile where weight is 0); novelty: tv_distance(q, pool)
-    # * weight / (weight + 1); both in one pass over the rows
-    pool, novelty = reach_pool(adj, q, pipe, state.external_knowledge, weight)
+    # weight = row_sums(A) + pipe; pool: (A @ q + pipe * external) / weight (own profile where weight is 0);
+    # novelty: tv_distance(q, pool) * weight / (weight + 1); all in one pass over the rows
+    pool, novelty = reach_pool(adj, q, pipe, state.external_knowledge)
     if ctx is not None:
         ctx.reach = (pool, novelty)
     return pool, novelty
