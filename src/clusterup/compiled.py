@@ -1164,8 +1164,9 @@ def _row_sum(indptr, data, r):  # pragma: no cover - compiled
 
 
 @kernel
-def _reach_rows(indptr, indices, data, q, pipe, external, weight, own, pool, novelty, lo, hi):  # pragma: no cover
+def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, lo, hi):  # pragma: no cover
     dims = q.shape[1]
+    own = weight.size == 0  # no weights given: each row's sum plus its pipeline
     diff = np.empty(dims)
     end = indices.size  # a prefetch past the block's own ties is harmless
     for r in range(lo, hi):
@@ -1185,16 +1186,16 @@ def _reach_rows(indptr, indices, data, q, pipe, external, weight, own, pool, nov
 
 
 @kernel
-def _reach(indptr, indices, data, q, pipe, external, weight, own, pool, novelty):  # pragma: no cover - compiled
-    _reach_rows(indptr, indices, data, q, pipe, external, weight, own, pool, novelty, 0, indptr.size - 1)
+def _reach(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
+    _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, 0, indptr.size - 1)
 
 
 @parallel_kernel
-def _reach_par(indptr, indices, data, q, pipe, external, weight, own, pool, novelty):  # pragma: no cover - compiled
+def _reach_par(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
     n = indptr.size - 1
     size = (n + _BLOCKS - 1) // _BLOCKS
     for b in prange(_BLOCKS):
-        _reach_rows(indptr, indices, data, q, pipe, external, weight, own, pool, novelty, min(b * size, n),
+        _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, min(b * size, n),
                     min((b + 1) * size, n))
 
 
@@ -1211,18 +1212,17 @@ def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
     n = adj.shape[0]
     pool = np.zeros((n, q.shape[1]))
     novelty_ = np.empty(n)
-    own = weight is None
-    weight = np.empty(0) if own else np.ascontiguousarray(weight, dtype=np.float64)
+    weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)  # empty: the sums
     fn = _reach_par if _parallel(n) else _reach
     fn(adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
-       np.ascontiguousarray(external, dtype=np.float64), weight, own, pool, novelty_)  # fmt: skip
+       np.ascontiguousarray(external, dtype=np.float64), weight, pool, novelty_)  # fmt: skip
     return pool, novelty_
 
 
 @kernel
-def _knowledge_block(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out, lo,
-                     hi):  # pragma: no cover - compiled
+def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, lo, hi):  # pragma: no cover
     dims = q.shape[1]
+    own = weight.size == 0  # no weights given: each row's sum
     target = np.empty(dims)
     end = indices.size
     for k in range(lo, hi):
@@ -1254,16 +1254,16 @@ def _knowledge_block(indptr, indices, data, rows, q, weight, own, drift, injecti
 
 
 @kernel
-def _knowledge(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out):  # pragma: no cover
-    _knowledge_block(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out, 0, rows.size)
+def _knowledge(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
+    _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, 0, rows.size)
 
 
 @parallel_kernel
-def _knowledge_par(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out):  # pragma: no cover
+def _knowledge_par(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
     n = rows.size
     size = (n + _BLOCKS - 1) // _BLOCKS
     for b in prange(_BLOCKS):
-        _knowledge_block(indptr, indices, data, rows, q, weight, own, drift, injection, pipe, external, out,
+        _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out,
                          min(b * size, n), min((b + 1) * size, n))
 
 
@@ -1278,10 +1278,9 @@ def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray | N
     pass."""
     q = np.ascontiguousarray(q, dtype=np.float64)
     out = np.empty((rows.size, q.shape[1]))
-    own = weight is None
-    weight = np.empty(0) if own else np.ascontiguousarray(weight, dtype=np.float64)
+    weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)  # empty: the sums
     fn = _knowledge_par if _parallel(rows.size) else _knowledge
-    fn(adj.indptr, adj.indices, adj.data, rows, q, weight, own, float(drift),
+    fn(adj.indptr, adj.indices, adj.data, rows, q, weight, float(drift),
        float(injection), np.ascontiguousarray(pipe, dtype=np.float64), np.ascontiguousarray(external, dtype=np.float64),
        out)  # fmt: skip
     return out
