@@ -313,6 +313,14 @@ def _arrays_frame(d: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.ndarray]) -> tuple[list, tuple]:
+    """Each layer's :func:`~clusterup.compiled.layer_pass`, then the :func:`~clusterup.compiled.multiplex_pass`
+    over their degrees and keys: one call, so that it runs beside the recorder's other calls."""
+    passes = [layer_pass(lay.i, lay.j, lay.w, ids, n, prev_keys.get(layer)) for layer, lay in zip(LAYERS, lays, strict=True)]
+    (_, d0, k0, _, _), (_, d1, k1, _, _), (_, d2, k2, _, _) = passes
+    return passes, multiplex_pass(d0, d1, d2, k0, k1, k2)
+
+
 def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True) -> dict[str, float]:
     """Every core indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover).
 
@@ -328,22 +336,22 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     nodes = np.flatnonzero(pop.view("active"))
     n_nodes = nodes.size
     ids = pop.view("id")
-    # the firm indicators and the three layers' passes, triangles and components are independent: on large
-    # networks they run side by side (compiled.concurrently, the costliest first); each number is the same
-    # whichever way they run
+    # the firm indicators, the layers' passes with the multiplex pass that reads them, and each layer's
+    # triangles and components are independent: on large networks they run side by side
+    # (compiled.concurrently, about the costliest first); each number is the same whichever way they run
     lays = [state.net[layer] for layer in LAYERS]
-    calls = [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+    calls = [partial(_layer_passes, lays, ids, pop.n, prev_keys)]
     if network:
-        calls += [partial(ind.triangles, lay.i, lay.j, pop.n) for lay in lays]
-        # exited firms keep no ties: no filtering needed
+        calls += [partial(ind.triangles, lay.i, lay.j, pop.n) for lay in reversed(lays)]
+    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+    if network:  # exited firms keep no ties: no filtering needed
         calls += [partial(ind.giant_share, lay.i, lay.j, pop.n, nodes, isolated_others=True) for lay in lays]
-    calls += [partial(layer_pass, lay.i, lay.j, lay.w, ids, pop.n, prev_keys.get(layer))
-              for layer, lay in zip(LAYERS, lays, strict=True)]  # fmt: skip
     found = concurrently(calls, pop.n)
-    vals = found[0]
-    tri = dict(zip(LAYERS, found[1:4], strict=True)) if network else {}
-    giant = dict(zip(LAYERS, found[4:7], strict=True)) if network else {}
-    passes = dict(zip(LAYERS, found[-3:], strict=True))
+    found_passes, (participation, pairs, embedded) = found[0]
+    passes = dict(zip(LAYERS, found_passes, strict=True))
+    tri = dict(zip(LAYERS, reversed(found[1:4]), strict=True)) if network else {}
+    vals = found[4] if network else found[1]
+    giant = dict(zip(LAYERS, found[5:8], strict=True)) if network else {}
     out.update(vals)
     out["cap_rel_frontier"] = vals["cap_mean"] / state.frontier
     out["frontier"] = state.frontier
@@ -371,8 +379,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
         union_all += union
         prev_keys[layer] = keys
     out["turnover"] = 1.0 - common_all / union_all if union_all else 0.0
-    (_, d0, k0, _, _), (_, d1, k1, _, _), (_, d2, k2, _, _) = (passes[layer] for layer in LAYERS)
-    participation, pairs, embedded = multiplex_pass(d0, d1, d2, k0, k1, k2)
+    k0, k1, k2 = (passes[layer][2] for layer in LAYERS)
     out["multiplex_participation"] = participation
     total = k0.size + k1.size + k2.size
     out["edge_overlap"] = float(total / (len(LAYERS) * pairs)) if total else 0.0
