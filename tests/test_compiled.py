@@ -49,6 +49,72 @@ def test_symmetric_csr_equals_scipy(n, m, seed):
     assert layer.neighbours_csr(n) is layer.csr(n)  # a cached adjacency serves as it is
 
 
+def _ref_mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):
+    n = gain.size  # the mode choice's NumPy expressions before compiled.mode_column
+    cost = np.asarray(cost)
+    cost_f = (cost[firms] if cost.shape == (n,) else np.broadcast_to(cost, (n,))[firms]) * scale
+    net = value * gain[firms] - cost_f if fees is None else value * gain[firms] - cost_f - fees[firms]
+    utility[:, code] = np.where(cost_f <= np.maximum(wealth, 0.0), net / typical, -np.inf)
+    costs[:, code] = cost_f
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mode_column_equals_the_numpy_expressions(seed):
+    """mode_column gives the utilities and costs of the NumPy expressions bit for bit: one cost for all or one
+    per slot, with and without fees, negative, zero and NaN wealth, free modes."""
+    rng = np.random.default_rng(seed)
+    n = 500
+    firms = np.sort(rng.choice(n, 300, replace=False))
+    value, scale = rng.random(300) * 10.0 ** rng.integers(-3, 3, 300), rng.random(300) + 0.5
+    wealth = rng.normal(0.5, 1.0, 300)
+    wealth[:5] = [np.nan, 0.0, -0.0, -1.0, np.inf]
+    gain = rng.random(n) * 10.0 ** rng.integers(-6, 1, n)
+    fees = rng.random(n) * (rng.random(n) < 0.3)
+    for cost in (0.3, 0.0, rng.random(n) * (rng.random(n) < 0.8)):
+        for f in (None, fees):
+            found = (np.zeros((300, 4)), np.zeros((300, 4)))
+            want = (np.zeros((300, 4)), np.zeros((300, 4)))
+            compiled.mode_column(firms, value, gain, cost, scale, f, wealth, 1.7, 2, *found)
+            _ref_mode_column(firms, value, gain, cost, scale, f, wealth, 1.7, 2, *want)
+            for a, b in zip(found, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def _ref_model_gaps(model, phi, a, g):
+    gain, dg = np.zeros(model.size), np.zeros(model.size)  # imitation's NumPy expressions before model_gaps
+    has = model >= 0
+    gap = np.zeros(model.size)
+    gap[has] = a[model[has]] - a[has]
+    gain[has] = phi[has] * gap[has] / a[has]
+    dg[has] = g[model[has]] - g[has]
+    return gain, dg
+
+
+def test_model_gaps_equal_the_numpy_expressions():
+    rng = np.random.default_rng(2)
+    n = 2_000
+    model = np.where(rng.random(n) < 0.6, rng.integers(0, n, n), -1)
+    phi, a = rng.random(n) * 10.0 ** rng.integers(-4, 1, n), rng.random(n) * 10.0 ** rng.integers(-3, 3, n)
+    g = rng.integers(0, 6, n).astype(np.int32)
+    for found, want in zip(compiled.model_gaps(model, phi, a, g), _ref_model_gaps(model, phi, a, g), strict=True):
+        np.testing.assert_array_equal(found, want)
+
+
+def _ref_lookup(table, keys):
+    return table[keys] if keys.size == 0 or (keys.min() >= 0 and keys.max() < table.size) else None
+
+
+def test_lookup_gathers_or_reports_keys_outside_the_table():
+    table = np.random.default_rng(0).random(64)
+    for keys in (np.array([0, 5, 63], np.int32), np.zeros((3, 2), np.int64), np.empty(0, np.int64),
+                 np.arange(70)[::7], np.array([64]), np.array([3, -1])):  # fmt: skip
+        found, want = compiled.lookup(table, keys), _ref_lookup(table, keys)
+        assert (found is None) == (want is None)
+        if want is not None:
+            assert found.shape == want.shape
+            np.testing.assert_array_equal(found, want)
+
+
 def _ref_union_neighbours(a, b, rows):
     return _ref_add_csr(a, b)  # every row of the sum's pattern; the callers read only ``rows``
 
@@ -486,6 +552,7 @@ def _with_references(monkeypatch) -> None:
     import clusterup.processes.spillover as spillover
     import clusterup.recorder as recorder
     import clusterup.state.multiplex as multiplex
+    import clusterup.state.world as world
 
     for module, name, ref in (
         (multiplex, "symmetric_csr", _ref_symmetric_csr),
@@ -495,14 +562,17 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "merge_max", _ref_merge_max),
         (multiplex, "end_sums", _ref_end_sums),
         (multiplex, "sorted_contains", lambda keys, q: np.isin(q, keys)),
+        (world, "lookup", _ref_lookup),
         (reach, "add_csr", _ref_add_csr),
         (reach, "reach_pool", _ref_reach_pool),
         (knowledge, "knowledge_drift", _ref_knowledge_drift),
         (local, "csr_dot", _ref_csr_dot),
         (imitation, "best_model", _ref_best_model),
+        (imitation, "model_gaps", _ref_model_gaps),
         (imitation, "pull_rows", _ref_pull_rows),
         (spillover, "spill", _ref_spill),
         (mode_choice, "logit_choice", _ref_logit_choice),
+        (mode_choice, "mode_column", _ref_mode_column),
         (social, "sorted_member", lambda a, b: np.isin(a, b)),
         (knowledge_ties, "choose_partners", _ref_choose_partners),
         (knowledge_ties, "union_neighbours", _ref_union_neighbours),

@@ -1147,6 +1147,73 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
     return out
 
 
+@kernel
+def _mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):  # pragma: no cover
+    one_cost = cost.size == 1
+    has_fees = fees.size > 0
+    for x in range(firms.size):
+        f = firms[x]
+        c = (cost[0] if one_cost else cost[f]) * scale[x]
+        net = value[x] * gain[f] - c
+        if has_fees:
+            net = net - fees[f]
+        w = wealth[x]
+        # c <= np.maximum(w, 0.0): NaN wealth (NaN from the maximum) opens nothing
+        ok = (c <= w or c <= 0.0) if w == w else False
+        utility[x, code] = net / typical if ok else -np.inf
+        costs[x, code] = c
+
+
+def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np.ndarray | float,
+                scale: np.ndarray, fees: np.ndarray | None, wealth: np.ndarray, typical: float, code: int,
+                utility: np.ndarray, costs: np.ndarray) -> None:
+    """One innovation mode's column of the mode choice, in place: per firm ``x`` (slot ``f = firms[x]``), its cost
+    ``cost[f] * scale[x]`` (one ``cost`` for all, or one per slot) and utility ``(value[x] * gain[f] - cost -
+    fees[f]) / typical``, ``-inf`` where the cost exceeds ``max(wealth[x], 0)``. The operations and their
+    order are those of the NumPy expressions in the mode choice, so the numbers are the same; one pass instead
+    of about a dozen array operations per mode."""
+    cost = np.asarray(cost, dtype=np.float64).reshape(-1)
+    _mode_column(firms, value, gain, cost, scale, np.empty(0) if fees is None else fees, wealth, float(typical),
+                 int(code), utility, costs)  # fmt: skip
+
+
+@kernel
+def _model_gaps(model, phi, a, g, gain, dg):  # pragma: no cover - compiled
+    for f in range(model.size):
+        m = model[f]
+        if m >= 0:
+            gain[f] = phi[f] * (a[m] - a[f]) / a[f]
+            dg[f] = g[m] - g[f]
+
+
+def model_gaps(model: np.ndarray, phi: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot with a model (``model >= 0``): the imitation gain ``phi * (a[model] - a) / a`` and the
+    generations the model is ahead, ``g[model] - g``; 0 for both elsewhere. The NumPy expressions' numbers,
+    in one pass."""
+    gain = np.zeros(model.size)
+    dg = np.zeros(model.size)
+    _model_gaps(model, phi, a, g, gain, dg)
+    return gain, dg
+
+
+@kernel
+def _lookup(table, keys, out):  # pragma: no cover - compiled
+    size = table.size
+    for x in range(keys.size):
+        k = keys[x]
+        if k < 0 or k >= size:
+            return False
+        out[x] = table[k]
+    return True
+
+
+def lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
+    """``table[keys]`` for integer keys, or None where a key falls outside the table (negative keys included,
+    which NumPy would count from the end): the bounds check and the gather in one pass."""
+    out = np.empty(keys.shape)
+    return out if _lookup(table, keys.reshape(-1), out.reshape(-1)) else None
+
+
 # --- fused row passes: several of the kernels above in one pass over each row (the same numbers) -----------------
 
 

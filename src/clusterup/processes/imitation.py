@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import best_model, pull_rows
+from ..compiled import best_model, model_gaps, pull_rows
 from ..params.base import Section, number, switch
 from ..state import ContextField, Mode, State, StepContext
 from .base import InnovationMode
@@ -98,13 +98,8 @@ class Imitation(InnovationMode):
         pop = state.pop
         a = pop.view("capability")
         g = pop.view("generation")
-        gain = np.zeros(state.n)
-        has = model >= 0
-        gap = np.zeros(state.n)
-        gap[has] = a[model[has]] - a[has]
-        gain[has] = phi[has] * gap[has] / a[has]
-        dg = np.zeros(state.n)
-        dg[has] = g[model[has]] - g[has]
+        # where there is a model: gain = phi * (a[model] - a) / a, dg = g[model] - g (0 elsewhere), in one pass
+        gain, dg = model_gaps(model, phi, a, g)
         up = dg > 0
         growth = state.params.technology.ceiling_growth
         openness = 1.0 - state.params.technology.appropriability

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import logit_choice
+from ..compiled import logit_choice, mode_column
 from ..params.base import Section, number, switch
 from ..state import INNOVATION_MODES, Mode, State, StepContext
 from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
@@ -68,13 +68,10 @@ class ModeChoice(Process):
             if not mode.enabled:
                 continue
             gain, cost = mode.expected(state, ctx)
-            cost = np.asarray(cost)  # one per slot (the modes here), else broadcast (it costs more than the gather)
-            cost_f = (cost[firms] if cost.shape == (state.n,) else np.broadcast_to(cost, (state.n,))[firms]) * scale
-            fees = mode.fees(state, ctx)
-            net = value * gain[firms] - cost_f if fees is None else value * gain[firms] - cost_f - fees[firms]
-            u = net / typical
-            utility[:, mode.code] = np.where(cost_f <= np.maximum(wealth, 0.0), u, -np.inf)
-            costs[:, mode.code] = cost_f
+            # cost_f = cost[firms] * scale; utility = (value * gain[firms] - cost_f - fees[firms]) / typical where
+            # cost_f <= max(wealth, 0), -inf elsewhere: in one compiled pass
+            mode_column(firms, value, gain, cost, scale, mode.fees(state, ctx), wealth, typical, mode.code, utility,
+                        costs)  # fmt: skip
         if self.p.always_try:  # benchmarks (Bass): every open, affordable mode but "none" equally likely
             utility[:, Mode.NONE] = -np.inf
             utility = np.where(np.isfinite(utility), 0.0, -np.inf)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..compiled import lookup
 from .firms import Population
 from .multiplex import Multiplex
 
@@ -36,11 +37,15 @@ class State:
         growth of 2 every power is exact, so the table gives the very numbers the powers give."""
         t = self.params.technology
         g = np.asarray(generation)
+        key = (t.ceiling_base, t.ceiling_growth)
+        table = self._ceilings
+        if g.dtype.kind in "iu" and table is not None and table[0] == key:
+            found = lookup(table[1], g)  # None where a generation is outside the table
+            if found is not None:
+                return found
         if g.dtype.kind not in "iu" or g.size == 0 or int(g.min()) < 0:
             return t.ceiling_base * t.ceiling_growth ** np.asarray(g, dtype=np.float64)
         top = int(g.max())
-        key = (t.ceiling_base, t.ceiling_growth)
-        table = self._ceilings
         if table is None or table[0] != key or table[1].size <= top:
             powers = t.ceiling_base * t.ceiling_growth ** np.arange(max(64, 2 * (top + 1)), dtype=np.float64)
             table = self._ceilings = (key, powers)
