@@ -162,16 +162,29 @@ def test_add_csr_equals_scipy(alpha, seed, monkeypatch):
     empty = compiled.symmetric_csr(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), n)
     assert_same_csr(compiled.add_csr(a, empty, alpha), a)
     assert_same_csr(compiled.add_csr(empty, b, 1.0), b)
+    # the pair: a + alpha b and b + 0.3 a from one merge, each as add_csr (SciPy) computes it
+    for x, y in ((a, b), (a, empty), (empty, b), (empty, empty)):
+        first, second = compiled.add_csr_pair(x, y, alpha, 0.3)
+        sx, sy = (compiled.to_scipy(m) if isinstance(m, compiled.CSR) else m for m in (x, y))
+        assert_same_csr(first, (sx + alpha * sy).tocsr())
+        assert_same_csr(second, (sy + 0.3 * sx).tocsr())
     # the parallel form: blocks cut by entries, written with gaps that are closed after; any number of blocks
     for x, y in ((a, b), (a, empty), (empty, b), (empty, empty)):
-        ref = compiled.add_csr(x, y, alpha)
+        ref, ref2 = compiled.add_csr_pair(x, y, alpha, 0.3)
         for blocks in (1, 2, 3, 7, 400):  # more blocks than rows: empty blocks
-            op = np.zeros(n + 1, np.int32)
-            oi, od = np.empty(x.nnz + y.nnz, np.int32), np.empty(x.nnz + y.nnz)
-            k = compiled._merge_par(x.indptr, x.indices, x.data, y.indptr, y.indices, y.data, alpha, n, op, oi, od, blocks)
-            assert_same_csr(compiled.CSR(op, oi[:k], od[:k]), ref)
+            for od2 in (np.empty(0), np.empty(x.nnz + y.nnz)):  # without the second sum, and with it
+                op = np.zeros(n + 1, np.int32)
+                oi, od = np.empty(x.nnz + y.nnz, np.int32), np.empty(x.nnz + y.nnz)
+                k = compiled._merge_par(x.indptr, x.indices, x.data, y.indptr, y.indices, y.data, alpha, 0.3, n, op,
+                                        oi, od, od2, blocks)  # fmt: skip
+                assert_same_csr(compiled.CSR(op, oi[:k], od[:k]), ref)
+                if od2.size:
+                    assert_same_csr(compiled.CSR(op, oi[:k], od2[:k]), ref2)
     monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)
     assert_same_csr(compiled.add_csr(a, b, alpha), expected)
+    first, second = compiled.add_csr_pair(a, b, alpha, 0.3)
+    assert_same_csr(first, expected)
+    assert_same_csr(second, (b + 0.3 * a).tocsr())
 
 
 @pytest.mark.parametrize("n,p,seed", [(3, 1.0, 0), (30, 0.3, 1), (200, 0.05, 2), (500, 0.02, 3)])
@@ -563,7 +576,7 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "end_sums", _ref_end_sums),
         (multiplex, "sorted_contains", lambda keys, q: np.isin(q, keys)),
         (world, "lookup", _ref_lookup),
-        (reach, "add_csr", _ref_add_csr),
+        (multiplex, "add_csr_pair", lambda a, b, alpha, beta: (_ref_add_csr(a, b, alpha), _ref_add_csr(b, a, beta))),
         (reach, "reach_pool", _ref_reach_pool),
         (knowledge, "knowledge_drift", _ref_knowledge_drift),
         (local, "csr_dot", _ref_csr_dot),

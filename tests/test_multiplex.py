@@ -109,3 +109,37 @@ def test_strength_and_degree_are_cached_read_only_until_the_layer_changes():
     layer.add(np.array([0]), np.array([4]), 1.0)
     np.testing.assert_array_equal(layer.degree(5), [2, 2, 2, 1, 1])
     np.testing.assert_array_equal(layer.degree(6), [2, 2, 2, 1, 1, 0])
+
+
+def test_reach_sum_is_built_with_the_combined_sum_once_asked_for(monkeypatch):
+    """reach_sum is knowledge + omega * (social + economic) as add_csr computes it; once asked for, the next
+    build of the combined sum makes it in the same merge (no separate add_csr), with the same numbers; a new
+    omega or a changed layer builds it again."""
+    import clusterup.state.multiplex as multiplex
+
+    rng = np.random.default_rng(4)
+    n = 60
+    net = Multiplex()
+    for name in ("social", "economic", "knowledge"):
+        net[name].add(rng.integers(0, n, 150), rng.integers(0, n, 150), rng.random(150))
+
+    def sums(omega=0.3):
+        s, e, k = (to_scipy(net[name].csr(n)) for name in ("social", "economic", "knowledge"))
+        return (s + e) + k, k + omega * (s + e)
+
+    def same(a, b):
+        b = b.tocsr()
+        return (np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+                and np.array_equal(a.data, b.data))  # fmt: skip
+
+    assert same(net.reach_sum(n, 0.3), sums()[1])  # first ask: built on its own
+    net["knowledge"].add(np.array([1]), np.array([2]), 0.7)
+    want_combined, want_reach = sums()
+    calls = []
+    original = multiplex.add_csr
+    monkeypatch.setattr(multiplex, "add_csr", lambda *a: calls.append(len(a)) or original(*a))
+    assert same(net.combined(n), want_combined)
+    assert same(net.reach_sum(n, 0.3), want_reach)
+    assert calls == []  # social + economic is cached; the two sums came from one pair merge
+    assert same(net.reach_sum(n, 0.5), sums(0.5)[1])  # another omega: built again, on its own
+    assert calls == [3]

@@ -270,7 +270,8 @@ def symmetric_csr(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> CSR:
 
 
 @kernel
-def _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, lo, hi, k):  # pragma: no cover - compiled
+def _merge_rows(ap, ai, ad, bp, bi, bd, alpha, beta, op, oi, od, od2, lo, hi, k):  # pragma: no cover - compiled
+    two = od2.size > 0  # also b + beta * a, on the same entries
     for r in range(lo, hi):
         p, pe = ap[r], ap[r + 1]
         q, qe = bp[r], bp[r + 1]
@@ -278,14 +279,20 @@ def _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, lo, hi, k):  # pragma
             if q >= qe or (p < pe and ai[p] < bi[q]):
                 oi[k] = ai[p]
                 od[k] = ad[p]
+                if two:
+                    od2[k] = beta * ad[p]
                 p += 1
             elif p >= pe or bi[q] < ai[p]:
                 oi[k] = bi[q]
                 od[k] = alpha * bd[q]
+                if two:
+                    od2[k] = bd[q]
                 q += 1
             else:
                 oi[k] = ai[p]
                 od[k] = ad[p] + alpha * bd[q]
+                if two:
+                    od2[k] = bd[q] + beta * ad[p]
                 p += 1
                 q += 1
             k += 1
@@ -294,8 +301,8 @@ def _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, lo, hi, k):  # pragma
 
 
 @kernel
-def _merge(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od):  # pragma: no cover - compiled
-    return _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, 0, n, 0)
+def _merge(ap, ai, ad, bp, bi, bd, alpha, beta, n, op, oi, od, od2):  # pragma: no cover - compiled
+    return _merge_rows(ap, ai, ad, bp, bi, bd, alpha, beta, op, oi, od, od2, 0, n, 0)
 
 
 @kernel
@@ -311,7 +318,7 @@ def _first_row_from(ap, bp, n, entries):  # pragma: no cover - compiled
 
 
 @parallel_kernel
-def _merge_par(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od, blocks):  # pragma: no cover - compiled
+def _merge_par(ap, ai, ad, bp, bi, bd, alpha, beta, n, op, oi, od, od2, blocks):  # pragma: no cover - compiled
     # blocks of rows cut where the two inputs' entries divide evenly; block b writes from ap[lo] + bp[lo],
     # the most its rows' output can start at, and the gaps are closed after, in order
     total = ap[n] + bp[n]
@@ -323,7 +330,7 @@ def _merge_par(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od, blocks):  # pragma:
     ends = np.empty(blocks, np.int64)
     for b in prange(blocks):
         lo, hi = bounds[b], bounds[b + 1]
-        ends[b] = _merge_rows(ap, ai, ad, bp, bi, bd, alpha, op, oi, od, lo, hi, ap[lo] + bp[lo])
+        ends[b] = _merge_rows(ap, ai, ad, bp, bi, bd, alpha, beta, op, oi, od, od2, lo, hi, ap[lo] + bp[lo])
     k = ends[0]
     for b in range(1, blocks):
         lo, hi = bounds[b], bounds[b + 1]
@@ -333,6 +340,9 @@ def _merge_par(ap, ai, ad, bp, bi, bd, alpha, n, op, oi, od, blocks):  # pragma:
             for t in range(start, ends[b]):
                 oi[t - shift] = oi[t]
                 od[t - shift] = od[t]
+            if od2.size:
+                for t in range(start, ends[b]):
+                    od2[t - shift] = od2[t]
             for r in range(lo, hi):
                 op[r + 1] -= shift
         k += ends[b] - start
@@ -353,15 +363,28 @@ def add_csr(a: CSR, b: CSR, alpha: float = 1.0) -> CSR:
     """``a + alpha * b`` for canonical CSR matrices with positive entries, as SciPy computes it
     (``alpha * b`` first, then the sum), in one merge pass. From :data:`PARALLEL_ROWS` entries in the two
     on, the rows are cut into one block per thread (each entry is the same whatever the cut)."""
+    return _add(a, b, alpha, None)[0]
+
+
+def add_csr_pair(a: CSR, b: CSR, alpha: float, beta: float) -> tuple[CSR, CSR]:
+    """``add_csr(a, b, alpha)`` and ``add_csr(b, a, beta)`` from one merge pass: the two sums have the same
+    entries, so they share ``indptr`` and ``indices`` (read-only) and each entry is computed as
+    :func:`add_csr` computes it."""
+    return _add(a, b, alpha, float(beta))
+
+
+def _add(a: CSR, b: CSR, alpha: float, beta: float | None) -> tuple[CSR, CSR | None]:
     n = a.shape[0]
     size = a.nnz + b.nnz
     dt = _index_dtype(size + n)
     op = np.zeros(n + 1, dtype=dt)
     oi = np.empty(size, dtype=dt)
     od = np.empty(size, dtype=np.float64)
-    args = (a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, float(alpha), n, op, oi, od)
+    od2 = np.empty(0 if beta is None else size, dtype=np.float64)
+    args = (a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, float(alpha), 0.0 if beta is None else beta,
+            n, op, oi, od, od2)  # fmt: skip
     k = _merge_par(*args, numba.get_num_threads()) if _parallel(size) else _merge(*args)
-    return CSR(op, oi[:k], od[:k])
+    return CSR(op, oi[:k], od[:k]), None if beta is None else CSR(op, oi[:k], od2[:k])
 
 
 @kernel

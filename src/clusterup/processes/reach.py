@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import add_csr, reach_pool
+from ..compiled import reach_pool
 from ..state import ContextField, State, StepContext
 
 REACH = ContextField("reach", tuple, "(pool profile, novelty in [0, 1]) per slot, computed at the first use in the step")
@@ -26,9 +26,8 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
     pop = state.pop
     q = pop.view("knowledge")
     omega = state.params.integrated.neighbour_reach
-    adj = state.net["knowledge"].csr(n)
-    if omega > 0:
-        adj = add_csr(adj, state.net.social_economic(n), omega)
+    # knowledge + omega * (social + economic), built with the combined sum where that comes first
+    adj = state.net.reach_sum(n, omega) if omega > 0 else state.net["knowledge"].csr(n)
     pipe = pop.view("pipeline")
     # weight = row_sums(A) + pipe; pool: (A @ q + pipe * external) / weight (own profile where weight is 0);
     # novelty: tv_distance(q, pool) * weight / (weight + 1); all in one pass over the rows

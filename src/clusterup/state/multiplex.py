@@ -17,6 +17,7 @@ from ..compiled import (
     CSR,
     Neighbours,
     add_csr,
+    add_csr_pair,
     concurrently,
     end_sums,
     merge_max,
@@ -207,7 +208,8 @@ class Multiplex:
 
     def __init__(self) -> None:
         self.layers = {name: Layer(name) for name in LAYERS}
-        self._sums: dict[tuple, tuple] = {}
+        self._sums: dict[tuple | str, tuple] = {}
+        self._reach_factor: float | None = None  # the last reach_sum's: the combined sum is built with it
 
     def __getitem__(self, name: str) -> Layer:
         return self.layers[name]
@@ -266,10 +268,35 @@ class Multiplex:
 
     def combined(self, n: int) -> CSR:
         """Sum of the three layers' adjacency matrices, ``(social + economic) + knowledge`` (cached until a
-        layer changes; do not modify)."""
+        layer changes; do not modify).
+
+        It has the entries of :meth:`reach_sum`: once a reach sum has been asked for, each build of the
+        combined sum also builds the reach sum with the last factor asked, from the same merge pass
+        (:func:`~clusterup.compiled.add_csr_pair`). Each is the same whichever way it is built."""
 
         def build() -> CSR:
             self._build(LAYERS, n)
-            return add_csr(self.social_economic(n), self.layers["knowledge"].csr(n))
+            se, knowledge = self.social_economic(n), self.layers["knowledge"].csr(n)
+            omega = self._reach_factor
+            if omega is None:
+                return add_csr(se, knowledge)
+            both, reach = add_csr_pair(se, knowledge, 1.0, omega)
+            self._sums["reach"] = (self._reach_key(n, omega), reach)
+            return both
 
         return self._cached_sum(LAYERS, n, build)
+
+    def _reach_key(self, n: int, omega: float) -> tuple:
+        return ("reach", omega, n, *(self.layers[name].version for name in LAYERS))
+
+    def reach_sum(self, n: int, omega: float) -> CSR:
+        """``knowledge + omega * (social + economic)``, as ``add_csr(knowledge, social_economic, omega)``
+        (cached until a layer changes or ``omega`` does; do not modify)."""
+        self._reach_factor = float(omega)
+        key = self._reach_key(n, float(omega))
+        cached = self._sums.get("reach")
+        if cached is None or cached[0] != key:
+            self._build(LAYERS, n)
+            reach = add_csr(self.layers["knowledge"].csr(n), self.social_economic(n), omega)
+            cached = self._sums["reach"] = (key, reach)
+        return cached[1]
