@@ -26,6 +26,8 @@ def test_resume_in_process_is_bit_identical(tmp_path):
     resumed = checkpoint.load(tmp_path / "run").run()
     pd.testing.assert_frame_equal(resumed.timeseries, whole.timeseries, check_exact=True)
     pd.testing.assert_frame_equal(resumed.generations, whole.generations, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.lifecycles, whole.lifecycles, check_exact=True)
+    assert resumed.lifecycles["exited"].notna().any()  # exits before and after the checkpoint are recorded
 
 
 def test_checkpoint_file_holds_no_pickle(tmp_path):

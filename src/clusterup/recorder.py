@@ -130,11 +130,27 @@ class Lifecycles:
     names the firms that left and the cause)."""
 
     COLUMNS = ("id", "parent", "born", "exited", "cause", "origin", "parent_capability")
+    _TYPES = {"id": np.int64, "parent": np.int64, "born": np.int64, "exited": np.int64, "cause": np.int64,
+              "origin": np.int64, "parent_capability": np.float64}  # fmt: skip
 
     def __init__(self) -> None:
-        self.data: dict[str, list] = {c: [] for c in self.COLUMNS}
-        self.index: dict[int, int] = {}
+        # growable columns (the first ``size`` rows used); rows are added in the order of the firms' ids,
+        # which grow with slots, so an id's row is found by binary search
+        self.cols = {c: np.empty(0, dtype=t) for c, t in self._TYPES.items()}
+        self.size = 0
         self.last_id = -1
+
+    def _append(self, rows: dict[str, np.ndarray]) -> None:
+        count = rows["id"].size
+        if self.size + count > self.cols["id"].size:
+            room = max(2 * self.cols["id"].size, self.size + count, 1024)
+            for c, col in self.cols.items():
+                grown = np.empty(room, dtype=col.dtype)
+                grown[: self.size] = col[: self.size]
+                self.cols[c] = grown
+        for c, v in rows.items():
+            self.cols[c][self.size : self.size + count] = v
+        self.size += count
 
     def update(self, state: State, ctx: StepContext) -> None:
         pop = state.pop
@@ -149,39 +165,42 @@ class Lifecycles:
             found = (parent >= 0) & (all_ids[pos] == parent) if all_ids.size else np.zeros(new.size, bool)
             parent_cap = np.where(found, pop.view("capability")[pos], np.nan)
             origin = np.where(state.step == 0, 0, np.where(parent >= 0, 1, 2))
-            start = len(self.data["id"])
-            for c, v in (("id", pop.id[new]), ("parent", parent), ("born", np.full(new.size, state.step)),
-                         ("exited", np.full(new.size, -1)), ("cause", np.full(new.size, -1)), ("origin", origin),
-                         ("parent_capability", parent_cap)):  # fmt: skip
-                self.data[c].extend(v.tolist())
-            self.index.update({int(i): start + k for k, i in enumerate(pop.id[new])})
+            self._append({"id": pop.id[new], "parent": parent, "born": state.step, "exited": -1, "cause": -1,
+                          "origin": origin, "parent_capability": parent_cap})  # fmt: skip
             self.last_id = int(ids.max())
         exited = ctx.exited if "exited" in ctx.names else None
         if exited:
-            for i, cause in zip(*exited, strict=True):
-                row = self.index.get(int(i))
-                if row is not None:
-                    self.data["exited"][row] = state.step
-                    self.data["cause"][row] = int(cause)
+            gone, cause = (np.asarray(x) for x in exited)
+            known = self.cols["id"][: self.size]
+            row = np.minimum(np.searchsorted(known, gone), max(self.size - 1, 0))
+            hit = known[row] == gone if self.size else np.zeros(gone.size, bool)  # ids never recorded: skipped
+            self.cols["exited"][row[hit]] = state.step
+            self.cols["cause"][row[hit]] = cause[hit]
+
+    @property
+    def data(self) -> dict[str, np.ndarray]:
+        """The used rows of each column (views)."""
+        return {c: col[: self.size] for c, col in self.cols.items()}
 
     def frame(self) -> pd.DataFrame:
         """The table (``exited`` and ``cause`` empty for firms alive at the end)."""
         from .state import EXIT_CAUSES
 
         d = self.data
-        exited = pd.array([v if v >= 0 else None for v in d["exited"]], dtype="Int64")
-        cause = pd.Categorical([EXIT_CAUSES[c] if c >= 0 else None for c in d["cause"]], categories=list(EXIT_CAUSES))
-        origin = pd.Categorical([ORIGINS[o] for o in d["origin"]], categories=list(ORIGINS))
-        return pd.DataFrame({"id": np.asarray(d["id"], dtype=np.int64), "parent": np.asarray(d["parent"], dtype=np.int64),
-                             "born": np.asarray(d["born"], dtype=np.int64), "exited": exited, "cause": cause,
-                             "origin": origin, "parent_capability": np.asarray(d["parent_capability"], dtype=float)})  # fmt: skip
+        exited = pd.array(d["exited"], dtype="Int64")
+        exited[d["exited"] < 0] = pd.NA
+        cause = pd.Categorical.from_codes(d["cause"], categories=list(EXIT_CAUSES))  # -1: missing
+        origin = pd.Categorical.from_codes(d["origin"], categories=list(ORIGINS))
+        return pd.DataFrame({"id": d["id"].copy(), "parent": d["parent"].copy(), "born": d["born"].copy(),
+                             "exited": exited, "cause": cause, "origin": origin,
+                             "parent_capability": d["parent_capability"].copy()})  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
-        return {"columns": {c: np.asarray(v) for c, v in self.data.items()}, "last_id": self.last_id}
+        return {"columns": {c: v.copy() for c, v in self.data.items()}, "last_id": self.last_id}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        self.data = {c: np.asarray(d["columns"][c]).tolist() for c in self.COLUMNS}
-        self.index = {int(i): k for k, i in enumerate(self.data["id"])}
+        self.__init__()
+        self._append({c: np.asarray(d["columns"][c], dtype=t) for c, t in self._TYPES.items()})
         self.last_id = int(d["last_id"])
 
 
