@@ -129,14 +129,16 @@ class Lifecycles:
     it entered. Fed by the recorder every step (new ids are the entrants; the step context's ``exited``
     names the firms that left and the cause)."""
 
-    COLUMNS = ("id", "parent", "born", "exited", "cause", "origin", "parent_capability")
-    _TYPES = {"id": np.int64, "parent": np.int64, "born": np.int64, "exited": np.int64, "cause": np.int64,
-              "origin": np.int64, "parent_capability": np.float64}  # fmt: skip
+    COLUMNS = {"id": np.int64, "parent": np.int64, "born": np.int64, "exited": np.int64, "cause": np.int64,
+               "origin": np.int64, "parent_capability": np.float64}  # fmt: skip
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         # growable columns (the first ``size`` rows used); rows are added in the order of the firms' ids,
         # which grow with slots, so an id's row is found by binary search
-        self.cols = {c: np.empty(0, dtype=t) for c, t in self._TYPES.items()}
+        self.cols = {c: np.empty(0, dtype=t) for c, t in self.COLUMNS.items()}
         self.size = 0
         self.last_id = -1
 
@@ -199,8 +201,8 @@ class Lifecycles:
         return {"columns": {c: v.copy() for c, v in self.data.items()}, "last_id": self.last_id}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        self.__init__()
-        self._append({c: np.asarray(d["columns"][c], dtype=t) for c, t in self._TYPES.items()})
+        self._reset()
+        self._append({c: np.asarray(d["columns"][c], dtype=t) for c, t in self.COLUMNS.items()})
         self.last_id = int(d["last_id"])
 
 
