@@ -57,3 +57,15 @@ def test_startup_benchmark_refuses_bad_arguments_and_prints_both_tables():
     for r in rows[1:]:
         if r.split("|")[1].strip() != "phase of one `run baseline` (one process)":
             assert float(r.split("|")[2]) >= 0.0
+
+
+def test_last_bits_benchmark_refuses_bad_arguments_and_counts_within_range():
+    script = RUN.parent / "last_bits.py"
+    bad = subprocess.run([sys.executable, str(script), "--n", "0"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--n must be >= 1" in bad.stderr and "Traceback" not in bad.stderr
+    done = subprocess.run([sys.executable, str(script), "--n", "2000"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| `")]
+    assert [r.split("|")[1].strip() for r in rows] == ["`exp`", "`log`", "`log1p`", "`power`, an exponent per element",
+                                                       "`a ** 0.7`", "`a ** 2.0`", "`a ** 0.5`"]  # fmt: skip
+    assert all(0 <= int(r.split("|")[3].strip().replace(",", "")) <= 2000 for r in rows)
