@@ -123,6 +123,15 @@ ORIGINS = ("initial", "spin-off", "newcomer")
 PANEL_FIELDS = ("id", "parent", "capability", "revenue", "generation", "mode", "rd", "age", "segment", "scale", "wealth", "profit")
 
 
+def _find(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the sorted array ``keys``: each query's position in it (clipped to its last entry) and whether the
+    query is there."""
+    if not keys.size:
+        return np.zeros(queries.size, np.intp), np.zeros(queries.size, bool)
+    pos = np.minimum(np.searchsorted(keys, queries), keys.size - 1)
+    return pos, keys[pos] == queries
+
+
 class Lifecycles:
     """One record per firm that ever lived: id, parent, the step it was first recorded (``born``), the step
     it was recorded gone (``exited``, -1 while alive) and why, its origin and its parent's capability when
@@ -161,10 +170,8 @@ class Lifecycles:
         new = firms[ids > self.last_id]  # ids grow with slots: a firm not seen before has a larger id
         if new.size:
             parent = pop.parent[new]
-            all_ids = pop.view("id")
-            pos = np.searchsorted(all_ids, parent)
-            pos = np.minimum(pos, max(all_ids.size - 1, 0))
-            found = (parent >= 0) & (all_ids[pos] == parent) if all_ids.size else np.zeros(new.size, bool)
+            pos, found = _find(pop.view("id"), parent)
+            found &= parent >= 0
             parent_cap = np.where(found, pop.view("capability")[pos], np.nan)
             origin = np.where(state.step == 0, 0, np.where(parent >= 0, 1, 2))
             self._append({"id": pop.id[new], "parent": parent, "born": state.step, "exited": -1, "cause": -1,
@@ -173,9 +180,7 @@ class Lifecycles:
         exited = ctx.exited if "exited" in ctx.names else None
         if exited:
             gone, cause = (np.asarray(x) for x in exited)
-            known = self.cols["id"][: self.size]
-            row = np.minimum(np.searchsorted(known, gone), max(self.size - 1, 0))
-            hit = known[row] == gone if self.size else np.zeros(gone.size, bool)  # ids never recorded: skipped
+            row, hit = _find(self.cols["id"][: self.size], gone)  # ids never recorded: skipped
             self.cols["exited"][row[hit]] = state.step
             self.cols["cause"][row[hit]] = cause[hit]
 
