@@ -242,6 +242,7 @@ class Recorder:
         self.columns = {c.name: np.zeros(steps + 1, dtype=np.int64 if c.kind == "int" else np.float64) for c in self.layout}
         self.generation_counts: list[np.ndarray] = []  # per recorded step: firms per generation
         self.prev_keys: dict[str, np.ndarray] = {}  # last step's tie keys per layer (for turnover)
+        self.structure: dict[tuple[str, str], tuple] = {}  # compute's reusable triangles and giant shares
         self.lifecycles = Lifecycles()
         self.panel_every = panel_every
         self.panel: list[pd.DataFrame] = []
@@ -251,7 +252,7 @@ class Recorder:
         firms = state.pop.firms()
         self.generation_counts.append(np.bincount(state.pop.generation[firms]) if firms.size else np.zeros(1, np.int64))
         full = state.step % self.network_every == 0 or state.step == self.last_step
-        values = compute(state, self.prev_keys, full)
+        values = compute(state, self.prev_keys, full, self.structure)
         for process in self.schedule:
             if process.columns:
                 values.update(process.record(state, ctx))
@@ -347,11 +348,18 @@ def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.n
     return passes, multiplex_pass(d0, d1, d2, k0, k1, k2)
 
 
-def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True) -> dict[str, float]:
+def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
+            structure: dict[tuple[str, str], tuple] | None = None) -> dict[str, float]:
     """Every core indicator of one step. ``prev_keys`` carries last step's tie sets (for turnover).
 
     ``network=False`` skips the costly per-layer clustering and giant component (NaN instead):
     ``run.network_every`` asks for that, explicitly, on huge networks.
+
+    ``structure`` (the recorder keeps one per run) remembers each layer's triangle count and giant share
+    with what they were computed from: the layer's key array (keys are replaced, never changed in place, so
+    the same array object means the same ties), the number of slots and, for the giant share, the active
+    nodes. A layer whose ties did not change since (a static network: the ``bass`` preset, every step)
+    reuses them; the numbers are the same either way, only not computed again.
 
     The firm indicators come from one compiled pass (:func:`~clusterup.compiled.firm_indicators`), each layer
     from one more (:func:`~clusterup.compiled.layer_pass`) and the multiplex measures from a merge of the three
@@ -365,19 +373,29 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     # the firm indicators, the layers' passes with the multiplex pass that reads them, and each layer's
     # triangles and components are independent: on large networks they run side by side
     # (compiled.concurrently, about the costliest first); each number is the same whichever way they run
-    lays = [state.net[layer] for layer in LAYERS]
-    calls = [partial(_layer_passes, lays, ids, pop.n, prev_keys)]
-    if network:
-        calls += [partial(ind.triangles, lay.i, lay.j, pop.n) for lay in reversed(lays)]
+    lays = dict(zip(LAYERS, (state.net[layer] for layer in LAYERS), strict=True))
+    known = {} if structure is None else structure
+    tri_of = {L: c[2] for L in LAYERS if (c := known.get(("triangles", L))) and c[0] is lays[L].keys and c[1] == pop.n}
+    giant_of = {L: c[3] for L in LAYERS if (c := known.get(("giant", L))) and c[0] is lays[L].keys and c[1] == pop.n
+                and np.array_equal(c[2], nodes)}  # fmt: skip
+    calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys)]
+    tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
+    giant_new = [L for L in LAYERS if L not in giant_of] if network else []
+    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_new]
     calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
-    if network:  # exited firms keep no ties: no filtering needed
-        calls += [partial(ind.giant_share, lay.i, lay.j, pop.n, nodes, isolated_others=True) for lay in lays]
+    # exited firms keep no ties: no filtering needed
+    calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_new]
     found = concurrently(calls, pop.n)
     found_passes, (participation, pairs, embedded) = found[0]
     passes = dict(zip(LAYERS, found_passes, strict=True))
-    tri = dict(zip(LAYERS, reversed(found[1:4]), strict=True)) if network else {}
-    vals = found[4] if network else found[1]
-    giant = dict(zip(LAYERS, found[5:8], strict=True)) if network else {}
+    tri = {**tri_of, **dict(zip(tri_new, found[1 : 1 + len(tri_new)], strict=True))}
+    vals = found[1 + len(tri_new)]
+    giant = {**giant_of, **dict(zip(giant_new, found[2 + len(tri_new) :], strict=True))}
+    if structure is not None:
+        for L in tri_new:
+            structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L])
+        for L in giant_new:
+            structure[("giant", L)] = (lays[L].keys, pop.n, nodes, giant[L])
     out.update(vals)
     out["cap_rel_frontier"] = vals["cap_mean"] / state.frontier
     out["frontier"] = state.frontier
