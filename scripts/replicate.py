@@ -5,6 +5,8 @@
 
 For each base seed, runs the arms the statements read for ``--seeds`` seeds spawned from it (as
 ``clusterup validate`` does) and prints each statement's passes, then a Markdown table with the pooled rate.
+``--failures`` also prints, for every seed where a statement fails, its measure's numbers (statements read
+from one arm; the others, the seed alone): why it failed there.
 Use base seeds that were never used in tuning, and report every one you ran (docs/validation.md lists
 those used so far).
 """
@@ -15,7 +17,16 @@ import argparse
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
+from clusterup import analysis as an
 from clusterup import validation as v
+
+
+def _details(p: v.Phenomenon, ens: v.Ensemble, seed: int) -> dict:
+    """The numbers of ``p``'s measure on one seed, where the measure reads one arm's time series."""
+    f = getattr(an, p.measure.removeprefix("analysis."), None)
+    if f is None or len(p.arms) != 1:
+        return {}
+    return {k: round(x, 3) if isinstance(x, float) else x for k, x in f(ens.get(p.arms[0], seed)).items() if k != "holds"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--statements", required=True, help="comma-separated per-seed statement ids, e.g. 2,3a")
     ap.add_argument("--seeds", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--failures", action="store_true", help="print each failing seed with its measure's numbers")
     args = ap.parse_args(argv)
     per_seed = {p.id: p for p in v.PHENOMENA if p.kind == "per_seed"}
     ids = [i.strip() for i in args.statements.split(",") if i.strip()]
@@ -49,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             ens = v.run_ensemble(args.seeds, b, steps=args.steps, firms=args.firms, executor=ex, only=arms, bass=False)
             passes[b] = {r["id"]: int(r["passes"]) for r in v.evaluate(ens, phen, seed=b)}
             print(b, passes[b], flush=True)
+            for p in phen if args.failures else ():
+                for s in ens.seeds:
+                    if not p.test(ens, s):
+                        print(f"  {p.id} fails on seed {s}: {_details(p, ens, s)}", flush=True)
     n = args.seeds
     print("\n| base seed | " + " | ".join(ids) + " |\n|---|" + "---|" * len(ids))
     for b, row in passes.items():

@@ -117,6 +117,25 @@ def test_replicate_script_counts_what_validation_counts(capsys):
     assert "| pooled |" in out
 
 
+def test_replicate_script_names_each_failing_seed_with_its_numbers(capsys):
+    """--failures lists exactly the seeds where a statement fails, with the numbers of its measure (a one-arm
+    statement) or the seed alone (jump reads two arms)."""
+    argv = ["--bases", "11", "--statements", "4,5a", "--seeds", "3", "--firms", "40", "--steps", "30", "--workers", "1",
+            "--failures"]  # fmt: skip
+    assert _replicate().main(argv) == 0
+    out = capsys.readouterr().out
+    phen = {p.id: p for p in v.PHENOMENA if p.id in ("4", "5a")}
+    ens = v.run_ensemble(3, 11, steps=30, firms=40, only={"baseline", "no-integrated"}, bass=False)
+    for pid, p in phen.items():
+        for s in ens.seeds:
+            line = f"  {pid} fails on seed {s}: "
+            assert (line in out) == (not p.test(ens, s)), (pid, s)
+            if not p.test(ens, s):
+                shown = out.split(line, 1)[1].splitlines()[0]
+                assert ("last_fifth_change" in shown) if pid == "4" else shown == "{}"
+    assert "fails on seed" in out  # 30 steps are too short for a jump: the listing is exercised
+
+
 class _Inline:
     """An executor that maps in this process (the synthetic screening job below is not picklable)."""
 

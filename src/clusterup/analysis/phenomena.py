@@ -193,7 +193,8 @@ def opportunism_decline(ts: pd.DataFrame) -> dict:
     cluster declines."""
     rd, dec = lost_rd(ts), declined(ts)
     return {"rd_end_over_peak": rd["rd_end_over_peak"], "cap_end_over_peak": dec["cap_end_over_peak"],
-            "declined": dec["holds"], "holds": bool(rd["holds"] and dec["holds"])}  # fmt: skip
+            "total_end_over_peak": dec["total_end_over_peak"], "declined": dec["holds"],
+            "holds": bool(rd["holds"] and dec["holds"])}  # fmt: skip
 
 
 def path2(ts: pd.DataFrame, niche: float = 0.2, min_niche: float = 0.1, dip: float = 0.02, rise: float = 1.2) -> dict:
