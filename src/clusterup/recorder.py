@@ -374,9 +374,9 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     # triangles and components are independent: on large networks they run side by side
     # (compiled.concurrently, about the costliest first); each number is the same whichever way they run
     lays = dict(zip(LAYERS, (state.net[layer] for layer in LAYERS), strict=True))
-    known = {} if structure is None else structure
-    tri_of = {L: c[2] for L in LAYERS if (c := known.get(("triangles", L))) and c[0] is lays[L].keys and c[1] == pop.n}
-    giant_of = {L: c[3] for L in LAYERS if (c := known.get(("giant", L))) and c[0] is lays[L].keys and c[1] == pop.n
+    structure = {} if structure is None else structure  # without one, what is found is kept for this step only
+    tri_of = {L: c[2] for L in LAYERS if (c := structure.get(("triangles", L))) and c[0] is lays[L].keys and c[1] == pop.n}
+    giant_of = {L: c[3] for L in LAYERS if (c := structure.get(("giant", L))) and c[0] is lays[L].keys and c[1] == pop.n
                 and np.array_equal(c[2], nodes)}  # fmt: skip
     calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys)]
     tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
@@ -391,11 +391,10 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     tri = {**tri_of, **dict(zip(tri_new, found[1 : 1 + len(tri_new)], strict=True))}
     vals = found[1 + len(tri_new)]
     giant = {**giant_of, **dict(zip(giant_new, found[2 + len(tri_new) :], strict=True))}
-    if structure is not None:
-        for L in tri_new:
-            structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L])
-        for L in giant_new:
-            structure[("giant", L)] = (lays[L].keys, pop.n, nodes, giant[L])
+    for L in tri_new:
+        structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L])
+    for L in giant_new:
+        structure[("giant", L)] = (lays[L].keys, pop.n, nodes, giant[L])
     out.update(vals)
     out["cap_rel_frontier"] = vals["cap_mean"] / state.frontier
     out["frontier"] = state.frontier
