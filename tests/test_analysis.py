@@ -142,6 +142,22 @@ def test_gap_cycles_count_prominent_peaks():
     assert not an.gap_cycles(flat)["holds"]
 
 
+def test_gap_cycles_say_when_the_end_of_the_run_cut_a_cycle_off():
+    cv = 0.2 + 0.1 * np.sin(T / 200 * 2 * np.pi) ** 2
+    cv[100:] = 0.1 + 0.0005 * (T[100:] - 100)  # the second hump has only begun when the run ends
+    gen = np.where(T < 40, 0, np.where(T < 150, 1, 2))
+    share = np.where(T < 150, 1.0, 0.02 * (T - 149))  # generation 2 reaches 1.0 at step 199, not by 200
+    df = pd.DataFrame({"step": T, "gap_cv": cv, "gen_max": gen, "gen_top_share": np.minimum(share, 1.0)})
+    res = an.gap_cycles(df)
+    assert res["n_peaks"] == 1 and not res["holds"]
+    assert res["arrivals"] == [40, 150] and not res["open_at_end"]  # the new generation had spread by the end
+    df["gen_top_share"] = np.where(T < 150, 1.0, 0.3)
+    assert an.gap_cycles(df)["open_at_end"]
+    df["gen_max"] = np.where(T < 40, 0, 1)  # no generation after the last peak: nothing was cut off
+    assert not an.gap_cycles(df)["open_at_end"]
+    assert "open_at_end" not in an.gap_cycles(df[["step", "gap_cv"]])
+
+
 def test_layer_dominance_sequence_and_homeostasis():
     social = np.clip(1 - T / 100, 0, 1)
     econ = np.where(T < 150, np.clip(T / 80, 0, 1), 1 - (T - 150) / 60)

@@ -91,12 +91,26 @@ def mode_mix(ts: pd.DataFrame) -> dict:
     }
 
 
-def gap_cycles(ts: pd.DataFrame, prominence: float = 0.1, smooth: int = 5) -> dict:
-    """Phenomenon 2: the capability gap (CV) has at least two peaks of prominence >= 10% of its range."""
+def gap_cycles(ts: pd.DataFrame, prominence: float = 0.1, smooth: int = 5, spread: float = 0.9) -> dict:
+    """Phenomenon 2: the capability gap (CV) has at least two peaks of prominence >= 10% of its range.
+
+    Where the record has the generations (``gen_max``, ``gen_top_share``), it also says why a run has fewer
+    peaks, without changing the verdict: ``arrivals`` are the steps at which a new top generation appeared,
+    and ``open_at_end`` is true when one appeared after the last peak (or, with no peak, at all) and had not
+    reached ``spread`` (90%) of the firms when the run ended: a cycle the end of the run cut off."""
     cv = ts["gap_cv"].rolling(smooth, center=True, min_periods=1).mean().to_numpy()
     rng = cv.max() - cv.min()
     peaks, _ = find_peaks(cv, prominence=prominence * rng if rng > 0 else 1)
-    return {"peaks": [int(ts["step"].iloc[p]) for p in peaks], "n_peaks": int(len(peaks)), "holds": bool(len(peaks) >= 2)}
+    steps = [int(ts["step"].iloc[p]) for p in peaks]
+    out: dict = {"peaks": steps, "n_peaks": int(len(peaks))}
+    if "gen_max" in ts and "gen_top_share" in ts:
+        top = ts["gen_max"].to_numpy()
+        arrivals = [int(ts["step"].iloc[i]) for i in np.flatnonzero(np.diff(top) > 0) + 1]
+        late = [a for a in arrivals if not steps or a > steps[-1]]
+        out["arrivals"] = arrivals
+        out["open_at_end"] = bool(late) and float(ts["gen_top_share"].iloc[-1]) < spread
+    out["holds"] = bool(len(peaks) >= 2)
+    return out
 
 
 def dominant_layer_spans(ts: pd.DataFrame, min_share: float = 0.05) -> list[tuple[str, int, int]]:
