@@ -17,7 +17,7 @@ def _interrupt(args: list[str], wait_for: Path | None, timeout: float = 120.0) -
     simulate("baseline", seed=1, steps=2, firms=20)  # compile (and cache) the kernels first: the signal must hit the work
     # a job started in the background by a non-interactive shell (as CI may run us) inherits SIGINT ignored,
     # and an ignored signal stays ignored across exec: give the child the default disposition, as a terminal does
-    p = subprocess.Popen([sys.executable, "-m", "clusterup", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     start = time.time()
     while time.time() - start < timeout:  # interrupt once there is work to keep (or after a few seconds)
@@ -27,8 +27,36 @@ def _interrupt(args: list[str], wait_for: Path | None, timeout: float = 120.0) -
             break
         time.sleep(0.2)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=180)
+    try:
+        out, err = p.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        # never leave the run going for the rest of the suite; say where it was instead
+        masks = _signal_masks(p.pid)
+        p.send_signal(signal.SIGUSR1)  # faulthandler writes every thread's stack to stderr
+        time.sleep(2)
+        p.kill()
+        out, err = p.communicate()
+        pytest.fail(f"still running 180 s after SIGINT; signal masks by thread: {masks}; stderr:\n{err[-6000:]}")
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+# ``python -m clusterup`` (what runpy does for -m), with every thread's stack written to stderr on SIGUSR1
+_CHILD = ("import faulthandler, runpy, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+          "runpy.run_module('clusterup', run_name='__main__', alter_sys=True)")  # fmt: skip
+
+
+def _signal_masks(pid: int) -> dict[str, str]:
+    """Each thread's blocked and pending signals (Linux), for the message of a run that did not stop."""
+    tasks = Path(f"/proc/{pid}/task")
+    found = {}
+    for t in sorted(tasks.iterdir()) if tasks.is_dir() else []:
+        try:
+            lines = (t / "status").read_text().splitlines()
+            name = (t / "comm").read_text().strip()
+        except OSError:
+            continue
+        found[f"{t.name} {name}"] = " ".join(x.replace("\t", "") for x in lines if x.startswith(("SigBlk", "SigPnd", "ShdPnd")))
+    return found
 
 
 def test_an_interrupted_run_exits_130_and_writes_nothing_partial(tmp_path):
