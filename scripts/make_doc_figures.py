@@ -4,7 +4,7 @@
 
 Run it after a change to the model: README's baseline overview, the adoption curves and Figure 1 of
 baseline seed 1, Figure 2 of eight seeds of the baseline and of lock-in, and the validation figure
-(`clusterup validate --sizes 150,300,1000 --seeds 64`, about 12 minutes on 2 cores; --skip-validation leaves
+(`clusterup validate --sizes 150,300,1000 --seeds 128`, about 25 minutes on 2 cores; --skip-validation leaves
 it), which also rewrites docs/validation.json; paste the tables it prints (or `--markdown`) into
 docs/validation.md, whose test checks them against the JSON.
 """
@@ -44,7 +44,7 @@ def main() -> None:
         save_figure(figure2(runs, f"{label} (8 seeds)"), FIGURES / f"figure2-{preset}.png")
     if not opts.skip_validation:
         (FIGURES.parent / "validation.json").unlink(missing_ok=True)  # validate never overwrites
-        cli("validate", "--sizes", "150,300,1000", "--seeds", "64", "--workers", "2",
+        cli("validate", "--sizes", "150,300,1000", "--seeds", "128", "--workers", "2",
             "--out", str(FIGURES.parent / "validation.json"), "--figure", str(FIGURES / "validation.png"))  # fmt: skip
 
 

@@ -211,7 +211,7 @@ def _validation_table(rows: list[dict]) -> Table:
 @app.command()
 def validate(
     seeds: Annotated[
-        int | None, typer.Option(help="Seeds per arm (>= 1; default 64, the published tables', 16 with --robustness).")
+        int | None, typer.Option(help="Seeds per arm (>= 1; default 128, the published tables', 16 with --robustness).")
     ] = None,
     base_seed: Annotated[
         int | None,

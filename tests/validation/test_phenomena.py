@@ -1,11 +1,11 @@
 """The statements of docs/validation.md on a CI-sized ensemble, and the long-run bound.
 
-Ensemble: the first 8 of the 64 published validation seeds (spawned from ``validation.BASE_SEED``, never used
+Ensemble: the first 8 of the 128 published validation seeds (spawned from ``validation.BASE_SEED``, never used
 in tuning) at the presets' own size (300 initial firms); every arm of a comparison runs the same seeds.
-The full tables (64 seeds at 150, 300 and 1,000 firms) come from ``clusterup validate`` (docs/validation.md).
+The full tables (128 seeds at 150, 300 and 1,000 firms) come from ``clusterup validate`` (docs/validation.md).
 
 Tolerance: a per-seed statement must pass in at least 7 of the 8 seeds (the published rule, a Wilson 95%
-lower bound of 0.7, needs 52 of 64; 7 of 8 is the closest bar on 8 seeds that a statement holding in 90% of
+lower bound of 0.7, needs 100 of 128; 7 of 8 is the closest bar on 8 seeds that a statement holding in 90% of
 seeds meets with probability 0.81 and one holding in 60% with probability 0.11). A comparison must reach the
 published p < 0.01 on these 8 seeds (the smallest one-sided Mann-Whitney p-value of 8 against 8 is 8e-5).
 """
