@@ -1417,3 +1417,102 @@ def pull_rows(x: np.ndarray, i: np.ndarray, j: np.ndarray, pull: float) -> None:
     rows = np.empty((i.size, x.shape[1]))
     (_pull_par if _parallel(i.size) else _pull)(x, i, j, float(pull), rows)
     _put_rows(x, i, rows)
+
+
+# -- economic ties: the process's passes, each as NumPy computes it -------------------------------------
+
+
+@kernel
+def trade_track(i, j, w, m, adjustment):  # pragma: no cover - compiled
+    """``w + adjustment * (minimum(m[i], m[j]) - w)``: each tie's strength moved toward its trade."""
+    out = np.empty(w.size)
+    for k in range(w.size):
+        out[k] = w[k] + adjustment * (min(m[i[k]], m[j[k]]) - w[k])
+    return out
+
+
+@kernel
+def below_target(firms, degree, m, per_mastery, u, chance):  # pragma: no cover - compiled
+    """The firms with fewer ties than ``per_mastery * m`` whose draw ``u`` falls below ``chance``."""
+    keep = np.empty(firms.size, np.bool_)
+    for k in range(firms.size):
+        f = firms[k]
+        keep[k] = (degree[f] < per_mastery * m[f]) and (u[k] < chance)
+    return firms[keep]
+
+
+@kernel
+def adjacent_candidates(firms, segment, who, side, u, segments, key_base):  # pragma: no cover - compiled
+    """Candidates for ``who`` in an adjacent value-chain segment, as economic ties draw them: the segment
+    above or below (``side`` < 0.5: above; the other one at either end of the chain), then for each draw of a
+    row of ``u`` a uniformly drawn firm of that segment (``kernels.sample_from_groups`` over the firms'
+    segments), -1 where the segment has none. Returns the candidates with -1 as 0, whether each is a valid
+    partner (drawn, and not the firm itself), and the edge key of each pair, row by row."""
+    # the firms in the stable order of their segments (NumPy's stable argsort), by a counting sort: each
+    # segment's firms are then one block, start[v] to start[v + 1]
+    groups = segment[firms]
+    low, high = groups.min(), groups.max()
+    start = np.zeros(high - low + 2, np.int64)
+    for g in groups:
+        start[g - low + 1] += 1
+    for v in range(1, start.size):
+        start[v] += start[v - 1]
+    order = np.empty(groups.size, np.int64)
+    fill = start[:-1].copy()
+    for k in range(groups.size):
+        order[fill[groups[k] - low]] = k
+        fill[groups[k] - low] += 1
+    rows, c = u.shape
+    cand = np.empty((rows, c), np.int64)
+    valid = np.empty((rows, c), np.bool_)
+    keys = np.empty(rows * c, np.int64)
+    for r in range(rows):
+        seg = np.int64(segment[who[r]])
+        step = 1 if side[r] < 0.5 else -1
+        want = seg + step
+        if want < 0 or want >= segments:
+            want = seg - step
+        want = min(max(want, 0), segments - 1)
+        lo = size = 0
+        if low <= want <= high:
+            lo = start[want - low]
+            size = start[want - low + 1] - lo
+        for k in range(c):
+            if size > 0:
+                pos = lo + min(np.int64(u[r, k] * size), max(size - 1, 0))
+                pick = firms[order[min(pos, order.size - 1)]]
+            else:
+                pick = -1
+            valid[r, k] = pick >= 0 and pick != who[r]
+            p = max(pick, 0)
+            cand[r, k] = p
+            a, b = min(who[r], p), max(who[r], p)
+            keys[r * c + k] = a * key_base + b
+    return cand, valid, keys
+
+
+@kernel
+def best_partners(who, cand, valid, social, tied, m, embeddedness):  # pragma: no cover - compiled
+    """For each row, the candidate with the highest ``m * (1 + embeddedness * [social neighbour])`` among the
+    valid ones not tied yet (the first on a tie); rows whose best scores 0 find none. Returns the firms that
+    found a partner, the partners, and the new ties' strengths ``min(m[firm], m[partner])``."""
+    rows, c = cand.shape
+    src = np.empty(rows, np.int64)
+    dst = np.empty(rows, np.int64)
+    strength = np.empty(rows)
+    found = 0
+    for r in range(rows):
+        best = 0.0
+        at = 0
+        for k in range(c):
+            s = m[cand[r, k]] * (1.0 + embeddedness * (1.0 if social[r, k] else 0.0)) if valid[r, k] and not tied[r, k] else 0.0
+            if k == 0 or s > best:
+                best = s
+                at = k
+        if best > 0:
+            f, q = who[r], cand[r, at]
+            src[found] = f
+            dst[found] = q
+            strength[found] = min(m[f], m[q])
+            found += 1
+    return src[:found], dst[:found], strength[:found]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import sample_from_groups
+from ..compiled import adjacent_candidates, below_target, best_partners, trade_track
 from ..params.base import Section, integer, number, switch
-from ..state import State, StepContext, edge_keys
+from ..state import State, StepContext
+from ..state.multiplex import KEY_BASE
 from .base import Process
 
 
@@ -33,39 +34,24 @@ class EconomicTies(Process):
     Params = EconomicParams
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # each pass is one compiled kernel computing what NumPy computed, in the same order, from the same
+        # draws (tests/test_processes.py keeps the NumPy form as the oracle)
         p = self.p
         pop = state.pop
         layer = state.net["economic"]
         m = np.clip(state.mastery(), 0.0, 1.0)
         if len(layer):
-            trade = np.minimum(m[layer.i], m[layer.j])
-            layer.set_weights(layer.w + p.adjustment * (trade - layer.w))
+            layer.set_weights(trade_track(layer.i, layer.j, layer.w, m, p.adjustment))
             layer.drop_below(p.floor)
         firms = pop.firms()
         if firms.size < 2:
             return
-        deg = layer.degree(state.n)
-        target = p.ties_per_mastery * m
-        seeking = (deg[firms] < target[firms]) & (rng.random(firms.size) < p.formation)
-        who = firms[seeking]
+        who = below_target(firms, layer.degree(state.n), m, p.ties_per_mastery, rng.random(firms.size), p.formation)
         if who.size == 0:
             return
-        segments = state.params.init.segments
-        seg = pop.segment[who]
-        step_dir = np.where(rng.random(who.size) < 0.5, 1, -1)
-        want = seg + step_dir
-        want = np.where((want < 0) | (want >= segments), seg - step_dir, want)
-        want = np.clip(want, 0, segments - 1)
-        pick = sample_from_groups(pop.segment[firms], want, rng.random((who.size, p.candidates)))
-        cand = np.where(pick >= 0, firms[np.maximum(pick, 0)], -1)
-        valid = (cand >= 0) & (cand != who[:, None])
-        c = np.maximum(cand, 0)
-        keys = edge_keys(np.repeat(who, c.shape[1]), c.ravel())  # the candidate pairs, keyed once for both layers
-        social = state.net["social"].has_keys(keys).reshape(c.shape)
-        tied = layer.has_keys(keys).reshape(c.shape)
-        score = np.where(valid & ~tied, m[c] * (1.0 + p.embeddedness * social), 0.0)
-        best = np.argmax(score, axis=1)
-        rows = np.arange(who.size)
-        ok = score[rows, best] > 0
-        partner = c[rows, best][ok]
-        layer.add(who[ok], partner, np.minimum(m[who[ok]], m[partner]))
+        side = rng.random(who.size)
+        cand, valid, keys = adjacent_candidates(firms, pop.segment, who, side, rng.random((who.size, p.candidates)),
+                                                state.params.init.segments, KEY_BASE)  # fmt: skip
+        social = state.net["social"].has_keys(keys).reshape(cand.shape)
+        tied = layer.has_keys(keys).reshape(cand.shape)
+        layer.add(*best_partners(who, cand, valid, social, tied, m, p.embeddedness))

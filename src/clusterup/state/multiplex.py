@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 LAYERS = ("social", "economic", "knowledge")
 _KEY_BITS = 31
 _KEY_BASE = np.int64(1) << _KEY_BITS  # node slots stay below 2**31
+KEY_BASE = _KEY_BASE  # for compiled kernels that key pairs as edge_keys does
 
 
 def edge_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
