@@ -1516,3 +1516,74 @@ def best_partners(who, cand, valid, social, tied, m, embeddedness):  # pragma: n
             strength[found] = min(m[f], m[q])
             found += 1
     return src[:found], dst[:found], strength[:found]
+
+
+# -- social ties ------------------------------------------------------------------------------------------
+
+
+@kernel
+def social_decay(i, j, w, trade, along, crowding, decay, member):  # pragma: no cover - compiled
+    """Each social tie's strength after a step's decay: ``w * (1 - min(decay * (1 + crowd), 1))`` with
+    ``crowd = crowding * 0.5 * (trade[i] + trade[j])`` unless the pair trades (``along``), or
+    ``w * (1 - decay)`` where ``trade`` is empty (no crowding); 1 where either end is a ``member`` of an
+    association (an empty ``member``: none)."""
+    out = np.empty(w.size)
+    half = crowding * 0.5
+    crowded = trade.size > 0
+    for k in range(w.size):
+        if crowded:
+            crowd = half * (trade[i[k]] + trade[j[k]]) * (0.0 if along[k] else 1.0)
+            out[k] = w[k] * (1.0 - min(decay * (1.0 + crowd), 1.0))
+        else:
+            out[k] = w[k] * (1.0 - decay)
+        if member.size and (member[i[k]] or member[j[k]]):
+            out[k] = 1.0
+    return out
+
+
+@kernel
+def nearest_partners(firms, picks, who, x, y, radius):  # pragma: no cover - compiled
+    """For each firm of ``who``, the nearest of the firms drawn for it (``firms[picks]`` row by row; itself
+    excluded, the first on a tie), kept where it lies within ``radius``. Returns the pairs."""
+    rows, c = picks.shape
+    src = np.empty(rows, np.int64)
+    dst = np.empty(rows, np.int64)
+    found = 0
+    for r in range(rows):
+        f = who[r]
+        best = np.inf
+        at = -1
+        for k in range(c):
+            q = firms[picks[r, k]]
+            d = np.inf if q == f else np.hypot(x[q] - x[f], y[q] - y[f])
+            if at < 0 or d < best:
+                best = d
+                at = q
+        if best < radius:
+            src[found] = f
+            dst[found] = at
+            found += 1
+    return src[:found], dst[:found]
+
+
+@kernel
+def close_triads(indptr, indices, who, u_first, u_second, kind):  # pragma: no cover - compiled
+    """Triadic closure: for each firm of ``who`` a uniformly drawn neighbour (``u_first``), and of that
+    neighbour's a uniformly drawn one (``u_second``; an isolated firm's draw reads row 0, as
+    ``kernels.random_neighbour`` of ``max(j, 0)`` does), kept where both exist, the second is another
+    firm (``kind`` 0) and not the firm itself. Returns the pairs to tie."""
+    src = np.empty(who.size, np.int64)
+    dst = np.empty(who.size, np.int64)
+    found = 0
+    for r in range(who.size):
+        f = who[r]
+        deg = indptr[f + 1] - indptr[f]
+        j = indices[indptr[f] + min(np.int64(u_first[r] * deg), max(deg - 1, 0))] if deg > 0 else -1
+        row = max(j, 0)
+        deg = indptr[row + 1] - indptr[row]
+        k = indices[indptr[row] + min(np.int64(u_second[r] * deg), max(deg - 1, 0))] if deg > 0 else -1
+        if j >= 0 and k >= 0 and k != f and kind[k] == 0:
+            src[found] = f
+            dst[found] = k
+            found += 1
+    return src[:found], dst[:found]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import sorted_member
-from ..kernels import random_neighbour
+from ..compiled import close_triads, nearest_partners, social_decay, sorted_member
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, State, StepContext
 from .base import Process
+
+_NONE = np.empty(0)
+_NO_TIES = np.empty(0, bool)
 
 
 class SocialParams(Section):
@@ -36,45 +38,37 @@ class SocialTies(Process):
     candidates = 5
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # each pass is one compiled kernel computing what NumPy computed, in the same order, from the same
+        # draws (tests/test_process_kernels.py keeps the NumPy form as the oracle)
         p = self.p
         pop = state.pop
         layer = state.net["social"]
-        if p.crowding > 0 and len(layer):  # trade crowds out the ties it does not run along
-            economic = state.net["economic"]
-            trade = economic.strength(state.n)
-            along = sorted_member(layer.keys, economic.keys)  # ties that trade runs along (both key arrays sorted)
-            crowd = p.crowding * 0.5 * (trade[layer.i] + trade[layer.j]) * ~along
-            layer.set_weights(layer.w * (1.0 - np.minimum(p.decay * (1.0 + crowd), 1.0)))
-        else:
-            layer.set_weights(layer.w * (1.0 - p.decay))
         assoc = np.flatnonzero(pop.is_org & (pop.view("kind") == ORG_KINDS["association"]))
-        if assoc.size and len(layer):
-            member = np.zeros(state.n, bool)  # a lookup table: cheaper than np.isin on every step
-            member[assoc] = True
-            member_tie = member[layer.i] | member[layer.j]
-            w = layer.w.copy()
-            w[member_tie] = 1.0  # membership is kept up while the association exists
-            layer.set_weights(w)
+        if len(layer):
+            trade, along = _NONE, _NO_TIES
+            if p.crowding > 0:  # trade crowds out the ties it does not run along
+                economic = state.net["economic"]
+                trade = economic.strength(state.n)
+                along = sorted_member(layer.keys, economic.keys)  # ties that trade runs along (both key arrays sorted)
+            member = _NO_TIES
+            if assoc.size:  # membership is kept up while the association exists
+                member = np.zeros(state.n, bool)
+                member[assoc] = True
+            layer.set_weights(social_decay(layer.i, layer.j, layer.w, trade, along, p.crowding, p.decay, member))
         layer.drop_below(p.floor)
         firms = pop.firms()
         if firms.size < 2:
             return
-        u = rng.random(firms.size)
-        who = firms[u < p.proximity]
+        who = firms[rng.random(firms.size) < p.proximity]
         if who.size:
-            cand = firms[rng.integers(0, firms.size, (who.size, self.candidates))]
-            d = np.hypot(pop.x[cand] - pop.x[who, None], pop.y[cand] - pop.y[who, None])
-            d[cand == who[:, None]] = np.inf
-            best = np.argmin(d, axis=1)
-            near = d[np.arange(who.size), best] < p.radius
-            layer.add(who[near], cand[np.arange(who.size), best][near], 1.0)
+            picks = rng.integers(0, firms.size, (who.size, self.candidates))
+            layer.add(*nearest_partners(firms, picks, who, pop.x, pop.y, p.radius), 1.0)
         who = firms[rng.random(firms.size) < p.triadic]
         if who.size:
             adj = layer.neighbours_csr(state.n)  # only who is tied to whom: the layer changes right after
-            j = random_neighbour(adj, who, rng.random(who.size))
-            k = random_neighbour(adj, np.maximum(j, 0), rng.random(who.size))
-            ok = (j >= 0) & (k >= 0) & (k != who) & (pop.kind[np.maximum(k, 0)] == 0)
-            layer.add(who[ok], k[ok], 0.5)
+            u_first = rng.random(who.size)
+            src, dst = close_triads(adj.indptr, adj.indices, who, u_first, rng.random(who.size), pop.kind)
+            layer.add(src, dst, 0.5)
         self._associations(state, assoc, rng)
 
     def _associations(self, state: State, assoc: np.ndarray, rng: np.random.Generator) -> None:
