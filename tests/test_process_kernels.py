@@ -1,5 +1,5 @@
-"""Processes whose passes are compiled kernels (economic and social ties), against their NumPy forms kept
-here as oracles.
+"""Processes whose passes are compiled kernels (economic, social and knowledge ties), against their NumPy
+forms kept here as oracles.
 
 A process rewritten as kernels must compute what its NumPy form computed, from the same draws in the same
 order: the same ties and strengths bit for bit, and the generator left in the same state. The states are
@@ -15,10 +15,10 @@ import pytest
 from clusterup import Simulation
 from clusterup.compiled import sorted_member
 from clusterup.kernels import random_neighbour, sample_from_groups
-from clusterup.state import ORG_KINDS, edge_keys
+from clusterup.state import ORG_KINDS, Mode, StepContext, edge_keys
 
 
-def economic_numpy(proc, state, rng) -> None:
+def economic_numpy(proc, state, ctx, rng) -> None:
     """The economic-ties step as NumPy computed it before its kernels (one array expression per pass)."""
     p = proc.p
     pop = state.pop
@@ -58,7 +58,7 @@ def economic_numpy(proc, state, rng) -> None:
     layer.add(who[ok], partner, np.minimum(m[who[ok]], m[partner]))
 
 
-def social_numpy(proc, state, rng) -> None:
+def social_numpy(proc, state, ctx, rng) -> None:
     """The social-ties step as NumPy computed it before its kernels (the associations' part is unchanged)."""
     p = proc.p
     pop = state.pop
@@ -102,7 +102,68 @@ def social_numpy(proc, state, rng) -> None:
     proc._associations(state, assoc, rng)
 
 
-ORACLES = {"economic": economic_numpy, "social": social_numpy}
+def knowledge_ties_numpy(proc, state, ctx, rng) -> None:
+    """The knowledge-ties step as NumPy computed its passes before their kernels (forming the ties and the
+    organisations' capacity are unchanged)."""
+    p = proc.p
+    pop = state.pop
+    layer = state.net["knowledge"]
+    if len(layer):
+        boost = np.zeros(state.n)
+        for code, amount in ((Mode.LOCAL, p.local_reinforcement), (Mode.INTEGRATED, p.reinforcement)):
+            who = ctx.succeeded.get(code)
+            if who is not None:
+                boost[who] = np.maximum(boost[who], amount)
+        used = np.maximum(boost[layer.i], boost[layer.j])
+        layer.set_weights(np.where(used > 0, np.minimum(1.0, layer.w + used), layer.w * (1 - p.decay)))
+        layer.drop_below(p.floor)
+    firms = pop.firms()
+    mode = pop.mode[firms]
+    integ = firms[mode == Mode.INTEGRATED]
+    local = firms[(mode == Mode.LOCAL) & (rng.random(firms.size) < p.local_rate)]
+    both = state.net.neighbours(("social", "economic"), state.n) if integ.size or local.size else None
+    proc._form(state, integ, p.partners, rng, both)
+    proc._form(state, local, 1, rng, both)
+    proc._enforce_capacity(state)
+
+
+ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy}
+
+
+def _before(sim, name):
+    """Step ``sim`` once and return the process ``name`` with copies of the state and the step's context as
+    the process found them."""
+    proc = next(p for p in sim.schedule if p.name == name)
+    own, got = proc.step, {}
+
+    def spy(state, ctx, rng):
+        got["state"], got["ctx"] = copy.deepcopy(state), _copy_ctx(ctx)
+        return own(state, ctx, rng)
+
+    proc.step = spy
+    try:
+        sim.step()
+    finally:
+        proc.step = own
+    return proc, got["state"], got["ctx"]
+
+
+def _copy_ctx(ctx: StepContext) -> StepContext:
+    out = StepContext(ctx._fields.values())
+    for name in ctx.names:
+        setattr(out, name, copy.deepcopy(getattr(ctx, name)))
+    return out
+
+
+def _same(proc, state, ctx, oracle, seed) -> None:
+    a, b = (copy.deepcopy(state), _copy_ctx(ctx)), (copy.deepcopy(state), _copy_ctx(ctx))
+    ra, rb = np.random.default_rng(seed), np.random.default_rng(seed)
+    proc.step(a[0], a[1], ra)
+    oracle(proc, b[0], b[1], rb)
+    for layer in ("social", "economic", "knowledge"):
+        la, lb = a[0].net[layer], b[0].net[layer]
+        assert la.keys.tobytes() == lb.keys.tobytes() and la.w.tobytes() == lb.w.tobytes(), layer
+    assert ra.bit_generator.state == rb.bit_generator.state  # the same draws, in the same number
 
 
 def _states():
@@ -110,7 +171,7 @@ def _states():
     for preset, seed, firms, steps in (("baseline", 1, 300, 3), ("baseline", 2, 300, 80), ("lock-in", 3, 150, 60),
                                        ("policy-institutions", 4, 300, 40), ("opportunism", 5, 1000, 30)):  # fmt: skip
         sim = Simulation(preset, seed=seed, firms=firms, steps=steps + 1)
-        for _ in range(steps):
+        for _ in range(steps - 1):
             sim.step()
         yield f"{preset}-{firms}-{steps}", sim
 
@@ -121,17 +182,26 @@ STATES = list(_states())
 @pytest.mark.parametrize("name", sorted(ORACLES))
 @pytest.mark.parametrize("label,sim", STATES, ids=[label for label, _ in STATES])
 def test_process_kernels_equal_the_numpy_form(name, label, sim):
-    proc = next(p for p in sim.schedule if p.name == name)
+    proc, state, ctx = _before(copy.deepcopy(sim), name)
     for seed in (123, 7):
-        a, b = copy.deepcopy(sim.state), copy.deepcopy(sim.state)
-        ra, rb = np.random.default_rng(seed), np.random.default_rng(seed)
-        proc.step(a, None, ra)
-        ORACLES[name](proc, b, rb)
-        for layer in ("social", "economic", "knowledge"):
-            la, lb = a.net[layer], b.net[layer]
-            assert la.keys.tobytes() == lb.keys.tobytes() and la.w.tobytes() == lb.w.tobytes(), (label, layer)
-        assert ra.bit_generator.state == rb.bit_generator.state  # the same draws, in the same number
-        assert len(a.net[name]) > 0
+        _same(proc, state, ctx, ORACLES[name], seed)
+    assert len(state.net[name if name != "knowledge_ties" else "knowledge"]) > 0
+
+
+@pytest.mark.parametrize("mastered", [False, True])
+def test_economic_kernels_with_a_segment_empty_and_equal_scores(mastered):
+    """Seekers whose adjacent segment has no firm find no candidate there (sample_from_groups gives -1); with
+    every firm at full mastery, candidates score the same and the first one wins, as np.argmax picks it."""
+    sim = Simulation("baseline", seed=6, firms=40, steps=10)
+    for _ in range(4):
+        sim.step()
+    proc, state, ctx = _before(sim, "economic")
+    state.pop.segment[: state.n][state.pop.segment[: state.n] == 1] = 2  # segment 1 emptied
+    if mastered:
+        firms = state.pop.firms()
+        state.pop.capability[firms] = 2.0 * state.ceiling(state.pop.generation[firms])  # mastery clipped to 1
+    for seed in range(20):
+        _same(proc, state, ctx, economic_numpy, seed)
 
 
 def test_social_kernels_without_crowding_and_with_associations():
@@ -141,40 +211,24 @@ def test_social_kernels_without_crowding_and_with_associations():
                                           ("policy-institutions", {}, False),
                                           ("baseline", {"social.proximity": 0.5}, True)):  # fmt: skip
         sim = Simulation(preset, seed=8, firms=200, steps=30, overrides=overrides)
-        for _ in range(20):
+        for _ in range(19):
             sim.step()
-        assert overrides or np.any(sim.state.pop.view("kind") == ORG_KINDS["association"])
+        proc, state, ctx = _before(sim, "social")
+        assert overrides or np.any(state.pop.view("kind") == ORG_KINDS["association"])
         if same_place:  # every candidate at distance 0: the first one drawn (not the firm itself) wins
-            sim.state.pop.x[:] = sim.state.pop.y[:] = 0.5
-        proc = next(p for p in sim.schedule if p.name == "social")
+            state.pop.x[:] = state.pop.y[:] = 0.5
         for seed in range(5):
-            a, b = copy.deepcopy(sim.state), copy.deepcopy(sim.state)
-            ra, rb = np.random.default_rng(seed), np.random.default_rng(seed)
-            proc.step(a, None, ra)
-            social_numpy(proc, b, rb)
-            assert a.net["social"].keys.tobytes() == b.net["social"].keys.tobytes()
-            assert a.net["social"].w.tobytes() == b.net["social"].w.tobytes()
-            assert ra.bit_generator.state == rb.bit_generator.state
+            _same(proc, state, ctx, social_numpy, seed)
 
 
-@pytest.mark.parametrize("mastered", [False, True])
-def test_economic_kernels_with_a_segment_empty_and_equal_scores(mastered):
-    """Seekers whose adjacent segment has no firm find no candidate there (sample_from_groups gives -1); with
-    every firm at full mastery, candidates score the same and the first one wins, as np.argmax picks it."""
-    sim = Simulation("baseline", seed=6, firms=40, steps=10)
-    for _ in range(5):
+def test_knowledge_kernels_where_both_modes_succeed():
+    """A firm whose local and integrated attempts both count gives its ties the larger boost."""
+    sim = Simulation("baseline", seed=9, firms=300, steps=60)
+    for _ in range(49):
         sim.step()
-    state = sim.state
-    state.pop.segment[: state.n][state.pop.segment[: state.n] == 1] = 2  # segment 1 emptied
-    if mastered:
-        firms = state.pop.firms()
-        state.pop.capability[firms] = 2.0 * state.ceiling(state.pop.generation[firms])  # mastery clipped to 1
-    proc = next(p for p in sim.schedule if p.name == "economic")
-    for seed in range(20):
-        a, b = copy.deepcopy(state), copy.deepcopy(state)
-        ra, rb = np.random.default_rng(seed), np.random.default_rng(seed)
-        proc.step(a, None, ra)
-        economic_numpy(proc, b, rb)
-        assert a.net["economic"].keys.tobytes() == b.net["economic"].keys.tobytes()
-        assert a.net["economic"].w.tobytes() == b.net["economic"].w.tobytes()
-        assert ra.bit_generator.state == rb.bit_generator.state
+    proc, state, ctx = _before(sim, "knowledge_ties")
+    firms = state.pop.firms()
+    ctx.succeeded[Mode.LOCAL] = firms[::3]
+    ctx.succeeded[Mode.INTEGRATED] = firms[::5]  # every fifteenth firm in both
+    for seed in range(5):
+        _same(proc, state, ctx, knowledge_ties_numpy, seed)

@@ -1587,3 +1587,42 @@ def close_triads(indptr, indices, who, u_first, u_second, kind):  # pragma: no c
             dst[found] = k
             found += 1
     return src[:found], dst[:found]
+
+
+# -- knowledge ties ---------------------------------------------------------------------------------------
+
+
+@kernel
+def knowledge_use(i, j, w, n, local, local_boost, integrated, integrated_boost, decay):  # pragma: no cover
+    """Each knowledge tie's strength after a step: ``min(1, w + used)`` where ``used``, the larger boost of
+    its two ends, is positive (a firm whose local attempt succeeded gives ``local_boost``, one whose
+    integrated attempt did ``integrated_boost``, the larger where both), ``w * (1 - decay)`` elsewhere."""
+    boost = np.zeros(n)
+    for f in local:
+        boost[f] = max(boost[f], local_boost)
+    for f in integrated:
+        boost[f] = max(boost[f], integrated_boost)
+    out = np.empty(w.size)
+    keep = 1 - decay
+    for k in range(w.size):
+        used = max(boost[i[k]], boost[j[k]])
+        out[k] = min(1.0, w[k] + used) if used > 0 else w[k] * keep
+    return out
+
+
+@kernel
+def knowledge_seekers(firms, mode, u, local_rate, local_code, integrated_code):  # pragma: no cover - compiled
+    """The firms that look for knowledge partners: every integrated attempt, and a local attempt whose draw
+    ``u`` falls below ``local_rate``; each in the order of ``firms``."""
+    integ = np.empty(firms.size, np.int64)
+    local = np.empty(firms.size, np.int64)
+    a = b = 0
+    for k in range(firms.size):
+        m = mode[firms[k]]
+        if m == integrated_code:
+            integ[a] = firms[k]
+            a += 1
+        elif m == local_code and u[k] < local_rate:
+            local[b] = firms[k]
+            b += 1
+    return integ[:a], local[:b]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import choose_partners, union_neighbours
+from ..compiled import choose_partners, knowledge_seekers, knowledge_use, union_neighbours
 from ..params.base import Section, integer, number, switch
 from ..state import ORG_KINDS, Mode, State, StepContext
 from .base import SUCCEEDED, Process
@@ -17,6 +17,8 @@ from .base import SUCCEEDED, Process
 _KNOWLEDGE_ORGS = (ORG_KINDS["university"], ORG_KINDS["institute"], ORG_KINDS["platform"])
 _IS_KNOWLEDGE_ORG = np.zeros(max(ORG_KINDS.values()) + 1, bool)  # by kind; one gather per step, not np.isin
 _IS_KNOWLEDGE_ORG[list(_KNOWLEDGE_ORGS)] = True
+_NO_FIRMS = np.empty(0, np.int64)
+_LOCAL, _INTEGRATED = int(Mode.LOCAL), int(Mode.INTEGRATED)  # plain integers: a kernel types an enum slowly
 
 
 class KnowledgeTieParams(Section):
@@ -38,22 +40,18 @@ class KnowledgeTies(Process):
     context = (SUCCEEDED,)
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # the passes over ties and firms are compiled kernels computing what NumPy computed, from the same
+        # draws (tests/test_process_kernels.py keeps the NumPy form as the oracle)
         p = self.p
         pop = state.pop
         layer = state.net["knowledge"]
         if len(layer):
-            boost = np.zeros(state.n)
-            for code, amount in ((Mode.LOCAL, p.local_reinforcement), (Mode.INTEGRATED, p.reinforcement)):
-                who = ctx.succeeded.get(code)
-                if who is not None:
-                    boost[who] = np.maximum(boost[who], amount)
-            used = np.maximum(boost[layer.i], boost[layer.j])
-            layer.set_weights(np.where(used > 0, np.minimum(1.0, layer.w + used), layer.w * (1 - p.decay)))
+            local, integ = ctx.succeeded.get(Mode.LOCAL, _NO_FIRMS), ctx.succeeded.get(Mode.INTEGRATED, _NO_FIRMS)
+            layer.set_weights(knowledge_use(layer.i, layer.j, layer.w, state.n, local, p.local_reinforcement, integ,
+                                            p.reinforcement, p.decay))  # fmt: skip
             layer.drop_below(p.floor)
         firms = pop.firms()
-        mode = pop.mode[firms]
-        integ = firms[mode == Mode.INTEGRATED]
-        local = firms[(mode == Mode.LOCAL) & (rng.random(firms.size) < p.local_rate)]
+        integ, local = knowledge_seekers(firms, pop.mode, rng.random(firms.size), p.local_rate, _LOCAL, _INTEGRATED)
         # the candidates are social or economic neighbours: each layer's neighbour lists, and of their union
         # only the rows of the firms that look for partners (the whole sum would cost several times more)
         both = state.net.neighbours(("social", "economic"), state.n) if integ.size or local.size else None
