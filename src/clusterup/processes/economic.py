@@ -35,7 +35,7 @@ class EconomicTies(Process):
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         # each pass is one compiled kernel computing what NumPy computed, in the same order, from the same
-        # draws (tests/test_processes.py keeps the NumPy form as the oracle)
+        # draws (tests/test_process_kernels.py keeps the NumPy form as the oracle)
         p = self.p
         pop = state.pop
         layer = state.net["economic"]
