@@ -32,14 +32,13 @@ if TYPE_CHECKING:
 
 LAYERS = ("social", "economic", "knowledge")
 _KEY_BITS = 31
-_KEY_BASE = np.int64(1) << _KEY_BITS  # node slots stay below 2**31
-KEY_BASE = _KEY_BASE  # for compiled kernels that key pairs as edge_keys does
+KEY_BASE = np.int64(1) << _KEY_BITS  # node slots stay below 2**31; public: compiled kernels key pairs the same way
 
 
 def edge_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     lo = np.minimum(i, j).astype(np.int64)
     hi = np.maximum(i, j).astype(np.int64)
-    return lo * _KEY_BASE + hi
+    return lo * KEY_BASE + hi
 
 
 class Layer:
@@ -68,7 +67,7 @@ class Layer:
         weight changes keep them). Read-only."""
         cached = getattr(self, "_ij", None)
         if cached is None or cached[0] is not self.keys:
-            i, j = self.keys >> _KEY_BITS, self.keys & (_KEY_BASE - 1)  # keys are >= 0: as // and %, faster
+            i, j = self.keys >> _KEY_BITS, self.keys & (KEY_BASE - 1)  # keys are >= 0: as // and %, faster
             i.flags.writeable = False
             j.flags.writeable = False
             self._ij = cached = (self.keys, i, j)
