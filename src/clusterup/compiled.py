@@ -135,6 +135,13 @@ def concurrently(calls: list[Callable[[], Any]], nodes: int) -> list[Any]:
     return [f.result() for f in futures]
 
 
+@kernel
+def _uniform_index(u, size):  # pragma: no cover - compiled
+    """The index in ``0..size-1`` that a uniform draw ``u`` in [0, 1) picks, as ``kernels.random_neighbour`` and
+    ``kernels.sample_from_groups`` compute it: ``min(int(u * size), max(size - 1, 0))``."""
+    return min(np.int64(u * size), max(size - 1, 0))
+
+
 def _index_dtype(size: int) -> type:
     return np.int32 if size < 2**31 - 1 else np.int64
 
@@ -1007,7 +1014,7 @@ def _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, 
                 deg = indptr[f + 1] - lo
                 cand = -1
                 if deg > 0:
-                    cand = indices[lo + min(int(u[r * c + k] * deg), max(deg - 1, 0))]
+                    cand = indices[lo + _uniform_index(u[r * c + k], deg)]
             else:  # an organisation with room
                 cand = extra[r, k - c]
             x = max(cand, 0)
@@ -1479,7 +1486,7 @@ def adjacent_candidates(firms, segment, who, side, u, segments, key_base):  # pr
             size = start[want - low + 1] - lo
         for k in range(c):
             if size > 0:
-                pos = lo + min(np.int64(u[r, k] * size), max(size - 1, 0))
+                pos = lo + _uniform_index(u[r, k], size)
                 pick = firms[order[min(pos, order.size - 1)]]
             else:
                 pick = -1
@@ -1578,10 +1585,10 @@ def close_triads(indptr, indices, who, u_first, u_second, kind):  # pragma: no c
     for r in range(who.size):
         f = who[r]
         deg = indptr[f + 1] - indptr[f]
-        j = indices[indptr[f] + min(np.int64(u_first[r] * deg), max(deg - 1, 0))] if deg > 0 else -1
+        j = indices[indptr[f] + _uniform_index(u_first[r], deg)] if deg > 0 else -1
         row = max(j, 0)
         deg = indptr[row + 1] - indptr[row]
-        k = indices[indptr[row] + min(np.int64(u_second[r] * deg), max(deg - 1, 0))] if deg > 0 else -1
+        k = indices[indptr[row] + _uniform_index(u_second[r], deg)] if deg > 0 else -1
         if j >= 0 and k >= 0 and k != f and kind[k] == 0:
             src[found] = f
             dst[found] = k
