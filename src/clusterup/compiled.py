@@ -1,7 +1,10 @@
 """Numba-compiled kernels: single passes over ties where NumPy/SciPy take several passes, a sort or
-temporary arrays. Each is a small pure function on arrays, with a NumPy/SciPy oracle in
-tests/test_compiled.py, and gives the same numbers as the code it replaced (same operations in the same
-order), so results stay bit-identical.
+temporary arrays. Each is a small pure function on arrays, with a NumPy/SciPy oracle in the tests
+(tests/test_compiled.py and the process tests). Most give the same numbers as the code they replaced (same
+operations in the same order), bit for bit. Two groups are equal to their NumPy definitions only within
+floating-point tolerance, and say so: the recorder's indicators, and the innovation modes' success chances
+and expected gains, whose powers are computed here rather than by NumPy's vectorised ``pow``
+(tests/test_mode_kernels.py, relative tolerance 1e-12).
 
 Compiled on first use and cached on disk (``cache=True``: Numba's ``__pycache__`` next to this file, or
 its user-wide cache where that is read-only; ``NUMBA_CACHE_DIR`` chooses another place), so only the first
@@ -1633,3 +1636,200 @@ def knowledge_seekers(firms, mode, u, local_rate, local_code, integrated_code): 
             local[b] = firms[k]
             b += 1
     return integ[:a], local[:b]
+
+
+# --- the innovation modes' success chances and expected gains, fused (numbers within floating-point tolerance
+# of the NumPy definitions, not bit for bit: powers are the C library's, not NumPy's vectorised ones) -------
+
+
+@kernel
+def _below_one(v):  # pragma: no cover - compiled
+    """``np.minimum(1.0, v)`` (NaN stays NaN)."""
+    return v if v < 1.0 or v != v else 1.0
+
+
+@kernel
+def _power(x, e):  # pragma: no cover - compiled
+    """``x ** e``. NumPy's own shortcuts for the exponents 0, 0.5, 1 and 2 (``sqrt``, the value, a square), and
+    for other whole exponents up to 64 repeated squaring (within a few units in the last place of ``pow``, and
+    several times faster than the C library's scalar ``pow``, which cannot be vectorised in these loops)."""
+    if e == 2.0:
+        return x * x
+    if e == 1.0:
+        return x
+    if e == 0.5:
+        return np.sqrt(x)
+    if e == 0.0:
+        return 1.0
+    if 0.0 < e <= 64.0 and e == np.floor(e):
+        k = int(e)
+        out = 1.0
+        base = x
+        while k > 0:
+            if k & 1:
+                out *= base
+            k >>= 1
+            if k:
+                base *= base
+        return out
+    return x**e
+
+
+@kernel
+def _hill(rd, half_pow, exponent):  # pragma: no cover - compiled
+    """:func:`clusterup.kernels.rd_effect` of one value: ``r^n / (r^n + h^n)``, 0 where the sum is not positive."""
+    rn = _power(rd, exponent)
+    denom = rn + half_pow
+    return rn / denom if denom > 0 else 0.0
+
+
+@kernel
+def _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
+                       rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
+                       pioneer_power, reach, beyond, out):  # pragma: no cover - compiled  # fmt: skip
+    n = out.size
+    top = 0  # the top generation among active firms (0 without firms)
+    for f in range(n):
+        if active[f] and kind[f] == 0 and g[f] > top:
+            top = g[f]
+    follows = follower != power
+    for f in range(n):
+        firm = active[f] and kind[f] == 0
+        m = cap[f] / ceil[f] if firm else 0.0  # mastery, clipped to [0, 1]
+        if m < 0.0:
+            m = 0.0
+        elif m > 1.0:
+            m = 1.0
+        ahead = False  # a knowledge partner holds a higher generation
+        if follows:
+            for p in range(k_indptr[f], k_indptr[f + 1]):
+                if g[k_indices[p]] > g[f]:
+                    ahead = True
+                    break
+        c = success * _hill(rd[f], rd_half_pow, rd_exponent) * _power(m, follower if ahead else power)
+        c = c * _below_one(novelty[f] / novelty_ref)
+        if capability_half > 0:
+            c = c * (cap[f] / (cap[f] + capability_half))
+        if network_half > 0:
+            c = c * (k_strength[f] / (k_strength[f] + network_half))
+        if pioneer_power > 0 and firm and g[f] + 1 > top and nxt[f] > reach:  # a generation new to the world
+            c = c * (0.0 if nxt[f] > beyond else _power(reach / nxt[f], pioneer_power))
+        out[f] = c
+
+
+def integrated_chance(novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray, g: np.ndarray, ceil: np.ndarray,
+                      nxt: np.ndarray, kind: np.ndarray, active: np.ndarray, knowledge: CSR | None,
+                      k_strength: np.ndarray | None, *, success: float, rd_half: float, rd_exponent: float,
+                      power: float, follower: float, novelty_ref: float, capability_half: float,
+                      network_half: float, pioneer_power: float, reach: float, beyond: float) -> np.ndarray:  # fmt: skip
+    """Integrated innovation's success chance per slot in one pass (the definition:
+    ``IntegratedInnovation.success_chance_numpy``): ``success * R(rd) * mastery ** power * min(1, novelty /
+    novelty_ref)`` (``follower`` in place of ``power`` where a ``knowledge`` partner holds a higher
+    generation), times ``cap / (cap + capability_half)`` and ``k_strength / (k_strength + network_half)``
+    where those are on, and for a firm whose next generation (ceiling ``nxt``) is beyond ``reach`` and above
+    the top one, ``(reach / nxt) ** pioneer_power`` (0 where ``nxt`` is beyond ``beyond``). ``knowledge`` is
+    read only where ``follower != power``, ``k_strength`` only where ``network_half > 0``."""
+    out = np.empty(cap.size)
+    if knowledge is None:
+        indptr, indices = np.zeros(cap.size + 1, np.int64), np.empty(0, np.int64)
+    else:
+        indptr, indices = knowledge.indptr, knowledge.indices
+    _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, indptr, indices,
+                       np.empty(0) if k_strength is None else k_strength, float(success), float(rd_half) ** rd_exponent,
+                       float(rd_exponent), float(power), float(follower), float(novelty_ref), float(capability_half),
+                       float(network_half), float(pioneer_power), float(reach), float(beyond), out)  # fmt: skip
+    return out
+
+
+@kernel
+def _local_chance(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
+                  rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
+                  novelty_ref, rate, chance, gain):  # pragma: no cover - compiled  # fmt: skip
+    with_gain = gain.size > 0
+    for f in range(chance.size):
+        to_platforms = 0.0  # knowledge-tie strength to service platforms
+        for p in range(k_indptr[f], k_indptr[f + 1]):
+            if kind[k_indices[p]] == platform:
+                to_platforms += k_data[p]
+        ties = econ[f] + knowledge_support * know[f] + to_platforms
+        support = support_base + (1.0 - support_base) * ties / (ties + support_half)
+        rigidity = (1.0 - novelty_weight) + novelty_weight * _below_one(novelty[f] / novelty_ref)
+        c = success * _hill(rd[f], rd_half_pow, rd_exponent) * support * rigidity
+        chance[f] = c
+        if with_gain:  # c times the relative logistic gain, rate * (1 - a / ceiling) (never negative)
+            a = cap[f]
+            head = 1.0 - a / ceil[f]
+            if head < 0.0:
+                head = 0.0
+            gain[f] = c * (rate * a * head / (a if a > 0 else 1.0))
+
+
+def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarray, know: np.ndarray,
+                 novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray | None = None, ceil: np.ndarray | None = None,
+                 *, success: float, rd_half: float, rd_exponent: float, support_base: float, support_half: float,
+                 knowledge_support: float, novelty_weight: float, novelty_ref: float,
+                 rate: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """Local innovation's success chance per slot in one pass (the definition:
+    ``LocalInnovation.success_chance_numpy``): ``success * R(rd) * support * rigidity``, support from
+    economic and knowledge-tie strength and the knowledge ties to service platforms (``kind == platform``),
+    rigidity from the reachable novelty. With ``cap`` and ``ceil``, also the expected relative gain, the
+    chance times ``rate * a * max(1 - a / ceil, 0) / a`` (``/ 1`` where ``a <= 0``). Returns (chance, gain or
+    None)."""
+    chance = np.empty(kind.size)
+    gain = np.empty(0 if cap is None else kind.size)
+    _local_chance(knowledge.indptr, knowledge.indices, knowledge.data, kind, int(platform), econ, know, novelty, rd,
+                  np.empty(0) if cap is None else cap, np.empty(0) if ceil is None else ceil, float(success),
+                  float(rd_half) ** rd_exponent, float(rd_exponent), float(support_base), float(support_half),
+                  float(knowledge_support), float(novelty_weight), float(novelty_ref), float(rate), chance, gain)  # fmt: skip
+    return chance, (gain if cap is not None else None)
+
+
+@kernel
+def _imitation_models(model, strength, cap, kind, active, psi, factor, absorb, phi):  # pragma: no cover - compiled
+    for f in range(model.size):
+        m = model[f]
+        if m >= 0 and active[f] and kind[f] == 0:
+            b = _power(cap[f] / cap[m], psi)  # absorption falls with backwardness
+            absorb[f] = b
+            phi[f] = factor * b * strength[f]
+        else:
+            model[f] = -1
+            absorb[f] = 0.0
+            phi[f] = 0.0
+
+
+def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, kind: np.ndarray, active: np.ndarray,
+                     psi: float, factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Imitation's model per slot (``-1`` where there is none or the slot is not an active firm, in place),
+    absorption ``(a / a[model]) ** psi`` and the share of the gap closed, ``factor * absorption * strength``
+    (0 without a model). Returns (model, phi, absorption)."""
+    absorb = np.empty(model.size)
+    phi = np.empty(model.size)
+    _imitation_models(model, strength, cap, kind, active, float(psi), float(factor), absorb, phi)
+    return model, phi, absorb
+
+
+@kernel
+def _imitation_gain(model, phi, absorb, cap, g, transfer, growth, dip, success, out):  # pragma: no cover - compiled
+    for f in range(model.size):
+        m = model[f]
+        gain = 0.0
+        if m >= 0:
+            gain = phi[f] * (cap[m] - cap[f]) / cap[f]
+            dg = g[m] - g[f]
+            if dg > 0:  # the model's higher generation may pass on: its ceiling, less the switching dip
+                up = _power(growth, float(dg)) * dip - 1.0
+                if up < 0.0:
+                    up = 0.0
+                gain = gain + transfer * absorb[f] * up
+        out[f] = success * gain
+
+
+def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: np.ndarray, g: np.ndarray,
+                   transfer: float, growth: float, dip: float, success: float) -> np.ndarray:  # fmt: skip
+    """Imitation's expected relative gain per slot: ``success * (phi * (a[model] - a) / a + transfer *
+    absorption * max(growth ** dg * dip - 1, 0))`` where the model is ``dg > 0`` generations ahead (the
+    second term only there), 0 without a model."""
+    out = np.empty(model.size)
+    _imitation_gain(model, phi, absorb, cap, g, float(transfer), float(growth), float(dip), float(success), out)
+    return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import best_model, model_gaps, pull_rows
+from ..compiled import best_model, imitation_gain, imitation_models, model_gaps, pull_rows
 from ..params.base import Section, number, switch
 from ..state import ContextField, Mode, State, StepContext
 from .base import InnovationMode
@@ -58,20 +58,22 @@ class Imitation(InnovationMode):
         cached = ctx.imitation_models
         if cached is not None and (rng is None or not self.p.mixing):
             return cached
-        n = state.n
         a = state.pop.view("capability")
-        if self.p.mixing:
-            model, strength = self._mixing_models(state, rng)
-        else:
-            model, strength = best_model(state.net.combined(n), a, cap=1.0)  # strengths capped at 1
-        has = (model >= 0) & state.pop.is_firm
-        model[~has] = -1
-        absorb = np.zeros(n)
-        absorb[has] = (a[has] / a[model[has]]) ** self.p.absorptive_exponent
+        model, strength = self._candidates(state, rng)
+        # model -1 where there is none or the slot is not an active firm; absorption (a / a[model]) ** psi;
+        # phi = rate * openness * absorption * strength: in one compiled pass
         openness = 1.0 - state.params.technology.appropriability
-        phi = self.p.rate * openness * absorb * strength
-        ctx.imitation_models = (model, phi, absorb)
-        return model, phi, absorb
+        pop = state.pop
+        found = imitation_models(model, strength, a, pop.view("kind"), pop.view("active"), self.p.absorptive_exponent,
+                                 self.p.rate * openness)  # fmt: skip
+        ctx.imitation_models = found
+        return found
+
+    def _candidates(self, state: State, rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
+        """Each slot's candidate model and tie strength: the best better neighbour, or a random other firm."""
+        if self.p.mixing:
+            return self._mixing_models(state, rng)
+        return best_model(state.net.combined(state.n), state.pop.view("capability"), cap=1.0)  # strengths capped at 1
 
     def _mixing_models(self, state: State, rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
         """A random other firm per firm (drawn from the imitation stream); for the mode choice's
@@ -96,15 +98,39 @@ class Imitation(InnovationMode):
     def expected(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
         model, phi, absorb = self._models(state, ctx)
         pop = state.pop
+        tech = state.params.technology
+        # success * (phi * (a[model] - a) / a + transfer * absorption * max(growth ** dg * dip - 1, 0) where the
+        # model is dg > 0 generations ahead): in one compiled pass
+        transfer = self.p.generation_transfer * (1.0 - tech.appropriability)
+        gain = imitation_gain(model, phi, absorb, pop.view("capability"), pop.view("generation"), transfer,
+                              tech.ceiling_growth, self.p.switch_dip, self.p.success)  # fmt: skip
+        return gain, np.full(state.n, self.p.cost)
+
+    def expected_numpy(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`expected` in NumPy, with the models of :meth:`models_numpy` (the oracle of the compiled passes)."""
+        model, phi, absorb = self.models_numpy(state)
+        pop = state.pop
         a = pop.view("capability")
         g = pop.view("generation")
-        # where there is a model: gain = phi * (a[model] - a) / a, dg = g[model] - g (0 elsewhere), in one pass
         gain, dg = model_gaps(model, phi, a, g)
         up = dg > 0
         growth = state.params.technology.ceiling_growth
         openness = 1.0 - state.params.technology.appropriability
         gain[up] += self.p.generation_transfer * openness * absorb[up] * (growth ** dg[up] * self.p.switch_dip - 1.0).clip(0)
         return self.p.success * gain, np.full(state.n, self.p.cost)
+
+    def models_numpy(self, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mode choice's models in NumPy: the readable definition of the compiled part of :meth:`_models`."""
+        n = state.n
+        a = state.pop.view("capability")
+        model, strength = self._candidates(state, None)
+        has = (model >= 0) & state.pop.is_firm
+        model[~has] = -1
+        absorb = np.zeros(n)
+        absorb[has] = (a[has] / a[model[has]]) ** self.p.absorptive_exponent
+        openness = 1.0 - state.params.technology.appropriability
+        phi = self.p.rate * openness * absorb * strength
+        return model, phi, absorb
 
     def fees(self, state: State, ctx: StepContext) -> np.ndarray | None:
         """Expected licence fees: a firm that imitates a model whose technology is protected pays the model's

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import neighbour_above
+from ..compiled import integrated_chance, neighbour_above
 from ..kernels import rd_effect
 from ..params.base import Section, number, switch
 from ..state import Mode, State, StepContext
@@ -61,6 +61,26 @@ class IntegratedInnovation(InnovationMode):
     context = InnovationMode.context + (REACH,)
 
     def success_chance(self, state: State, ctx: StepContext | None = None) -> np.ndarray:
+        """Per slot, in one compiled pass (:func:`~clusterup.compiled.integrated_chance`); the definition is
+        :meth:`success_chance_numpy`."""
+        pop = state.pop
+        _, novelty = reachable(state, ctx)
+        g = pop.view("generation")
+        p = self.p
+        follows = p.follower_power != p.mastery_power
+        knowledge = state.net["knowledge"]
+        reach = p.pioneer_lead * state.frontier
+        return integrated_chance(
+            novelty, pop.view("rd"), pop.view("capability"), g, state.ceiling(g), state.ceiling(g + 1),
+            pop.view("kind"), pop.view("active"), knowledge.csr(state.n) if follows else None,
+            knowledge.strength(state.n) if p.network_half > 0 else None, success=p.success, rd_half=p.rd_half,
+            rd_exponent=p.rd_exponent, power=p.mastery_power, follower=p.follower_power, novelty_ref=p.novelty_ref,
+            capability_half=p.capability_half, network_half=p.network_half, pioneer_power=p.pioneer_power,
+            reach=reach, beyond=state.params.technology.ceiling_growth * reach,
+        )  # fmt: skip
+
+    def success_chance_numpy(self, state: State, ctx: StepContext | None = None) -> np.ndarray:
+        """The success chance in NumPy: the readable definition, and the oracle of the compiled pass."""
         pop = state.pop
         _, novelty = reachable(state, ctx)
         mastery = np.clip(state.mastery(), 0.0, 1.0)
@@ -114,6 +134,11 @@ class IntegratedInnovation(InnovationMode):
     def expected(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
         growth = state.params.technology.ceiling_growth
         return self.success_chance(state, ctx) * (growth - 1.0), np.full(state.n, self.p.cost)
+
+    def expected_numpy(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`expected` from :meth:`success_chance_numpy` (the oracle of the compiled pass)."""
+        growth = state.params.technology.ceiling_growth
+        return self.success_chance_numpy(state, ctx) * (growth - 1.0), np.full(state.n, self.p.cost)
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         who = self.attempting(state)

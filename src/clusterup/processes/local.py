@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import csr_dot
+from ..compiled import csr_dot, local_chance
 from ..kernels import logistic_gain, rd_effect
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, ContextField, Mode, State, StepContext
@@ -48,7 +48,30 @@ class LocalInnovation(InnovationMode):
     code = Mode.LOCAL
     context = InnovationMode.context + (REACH, CHANCE)
 
+    def _compiled(self, state: State, ctx: StepContext | None, gain: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The success chance per slot (and with ``gain``, the expected relative gain) in one compiled pass
+        (:func:`~clusterup.compiled.local_chance`); the definition is :meth:`success_chance_numpy`."""
+        n = state.n
+        pop = state.pop
+        _, novelty = reachable(state, ctx)
+        knowledge = state.net["knowledge"]
+        a = pop.view("capability") if gain else None
+        ceil = state.ceiling(pop.view("generation")) if gain else None
+        p = self.p
+        return local_chance(
+            knowledge.csr(n), pop.view("kind"), ORG_KINDS["platform"], state.net["economic"].strength(n),
+            knowledge.strength(n), novelty, pop.view("rd"), a, ceil, success=p.success, rd_half=p.rd_half,
+            rd_exponent=p.rd_exponent, support_base=p.support_base, support_half=p.support_half,
+            knowledge_support=p.knowledge_support, novelty_weight=p.novelty_weight, novelty_ref=p.novelty_ref,
+            rate=p.rate,
+        )  # fmt: skip
+
     def success_chance(self, state: State, ctx: StepContext | None = None) -> np.ndarray:
+        """Per slot, in one compiled pass; the definition is :meth:`success_chance_numpy`."""
+        return self._compiled(state, ctx, False)[0]
+
+    def success_chance_numpy(self, state: State, ctx: StepContext | None = None) -> np.ndarray:
+        """The success chance in NumPy: the readable definition, and the oracle of the compiled pass."""
         n = state.n
         pop = state.pop
         knowledge = state.net["knowledge"]
@@ -62,10 +85,15 @@ class LocalInnovation(InnovationMode):
         return self.p.success * rd_effect(pop.view("rd"), self.p.rd_half, self.p.rd_exponent) * support * rigidity
 
     def expected(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
+        chance, gain = self._compiled(state, ctx, True)
+        ctx.local_chance = chance
+        return gain, np.full(state.n, self.p.cost)
+
+    def expected_numpy(self, state: State, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`expected` in NumPy (the oracle of the compiled pass)."""
         pop = state.pop
         a = pop.view("capability")
-        chance = self.success_chance(state, ctx)
-        ctx.local_chance = chance
+        chance = self.success_chance_numpy(state, ctx)
         rel_gain = logistic_gain(a, state.ceiling(pop.view("generation")), self.p.rate) / np.where(a > 0, a, 1.0)
         return chance * rel_gain, np.full(state.n, self.p.cost)
 
