@@ -6,8 +6,11 @@ code 2 and one line on stderr that names the field and what is allowed, Ctrl-C e
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -1112,8 +1115,54 @@ def parameters(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def _numba_compiling() -> object | None:
+    """Numba's compiler lock where this thread holds it (Numba is compiling or loading a kernel), else None.
+    Numba is not imported for this."""
+    module = sys.modules.get("numba.core.compiler_lock")
+    lock = getattr(module, "global_compiler_lock", None)
+    return lock if lock is not None and lock.is_locked() else None
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """SIGINT: KeyboardInterrupt, as Python's own handler raises it, except inside Numba's compiler. There the
+    signal is often handled in a callback that LLVM makes into Python through ctypes, which prints the
+    exception and drops it: the command then runs on, or fails later with a broken kernel ("no compiled
+    object yet"), instead of stopping with exit code 130. So inside the compiler the signal is sent again
+    once the compiler lock is free (a kernel takes a second or so to compile)."""
+    lock = _numba_compiling()
+    if lock is None:
+        raise KeyboardInterrupt
+
+    def again() -> None:
+        with lock:  # type: ignore[attr-defined]  # waits for the main thread's compilation to end
+            pass
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=again, name="clusterup-interrupt", daemon=True).start()
+
+
+@contextmanager
+def _interrupts_outside_the_compiler() -> Iterator[None]:
+    """:func:`_on_interrupt` as the SIGINT handler while a command runs (on the main thread, and only where the
+    handler is Python's default: an ignored SIGINT stays ignored)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    if not main_thread or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    signal.signal(signal.SIGINT, _on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 2 bad input, 1 failure, 130 interrupted)."""
+    with _interrupts_outside_the_compiler():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     Interrupted.last = None
     try:
