@@ -276,6 +276,31 @@ def test_merge_max_equals_sort_and_reduce(seed):
     np.testing.assert_array_equal(got_w, expected)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_layer_add_s_fused_path_equals_the_numpy_path(seed):
+    """new_edges and merge_max_ordered (Layer.add with ``max``) against what Layer.add computed with NumPy: the
+    pairs with i != j keyed by edge_keys, one strength for all or one per pair, a stable sort and merge_max.
+    Self-pairs, repeated pairs (the larger strength is kept) and pairs already tied are included."""
+    from clusterup.state.multiplex import KEY_BASE, edge_keys
+
+    rng = np.random.default_rng(seed)
+    i, j = rng.integers(0, 40, (2, int(rng.integers(0, 120))))
+    i[: i.size // 10] = j[: i.size // 10]  # self-pairs: dropped
+    keys = np.unique(edge_keys(*rng.integers(0, 40, (2, 60))))
+    keys = keys[(keys >> 31) != (keys & (KEY_BASE - 1))]
+    w = rng.random(keys.size)
+    for new_w in (np.array([0.5]), rng.random(i.size)):
+        got_k, got_w = compiled.new_edges(i, j, new_w, KEY_BASE)
+        ok = i != j
+        want_w = np.full(np.count_nonzero(ok), new_w[0]) if new_w.size == 1 else new_w[ok]
+        np.testing.assert_array_equal(got_k, edge_keys(i[ok], j[ok]))
+        np.testing.assert_array_equal(got_w, want_w)
+        order = np.argsort(got_k, kind="stable")
+        for found, want in zip(compiled.merge_max_ordered(keys, w, got_k, got_w, order),
+                               compiled.merge_max(keys, w, got_k[order], got_w[order]), strict=True):  # fmt: skip
+            np.testing.assert_array_equal(found, want)
+
+
 def test_kernels_compile_without_a_writable_cache(monkeypatch):
     from numba import njit
     from numba.core import caching

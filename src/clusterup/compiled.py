@@ -698,6 +698,65 @@ def _merge_max(ak, aw, bk, bw, ok, ow):  # pragma: no cover - compiled
     return k
 
 
+@kernel
+def _new_edges(i, j, w, base, keys, ws):  # pragma: no cover - compiled
+    one = w.size == 1
+    k = 0
+    for t in range(i.size):
+        a, b = i[t], j[t]
+        if a == b:  # no self-ties
+            continue
+        keys[k] = min(a, b) * base + max(a, b)
+        ws[k] = w[0] if one else w[t]
+        k += 1
+    return k
+
+
+def new_edges(i: np.ndarray, j: np.ndarray, w: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """The edge keys ``min(i, j) * base + max(i, j)`` and strengths (``w`` one for all, or one per pair) of the
+    pairs with ``i != j``, in their order: what ``Layer.add`` computed with a mask, ``np.minimum``,
+    ``np.maximum`` and a ``np.full``, in one pass (the same integers and strengths)."""
+    keys = np.empty(i.size, dtype=np.int64)
+    ws = np.empty(i.size, dtype=np.float64)
+    k = _new_edges(i, j, w, np.int64(base), keys, ws)
+    return keys[:k], ws[:k]
+
+
+@kernel
+def _merge_max_ordered(ak, aw, bk, bw, order, ok, ow):  # pragma: no cover - compiled
+    p = q = k = 0
+    m = order.size
+    while p < ak.size or q < m:
+        if q >= m or (p < ak.size and ak[p] < bk[order[q]]):
+            ok[k] = ak[p]
+            ow[k] = aw[p]
+            p += 1
+        else:
+            key = bk[order[q]]
+            w = bw[order[q]]
+            q += 1
+            while q < m and bk[order[q]] == key:
+                w = max(w, bw[order[q]])
+                q += 1
+            if p < ak.size and ak[p] == key:
+                w = max(aw[p], w)
+                p += 1
+            ok[k] = key
+            ow[k] = w
+        k += 1
+    return k
+
+
+def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.ndarray,
+                      order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`merge_max` of ``new_keys[order]`` and ``new_w[order]`` (``order`` sorts the new keys), reading
+    them through ``order`` instead of gathering them first."""
+    out_k = np.empty(keys.size + new_keys.size, dtype=np.int64)
+    out_w = np.empty(keys.size + new_keys.size, dtype=np.float64)
+    k = _merge_max_ordered(keys, w, new_keys, new_w, order, out_k, out_w)
+    return out_k[:k], out_w[:k]
+
+
 def merge_max(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Union of sorted unique ``keys`` and sorted (possibly repeated) ``new_keys``; a key present more
     than once keeps its largest weight. One merge pass."""

@@ -21,6 +21,8 @@ from ..compiled import (
     concurrently,
     end_sums,
     merge_max,
+    merge_max_ordered,
+    new_edges,
     sorted_contains,
     symmetric_csr,
     symmetric_neighbours,
@@ -141,10 +143,17 @@ class Layer:
         """Add ties; a tie that exists already keeps the larger (``max``) or summed (``sum``) strength."""
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
+        w = np.asarray(w, dtype=np.float64)
+        if how == "max" and i.ndim == j.ndim == 1 and i.size == j.size and (w.size == 1 or w.shape == i.shape):
+            # the keys of the pairs i != j with their strengths in one pass, a stable sort, one merge pass
+            k_new, w_new = new_edges(i, j, w.reshape(-1), KEY_BASE)
+            if k_new.size:
+                self.keys, self.w = merge_max_ordered(self.keys, self.w, k_new, w_new, np.argsort(k_new, kind="stable"))
+                self._changed()
+            return
         ok = i != j
         if not ok.any():
             return
-        w = np.asarray(w, dtype=np.float64)
         # one strength for all (a scalar) or one per tie: np.full / a mask, not broadcast_to (a tenth of add's time)
         w_new = np.full(np.count_nonzero(ok), w) if w.ndim == 0 else np.broadcast_to(w, i.shape)[ok]
         k_new = edge_keys(i[ok], j[ok])
