@@ -577,6 +577,81 @@ def test_end_sums_equal_bincount(n, m, seed):
     np.testing.assert_array_equal(degree, _ref_end_sums(layer.i, layer.j, None, n))
 
 
+def _ref_new_edges(i, j, w, base):
+    from clusterup.state.multiplex import edge_keys
+
+    ok = i != j
+    return edge_keys(i[ok], j[ok]), (np.full(np.count_nonzero(ok), w[0]) if w.size == 1 else w[ok])
+
+
+def _ref_merge_max_ordered(keys, w, new_keys, new_w, order):
+    return _ref_merge_max(keys, w, new_keys[order], new_w[order])
+
+
+def _ref_rd_effect(rd, half, exponent):
+    from clusterup.kernels import rd_effect
+
+    return rd_effect(rd, half, exponent)
+
+
+def _ref_imitation_models(model, strength, cap, kind, active, psi, factor):
+    """Imitation's models as the process computed them in NumPy (``Imitation.models_numpy``)."""
+    has = (model >= 0) & (kind == 0) & active
+    model[~has] = -1
+    absorb = np.zeros(model.size)
+    absorb[has] = (cap[has] / cap[model[has]]) ** psi
+    return model, factor * absorb * strength, absorb
+
+
+def _ref_imitation_gain(model, phi, absorb, cap, g, transfer, growth, dip, success):
+    gain, dg = _ref_model_gaps(model, phi, cap, g)
+    up = dg > 0
+    gain[up] += transfer * absorb[up] * (growth ** dg[up] * dip - 1.0).clip(0)
+    return success * gain
+
+
+def _ref_local_chance(knowledge, kind, platform, econ, know, novelty, rd, cap=None, ceil=None, *, success, rd_half,
+                      rd_exponent, support_base, support_half, knowledge_support, novelty_weight, novelty_ref,
+                      rate=0.0):  # fmt: skip
+    """Local innovation's chance (and expected gain) as ``LocalInnovation.success_chance_numpy`` computes it."""
+    from clusterup.kernels import logistic_gain
+
+    ties = econ + knowledge_support * know + _ref_csr_dot(knowledge, (kind == platform).astype(float))
+    support = support_base + (1 - support_base) * ties / (ties + support_half)
+    rigidity = (1 - novelty_weight) + novelty_weight * np.minimum(1.0, novelty / novelty_ref)
+    chance = success * _ref_rd_effect(rd, rd_half, rd_exponent) * support * rigidity
+    if cap is None:
+        return chance, None
+    return chance, chance * (logistic_gain(cap, ceil, rate) / np.where(cap > 0, cap, 1.0))
+
+
+def _ref_integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, knowledge, k_strength, *, success, rd_half,
+                           rd_exponent, power, follower, novelty_ref, capability_half, network_half, pioneer_power,
+                           reach, beyond):  # fmt: skip
+    """Integrated innovation's chance as ``IntegratedInnovation.success_chance_numpy`` computes it."""
+    firm = (kind == 0) & active
+    mastery = cap / ceil
+    mastery[~firm] = 0.0
+    mastery = np.clip(mastery, 0.0, 1.0)
+    if follower == power:
+        factor = mastery**power
+    else:
+        factor = np.where(_ref_neighbour_above(knowledge, g), mastery**follower, mastery**power)
+    chance = success * _ref_rd_effect(rd, rd_half, rd_exponent) * factor * np.minimum(1.0, novelty / novelty_ref)
+    if capability_half > 0:
+        chance *= cap / (cap + capability_half)
+    if network_half > 0:
+        chance *= k_strength / (k_strength + network_half)
+    if pioneer_power > 0:
+        top = int(g[firm].max()) if firm.any() else 0
+        new = firm & (g + 1 > top) & (nxt > reach)
+        out = np.ones(cap.size)
+        out[new] = (reach / nxt[new]) ** pioneer_power
+        out[new & (nxt > beyond)] = 0.0
+        chance *= out
+    return chance
+
+
 def _with_references(monkeypatch) -> None:
     import clusterup.indicators as indicators
     import clusterup.processes.imitation as imitation
@@ -598,6 +673,12 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "to_scipy", lambda adj: adj),
         (multiplex, "merge_max", _ref_merge_max),
+        (multiplex, "new_edges", _ref_new_edges),
+        (multiplex, "merge_max_ordered", _ref_merge_max_ordered),
+        (imitation, "imitation_models", _ref_imitation_models),
+        (imitation, "imitation_gain", _ref_imitation_gain),
+        (local, "local_chance", _ref_local_chance),
+        (integrated, "integrated_chance", _ref_integrated_chance),
         (multiplex, "end_sums", _ref_end_sums),
         (multiplex, "sorted_contains", lambda keys, q: np.isin(q, keys)),
         (world, "lookup", _ref_lookup),
