@@ -127,7 +127,37 @@ def knowledge_ties_numpy(proc, state, ctx, rng) -> None:
     proc._enforce_capacity(state)
 
 
-ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy}
+def rd_learning_numpy(proc, state, ctx, rng) -> None:
+    """R&D learning's step as NumPy computed it before its kernel."""
+    from clusterup.processes.market import per_scale
+
+    pop = state.pop
+    firms = pop.firms()
+    if firms.size == 0:
+        return
+    m = proc.p.memory
+    pop.profit_avg[firms] = (1 - m) * pop.profit_avg[firms] + m * pop.profit[firms]
+    who = firms[rng.random(firms.size) < proc.p.review]
+    if who.size == 0:
+        return
+    k = proc.p.peers
+    adj = state.net.combined(state.n)
+    rows = np.repeat(who, k)
+    peers = random_neighbour(adj, rows, rng.random(rows.size))
+    strangers = firms[rng.integers(0, firms.size, rows.size)]
+    peers = np.where((peers >= 0) & (pop.kind[np.maximum(peers, 0)] == 0), peers, strangers).reshape(who.size, k)
+    earned = pop.profit_avg[: state.n] / per_scale(pop)
+    best = np.argmax(earned[peers], axis=1)
+    peer = peers[np.arange(who.size), best]
+    better = earned[peer] > earned[who]
+    rd = pop.rd[who]
+    rd = np.where(better, rd + proc.p.imitation * (pop.rd[peer] - rd), rd)
+    rd = rd + proc.p.mutation * rng.standard_normal(who.size)
+    pop.rd[who] = np.clip(rd, proc.p.minimum, 1.0)
+
+
+ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
+           "rd_learning": rd_learning_numpy}  # fmt: skip
 
 
 def _before(sim, name):
@@ -163,6 +193,8 @@ def _same(proc, state, ctx, oracle, seed) -> None:
     for layer in ("social", "economic", "knowledge"):
         la, lb = a[0].net[layer], b[0].net[layer]
         assert la.keys.tobytes() == lb.keys.tobytes() and la.w.tobytes() == lb.w.tobytes(), layer
+    for name in a[0].pop.fields:  # every firm field (R&D and profit averages among them), bit for bit
+        assert a[0].pop.view(name).tobytes() == b[0].pop.view(name).tobytes(), name
     assert ra.bit_generator.state == rb.bit_generator.state  # the same draws, in the same number
 
 
@@ -185,7 +217,8 @@ def test_process_kernels_equal_the_numpy_form(name, label, sim):
     proc, state, ctx = _before(copy.deepcopy(sim), name)
     for seed in (123, 7):
         _same(proc, state, ctx, ORACLES[name], seed)
-    assert len(state.net[name if name != "knowledge_ties" else "knowledge"]) > 0
+    layer = {"knowledge_ties": "knowledge", "rd_learning": "social"}.get(name, name)
+    assert len(state.net[layer]) > 0
 
 
 @pytest.mark.parametrize("mastered", [False, True])
@@ -232,3 +265,30 @@ def test_knowledge_kernels_where_both_modes_succeed():
     ctx.succeeded[Mode.INTEGRATED] = firms[::5]  # every fifteenth firm in both
     for seed in range(5):
         _same(proc, state, ctx, knowledge_ties_numpy, seed)
+
+
+@pytest.mark.parametrize("peers,review", [(3, 0.5), (2, 0.0)])
+def test_rd_learning_kernel_with_several_peers_and_partial_review(peers, review):
+    """Several peers per reviewing firm (the most profitable wins, the first of equals), some firms not
+    reviewing, or none at all (only the profit averages move)."""
+    sim = Simulation("baseline", seed=9, firms=200, steps=40,
+                     overrides={"rd_learning.peers": peers, "rd_learning.review": review})  # fmt: skip
+    for _ in range(30):
+        sim.step()
+    proc, state, ctx = _before(sim, "rd_learning")
+    for seed in (1, 2):
+        _same(proc, state, ctx, rd_learning_numpy, seed)
+
+
+def test_rd_learning_kernel_breaks_ties_as_argmax():
+    """Peers that earn the same: the first one drawn is copied (np.argmax), and a firm that earns as much as
+    its best peer does not move toward it (only a strictly better peer is copied)."""
+    sim = Simulation("baseline", seed=10, firms=200, steps=40, overrides={"rd_learning.peers": 3})
+    for _ in range(20):
+        sim.step()
+    proc, state, ctx = _before(sim, "rd_learning")
+    pop = state.pop
+    level = np.where(np.arange(pop.n) % 3 == 0, 0.5, 1.0)  # two levels of earnings: many equal peers and equals
+    pop.profit_avg[: pop.n] = pop.profit[: pop.n] = level * np.where(pop.scale[: pop.n] > 0, pop.scale[: pop.n], 1.0)
+    for seed in (1, 2, 3):
+        _same(proc, state, ctx, rd_learning_numpy, seed)

@@ -1892,3 +1892,55 @@ def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: 
     out = np.empty(model.size)
     _imitation_gain(model, phi, absorb, cap, g, float(transfer), float(growth), float(dip), float(success), out)
     return out
+
+
+# --- R&D learning (the same numbers as its NumPy form, kept in tests/test_process_kernels.py) ---------------------
+
+
+@kernel
+def _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
+               imitation, mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
+    keep = 1 - memory
+    for x in range(firms.size):  # the profit average
+        f = firms[x]
+        profit_avg[f] = keep * profit_avg[f] + memory * profit[f]
+    new = np.empty(who.size)
+    for r in range(who.size):
+        f = who[r]
+        best = -1
+        top = 0.0
+        for c in range(peers):  # the most profitable of its peers: a random tie partner that is a firm, else a stranger
+            t = r * peers + c
+            lo = indptr[f]
+            deg = indptr[f + 1] - lo
+            p = indices[lo + _uniform_index(u[t], deg)] if deg > 0 else -1
+            if p < 0 or kind[p] != 0:
+                p = firms[strangers[t]]
+            e = profit_avg[p] / (scale[p] if scale[p] > 0 else 1.0)  # what a strategy earns, whatever the size
+            if best < 0 or e > top or (e != e and top == top):  # np.argmax: the first maximum, a NaN first of all
+                best, top = p, e
+            if top != top:
+                break
+        own = profit_avg[f] / (scale[f] if scale[f] > 0 else 1.0)
+        v = rd[f]
+        if top > own:  # a more profitable peer: move toward its R&D
+            v = v + imitation * (rd[best] - v)
+        v = v + mutation * z[r]
+        if v < minimum:
+            v = minimum
+        if v > 1.0:
+            v = 1.0
+        new[r] = v
+    for r in range(who.size):  # the peers' R&D is read as it was before the step
+        rd[who[r]] = new[r]
+
+
+def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg: np.ndarray, memory: float, adj,
+              u: np.ndarray, strangers: np.ndarray, kind: np.ndarray, scale: np.ndarray, rd: np.ndarray,
+              z: np.ndarray, peers: int, imitation: float, mutation: float, minimum: float) -> None:  # fmt: skip
+    """R&D learning's step after its draws, in place: the firms' profit averages, then for each reviewing firm
+    (``who``) the most profitable of ``peers`` peers (a random tie partner in ``adj`` drawn with ``u``, or where
+    that is no firm the stranger ``firms[strangers]``), a move toward its R&D where it earns more, the
+    experimentation ``mutation * z`` and the clip to ``[minimum, 1]``. The NumPy form's numbers, in one pass."""
+    _rd_review(firms, who, profit, profit_avg, float(memory), adj.indptr, adj.indices, u, strangers, kind, scale, rd,
+               z, int(peers), float(imitation), float(mutation), float(minimum))  # fmt: skip

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import random_neighbour
+from ..compiled import Neighbours, rd_review
 from ..params.base import Section, integer, number, switch
 from ..state import FieldSpec, State, StepContext
 from .base import Process
-from .market import per_scale
+
+_NO_TIES = Neighbours(np.zeros(1, np.int64), np.empty(0, np.int64))
+_NO_DRAWS = np.empty(0)
+_NO_PICKS = np.empty(0, np.int64)
 
 
 class RDLearningParams(Section):
@@ -41,22 +44,16 @@ class RDLearning(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
-        m = self.p.memory
-        pop.profit_avg[firms] = (1 - m) * pop.profit_avg[firms] + m * pop.profit[firms]
+        # the draws in the NumPy form's order and sizes; the passes over firms and peers in one compiled call,
+        # with the NumPy form's numbers (tests/test_process_kernels.py keeps it as the oracle)
         who = firms[rng.random(firms.size) < self.p.review]
-        if who.size == 0:
-            return
         k = self.p.peers
-        adj = state.net.combined(state.n)
-        rows = np.repeat(who, k)
-        peers = random_neighbour(adj, rows, rng.random(rows.size))
-        strangers = firms[rng.integers(0, firms.size, rows.size)]
-        peers = np.where((peers >= 0) & (pop.kind[np.maximum(peers, 0)] == 0), peers, strangers).reshape(who.size, k)
-        earned = pop.profit_avg[: state.n] / per_scale(pop)  # what a strategy earns, whatever the firm's size
-        best = np.argmax(earned[peers], axis=1)
-        peer = peers[np.arange(who.size), best]
-        better = earned[peer] > earned[who]
-        rd = pop.rd[who]
-        rd = np.where(better, rd + self.p.imitation * (pop.rd[peer] - rd), rd)
-        rd = rd + self.p.mutation * rng.standard_normal(who.size)
-        pop.rd[who] = np.clip(rd, self.p.minimum, 1.0)
+        if who.size:
+            adj = state.net.combined(state.n)
+            u = rng.random(who.size * k)
+            strangers = rng.integers(0, firms.size, who.size * k)
+            z = rng.standard_normal(who.size)
+        else:
+            adj, u, strangers, z = _NO_TIES, _NO_DRAWS, _NO_PICKS, _NO_DRAWS
+        rd_review(firms, who, pop.profit, pop.profit_avg, self.p.memory, adj, u, strangers, pop.kind, pop.scale, pop.rd,
+                  z, k, self.p.imitation, self.p.mutation, self.p.minimum)  # fmt: skip
