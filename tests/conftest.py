@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 import numpy as np
@@ -65,6 +66,32 @@ def make_state(
 
 FIELDS = Schedule([cls(Params()) for cls in REGISTRY]).fields()  # every field the registered processes declare
 _CONTEXTS: dict[int, StepContext] = {}
+
+
+def copy_ctx(ctx: StepContext) -> StepContext:
+    """A deep copy of a step context (its declared fields and their values)."""
+    out = StepContext(ctx._fields.values())
+    for name in ctx.names:
+        setattr(out, name, copy.deepcopy(getattr(ctx, name)))
+    return out
+
+
+def before_process(sim, name: str):
+    """Step ``sim`` once and return the process ``name`` with copies of the state and the step's context as the
+    process found them."""
+    proc = next(p for p in sim.schedule if p.name == name)
+    own, got = proc.step, {}
+
+    def spy(state, ctx, rng):
+        got["state"], got["ctx"] = copy.deepcopy(state), copy_ctx(ctx)
+        return own(state, ctx, rng)
+
+    proc.step = spy
+    try:
+        sim.step()
+    finally:
+        proc.step = own
+    return proc, got["state"], got["ctx"]
 
 
 def fresh_ctx(state: State) -> StepContext:

@@ -20,33 +20,9 @@ import pytest
 from clusterup import Simulation
 from clusterup.compiled import _power
 from clusterup.processes import InnovationMode
-from clusterup.state import StepContext
+from conftest import before_process, copy_ctx
 
 RTOL = 1e-12
-
-
-def _copy_ctx(ctx: StepContext) -> StepContext:
-    out = StepContext(ctx._fields.values())
-    for name in ctx.names:
-        setattr(out, name, copy.deepcopy(getattr(ctx, name)))
-    return out
-
-
-def _at_mode_choice(sim):
-    """Step ``sim`` once; the state and context as the mode choice met them."""
-    proc = next(p for p in sim.schedule if p.name == "mode_choice")
-    own, got = proc.step, {}
-
-    def spy(state, ctx, rng):
-        got["state"], got["ctx"] = copy.deepcopy(state), _copy_ctx(ctx)
-        return own(state, ctx, rng)
-
-    proc.step = spy
-    try:
-        sim.step()
-    finally:
-        proc.step = own
-    return got["state"], got["ctx"]
 
 
 CASES = (
@@ -91,7 +67,7 @@ def _states():
         sim = Simulation(preset, seed=seed, steps=steps + 1, overrides=over, **kw)
         for _ in range(steps - 1):
             sim.step()
-        state, ctx = _at_mode_choice(sim)
+        _, state, ctx = before_process(sim, "mode_choice")
         yield f"{preset}-{seed}-{steps}" + ("-set" if over else ""), sim, state, ctx
 
 
@@ -110,15 +86,15 @@ def test_each_modes_expectation_equals_its_numpy_definition(label, sim, state, c
     modes = [p for p in sim.schedule if isinstance(p, InnovationMode) and p.enabled]
     assert modes
     for mode in modes:
-        gain, cost = mode.expected(copy.deepcopy(state), _copy_ctx(ctx))
-        ref_gain, ref_cost = mode.expected_numpy(copy.deepcopy(state), _copy_ctx(ctx))
+        gain, cost = mode.expected(copy.deepcopy(state), copy_ctx(ctx))
+        ref_gain, ref_cost = mode.expected_numpy(copy.deepcopy(state), copy_ctx(ctx))
         _close(gain, ref_gain)
         np.testing.assert_array_equal(cost, ref_cost)
         if hasattr(mode, "success_chance"):
-            _close(mode.success_chance(copy.deepcopy(state), _copy_ctx(ctx)),
-                   mode.success_chance_numpy(copy.deepcopy(state), _copy_ctx(ctx)))  # fmt: skip
+            _close(mode.success_chance(copy.deepcopy(state), copy_ctx(ctx)),
+                   mode.success_chance_numpy(copy.deepcopy(state), copy_ctx(ctx)))  # fmt: skip
         if mode.name == "imitation":
-            model, phi, absorb = mode._models(copy.deepcopy(state), _copy_ctx(ctx))
+            model, phi, absorb = mode._models(copy.deepcopy(state), copy_ctx(ctx))
             ref_model, ref_phi, ref_absorb = mode.models_numpy(copy.deepcopy(state))
             np.testing.assert_array_equal(model, ref_model)
             _close(phi, ref_phi)

@@ -15,7 +15,8 @@ import pytest
 from clusterup import Simulation
 from clusterup.compiled import sorted_member
 from clusterup.kernels import random_neighbour, sample_from_groups
-from clusterup.state import ORG_KINDS, Mode, StepContext, edge_keys
+from clusterup.state import ORG_KINDS, Mode, edge_keys
+from conftest import before_process, copy_ctx
 
 
 def economic_numpy(proc, state, ctx, rng) -> None:
@@ -160,33 +161,8 @@ ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties":
            "rd_learning": rd_learning_numpy}  # fmt: skip
 
 
-def _before(sim, name):
-    """Step ``sim`` once and return the process ``name`` with copies of the state and the step's context as
-    the process found them."""
-    proc = next(p for p in sim.schedule if p.name == name)
-    own, got = proc.step, {}
-
-    def spy(state, ctx, rng):
-        got["state"], got["ctx"] = copy.deepcopy(state), _copy_ctx(ctx)
-        return own(state, ctx, rng)
-
-    proc.step = spy
-    try:
-        sim.step()
-    finally:
-        proc.step = own
-    return proc, got["state"], got["ctx"]
-
-
-def _copy_ctx(ctx: StepContext) -> StepContext:
-    out = StepContext(ctx._fields.values())
-    for name in ctx.names:
-        setattr(out, name, copy.deepcopy(getattr(ctx, name)))
-    return out
-
-
 def _same(proc, state, ctx, oracle, seed) -> None:
-    a, b = (copy.deepcopy(state), _copy_ctx(ctx)), (copy.deepcopy(state), _copy_ctx(ctx))
+    a, b = (copy.deepcopy(state), copy_ctx(ctx)), (copy.deepcopy(state), copy_ctx(ctx))
     ra, rb = np.random.default_rng(seed), np.random.default_rng(seed)
     proc.step(a[0], a[1], ra)
     oracle(proc, b[0], b[1], rb)
@@ -214,7 +190,7 @@ STATES = list(_states())
 @pytest.mark.parametrize("name", sorted(ORACLES))
 @pytest.mark.parametrize("label,sim", STATES, ids=[label for label, _ in STATES])
 def test_process_kernels_equal_the_numpy_form(name, label, sim):
-    proc, state, ctx = _before(copy.deepcopy(sim), name)
+    proc, state, ctx = before_process(copy.deepcopy(sim), name)
     for seed in (123, 7):
         _same(proc, state, ctx, ORACLES[name], seed)
     layer = {"knowledge_ties": "knowledge", "rd_learning": "social"}.get(name, name)
@@ -228,7 +204,7 @@ def test_economic_kernels_with_a_segment_empty_and_equal_scores(mastered):
     sim = Simulation("baseline", seed=6, firms=40, steps=10)
     for _ in range(4):
         sim.step()
-    proc, state, ctx = _before(sim, "economic")
+    proc, state, ctx = before_process(sim, "economic")
     state.pop.segment[: state.n][state.pop.segment[: state.n] == 1] = 2  # segment 1 emptied
     if mastered:
         firms = state.pop.firms()
@@ -246,7 +222,7 @@ def test_social_kernels_without_crowding_and_with_associations():
         sim = Simulation(preset, seed=8, firms=200, steps=30, overrides=overrides)
         for _ in range(19):
             sim.step()
-        proc, state, ctx = _before(sim, "social")
+        proc, state, ctx = before_process(sim, "social")
         assert overrides or np.any(state.pop.view("kind") == ORG_KINDS["association"])
         if same_place:  # every candidate at distance 0: the first one drawn (not the firm itself) wins
             state.pop.x[:] = state.pop.y[:] = 0.5
@@ -259,7 +235,7 @@ def test_knowledge_kernels_where_both_modes_succeed():
     sim = Simulation("baseline", seed=9, firms=300, steps=60)
     for _ in range(49):
         sim.step()
-    proc, state, ctx = _before(sim, "knowledge_ties")
+    proc, state, ctx = before_process(sim, "knowledge_ties")
     firms = state.pop.firms()
     ctx.succeeded[Mode.LOCAL] = firms[::3]
     ctx.succeeded[Mode.INTEGRATED] = firms[::5]  # every fifteenth firm in both
@@ -275,7 +251,7 @@ def test_rd_learning_kernel_with_several_peers_and_partial_review(peers, review)
                      overrides={"rd_learning.peers": peers, "rd_learning.review": review})  # fmt: skip
     for _ in range(30):
         sim.step()
-    proc, state, ctx = _before(sim, "rd_learning")
+    proc, state, ctx = before_process(sim, "rd_learning")
     for seed in (1, 2):
         _same(proc, state, ctx, rd_learning_numpy, seed)
 
@@ -286,7 +262,7 @@ def test_rd_learning_kernel_breaks_ties_as_argmax():
     sim = Simulation("baseline", seed=10, firms=200, steps=40, overrides={"rd_learning.peers": 3})
     for _ in range(20):
         sim.step()
-    proc, state, ctx = _before(sim, "rd_learning")
+    proc, state, ctx = before_process(sim, "rd_learning")
     pop = state.pop
     level = np.where(np.arange(pop.n) % 3 == 0, 0.5, 1.0)  # two levels of earnings: many equal peers and equals
     pop.profit_avg[: pop.n] = pop.profit[: pop.n] = level * np.where(pop.scale[: pop.n] > 0, pop.scale[: pop.n], 1.0)

@@ -675,30 +675,6 @@ def sorted_common(a: np.ndarray, b: np.ndarray) -> int:
 
 
 @kernel
-def _merge_max(ak, aw, bk, bw, ok, ow):  # pragma: no cover - compiled
-    p = q = k = 0
-    while p < ak.size or q < bk.size:
-        if q >= bk.size or (p < ak.size and ak[p] < bk[q]):
-            ok[k] = ak[p]
-            ow[k] = aw[p]
-            p += 1
-        else:
-            key = bk[q]
-            w = bw[q]
-            q += 1
-            while q < bk.size and bk[q] == key:
-                w = max(w, bw[q])
-                q += 1
-            if p < ak.size and ak[p] == key:
-                w = max(aw[p], w)
-                p += 1
-            ok[k] = key
-            ow[k] = w
-        k += 1
-    return k
-
-
-@kernel
 def _new_edges(i, j, w, base, keys, ws):  # pragma: no cover - compiled
     one = w.size == 1
     k = 0
@@ -759,11 +735,8 @@ def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new
 
 def merge_max(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Union of sorted unique ``keys`` and sorted (possibly repeated) ``new_keys``; a key present more
-    than once keeps its largest weight. One merge pass."""
-    out_k = np.empty(keys.size + new_keys.size, dtype=np.int64)
-    out_w = np.empty(keys.size + new_keys.size, dtype=np.float64)
-    k = _merge_max(keys, w, new_keys, new_w, out_k, out_w)
-    return out_k[:k], out_w[:k]
+    than once keeps its largest weight. One merge pass (:func:`merge_max_ordered` in the given order)."""
+    return merge_max_ordered(keys, w, new_keys, new_w, np.arange(new_keys.size))
 
 
 @kernel
