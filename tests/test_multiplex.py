@@ -16,6 +16,19 @@ def test_add_is_undirected_and_merges_duplicates():
     assert np.isclose(layer.w[layer.keys == edge_keys(np.array([0]), np.array([1]))[0]][0], 0.8)
 
 
+def test_add_takes_pairs_of_any_shape_pair_by_pair():
+    """Pairs given as 2-d arrays (or a strength per pair in that shape) are the pairs of their entries, in C
+    order: the same ties as the flattened pairs."""
+    i, j = np.array([[0, 1, 2], [3, 3, 5]]), np.array([[1, 4, 2], [0, 4, 1]])
+    w = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+    for strengths, flat in ((w, w.ravel()), (0.5, 0.5)):
+        shaped, plain = Layer("social"), Layer("social")
+        shaped.add(i, j, strengths)
+        plain.add(i.ravel(), j.ravel(), flat)
+        assert shaped.keys.tolist() == plain.keys.tolist() and shaped.w.tolist() == plain.w.tolist()
+        assert len(shaped) == 5  # (2, 2) is a self-pair
+
+
 def test_has_keys_looks_up_another_layers_ties_by_their_keys():
     social, economic = Layer("social"), Layer("economic")
     social.add(np.array([0, 1, 2]), np.array([1, 3, 4]), 1.0)

@@ -145,6 +145,12 @@ def _uniform_index(u, size):  # pragma: no cover - compiled
     return min(np.int64(u * size), max(size - 1, 0))
 
 
+@kernel
+def _edge_key(a, b, base):  # pragma: no cover - compiled
+    """A pair's edge key, ``min(a, b) * base + max(a, b)``, as ``state.multiplex.edge_keys`` computes it."""
+    return min(a, b) * base + max(a, b)
+
+
 def _index_dtype(size: int) -> type:
     return np.int32 if size < 2**31 - 1 else np.int64
 
@@ -682,7 +688,7 @@ def _new_edges(i, j, w, base, keys, ws):  # pragma: no cover - compiled
         a, b = i[t], j[t]
         if a == b:  # no self-ties
             continue
-        keys[k] = min(a, b) * base + max(a, b)
+        keys[k] = _edge_key(a, b, base)
         ws[k] = w[0] if one else w[t]
         k += 1
     return k
@@ -725,18 +731,13 @@ def _merge_max_ordered(ak, aw, bk, bw, order, ok, ow):  # pragma: no cover - com
 
 def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.ndarray,
                       order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """:func:`merge_max` of ``new_keys[order]`` and ``new_w[order]`` (``order`` sorts the new keys), reading
-    them through ``order`` instead of gathering them first."""
+    """Union of sorted unique ``keys`` and the (possibly repeated) ``new_keys`` in the sorted order ``order``; a
+    key present more than once keeps its largest weight. One merge pass, reading the new keys and weights
+    through ``order`` instead of gathering them first."""
     out_k = np.empty(keys.size + new_keys.size, dtype=np.int64)
     out_w = np.empty(keys.size + new_keys.size, dtype=np.float64)
     k = _merge_max_ordered(keys, w, new_keys, new_w, order, out_k, out_w)
     return out_k[:k], out_w[:k]
-
-
-def merge_max(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of sorted unique ``keys`` and sorted (possibly repeated) ``new_keys``; a key present more
-    than once keeps its largest weight. One merge pass (:func:`merge_max_ordered` in the given order)."""
-    return merge_max_ordered(keys, w, new_keys, new_w, np.arange(new_keys.size))
 
 
 @kernel
@@ -1528,8 +1529,7 @@ def adjacent_candidates(firms, segment, who, side, u, segments, key_base):  # pr
             valid[r, k] = pick >= 0 and pick != who[r]
             p = max(pick, 0)
             cand[r, k] = p
-            a, b = min(who[r], p), max(who[r], p)
-            keys[r * c + k] = a * key_base + b
+            keys[r * c + k] = _edge_key(who[r], p, key_base)
     return cand, valid, keys
 
 
@@ -1671,7 +1671,7 @@ def knowledge_seekers(firms, mode, u, local_rate, local_code, integrated_code): 
 
 
 # --- the innovation modes' success chances and expected gains, fused (numbers within floating-point tolerance
-# of the NumPy definitions, not bit for bit: powers are the C library's, not NumPy's vectorised ones) -------
+# of the NumPy definitions, not bit for bit: powers by _power, not NumPy's vectorised pow) --------------------
 
 
 @kernel

@@ -20,7 +20,6 @@ from ..compiled import (
     add_csr_pair,
     concurrently,
     end_sums,
-    merge_max,
     merge_max_ordered,
     new_edges,
     sorted_contains,
@@ -144,8 +143,9 @@ class Layer:
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
         w = np.asarray(w, dtype=np.float64)
-        if how == "max" and i.ndim == j.ndim == 1 and i.size == j.size and (w.size == 1 or w.shape == i.shape):
-            # the keys of the pairs i != j with their strengths in one pass, a stable sort, one merge pass
+        if how == "max":  # the keys of the pairs i != j with their strengths in one pass, a stable sort, one merge
+            if not (i.ndim == j.ndim == 1 and i.size == j.size and (w.size == 1 or w.shape == i.shape)):
+                i, j, w = (x.ravel() for x in np.broadcast_arrays(i, j, w))  # other shapes: pair by pair, in C order
             k_new, w_new = new_edges(i, j, w.reshape(-1), KEY_BASE)
             if k_new.size:
                 self.keys, self.w = merge_max_ordered(self.keys, self.w, k_new, w_new, np.argsort(k_new, kind="stable"))
@@ -157,16 +157,12 @@ class Layer:
         # one strength for all (a scalar) or one per tie: np.full / a mask, not broadcast_to (a tenth of add's time)
         w_new = np.full(np.count_nonzero(ok), w) if w.ndim == 0 else np.broadcast_to(w, i.shape)[ok]
         k_new = edge_keys(i[ok], j[ok])
-        if how == "max":  # a merge of the few new ties into the sorted many
-            order = np.argsort(k_new, kind="stable")
-            self.keys, self.w = merge_max(self.keys, self.w, k_new[order], w_new[order])
-        else:
-            keys = np.concatenate([self.keys, k_new])
-            ws = np.concatenate([self.w, w_new])
-            order = np.argsort(keys, kind="stable")
-            keys, ws = keys[order], ws[order]
-            uniq, start = np.unique(keys, return_index=True)
-            self.keys, self.w = uniq, np.add.reduceat(ws, start)
+        keys = np.concatenate([self.keys, k_new])
+        ws = np.concatenate([self.w, w_new])
+        order = np.argsort(keys, kind="stable")
+        keys, ws = keys[order], ws[order]
+        uniq, start = np.unique(keys, return_index=True)
+        self.keys, self.w = uniq, np.add.reduceat(ws, start)
         self._changed()
 
     def set_weights(self, w: np.ndarray) -> None:
