@@ -29,3 +29,17 @@ def test_compact_drops_inactive_and_keeps_ids():
     assert pop.compact() is None
     new = pop.add(1)
     assert pop.id[new][0] == 5  # ids are never reused
+
+
+def test_population_add_returns_the_new_slots_filled_with_defaults():
+    pop = Population(2, capacity=4)
+    first = pop.add(3)
+    pop.capability[first] = 5.0
+    pop.parent[first] = 9
+    pop.active[first[1]] = False
+    pop.compact()
+    new = pop.add(4, ORG_KINDS["platform"])
+    assert new.dtype == np.int64 and new.tolist() == [2, 3, 4, 5]
+    assert pop.capability[new].tolist() == [0.0] * 4 and pop.parent[new].tolist() == [-1] * 4
+    assert pop.active[new].all() and (pop.kind[new] == ORG_KINDS["platform"]).all()
+    assert pop.view("id").tolist() == [0, 2, 3, 4, 5, 6] and pop.knowledge[new].sum() == 0.0

@@ -367,7 +367,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     pop = state.pop
     firms = pop.firms()
     out: dict[str, float] = {"step": state.step, "n_firms": firms.size}
-    nodes = np.flatnonzero(pop.view("active"))
+    nodes = pop.view("active").nonzero()[0]
     n_nodes = nodes.size
     ids = pop.view("id")
     # the firm indicators, the layers' passes with the multiplex pass that reads them, and each layer's

@@ -108,4 +108,4 @@ class InnovationMode(Process):
     def attempting(self, state: State) -> np.ndarray:
         """Slots of active firms that chose this mode this step."""
         pop = state.pop
-        return np.flatnonzero((pop.view("mode") == self.code) & pop.is_firm)
+        return ((pop.view("mode") == self.code) & pop.is_firm).nonzero()[0]

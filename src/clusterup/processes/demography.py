@@ -15,6 +15,7 @@ import numpy as np
 
 from ..kernels import random_neighbour
 from ..params.base import Section, integer, number, switch
+from ..rng import weighted_draws
 from ..state import EXITED, FIRM, ContextField, State, StepContext
 from .base import Column, Process
 
@@ -86,7 +87,7 @@ class Demography(Process):
         merit = np.maximum(pop.profit_avg[firms], 0.0) + 1e-12
         parent = np.where(
             spin,
-            firms[rng.choice(firms.size, count, p=merit / merit.sum())],
+            firms[weighted_draws(rng, merit, count)],
             firms[rng.integers(0, firms.size, count)],
         )
         noise = rng.standard_normal((count, 2))

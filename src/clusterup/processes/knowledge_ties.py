@@ -68,7 +68,7 @@ class KnowledgeTies(Process):
         adj = union_neighbours(*both, who)
         u = rng.random(who.size * c)  # c neighbours per firm, drawn row by row
         extra = np.empty((who.size, 0), np.int64)  # no organisation among the candidates
-        orgs = np.flatnonzero(pop.is_org & _IS_KNOWLEDGE_ORG[pop.view("kind")])
+        orgs = (pop.is_org & _IS_KNOWLEDGE_ORG[pop.view("kind")]).nonzero()[0]
         if orgs.size:
             deg = state.net["knowledge"].degree(n)
             open_orgs = orgs[deg[orgs] < pop.capacity[orgs]]
@@ -89,7 +89,7 @@ class KnowledgeTies(Process):
             return
         keep = np.ones(len(layer), bool)
         for org in over:
-            touching = np.flatnonzero((layer.i == org) | (layer.j == org))
+            touching = ((layer.i == org) | (layer.j == org)).nonzero()[0]
             excess = touching.size - int(pop.capacity[org])
             weakest = touching[np.argsort(layer.w[touching], kind="stable")[:excess]]
             keep[weakest] = False

@@ -43,7 +43,7 @@ class SocialTies(Process):
         p = self.p
         pop = state.pop
         layer = state.net["social"]
-        assoc = np.flatnonzero(pop.is_org & (pop.view("kind") == ORG_KINDS["association"]))
+        assoc = (pop.is_org & (pop.view("kind") == ORG_KINDS["association"])).nonzero()[0]
         if len(layer):
             trade, along = _NONE, _NO_TIES
             if p.crowding > 0:  # trade crowds out the ties it does not run along

@@ -94,16 +94,16 @@ class Population:
         """Append ``count`` active nodes of ``kind``; return their slot indices."""
         if self.n + count > self.capacity_slots:
             self._allocate(max(2 * self.capacity_slots, self.n + count))
-        idx = np.arange(self.n, self.n + count)
+        new = slice(self.n, self.n + count)
         for spec in self.specs:
-            getattr(self, spec.name)[idx] = spec.fill
-        self.knowledge[idx] = 0.0
-        self.id[idx] = np.arange(self.next_id, self.next_id + count)
-        self.kind[idx] = kind
-        self.active[idx] = True
+            getattr(self, spec.name)[new] = spec.fill
+        self.knowledge[new] = 0.0
+        self.id[new] = np.arange(self.next_id, self.next_id + count)
+        self.kind[new] = kind
+        self.active[new] = True
         self.next_id += count
         self.n += count
-        return idx
+        return np.arange(new.start, new.stop)
 
     def view(self, name: str) -> np.ndarray:
         """The used part of a field (slots ``0..n-1``)."""
@@ -119,10 +119,10 @@ class Population:
 
     def firms(self) -> np.ndarray:
         """Slot indices of active firms."""
-        return np.flatnonzero(self.is_firm)
+        return self.is_firm.nonzero()[0]  # np.flatnonzero's result, without its wrappers (a few us a call)
 
     def orgs(self) -> np.ndarray:
-        return np.flatnonzero(self.is_org)
+        return self.is_org.nonzero()[0]
 
     def compact(self) -> np.ndarray | None:
         """Drop inactive slots. Returns the old->new slot map (-1 for dropped), or None if nothing moved."""
