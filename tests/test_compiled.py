@@ -1,5 +1,8 @@
 """The compiled kernels against their NumPy/SciPy oracles: the same numbers, bit for bit."""
 
+import subprocess
+import sys
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -837,3 +840,28 @@ def test_a_run_with_parallel_kernels_is_bit_identical(monkeypatch):
     parallel = run()
     assert serial[0].equals(parallel[0])
     np.testing.assert_array_equal(serial[1], parallel[1])
+
+
+_NO_LINALG = r"""
+import sys
+import numpy as np
+from clusterup.compiled import end_sums
+end_sums(np.array([0, 1]), np.array([1, 2]), None, 3)  # a kernel loaded (or compiled): Numba's target is up
+import numba.np.arraymath as arraymath, numba.np.linalg as linalg
+print("scipy.linalg" in sys.modules, arraymath._HAVE_BLAS, arraymath.ensure_blas is linalg.ensure_blas,
+      linalg.ensure_blas.__module__)
+import numba
+dot = numba.njit(lambda a, b: np.dot(a, b))  # a kernel that does use BLAS, compiled after ours
+print(dot(np.eye(3), np.arange(3.0)).tolist(), "scipy.linalg" in sys.modules)
+"""
+
+
+def test_numba_starts_without_scipy_linalg_and_keeps_its_blas():
+    # in a fresh process: loading a kernel no longer imports scipy.linalg (Numba's BLAS check answered from
+    # SciPy's files), Numba's flag is what its own check gives (SciPy ships BLAS), the real ensure_blas is back,
+    # and a later kernel that uses BLAS still works, importing SciPy's the usual way
+    done = subprocess.run([sys.executable, "-c", _NO_LINALG], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = done.stdout.strip().splitlines()
+    assert first == "False True True numba.np.linalg"
+    assert second == "[0.0, 1.0, 2.0] True"

@@ -42,6 +42,51 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 
+def _numba_without_scipy_linalg() -> None:
+    """Let Numba start without importing ``scipy.linalg`` (0.1-0.2 s of every process's start, for nothing here).
+
+    When Numba first loads or compiles a kernel it imports its NumPy array functions (``numba.np.arraymath``),
+    which check once whether BLAS is there for ``np.dot`` by calling ``numba.np.linalg.ensure_blas()``; that
+    imports ``scipy.linalg.cython_blas`` and with it the whole of ``scipy.linalg``. No kernel here uses BLAS.
+    This imports ``numba.np.arraymath`` with that check answered by whether SciPy ships the module (a look at
+    its files, no import), then puts the real ``ensure_blas`` back, so the flag Numba sets is the same, and a
+    kernel that does use BLAS (anyone's, later in the process) still imports SciPy's and checks its integer
+    width the usual way. Nothing is done where Numba is laid out otherwise, or its array functions are
+    already imported; tests/test_compiled.py checks that this still takes effect."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "numba.np.arraymath" in sys.modules:
+        return
+    try:
+        from numba.np import linalg as nb_linalg
+    except ImportError:  # pragma: no cover - another Numba
+        return
+    real = getattr(nb_linalg, "ensure_blas", None)
+    if real is None:  # pragma: no cover - another Numba
+        return
+
+    def scipy_blas_shipped() -> None:  # raises ImportError as ensure_blas does when there is none
+        spec = importlib.util.find_spec("scipy")
+        places = [Path(p) / "linalg" for p in (spec.submodule_search_locations or [])] if spec else []
+        names = [f"cython_blas{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+        if not any((place / name).is_file() for place in places for name in names):
+            raise ImportError("scipy.linalg.cython_blas")
+
+    nb_linalg.ensure_blas = scipy_blas_shipped
+    try:
+        import numba.np.arraymath as arraymath
+    finally:
+        nb_linalg.ensure_blas = real
+    if getattr(arraymath, "ensure_blas", None) is scipy_blas_shipped:
+        arraymath.ensure_blas = real
+
+
+_numba_without_scipy_linalg()
+
+
 def kernel(fn):
     """``numba.njit(cache=True, nogil=True)``, or without the disk cache where Numba finds no writable place
     for it. Releasing the GIL lets :func:`concurrently` run kernels side by side; it changes no number."""
@@ -198,7 +243,7 @@ def row_sums(adj) -> np.ndarray:
     """Sum of each row, as SciPy's ``csr_matrix.sum(axis=1)`` computes it (``np.add.reduceat`` over the
     non-empty rows), without building the matrix."""
     out = np.zeros(adj.shape[0])
-    rows = np.flatnonzero(np.diff(adj.indptr))
+    rows = np.diff(adj.indptr).nonzero()[0]
     if rows.size:
         out[rows] = np.add.reduceat(adj.data, adj.indptr[rows])
     return out
