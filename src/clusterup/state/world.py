@@ -26,6 +26,7 @@ class State:
     external_knowledge: np.ndarray = field(default_factory=lambda: np.zeros(0))
     hot_field: int = 0  # the domain the outside world's knowledge is moving toward
     _ceilings: tuple | None = field(default=None, repr=False, compare=False)  # (base, growth), powers (derived)
+    _reach: tuple | None = field(default=None, repr=False, compare=False)  # processes.reach's last pool (derived)
 
     @property
     def n(self) -> int:

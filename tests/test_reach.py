@@ -1,0 +1,81 @@
+"""The reachable pool is computed again only when what it is computed from changed (processes/reach.py)."""
+
+import numpy as np
+import pytest
+
+from clusterup import Simulation
+from clusterup.compiled import reach_pool
+from clusterup.processes.reach import reachable
+
+
+def _fresh(state):
+    omega = state.params.integrated.neighbour_reach
+    adj = state.net.reach_sum(state.n, omega) if omega > 0 else state.net["knowledge"].csr(state.n)
+    return reach_pool(adj, state.pop.view("knowledge"), state.pop.view("pipeline"), state.external_knowledge)
+
+
+def _same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_a_static_network_hands_on_the_last_pool_with_the_same_numbers():
+    sim = Simulation("bass", seed=3, firms=400, steps=10)
+    for _ in range(4):
+        sim.step()
+    state = sim.state
+    first = reachable(state)
+    assert reachable(state) is first  # nothing changed: the same arrays, not computed again
+    assert _same(first, _fresh(state))
+    assert not first[0].flags.writeable and not first[1].flags.writeable
+    with pytest.raises(ValueError):
+        first[1][0] = 0.5
+
+
+@pytest.mark.parametrize("change", ["profile", "pipeline", "outside", "tie"])
+def test_any_change_to_what_the_pool_reads_computes_it_again(change):
+    sim = Simulation("bass", seed=4, firms=300, steps=10)
+    for _ in range(3):
+        sim.step()
+    state = sim.state
+    before = reachable(state)
+    assert reachable(state) is before
+    if change == "profile":  # in place, the same array object: only the bits tell
+        q = state.pop.view("knowledge")
+        q[7] = q[7][::-1].copy()
+    elif change == "pipeline":
+        state.pop.view("pipeline")[11] = 1.0
+    elif change == "outside":
+        state.external_knowledge = state.external_knowledge + np.arange(state.external_knowledge.size) * 0.01
+    else:
+        state.net["social"].add(np.array([0]), np.array([299]), 1.0)
+    after = reachable(state)
+    assert after is not before
+    assert _same(after, _fresh(state))
+    if change != "outside":  # no firm has a pipeline in bass: the outside profile reaches nobody
+        assert not _same(after, before)
+
+
+def test_a_changing_network_keeps_no_copies():
+    # the baseline's ties change every step: the inputs are never copied, each step computes its own pool
+    sim = Simulation("baseline", seed=1, firms=150, steps=6)
+    for _ in range(5):
+        sim.step()
+        assert sim.state._reach is not None and sim.state._reach[1] is None
+    assert _same(reachable(sim.state), _fresh(sim.state))
+
+
+def test_bass_runs_are_the_same_with_and_without_the_reuse(monkeypatch):
+    # the whole series, bit for bit, against runs where the pool is forgotten before every use
+    import clusterup.processes.reach as reach
+
+    kept = Simulation("bass", seed=2, firms=600, steps=40).run().timeseries
+    original = reach.reachable
+
+    def forgetful(state, ctx=None):
+        state._reach = None
+        return original(state, ctx)
+
+    for module in ("clusterup.processes.integrated", "clusterup.processes.local"):
+        monkeypatch.setattr(f"{module}.reachable", forgetful)
+    fresh = Simulation("bass", seed=2, firms=600, steps=40).run().timeseries
+    assert kept.equals(fresh)
