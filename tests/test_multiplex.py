@@ -65,7 +65,7 @@ def test_remove_nodes_and_remap_follow_compaction():
     pop.add(4)
     net = Multiplex()
     net["social"].add(np.array([0, 1, 2]), np.array([1, 2, 3]), 1.0)
-    pop.active[1] = False
+    pop.deactivate(1)
     gone = ~pop.view("active")
     net.remove_nodes(gone)
     assert net["social"].i.tolist() == [2] and net["social"].j.tolist() == [3]

@@ -121,6 +121,6 @@ def test_remembered_giant_share_follows_the_active_nodes():
     sim.step()
     structure: dict = {}
     compute(sim.state, {}, True, structure)
-    active = sim.state.pop.view("active")
-    active[np.flatnonzero(active)[:5]] = False  # the ties stay, the nodes change
+    pop = sim.state.pop
+    pop.deactivate(np.flatnonzero(pop.view("active"))[:5])  # the ties stay, the nodes change
     _identical(compute(sim.state, {}, True, structure), compute(sim.state, {}, True))

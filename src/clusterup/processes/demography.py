@@ -65,7 +65,7 @@ class Demography(Process):
         ctx.exited = (pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8))
         if gone.size == 0:
             return
-        pop.active[gone] = False
+        pop.deactivate(gone)
         pop.pipeline[gone] = 0.0
         mask = np.zeros(pop.n, bool)
         mask[gone] = True

@@ -130,7 +130,7 @@ def _organisations(state: State, data: InitialData, rng: np.random.Generator) ->
     if m == 0:
         return np.zeros(0, dtype=np.int64)
     idx = pop.add(m, FIRM)
-    pop.kind[idx] = data.org_kind
+    pop.set_kind(idx, data.org_kind)
     pop.knowledge[idx] = data.org_knowledge if data.org_knowledge is not None else profile
     pop.capacity[idx] = data.org_capacity if data.org_capacity is not None else capacity
     if data.org_x is not None:

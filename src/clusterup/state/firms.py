@@ -5,6 +5,12 @@ Firms and organisations share one node index, so the network layers need no seco
 firms stay inactive until :meth:`Population.compact` removes them and returns the index map that
 the network uses to follow.
 
+Who is a firm and who is active (``kind`` and ``active``) changes only through the population's own methods
+(:meth:`~Population.add`, :meth:`~Population.deactivate`, :meth:`~Population.set_kind`,
+:meth:`~Population.compact`); the two arrays are read-only otherwise. So the masks and slot lists of firms and
+organisations, which a step asks for some thirty times, are computed once per change and handed out
+read-only.
+
 The population holds the core fields below and every field a process declares (its
 :attr:`~clusterup.processes.Process.fields`); one object grows and compacts all of them together.
 """
@@ -12,6 +18,7 @@ The population holds the core fields below and every field a process declares (i
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +93,40 @@ class Population:
             k[: self.n] = old["knowledge"][: self.n]
         self.knowledge = k
         self.capacity_slots = capacity
+        self._members_changed()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # a copy or an unpickled one: arrays come back writeable
+        self.__dict__.update(state)
+        self._members_changed()
+
+    def _members_changed(self) -> None:
+        self.kind.flags.writeable = False
+        self.active.flags.writeable = False
+        self._members: dict[str, np.ndarray] = {}
+
+    @contextmanager
+    def _changing_members(self):
+        """Write access to ``kind`` and ``active`` inside; the members are found again after."""
+        self.kind.flags.writeable = True
+        self.active.flags.writeable = True
+        try:
+            yield
+        finally:
+            self._members_changed()
+
+    def _member(self, what: str) -> np.ndarray:
+        found = self._members.get(what)
+        if found is None:
+            n = self.n
+            if what == "firm":
+                found = (self.kind[:n] == FIRM) & self.active[:n]
+            elif what == "org":
+                found = (self.kind[:n] != FIRM) & self.active[:n]
+            else:  # "firms" or "orgs": the slots of the mask, as np.flatnonzero gives them
+                found = self._member(what[:-1]).nonzero()[0]
+            found.flags.writeable = False
+            self._members[what] = found
+        return found
 
     def __len__(self) -> int:
         return self.n
@@ -95,15 +136,26 @@ class Population:
         if self.n + count > self.capacity_slots:
             self._allocate(max(2 * self.capacity_slots, self.n + count))
         new = slice(self.n, self.n + count)
-        for spec in self.specs:
-            getattr(self, spec.name)[new] = spec.fill
-        self.knowledge[new] = 0.0
-        self.id[new] = np.arange(self.next_id, self.next_id + count)
-        self.kind[new] = kind
-        self.active[new] = True
-        self.next_id += count
-        self.n += count
+        with self._changing_members():
+            for spec in self.specs:
+                getattr(self, spec.name)[new] = spec.fill
+            self.knowledge[new] = 0.0
+            self.id[new] = np.arange(self.next_id, self.next_id + count)
+            self.kind[new] = kind
+            self.active[new] = True
+            self.next_id += count
+            self.n += count
         return np.arange(new.start, new.stop)
+
+    def deactivate(self, slots: np.ndarray) -> None:
+        """The nodes in ``slots`` leave (their slots stay, inactive, until :meth:`compact`)."""
+        with self._changing_members():
+            self.active[slots] = False
+
+    def set_kind(self, slots: np.ndarray, kind: np.ndarray | int) -> None:
+        """Make the nodes in ``slots`` of ``kind`` (codes as in :data:`KIND_NAMES`)."""
+        with self._changing_members():
+            self.kind[slots] = kind
 
     def view(self, name: str) -> np.ndarray:
         """The used part of a field (slots ``0..n-1``)."""
@@ -111,18 +163,21 @@ class Population:
 
     @property
     def is_firm(self) -> np.ndarray:
-        return (self.kind[: self.n] == FIRM) & self.active[: self.n]
+        """Per slot: an active firm (read-only)."""
+        return self._member("firm")
 
     @property
     def is_org(self) -> np.ndarray:
-        return (self.kind[: self.n] != FIRM) & self.active[: self.n]
+        """Per slot: an active organisation (read-only)."""
+        return self._member("org")
 
     def firms(self) -> np.ndarray:
-        """Slot indices of active firms."""
-        return self.is_firm.nonzero()[0]  # np.flatnonzero's result, without its wrappers (a few us a call)
+        """Slot indices of active firms (read-only)."""
+        return self._member("firms")
 
     def orgs(self) -> np.ndarray:
-        return self.is_org.nonzero()[0]
+        """Slot indices of active organisations (read-only)."""
+        return self._member("orgs")
 
     def compact(self) -> np.ndarray | None:
         """Drop inactive slots. Returns the old->new slot map (-1 for dropped), or None if nothing moved."""
@@ -132,12 +187,13 @@ class Population:
         mapping = np.full(self.n, -1, dtype=np.int64)
         kept = np.flatnonzero(keep)
         mapping[kept] = np.arange(kept.size)
-        for name in self.fields:
-            arr = getattr(self, name)
-            arr[: kept.size] = arr[kept]
-        self.n = int(kept.size)
-        for spec in self.specs:
-            getattr(self, spec.name)[self.n :] = spec.fill
+        with self._changing_members():
+            for name in self.fields:
+                arr = getattr(self, name)
+                arr[: kept.size] = arr[kept]
+            self.n = int(kept.size)
+            for spec in self.specs:
+                getattr(self, spec.name)[self.n :] = spec.fill
         return mapping
 
     def items(self) -> Iterator[tuple[str, np.ndarray]]:
@@ -162,10 +218,11 @@ class Population:
         missing = [name for name in pop.fields if name not in stored]
         if missing:
             raise ValueError(f"the saved population lacks the field(s) {', '.join(missing)}")
-        pop.n = n
-        pop.next_id = int(d["next_id"])
-        for name in pop.fields:
-            getattr(pop, name)[:n] = stored[name]
+        with pop._changing_members():
+            pop.n = n
+            pop.next_id = int(d["next_id"])
+            for name in pop.fields:
+                getattr(pop, name)[:n] = stored[name]
         return pop
 
 
