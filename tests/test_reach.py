@@ -24,6 +24,7 @@ def test_a_static_network_hands_on_the_last_pool_with_the_same_numbers():
         sim.step()
     state = sim.state
     first = reachable(state)
+    assert state._reach[2] is first  # kept: the ties stayed the same for a step
     assert reachable(state) is first  # nothing changed: the same arrays, not computed again
     assert _same(first, _fresh(state))
     assert not first[0].flags.writeable and not first[1].flags.writeable
@@ -55,12 +56,13 @@ def test_any_change_to_what_the_pool_reads_computes_it_again(change):
         assert not _same(after, before)
 
 
-def test_a_changing_network_keeps_no_copies():
-    # the baseline's ties change every step: the inputs are never copied, each step computes its own pool
+def test_a_changing_network_keeps_nothing():
+    # the baseline's ties change every step: neither the pool nor copies of its inputs are kept past a step
+    # (no memory held for it), each step computes its own pool
     sim = Simulation("baseline", seed=1, firms=150, steps=6)
     for _ in range(5):
         sim.step()
-        assert sim.state._reach is not None and sim.state._reach[1] is None
+        assert sim.state._reach is not None and sim.state._reach[1:] == (None, None)
     assert _same(reachable(sim.state), _fresh(sim.state))
 
 

@@ -10,16 +10,19 @@ what its innovation attempts work with.
 Where nothing it is computed from changed since the last step (the same ties, profiles, pipelines and
 outside profile, bit for bit: a static network, as in the ``bass`` preset), the last pool is handed on
 instead of being computed again: the same numbers, without the pass over every tie (a quarter of a
-``bass`` step). Profiles are compared only once the network has stayed the same for a step, so a run whose
-ties change every step pays nothing for this.
+``bass`` step). The pool and copies of its inputs are kept only once the ties have stayed the same for a
+step, so a run whose ties change every step keeps nothing and pays only a comparison of the layers'
+versions.
 """
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ..compiled import reach_pool
-from ..state import ContextField, State, StepContext
+from ..state import LAYERS, ContextField, State, StepContext
 
 REACH = ContextField("reach", tuple, "(pool profile, novelty in [0, 1]) per slot, computed at the first use in the step")
 
@@ -36,8 +39,10 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
     adj = state.net.reach_sum(n, omega) if omega > 0 else state.net["knowledge"].csr(n)
     pipe = pop.view("pipeline")
     inputs = (q, pipe, state.external_knowledge)
-    last = state._reach  # (adjacency, copies of the inputs or None, (pool, novelty)) of the last computation
-    if last is not None and last[0] is adj and last[1] is not None and all(map(_same_bits, inputs, last[1])):
+    ties = _ties(state, omega)
+    last = state._reach  # (ties, copies of the inputs, (pool, novelty)) of the last computation; None: not kept
+    same_ties = last is not None and _same_ties(last[0], ties)
+    if same_ties and last[1] is not None and all(map(_same_bits, inputs, last[1])):
         found = last[2]
     else:
         # weight = row_sums(A) + pipe; pool: (A @ q + pipe * external) / weight (own profile where weight is 0);
@@ -45,13 +50,23 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
         found = reach_pool(adj, q, pipe, state.external_knowledge)
         for x in found:
             x.flags.writeable = False  # handed on, maybe for several steps: nobody changes them
-        # the adjacency is cached until a layer changes, so the same object means the same ties; the inputs are
-        # kept (copied) only once the ties stayed the same for a step
-        kept = tuple(x.copy() for x in inputs) if last is not None and last[0] is adj else None
-        state._reach = (adj, kept, found)
+        # the pool and copies of its inputs are kept only once the ties stayed the same for a step
+        state._reach = (ties, tuple(x.copy() for x in inputs), found) if same_ties else (ties, None, None)
     if ctx is not None:
         ctx.reach = found
     return found
+
+
+def _ties(state: State, omega: float) -> tuple:
+    """What identifies the ties the pool reads: the slots, the weight of the neighbours, and each layer (held
+    weakly: a layer object is never kept alive for this) with its version, which every change of it bumps."""
+    return (state.n, omega, tuple((weakref.ref(state.net[name]), state.net[name].version) for name in LAYERS))
+
+
+def _same_ties(then: tuple, now: tuple) -> bool:
+    return then[:2] == now[:2] and all(
+        a() is not None and a() is b() and va == vb for (a, va), (b, vb) in zip(then[2], now[2], strict=True)
+    )
 
 
 def _same_bits(now: np.ndarray, then: np.ndarray) -> bool:
