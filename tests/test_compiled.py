@@ -846,6 +846,7 @@ _NO_LINALG = r"""
 import sys
 import numpy as np
 from clusterup.compiled import end_sums
+assert "numba.np.arraymath" not in sys.modules  # importing the kernels starts nothing of Numba's target
 end_sums(np.array([0, 1]), np.array([1, 2]), None, 3)  # a kernel loaded (or compiled): Numba's target is up
 import numba.np.arraymath as arraymath, numba.np.linalg as linalg
 print("scipy.linalg" in sys.modules, arraymath._HAVE_BLAS, arraymath.ensure_blas is linalg.ensure_blas,
@@ -857,8 +858,8 @@ print(dot(np.eye(3), np.arange(3.0)).tolist(), "scipy.linalg" in sys.modules)
 
 
 def test_numba_starts_without_scipy_linalg_and_keeps_its_blas():
-    # in a fresh process: loading a kernel no longer imports scipy.linalg (Numba's BLAS check answered from
-    # SciPy's files), Numba's flag is what its own check gives (SciPy ships BLAS), the real ensure_blas is back,
+    # in a fresh process: importing the kernels imports no more of Numba; loading one no longer imports
+    # scipy.linalg (Numba's BLAS check answered from SciPy's files), Numba's flag is what its own check gives (SciPy ships BLAS), the real ensure_blas is back,
     # and a later kernel that uses BLAS still works, importing SciPy's the usual way
     done = subprocess.run([sys.executable, "-c", _NO_LINALG], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -42,46 +42,71 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 
-def _numba_without_scipy_linalg() -> None:
-    """Let Numba start without importing ``scipy.linalg`` (0.1-0.2 s of every process's start, for nothing here).
+class _NumbaWithoutScipyLinalg:
+    """Let Numba start without importing ``scipy.linalg`` (0.1-0.25 s of every process that runs a kernel, for
+    nothing here).
 
     When Numba first loads or compiles a kernel it imports its NumPy array functions (``numba.np.arraymath``),
     which check once whether BLAS is there for ``np.dot`` by calling ``numba.np.linalg.ensure_blas()``; that
     imports ``scipy.linalg.cython_blas`` and with it the whole of ``scipy.linalg``. No kernel here uses BLAS.
-    This imports ``numba.np.arraymath`` with that check answered by whether SciPy ships the module (a look at
-    its files, no import), then puts the real ``ensure_blas`` back, so the flag Numba sets is the same, and a
-    kernel that does use BLAS (anyone's, later in the process) still imports SciPy's and checks its integer
-    width the usual way. Nothing is done where Numba is laid out otherwise, or its array functions are
-    already imported; tests/test_compiled.py checks that this still takes effect."""
+    This import hook waits for that import (a process that never starts Numba's target pays nothing), runs
+    the module with the check answered by whether SciPy ships the module (a look at its files, no import),
+    then puts the real ``ensure_blas`` back, so the flag Numba sets is the same, and a kernel that does use
+    BLAS (anyone's, later in the process) still imports SciPy's and checks its integer width the usual way.
+    Where Numba is laid out otherwise the import goes on untouched; tests/test_compiled.py checks that this
+    still takes effect."""
+
+    name = "numba.np.arraymath"
+
+    def find_spec(self, fullname, path, target=None):
+        import importlib.machinery
+        import sys
+
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # once
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        try:
+            from numba.np import linalg as nb_linalg
+        except ImportError:  # pragma: no cover - another Numba
+            return spec
+        real = getattr(nb_linalg, "ensure_blas", None)
+        loader = getattr(spec, "loader", None)
+        if real is None or not hasattr(loader, "exec_module"):  # pragma: no cover - another Numba
+            return spec
+        run = loader.exec_module
+
+        def exec_module(module) -> None:
+            nb_linalg.ensure_blas = _scipy_blas_shipped
+            try:
+                run(module)
+            finally:
+                nb_linalg.ensure_blas = real
+            if getattr(module, "ensure_blas", None) is _scipy_blas_shipped:
+                module.ensure_blas = real
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def _scipy_blas_shipped() -> None:
+    """Numba's ``ensure_blas`` answered from SciPy's files: raises ImportError, as it does, where there is none."""
     import importlib.machinery
     import importlib.util
-    import sys
     from pathlib import Path
 
-    if "numba.np.arraymath" in sys.modules:
-        return
-    try:
-        from numba.np import linalg as nb_linalg
-    except ImportError:  # pragma: no cover - another Numba
-        return
-    real = getattr(nb_linalg, "ensure_blas", None)
-    if real is None:  # pragma: no cover - another Numba
-        return
+    spec = importlib.util.find_spec("scipy")
+    places = [Path(p) / "linalg" for p in (spec.submodule_search_locations or [])] if spec else []
+    names = [f"cython_blas{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+    if not any((place / name).is_file() for place in places for name in names):
+        raise ImportError("scipy.linalg.cython_blas")
 
-    def scipy_blas_shipped() -> None:  # raises ImportError as ensure_blas does when there is none
-        spec = importlib.util.find_spec("scipy")
-        places = [Path(p) / "linalg" for p in (spec.submodule_search_locations or [])] if spec else []
-        names = [f"cython_blas{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES]
-        if not any((place / name).is_file() for place in places for name in names):
-            raise ImportError("scipy.linalg.cython_blas")
 
-    nb_linalg.ensure_blas = scipy_blas_shipped
-    try:
-        import numba.np.arraymath as arraymath
-    finally:
-        nb_linalg.ensure_blas = real
-    if getattr(arraymath, "ensure_blas", None) is scipy_blas_shipped:
-        arraymath.ensure_blas = real
+def _numba_without_scipy_linalg() -> None:
+    import sys
+
+    if "numba.np.arraymath" not in sys.modules and not any(isinstance(f, _NumbaWithoutScipyLinalg) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NumbaWithoutScipyLinalg())
 
 
 _numba_without_scipy_linalg()
