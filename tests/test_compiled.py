@@ -859,8 +859,9 @@ print(dot(np.eye(3), np.arange(3.0)).tolist(), "scipy.linalg" in sys.modules)
 
 def test_numba_starts_without_scipy_linalg_and_keeps_its_blas():
     # in a fresh process: importing the kernels imports no more of Numba; loading one no longer imports
-    # scipy.linalg (Numba's BLAS check answered from SciPy's files), Numba's flag is what its own check gives (SciPy ships BLAS), the real ensure_blas is back,
-    # and a later kernel that uses BLAS still works, importing SciPy's the usual way
+    # scipy.linalg (Numba's BLAS check answered from SciPy's files), Numba's flag is what its own check gives
+    # (SciPy ships BLAS), the real ensure_blas is back, and a later kernel that uses BLAS still works, importing
+    # SciPy's the usual way
     done = subprocess.run([sys.executable, "-c", _NO_LINALG], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     first, second = done.stdout.strip().splitlines()
