@@ -10,19 +10,17 @@ what its innovation attempts work with.
 Where nothing it is computed from changed since the last step (the same ties, profiles, pipelines and
 outside profile, bit for bit: a static network, as in the ``bass`` preset), the last pool is handed on
 instead of being computed again: the same numbers, without the pass over every tie (a quarter of a
-``bass`` step). The pool and copies of its inputs are kept only once the ties have stayed the same for a
-step, so a run whose ties change every step keeps nothing and pays only a comparison of the layers'
-versions.
+``bass`` step). The ties are known by the key the multiplex caches the reach sum under (the layers'
+versions). The pool and copies of its inputs are kept only once the ties have stayed the same for a step,
+so a run whose ties change every step keeps nothing and pays only a comparison of the versions.
 """
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from ..compiled import reach_pool
-from ..state import LAYERS, ContextField, State, StepContext
+from ..state import ContextField, State, StepContext
 
 REACH = ContextField("reach", tuple, "(pool profile, novelty in [0, 1]) per slot, computed at the first use in the step")
 
@@ -39,9 +37,9 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
     adj = state.net.reach_sum(n, omega) if omega > 0 else state.net["knowledge"].csr(n)
     pipe = pop.view("pipeline")
     inputs = (q, pipe, state.external_knowledge)
-    ties = _ties(state, omega)
+    ties = state.net.reach_key(n, omega)  # equal keys: the same ties
     last = state._reach  # (ties, copies of the inputs, (pool, novelty)) of the last computation; None: not kept
-    same_ties = last is not None and _same_ties(last[0], ties)
+    same_ties = last is not None and last[0] == ties
     if same_ties and last[1] is not None and all(map(_same_bits, inputs, last[1])):
         found = last[2]
     else:
@@ -55,18 +53,6 @@ def reachable(state: State, ctx: StepContext | None = None) -> tuple[np.ndarray,
     if ctx is not None:
         ctx.reach = found
     return found
-
-
-def _ties(state: State, omega: float) -> tuple:
-    """What identifies the ties the pool reads: the slots, the weight of the neighbours, and each layer (held
-    weakly: a layer object is never kept alive for this) with its version, which every change of it bumps."""
-    return (state.n, omega, tuple((weakref.ref(state.net[name]), state.net[name].version) for name in LAYERS))
-
-
-def _same_ties(then: tuple, now: tuple) -> bool:
-    return then[:2] == now[:2] and all(
-        a() is not None and a() is b() and va == vb for (a, va), (b, vb) in zip(then[2], now[2], strict=True)
-    )
 
 
 def _same_bits(now: np.ndarray, then: np.ndarray) -> bool:

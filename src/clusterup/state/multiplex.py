@@ -286,19 +286,21 @@ class Multiplex:
             if omega is None:
                 return add_csr(se, knowledge)
             both, reach = add_csr_pair(se, knowledge, 1.0, omega)
-            self._sums["reach"] = (self._reach_key(n, omega), reach)
+            self._sums["reach"] = (self.reach_key(n, omega), reach)
             return both
 
         return self._cached_sum(LAYERS, n, build)
 
-    def _reach_key(self, n: int, omega: float) -> tuple:
+    def reach_key(self, n: int, omega: float) -> tuple:
+        """What :meth:`reach_sum` is built from: equal keys (of this multiplex) mean the same ties, because every
+        change of a layer bumps its version."""
         return ("reach", omega, n, *(self.layers[name].version for name in LAYERS))
 
     def reach_sum(self, n: int, omega: float) -> CSR:
         """``knowledge + omega * (social + economic)``, as ``add_csr(knowledge, social_economic, omega)``
         (cached until a layer changes or ``omega`` does; do not modify)."""
         self._reach_factor = float(omega)
-        key = self._reach_key(n, float(omega))
+        key = self.reach_key(n, float(omega))
         cached = self._sums.get("reach")
         if cached is None or cached[0] != key:
             self._build(LAYERS, n)
