@@ -1987,3 +1987,10 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
     experimentation ``mutation * z`` and the clip to ``[minimum, 1]``. The NumPy form's numbers, in one pass."""
     _rd_review(firms, who, profit, profit_avg, float(memory), adj.indptr, adj.indices, u, strangers, kind, scale, rd,
                z, int(peers), float(imitation), float(mutation), float(minimum))  # fmt: skip
+
+
+# --- kernels compiled ahead of time (clusterup compile): handed to the dispatchers above where there are any -----
+
+from .aot import attach  # noqa: E402 - it needs the dispatchers defined above
+
+attach(globals())

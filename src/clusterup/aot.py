@@ -1,0 +1,234 @@
+"""Kernels compiled ahead of time: ``clusterup compile`` builds them once per machine, later processes start
+without loading them.
+
+A process that runs a simulation with kernels compiled just in time pays each time for Numba to start its
+compiler and to load every kernel from its disk cache: about 0.3 s of the 1.5 s of ``clusterup run
+baseline`` (docs/performance.md). ``clusterup compile`` runs every shipped scenario for a few steps to learn
+which kernels a simulation calls with which argument types, compiles those into one extension module with
+Numba's ahead-of-time compiler (``numba.pycc``, for this machine's processor, with a C compiler), and keeps
+it in :func:`directory`. Afterwards, each import of :mod:`clusterup.compiled` hands the compiled functions to
+the kernels' own dispatchers (:func:`attach`): a call with exactly the argument types of a compiled
+signature runs the compiled function, any other call is compiled or loaded just in time as before.
+
+The numbers are the same either way: the same Numba compiles the same functions for the same processor
+(tests/test_aot.py compares whole runs bit for bit). The module is found under a key of everything it
+depends on (the kernels' source, the Python, NumPy, Numba and llvmlite versions, the processor and its
+features, Numba's code-generation settings), so a change of any of them, an upgrade or a copy to another
+machine, means it is not used (and ``clusterup compile`` builds another). ``CLUSTERUP_AOT=0`` switches it
+off; ``CLUSTERUP_AOT_DIR`` chooses the directory. The parallel forms of the row kernels (from
+``compiled.PARALLEL_ROWS`` rows on) are always compiled just in time: Numba's ahead-of-time compiler has no
+parallel loops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import pickle
+import platform
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .errors import ClusterupError
+
+MODULE = "clusterup_kernels"  # the extension module's name (its init function is PyInit_<MODULE>)
+TABLE = "kernels.pickle"  # (kernel, export, argument types) of every compiled signature
+SWITCH = "CLUSTERUP_AOT"  # "0": do not use kernels compiled ahead of time
+PLACE = "CLUSTERUP_AOT_DIR"  # where they are kept (default: the user's cache directory)
+STEPS = 60  # steps of each shipped scenario run to learn the kernels' argument types
+
+_attached: list[tuple[str, tuple]] = []  # the signatures handed over; keeps their types alive (see attach)
+
+
+class CompileError(ClusterupError):
+    """Building the kernels ahead of time failed (no C compiler, say); the message is one line."""
+
+
+def directory() -> Path:
+    """Where compiled kernels are kept: ``CLUSTERUP_AOT_DIR``, else ``clusterup/aot`` in the user's cache
+    directory (``XDG_CACHE_HOME`` or ``~/.cache``)."""
+    if os.environ.get(PLACE):
+        return Path(os.environ[PLACE])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "clusterup" / "aot"
+
+
+def key(source: str | Path | None = None) -> str:
+    """The key of the compiled kernels this process can use: a hash of the kernels' source (``source``,
+    default :mod:`clusterup.compiled`'s file) and of everything else their machine code depends on."""
+    import llvmlite
+    import llvmlite.binding as ll
+    import numba
+    import numpy
+
+    if source is None:
+        source = Path(__file__).with_name("compiled.py")
+    h = hashlib.sha256(Path(source).read_bytes())
+    config = numba.config
+    for part in (
+        sys.version,
+        sys.implementation.cache_tag,
+        platform.machine(),
+        numpy.__version__,
+        numba.__version__,
+        llvmlite.__version__,
+        ll.get_host_cpu_name(),
+        ll.get_host_cpu_features().flatten(),
+        repr((config.OPT, config.BOUNDSCHECK, config.DEBUGINFO_DEFAULT)),
+        importlib.machinery.EXTENSION_SUFFIXES[0],
+    ):
+        h.update(b"\0" + str(part).encode())
+    return h.hexdigest()[:24]
+
+
+def _library(place: Path) -> Path:
+    return place / f"{MODULE}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
+
+
+def attach(namespace: dict[str, Any]) -> int:
+    """Hand the kernels compiled ahead of time for this process's key to the dispatchers named in
+    ``namespace`` (:mod:`clusterup.compiled`'s globals; it calls this once, at import). Returns how many
+    signatures were handed over (0 where there are none, or ``CLUSTERUP_AOT=0``).
+
+    Each goes in through the dispatcher's own table of compiled signatures, so Numba matches a call's argument
+    types as always (exactly: an array's dtype, dimensions, layout and whether it is writeable) and runs the
+    compiled function only for its own signature. Numba tells types apart by codes that live as long as the
+    type objects do: :data:`_attached` keeps them. Where the module cannot be used, a warning says why and
+    every kernel is compiled or loaded just in time."""
+    if os.environ.get(SWITCH, "1").strip() == "0" or namespace.get("_ahead_of_time_attached"):
+        return 0
+    namespace["_ahead_of_time_attached"] = True  # once per module object (one imported again has new dispatchers)
+    place = directory()
+    if not place.is_dir():
+        return 0
+    source = namespace.get("__file__")
+    import numba
+
+    if numba.config.DISABLE_JIT:
+        return 0
+    place = place / key(source)
+    if not (place / TABLE).is_file():
+        return 0
+    count = 0
+    try:
+        entries = pickle.loads((place / TABLE).read_bytes())
+        spec = importlib.util.spec_from_file_location(MODULE, _library(place))
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no extension module in {place}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, export, args in entries:
+            function = getattr(module, export)
+            namespace[name]._insert([a._code for a in args], function, False)
+            _attached.append((name, args))
+            count += 1
+    except Exception as exc:  # noqa: BLE001 - any failure: compile just in time, as without the module
+        warnings.warn(f"clusterup: the kernels compiled ahead of time in {place} cannot be used ({type(exc).__name__}: "
+                      f"{exc}); compiling just in time (run `clusterup compile` again)", RuntimeWarning, stacklevel=2)  # fmt: skip
+    return count
+
+
+def attached() -> list[tuple[str, tuple]]:
+    """(kernel, argument types) of every signature this process runs from the kernels compiled ahead of time."""
+    return list(_attached)
+
+
+def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
+    """(kernel, argument types) of every serial kernel signature that the shipped scenarios call in ``steps``
+    steps, in a fixed order. Run in a process that compiles just in time (``CLUSTERUP_AOT=0``)."""
+    from numba.core.registry import CPUDispatcher
+
+    from . import compiled
+    from .params import example_names, preset_names
+    from .simulation import Simulation
+
+    for name in preset_names():
+        Simulation(name, seed=1, steps=steps).run()
+    for name in example_names():  # interventions in time: their own length
+        Simulation(name, seed=1).run()
+    found = []
+    for name, value in sorted(vars(compiled).items()):
+        if isinstance(value, CPUDispatcher) and not value.targetoptions.get("parallel"):
+            found += [(name, args) for args in sorted(value.signatures, key=str)]
+    return found
+
+
+def _compile_here(out: Path, steps: int) -> int:
+    """Learn the signatures and compile them into ``out`` (in a process of its own: see :func:`build`)."""
+    import numba.pycc.compiler as pycc_compiler
+    from numba.pycc import CC
+
+    from . import compiled
+
+    cc = CC(MODULE)  # first: it looks for the C compiler
+    found = signatures(steps)
+    cc.output_dir = str(out)
+    cc.target_cpu = "host"  # this machine's processor, as the kernels compiled just in time
+    cc.verbose = False
+    table = []
+    for k, (name, args) in enumerate(found):
+        export = f"k{k}"
+        dispatcher = getattr(compiled, name)
+        cc.export(export, dispatcher.overloads[args].signature)(dispatcher.py_func)
+        table.append((name, export, args))
+    # the serial kernels release the GIL (nogil) so that compiled.concurrently can run them side by side: so
+    # must their compiled forms, which Numba's ahead-of-time compiler would not do by itself
+    plain = pycc_compiler.Flags
+
+    def flags() -> Any:
+        f = plain()
+        f.release_gil = True
+        return f
+
+    pycc_compiler.Flags = flags
+    try:
+        cc.compile()
+    finally:
+        pycc_compiler.Flags = plain
+    (out / TABLE).write_bytes(pickle.dumps(table))
+    return len(table)
+
+
+def build(steps: int = STEPS) -> tuple[Path, int]:
+    """Compile the kernels ahead of time for this machine into ``directory()/key()`` (replacing what is there)
+    and return the place and the number of signatures. The work runs in a fresh process that compiles just in
+    time; the result is moved into place only when complete. Raises :class:`CompileError` with one line
+    (the compiler's last) where it fails."""
+    import shutil
+    import subprocess
+    import uuid
+
+    root = directory()
+    target = root / key()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".building-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    try:
+        env = {**os.environ, SWITCH: "0", "PYTHONWARNINGS": "ignore"}
+        done = subprocess.run([sys.executable, "-m", "clusterup.aot", str(tmp), str(steps)], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        said = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        if not said[0].startswith("compiled ") or not _library(tmp).is_file():
+            raise CompileError(f"compiling the kernels ahead of time failed: {said[0].removeprefix('failed: ')}")
+        count = int(said[0].split()[1])
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target, count
+
+
+def _child(out: Path, steps: int) -> None:
+    """The process :func:`build` starts: its last line says ``compiled N`` or ``failed: why`` (one line)."""
+    try:
+        print(f"compiled {_compile_here(out, steps)}")
+    except Exception as exc:  # noqa: BLE001 - reported to build() as one line
+        print(f"failed: {type(exc).__name__}: {' '.join(str(exc).split())}")
+
+
+if __name__ == "__main__":  # python -m clusterup.aot OUT STEPS
+    _child(Path(sys.argv[1]), int(sys.argv[2]))

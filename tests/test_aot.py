@@ -1,0 +1,125 @@
+"""Kernels compiled ahead of time (``clusterup compile``, clusterup.aot): the same numbers as the kernels
+compiled just in time, used only where every input of their key matches, and never in the way."""
+
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from clusterup import aot, compiled
+from clusterup.cli import main
+
+# Whole runs in a fresh process: the hashes of their time series and final state, how many signatures came
+# from the module compiled ahead of time, and how many of those kernels Numba still compiled or loaded itself.
+_RUNS = r"""
+import hashlib, sys
+import numpy as np
+from clusterup import Simulation, aot
+import clusterup.compiled as C
+
+out = []
+for preset, seed, firms, steps in (("baseline", 1, None, 120), ("opportunism", 2, None, 80), ("bass", 3, 2000, 40),
+                                   ("policy-pipelines", 4, 1500, 40), ("lock-in-university-at-40", 5, None, 60)):
+    sim = Simulation(preset, seed=seed, firms=firms, steps=steps)
+    series = sim.run().timeseries.to_numpy(dtype=float, na_value=-999)
+    pop = sim.state.pop
+    h = hashlib.sha256(series.tobytes())
+    for field in ("capability", "generation", "knowledge", "rd", "wealth", "mode"):
+        h.update(np.ascontiguousarray(pop.view(field)).tobytes())
+    for layer in sim.state.net:
+        h.update(layer.keys.tobytes() + layer.w.tobytes())
+    out.append(f"{preset}:{h.hexdigest()[:16]}")
+names = {name for name, _ in aot.attached()}
+print(" ".join(out))
+print(len(aot.attached()), sum(len(getattr(C, name).signatures) for name in names))
+"""
+
+
+def _runs(env: dict[str, str]) -> tuple[str, int, int]:
+    done = subprocess.run([sys.executable, "-c", _RUNS], env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    series, counts = done.stdout.strip().splitlines()[-2:]
+    attached, jit = map(int, counts.split())
+    return series, attached, jit
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """``clusterup compile`` into a directory of its own, as a user runs it (about a minute)."""
+    place = tmp_path_factory.mktemp("aot")
+    env = {**os.environ, aot.PLACE: str(place)}
+    env.pop(aot.SWITCH, None)
+    done = subprocess.run([sys.executable, "-m", "clusterup", "compile"], env=env, capture_output=True, text=True,
+                          timeout=1800)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "kernel signatures compiled ahead of time" in done.stdout
+    return place
+
+
+def test_runs_with_kernels_compiled_ahead_of_time_are_the_same_bit_for_bit(built):
+    ahead, attached, jit = _runs({aot.PLACE: str(built)})
+    just_in_time, none, _ = _runs({aot.SWITCH: "0", aot.PLACE: str(built)})
+    assert ahead == just_in_time
+    assert none == 0
+    # the module served the runs: it holds the kernels a simulation calls, and Numba compiled none of them itself
+    assert attached >= 30
+    assert jit == 0
+
+
+def test_the_build_holds_one_module_and_its_table_and_releases_the_gil(built):
+    (place,) = [p for p in built.iterdir()]
+    assert place.name == aot.key()
+    assert sorted(p.name for p in place.iterdir()) == sorted([aot.TABLE, aot._library(place).name])
+    # compiled.concurrently runs serial kernels side by side on threads: their compiled forms must let go of the GIL
+    assert b"PyEval_SaveThread" in aot._library(place).read_bytes()
+
+
+def test_a_build_for_other_kernels_or_another_machine_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv(aot.PLACE, str(tmp_path))
+    monkeypatch.delenv(aot.SWITCH, raising=False)
+    other = tmp_path / ("0" * 24)  # what another source, Numba, Python or processor would be filed under
+    other.mkdir()
+    (other / aot.TABLE).write_bytes(b"not read")
+    assert aot.attach({"__file__": compiled.__file__}) == 0
+    # the key follows the kernels' source byte for byte
+    source = tmp_path / "compiled.py"
+    source.write_bytes(Path(compiled.__file__).read_bytes() + b"\n")
+    assert aot.key(source) != aot.key() == aot.key(compiled.__file__)
+
+
+def test_a_broken_build_warns_once_and_leaves_the_kernels_as_they_were(tmp_path, monkeypatch):
+    monkeypatch.setenv(aot.PLACE, str(tmp_path))
+    monkeypatch.delenv(aot.SWITCH, raising=False)
+    place = tmp_path / aot.key()
+    place.mkdir()
+    (place / aot.TABLE).write_bytes(b"\x80\x05N.")  # a table, but no module beside it
+    namespace = {"__file__": compiled.__file__}
+    with pytest.warns(RuntimeWarning, match="cannot be used"):
+        assert aot.attach(namespace) == 0
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        assert aot.attach(namespace) == 0  # once per module: no second warning
+    assert again == []
+    monkeypatch.setenv(aot.SWITCH, "0")
+    assert aot.attach({"__file__": compiled.__file__}) == 0
+
+
+def test_compile_without_a_c_compiler_fails_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(aot.PLACE, str(tmp_path))
+    monkeypatch.setenv("CC", "/bin/false")  # numba.pycc finds no working C compiler
+    assert main(["compile"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("compile: compiling the kernels ahead of time failed: "), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_key_depends_on_the_processor_and_versions(monkeypatch):
+    import llvmlite.binding as ll
+
+    before = aot.key()
+    monkeypatch.setattr(ll, "get_host_cpu_name", lambda: "another-processor")
+    assert aot.key() != before
