@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from clusterup import provenance
 from clusterup.cli import main
 from clusterup.provenance import CRATE, PROFILE
 
@@ -88,3 +89,29 @@ def test_an_experiment_carries_a_crate_and_its_sample_reproduces(tmp_path, capsy
 @pytest.mark.parametrize("bad", [["--rerun", "-1"], ["--seed", "-3"]])
 def test_verify_rejects_bad_flags(tmp_path, capsys, bad):
     assert main(["verify", str(tmp_path), *bad]) == 2
+
+
+def test_package_versions_are_those_importlib_metadata_gives(monkeypatch):
+    """The crate's versions come from the dist-info names on sys.path (fast); importlib.metadata is the reference,
+    and the fallback for a package found no other way (here: all of them)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def reference() -> dict[str, str]:
+        out = {}
+        for name in provenance.PACKAGES:
+            try:
+                out[name] = version(name)
+            except PackageNotFoundError:
+                pass
+        return out
+
+    expected = reference()
+    assert {"numpy", "numba", "pandas", "pyarrow", "pydantic"} <= set(expected)
+    provenance._versions.cache_clear()
+    try:
+        assert provenance._versions() == expected
+        provenance._versions.cache_clear()
+        monkeypatch.setattr(provenance, "_dist_info_versions", lambda packages: {})
+        assert provenance._versions() == expected
+    finally:
+        provenance._versions.cache_clear()
