@@ -124,3 +124,28 @@ def test_remembered_giant_share_follows_the_active_nodes():
     pop = sim.state.pop
     pop.deactivate(np.flatnonzero(pop.view("active"))[:5])  # the ties stay, the nodes change
     _identical(compute(sim.state, {}, True, structure), compute(sim.state, {}, True))
+
+
+@pytest.mark.parametrize(("preset", "firms", "steps", "every"), [("baseline", 150, 60, 1), ("bass", 120, 20, 1),
+                                                                ("lock-in", 150, 60, 4)])  # fmt: skip
+def test_one_call_per_layer_gives_what_the_separate_calls_give(preset, firms, steps, every, monkeypatch):
+    """Below ``PARALLEL_ROWS`` slots the recorder measures each layer in one compiled call
+    (``compiled.layer_measures``); from there on it makes the separate calls that can run side by side. The
+    two give every indicator bit for bit, with the remembered triangles and giant shares of static layers."""
+    import clusterup.recorder as recorder
+
+    sim = Simulation(preset, seed=5, firms=firms, steps=steps)
+    prev_one: dict[str, np.ndarray] = {}
+    prev_separate: dict[str, np.ndarray] = {}
+    structure_one: dict = {}
+    structure_separate: dict = {}
+    for _ in range(steps):
+        sim.step()
+        full = sim.state.step % every == 0
+        one = compute(sim.state, prev_one, full, structure_one)
+        with monkeypatch.context() as m:
+            m.setattr(recorder, "PARALLEL_ROWS", 0)  # the separate calls (one after the other on this thread)
+            separate = compute(sim.state, prev_separate, full, structure_separate)
+        _identical(one, separate)
+        for layer in prev_one:
+            np.testing.assert_array_equal(prev_one[layer], prev_separate[layer])

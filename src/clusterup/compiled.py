@@ -1022,6 +1022,44 @@ def multiplex_pass(d0: np.ndarray, d1: np.ndarray, d2: np.ndarray, k0: np.ndarra
     return float(part), int(pairs), int(embedded)
 
 
+@kernel
+def _layer_measures(i, j, w, ids, prev, nodes, n, triangles_too, giant_too):  # pragma: no cover - compiled
+    """:func:`_layer_pass`, then where asked the triangle count (:func:`_triangles`) and the giant component's
+    share of ``nodes`` (:func:`_components`, the largest count of a root): the same numbers in one call."""
+    deg = np.zeros(n, dtype=np.int64)
+    keys = np.empty(i.size, dtype=np.int64)
+    strength, common, triples = _layer_pass(i, j, w, ids, prev, deg, keys)
+    tri = 0
+    if triangles_too and i.size >= 3:
+        m = i.size
+        tri = _triangles(i, j, n, np.zeros(n, np.int64), np.zeros(n + 1, np.int64), np.empty(m, np.int64),
+                         np.empty(m, np.int64), np.full(n, -1, np.int64))  # fmt: skip
+    giant = 0.0
+    if giant_too and nodes.size:
+        root = _components(i, j, n)
+        count = np.zeros(n, np.int64)
+        top = 0
+        for v in nodes:
+            r = root[v]
+            count[r] += 1
+            if count[r] > top:
+                top = count[r]
+        giant = top / nodes.size
+    return strength, common, triples, tri, giant, deg, keys
+
+
+def layer_measures(i: np.ndarray, j: np.ndarray, w: np.ndarray, ids: np.ndarray, n: int, prev: np.ndarray | None,
+                   nodes: np.ndarray, triangles_too: bool, giant_too: bool) -> tuple:  # fmt: skip
+    """:func:`layer_pass` with, where asked, :func:`triangles` and ``indicators.giant_share(i, j, n, nodes,
+    isolated_others=True)`` of the same layer, in one compiled call (the same numbers): (strength, degree per slot,
+    sorted id keys, keys in common with ``prev``, connected triples, triangles, giant share)."""
+    strength, common, triples, tri, giant, deg, keys = _layer_measures(
+        i, j, w, ids, np.empty(0, np.int64) if prev is None else prev, nodes, n, triangles_too, giant_too)
+    if prev is None:
+        common = keys.size
+    return strength, deg, keys, int(common), triples, int(tri), float(giant)
+
+
 # --- sums in NumPy's order, and the knowledge-tie partner choice --------------------------------------------
 
 

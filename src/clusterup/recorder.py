@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
-from .compiled import concurrently, firm_indicators, layer_pass, multiplex_pass, sorted_member
+from .compiled import PARALLEL_ROWS, concurrently, firm_indicators, layer_measures, layer_pass, multiplex_pass, sorted_member
 from .processes import GROUPS, Column
 from .state import LAYERS, State, StepContext
 
@@ -378,19 +378,29 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     tri_of = {L: c[2] for L in LAYERS if (c := structure.get(("triangles", L))) and c[0] is lays[L].keys and c[1] == pop.n}
     giant_of = {L: c[3] for L in LAYERS if (c := structure.get(("giant", L))) and c[0] is lays[L].keys and c[1] == pop.n
                 and np.array_equal(c[2], nodes)}  # fmt: skip
-    calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys)]
     tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
     giant_new = [L for L in LAYERS if L not in giant_of] if network else []
-    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_new]
-    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
-    # exited firms keep no ties: no filtering needed
-    calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_new]
-    found = concurrently(calls, pop.n)
-    found_passes, (participation, pairs, embedded) = found[0]
-    passes = dict(zip(LAYERS, found_passes, strict=True))
-    tri = {**tri_of, **dict(zip(tri_new, found[1 : 1 + len(tri_new)], strict=True))}
-    vals = found[1 + len(tri_new)]
-    giant = {**giant_of, **dict(zip(giant_new, found[2 + len(tri_new) :], strict=True))}
+    if pop.n < PARALLEL_ROWS:  # the calls would run one after the other: each layer's measures in one call
+        measured = {L: layer_measures(lays[L].i, lays[L].j, lays[L].w, ids, pop.n, prev_keys.get(L), nodes, L in tri_new,
+                                      L in giant_new) for L in LAYERS}  # fmt: skip
+        passes = {L: m[:5] for L, m in measured.items()}
+        (_, d0, k0, _, _), (_, d1, k1, _, _), (_, d2, k2, _, _) = passes.values()
+        participation, pairs, embedded = multiplex_pass(d0, d1, d2, k0, k1, k2)
+        tri = {**tri_of, **{L: measured[L][5] for L in tri_new}}
+        giant = {**giant_of, **{L: measured[L][6] for L in giant_new}}
+        vals = firm_indicators(pop.capability, pop.generation, pop.rd, pop.knowledge, firms)
+    else:
+        calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys)]
+        calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_new]
+        calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+        # exited firms keep no ties: no filtering needed
+        calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_new]
+        found = concurrently(calls, pop.n)
+        found_passes, (participation, pairs, embedded) = found[0]
+        passes = dict(zip(LAYERS, found_passes, strict=True))
+        tri = {**tri_of, **dict(zip(tri_new, found[1 : 1 + len(tri_new)], strict=True))}
+        vals = found[1 + len(tri_new)]
+        giant = {**giant_of, **dict(zip(giant_new, found[2 + len(tri_new) :], strict=True))}
     for L in tri_new:
         structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L])
     for L in giant_new:
