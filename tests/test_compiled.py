@@ -867,3 +867,19 @@ def test_numba_starts_without_scipy_linalg_and_keeps_its_blas():
     first, second = done.stdout.strip().splitlines()
     assert first == "False True True numba.np.linalg"
     assert second == "[0.0, 1.0, 2.0] True"
+
+
+def test_untouched_is_the_mask_of_ties_with_neither_end_gone():
+    rng = np.random.default_rng(11)
+    bits = 31
+    for n, m, share in ((1, 0, 0.5), (5, 8, 0.0), (40, 200, 0.1), (300, 2000, 0.3), (50, 400, 1.0)):
+        i = rng.integers(0, n, m)
+        j = rng.integers(0, n, m)
+        keys = np.unique(np.minimum(i, j).astype(np.int64) * (1 << bits) + np.maximum(i, j))
+        gone = rng.random(n) < share
+        expected = ~(gone[keys >> bits] | gone[keys & ((1 << bits) - 1)])
+        got = compiled.untouched(keys, gone, bits)
+        if expected.all():
+            assert got is None
+        else:
+            np.testing.assert_array_equal(got, expected)

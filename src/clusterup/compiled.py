@@ -811,6 +811,27 @@ def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new
 
 
 @kernel
+def _untouched(keys, gone, bits):  # pragma: no cover - compiled
+    """Per tie key (``lo << bits | hi``): whether neither end is ``gone``; and how many are kept."""
+    keep = np.empty(keys.size, dtype=np.bool_)
+    low = (np.int64(1) << bits) - 1
+    kept = 0
+    for t in range(keys.size):
+        k = keys[t]
+        ok = not (gone[k >> bits] or gone[k & low])
+        keep[t] = ok
+        kept += ok
+    return keep, kept
+
+
+def untouched(keys: np.ndarray, gone: np.ndarray, bits: int) -> np.ndarray | None:
+    """The mask of the ties (sorted keys ``lo << bits | hi``) with neither end ``gone``, or None where that is
+    every tie: ``~(gone[i] | gone[j])`` in one pass."""
+    keep, kept = _untouched(keys, gone, bits)
+    return None if kept == keys.size else keep
+
+
+@kernel
 def _neighbour_above(indptr, indices, values, out):  # pragma: no cover - compiled
     for r in range(indptr.size - 1):
         own = values[r]

@@ -57,7 +57,8 @@ class ModeChoice(Process):
         if firms.size == 0:
             return
         revenue = pop.revenue[firms]
-        typical = revenue.mean() if revenue.mean() > 0 else 1.0  # utilities in units of a typical firm's income
+        typical = revenue.mean()
+        typical = typical if typical > 0 else 1.0  # utilities in units of a typical firm's income
         value = revenue * state.params.market.share_exponent * self.p.horizon
         wealth = pop.wealth[firms]
         scale = per_scale(pop)[firms]  # a larger firm's attempts cost more, in proportion

@@ -26,6 +26,7 @@ from ..compiled import (
     symmetric_csr,
     symmetric_neighbours,
     to_scipy,
+    untouched,
 )
 
 if TYPE_CHECKING:
@@ -184,7 +185,9 @@ class Layer:
     def remove_nodes(self, gone: np.ndarray) -> None:
         """Remove every tie touching a node with ``gone[node]`` true."""
         if self.keys.size:
-            self.keep(~(gone[self.i] | gone[self.j]))
+            mask = untouched(self.keys, gone, _KEY_BITS)  # ~(gone[i] | gone[j]) in one pass; None: none touched
+            if mask is not None:
+                self.keep(mask)
 
     def remap(self, mapping: np.ndarray) -> None:
         """Follow a population compaction (old slot -> new slot, -1 dropped)."""
