@@ -10,6 +10,10 @@ Runs, each in a fresh process and ``--repeats`` times (median, min, max):
   loads SciPy's core), PyArrow, the model), Numba's start-up and the loading of the cached kernels (the first
   simulation's construction), the simulation, and writing the run directory.
 
+These use the kernels compiled just in time (``CLUSTERUP_AOT=0``). With ``--aot`` the run and its phases are
+timed again with the kernels compiled ahead of time (``clusterup compile``): the build for this machine in
+``CLUSTERUP_AOT_DIR`` where there is one, else one made in a temporary directory first (its time is printed).
+
 As on a user's machine, the bytecode of clusterup's own modules is kept (written once before the timings,
 even where ``PYTHONDONTWRITEBYTECODE`` is set, which would have every import compile them again).
 
@@ -61,10 +65,22 @@ print(json.dumps({"NumPy import": t1 - t0, "pandas import": t2 - t1, "Numba impo
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _wall(cmd: list[str]) -> float:
+def _wall(cmd: list[str], env: dict[str, str] = ENV) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - t
+
+
+def _ahead_of_time(exe: str, tmp: Path) -> tuple[dict[str, str], float | None]:
+    """The environment of runs with the kernels compiled ahead of time, and the build's time (None: one found)."""
+    from clusterup import aot
+
+    place = os.environ.get(aot.PLACE)
+    env = {k: v for k, v in ENV.items() if k != aot.SWITCH}
+    if place and (Path(place) / aot.key()).is_dir():
+        return {**env, aot.PLACE: place}, None
+    env[aot.PLACE] = str(tmp / "aot")
+    return env, _wall([exe, "compile"], env)
 
 
 def _row(name: str, xs: list[float]) -> str:
@@ -76,6 +92,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--firms", type=int, default=0, help="initial firms (0: the preset's)")
     ap.add_argument("--steps", type=int, default=0, help="steps (0: the preset's)")
+    ap.add_argument("--aot", action="store_true", help="also time the run with the kernels compiled ahead of time")
     args = ap.parse_args()
     if args.repeats < 1 or args.firms < 0 or args.steps < 0:
         print("--repeats must be >= 1, --firms and --steps >= 0", file=sys.stderr)
@@ -86,30 +103,41 @@ def main() -> None:
         size = ([] if not args.firms else ["--firms", str(args.firms)]) + ([] if not args.steps else ["--steps", str(args.steps)])
         walls: dict[str, list[float]] = {"python -c pass (interpreter)": [], "clusterup --version": [],
                                          "python -c 'import clusterup.cli'": [], "clusterup run baseline --quiet": []}  # fmt: skip
-        phases: dict[str, list[float]] = {}
+        jit = {**ENV, "CLUSTERUP_AOT": "0"}
+        kinds = {"": jit}
+        built = None
+        if args.aot:
+            kinds[", kernels compiled ahead of time"], built = _ahead_of_time(exe, tmp)
+            walls["clusterup run baseline --quiet, kernels compiled ahead of time"] = []
+        phases: dict[str, dict[str, list[float]]] = {kind: {} for kind in kinds}
         _wall([sys.executable, "-c", "import clusterup.cli, clusterup.simulation, clusterup.runs"])  # bytecode written
         for k in range(args.repeats):
             walls["python -c pass (interpreter)"].append(_wall([sys.executable, "-c", "pass"]))
             walls["clusterup --version"].append(_wall([exe, "--version"]))
             walls["python -c 'import clusterup.cli'"].append(_wall([sys.executable, "-c", "import clusterup.cli"]))
-            run = [exe, "run", "baseline", *size, "--quiet", "--out", str(tmp / f"cli{k}")]
-            walls["clusterup run baseline --quiet"].append(_wall(run))
-            t = time.perf_counter()
-            res = subprocess.run([sys.executable, "-c", PHASES, str(args.firms), str(args.steps), str(tmp / f"ph{k}")],
-                                 check=True, capture_output=True, text=True, env=ENV)  # fmt: skip
-            whole = time.perf_counter() - t
-            for name, sec in json.loads(res.stdout).items():
-                phases.setdefault(name, []).append(sec)
-            phases.setdefault("whole process (interpreter start and exit included)", []).append(whole)
+            for kind, env in kinds.items():
+                run = [exe, "run", "baseline", *size, "--quiet", "--out", str(tmp / f"cli{k}{bool(kind)}")]
+                walls[f"clusterup run baseline --quiet{kind}"].append(_wall(run, env))
+                t = time.perf_counter()
+                out = str(tmp / f"ph{k}{bool(kind)}")
+                res = subprocess.run([sys.executable, "-c", PHASES, str(args.firms), str(args.steps), out], check=True,
+                                     capture_output=True, text=True, env=env)  # fmt: skip
+                whole = time.perf_counter() - t
+                for name, sec in json.loads(res.stdout).items():
+                    phases[kind].setdefault(name, []).append(sec)
+                phases[kind].setdefault("whole process (interpreter start and exit included)", []).append(whole)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{args.repeats} repeats, each in a fresh process; seconds\n")
+    if built is not None:
+        print(f"`clusterup compile` (once, into a temporary directory): {built:.1f} s\n")
     print("| command | median | min | max |\n|---|---|---|---|")
     for name, xs in walls.items():
         print(_row(name, xs))
-    print("\n| phase of one `run baseline` (one process) | median | min | max |\n|---|---|---|---|")
-    for name, xs in phases.items():
-        print(_row(name, xs))
+    for kind, found in phases.items():
+        print(f"\n| phase of one `run baseline` (one process{kind}) | median | min | max |\n|---|---|---|---|")
+        for name, xs in found.items():
+            print(_row(name, xs))
 
 
 if __name__ == "__main__":

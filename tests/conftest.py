@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -108,3 +110,19 @@ def ctx_of(state: State) -> StepContext:
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """``clusterup compile`` into a directory of its own, as a user runs it (about a minute), once for the tests
+    that use kernels compiled ahead of time (tests/test_aot.py, the start-up benchmark's ``--aot``)."""
+    from clusterup import aot
+
+    place = tmp_path_factory.mktemp("aot")
+    env = {**os.environ, aot.PLACE: str(place)}
+    env.pop(aot.SWITCH, None)
+    done = subprocess.run([sys.executable, "-m", "clusterup", "compile"], env=env, capture_output=True, text=True,
+                          timeout=1800)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "kernel signatures compiled ahead of time" in done.stdout
+    return place

@@ -47,20 +47,7 @@ def _runs(env: dict[str, str]) -> tuple[str, int, int]:
     return series, attached, jit
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """``clusterup compile`` into a directory of its own, as a user runs it (about a minute)."""
-    place = tmp_path_factory.mktemp("aot")
-    env = {**os.environ, aot.PLACE: str(place)}
-    env.pop(aot.SWITCH, None)
-    done = subprocess.run([sys.executable, "-m", "clusterup", "compile"], env=env, capture_output=True, text=True,
-                          timeout=1800)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "kernel signatures compiled ahead of time" in done.stdout
-    return place
-
-
-def test_runs_with_kernels_compiled_ahead_of_time_are_the_same_bit_for_bit(built):
+def test_runs_with_kernels_compiled_ahead_of_time_are_the_same_bit_for_bit(built):  # built: tests/conftest.py
     ahead, attached, jit = _runs({aot.PLACE: str(built)})
     just_in_time, none, _ = _runs({aot.SWITCH: "0", aot.PLACE: str(built)})
     assert ahead == just_in_time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,18 @@ def test_startup_benchmark_refuses_bad_arguments_and_prints_both_tables():
     for r in rows[1:]:
         if r.split("|")[1].strip() != "phase of one `run baseline` (one process)":
             assert float(r.split("|")[2]) >= 0.0
+
+
+def test_startup_benchmark_times_the_run_with_kernels_compiled_ahead_of_time(built):  # built: tests/conftest.py
+    env = {**os.environ, "CLUSTERUP_AOT_DIR": str(built)}
+    done = subprocess.run([sys.executable, str(STARTUP), "--repeats", "1", "--firms", "40", "--steps", "3", "--aot"],
+                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "clusterup compile" not in done.stdout  # the build found in CLUSTERUP_AOT_DIR is used, not made again
+    names = [line.split("|")[1].strip() for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert "clusterup run baseline --quiet, kernels compiled ahead of time" in names
+    assert "phase of one `run baseline` (one process, kernels compiled ahead of time)" in names
+    assert names.count("simulation") == 2
 
 
 def test_last_bits_benchmark_refuses_bad_arguments_and_counts_within_range():
