@@ -110,3 +110,25 @@ def test_the_key_depends_on_the_processor_and_versions(monkeypatch):
     before = aot.key()
     monkeypatch.setattr(ll, "get_host_cpu_name", lambda: "another-processor")
     assert aot.key() != before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_compile_exits_130_and_leaves_nothing(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, aot.PLACE: str(tmp_path)}
+    env.pop(aot.SWITCH, None)
+    # as a terminal does: the default SIGINT disposition (a background job of a non-interactive shell ignores it)
+    default = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    p = subprocess.Popen([sys.executable, "-m", "clusterup", "compile"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, preexec_fn=default)  # fmt: skip
+    start = time.time()
+    while not list(tmp_path.glob(".building-*")) and time.time() - start < 120:  # the build under way
+        time.sleep(0.1)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err[-2000:]
+    assert err.strip().splitlines() == ["interrupted: nothing finished was lost, nothing partial was written"]
+    assert list(tmp_path.iterdir()) == []
