@@ -132,3 +132,25 @@ def test_ctrl_c_during_compile_exits_130_and_leaves_nothing(tmp_path):
     assert p.returncode == 130, err[-2000:]
     assert err.strip().splitlines() == ["interrupted: nothing finished was lost, nothing partial was written"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_place_for_builds_is_no_error(tmp_path, monkeypatch):
+    """No home directory, or a cache directory that cannot be read: the kernels compile just in time, silently."""
+    monkeypatch.delenv(aot.PLACE, raising=False)
+    monkeypatch.delenv(aot.SWITCH, raising=False)
+
+    def homeless():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert aot.attach({"__file__": compiled.__file__}) == 0
+        monkeypatch.setenv(aot.PLACE, str(tmp_path / "aot"))
+
+        def unreadable(self):
+            raise PermissionError(13, "Permission denied", str(self))
+
+        monkeypatch.setattr(Path, "is_dir", unreadable)
+        assert aot.attach({"__file__": compiled.__file__}) == 0

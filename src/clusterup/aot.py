@@ -101,16 +101,16 @@ def attach(namespace: dict[str, Any]) -> int:
     if os.environ.get(SWITCH, "1").strip() == "0" or namespace.get("_ahead_of_time_attached"):
         return 0
     namespace["_ahead_of_time_attached"] = True  # once per module object (one imported again has new dispatchers)
-    place = directory()
-    if not place.is_dir():
-        return 0
-    source = namespace.get("__file__")
     import numba
 
-    if numba.config.DISABLE_JIT:
-        return 0
-    place = place / key(source)
-    if not (place / TABLE).is_file():
+    try:  # no place for a build (no home directory, one that cannot be read): nothing to use, nothing to say
+        place = directory()
+        if numba.config.DISABLE_JIT or not place.is_dir():
+            return 0
+        place = place / key(namespace.get("__file__"))
+        if not (place / TABLE).is_file():
+            return 0
+    except (OSError, RuntimeError, KeyError):
         return 0
     count = 0
     try:
