@@ -154,3 +154,12 @@ def test_no_place_for_builds_is_no_error(tmp_path, monkeypatch):
 
         monkeypatch.setattr(Path, "is_dir", unreadable)
         assert aot.attach({"__file__": compiled.__file__}) == 0
+
+
+def test_compile_without_a_writable_place_fails_in_one_line(tmp_path, monkeypatch, capsys):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv(aot.PLACE, str(blocked / "aot"))
+    assert main(["compile"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "set CLUSTERUP_AOT_DIR to a writable directory" in err[0], err

@@ -201,11 +201,15 @@ def build(steps: int = STEPS) -> tuple[Path, int]:
     import subprocess
     import uuid
 
-    root = directory()
-    target = root / key()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".building-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()
+    try:
+        root = directory()
+        target = root / key()
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f".building-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        tmp.mkdir()
+    except (OSError, RuntimeError) as exc:
+        why = f"no place to keep the kernels compiled ahead of time ({exc}); set {PLACE} to a writable directory"
+        raise CompileError(why) from None
     try:
         env = {**os.environ, SWITCH: "0", "PYTHONWARNINGS": "ignore"}
         done = subprocess.run([sys.executable, "-m", "clusterup.aot", str(tmp), str(steps)], env=env,
