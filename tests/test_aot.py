@@ -83,7 +83,7 @@ def test_a_broken_build_warns_once_and_leaves_the_kernels_as_they_were(tmp_path,
     monkeypatch.delenv(aot.SWITCH, raising=False)
     place = tmp_path / aot.key()
     place.mkdir()
-    (place / aot.TABLE).write_bytes(b"\x80\x05N.")  # a table, but no module beside it
+    (place / aot.TABLE).write_text("[]")  # a table, but no module beside it
     namespace = {"__file__": compiled.__file__}
     with pytest.warns(RuntimeWarning, match="cannot be used"):
         assert aot.attach(namespace) == 0

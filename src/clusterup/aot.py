@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
-import pickle
 import platform
 import sys
 import warnings
@@ -36,7 +36,7 @@ from typing import Any
 from .errors import ClusterupError
 
 MODULE = "clusterup_kernels"  # the extension module's name (its init function is PyInit_<MODULE>)
-TABLE = "kernels.pickle"  # (kernel, export, argument types) of every compiled signature
+TABLE = "kernels.json"  # (kernel, export, argument types) of every compiled signature
 SWITCH = "CLUSTERUP_AOT"  # "0": do not use kernels compiled ahead of time
 PLACE = "CLUSTERUP_AOT_DIR"  # where they are kept (default: the user's cache directory)
 STEPS = 60  # steps of each shipped scenario run to learn the kernels' argument types
@@ -88,6 +88,30 @@ def _library(place: Path) -> Path:
     return place / f"{MODULE}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
 
 
+def _describe(t: Any) -> dict[str, Any] | None:
+    """A Numba argument type as plain data (arrays of NumPy scalars and the scalars themselves), or None for any
+    other type (such a signature is left to the kernels compiled just in time)."""
+    from numba.core import types
+
+    if isinstance(t, types.Array) and isinstance(t.dtype, types.Boolean | types.Integer | types.Float):
+        return {"dtype": str(t.dtype), "ndim": t.ndim, "layout": t.layout, "readonly": not t.mutable, "aligned": t.aligned}
+    if isinstance(t, types.Boolean | types.Integer | types.Float):
+        return {"scalar": str(t)}
+    return None
+
+
+def _type(d: dict[str, Any]) -> Any:
+    """The Numba type :func:`_describe` gave ``d`` for (the same object: Numba keeps one of each type)."""
+    import numba
+    import numpy as np
+    from numba.core import types
+
+    if "scalar" in d:
+        return numba.from_dtype(np.dtype(d["scalar"]))
+    dtype = numba.from_dtype(np.dtype(d["dtype"]))
+    return types.Array(dtype, int(d["ndim"]), str(d["layout"]), readonly=bool(d["readonly"]), aligned=bool(d["aligned"]))
+
+
 def attach(namespace: dict[str, Any]) -> int:
     """Hand the kernels compiled ahead of time for this process's key to the dispatchers named in
     ``namespace`` (:mod:`clusterup.compiled`'s globals; it calls this once, at import). Returns how many
@@ -114,7 +138,10 @@ def attach(namespace: dict[str, Any]) -> int:
         return 0
     count = 0
     try:
-        entries = pickle.loads((place / TABLE).read_bytes())
+        entries = [
+            (name, export, tuple(_type(d) for d in args))
+            for name, export, args in json.loads((place / TABLE).read_text(encoding="utf-8"))
+        ]
         spec = importlib.util.spec_from_file_location(MODULE, _library(place))
         if spec is None or spec.loader is None:
             raise ImportError(f"no extension module in {place}")
@@ -169,11 +196,14 @@ def _compile_here(out: Path, steps: int) -> int:
     cc.target_cpu = "host"  # this machine's processor, as the kernels compiled just in time
     cc.verbose = False
     table = []
-    for k, (name, args) in enumerate(found):
-        export = f"k{k}"
+    for name, args in found:
+        described = [_describe(a) for a in args]
+        if any(d is None or _type(d) != a for d, a in zip(described, args, strict=True)):
+            continue  # a type the table cannot name exactly: compiled just in time
+        export = f"k{len(table)}"
         dispatcher = getattr(compiled, name)
         cc.export(export, dispatcher.overloads[args].signature)(dispatcher.py_func)
-        table.append((name, export, args))
+        table.append((name, export, described))
     # the serial kernels release the GIL (nogil) so that compiled.concurrently can run them side by side: so
     # must their compiled forms, which Numba's ahead-of-time compiler would not do by itself
     plain = pycc_compiler.Flags
@@ -188,7 +218,7 @@ def _compile_here(out: Path, steps: int) -> int:
         cc.compile()
     finally:
         pycc_compiler.Flags = plain
-    (out / TABLE).write_bytes(pickle.dumps(table))
+    (out / TABLE).write_text(json.dumps(table, indent=1), encoding="utf-8")
     return len(table)
 
 
