@@ -986,13 +986,9 @@ def _layer_pass(i, j, w, ids, prev, deg, keys):  # pragma: no cover - compiled
 def layer_pass(i: np.ndarray, j: np.ndarray, w: np.ndarray, ids: np.ndarray, n: int,
                prev: np.ndarray | None) -> tuple[float, np.ndarray, np.ndarray, int, float]:  # fmt: skip
     """One pass over a layer for the recorder: (strength, degree per slot, sorted id keys, keys in common with
-    ``prev`` (the keys themselves where ``prev`` is None), connected triples)."""
-    deg = np.zeros(n, dtype=np.int64)
-    keys = np.empty(i.size, dtype=np.int64)
-    strength, common, triples = _layer_pass(i, j, w, ids, np.empty(0, np.int64) if prev is None else prev, deg, keys)
-    if prev is None:
-        common = keys.size
-    return strength, deg, keys, int(common), triples
+    ``prev`` (the keys themselves where ``prev`` is None), connected triples): :func:`layer_measures` without
+    the triangles and the giant share."""
+    return layer_measures(i, j, w, ids, n, prev, np.empty(0, np.int64), False, False)[:5]
 
 
 @kernel
@@ -1071,9 +1067,10 @@ def _layer_measures(i, j, w, ids, prev, nodes, n, triangles_too, giant_too):  # 
 
 def layer_measures(i: np.ndarray, j: np.ndarray, w: np.ndarray, ids: np.ndarray, n: int, prev: np.ndarray | None,
                    nodes: np.ndarray, triangles_too: bool, giant_too: bool) -> tuple:  # fmt: skip
-    """:func:`layer_pass` with, where asked, :func:`triangles` and ``indicators.giant_share(i, j, n, nodes,
-    isolated_others=True)`` of the same layer, in one compiled call (the same numbers): (strength, degree per slot,
-    sorted id keys, keys in common with ``prev``, connected triples, triangles, giant share)."""
+    """One pass over a layer for the recorder and, where asked, :func:`triangles` and
+    ``indicators.giant_share(i, j, n, nodes, isolated_others=True)`` of the same layer, in one compiled call (the
+    same numbers): (strength, degree per slot, sorted id keys, keys in common with ``prev`` (the keys themselves
+    where ``prev`` is None), connected triples, triangles, giant share)."""
     strength, common, triples, tri, giant, deg, keys = _layer_measures(
         i, j, w, ids, np.empty(0, np.int64) if prev is None else prev, nodes, n, triangles_too, giant_too)
     if prev is None:

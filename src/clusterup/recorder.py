@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
-from .compiled import PARALLEL_ROWS, concurrently, firm_indicators, layer_measures, layer_pass, multiplex_pass, sorted_member
+from .compiled import PARALLEL_ROWS, concurrently, firm_indicators, layer_measures, multiplex_pass, sorted_member
 from .processes import GROUPS, Column
 from .state import LAYERS, State, StepContext
 
@@ -340,12 +340,15 @@ def _arrays_frame(d: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.ndarray]) -> tuple[list, tuple]:
-    """Each layer's :func:`~clusterup.compiled.layer_pass`, then the :func:`~clusterup.compiled.multiplex_pass`
-    over their degrees and keys: one call, so that it runs beside the recorder's other calls."""
-    passes = [layer_pass(lay.i, lay.j, lay.w, ids, n, prev_keys.get(layer)) for layer, lay in zip(LAYERS, lays, strict=True)]
-    (_, d0, k0, _, _), (_, d1, k1, _, _), (_, d2, k2, _, _) = passes
-    return passes, multiplex_pass(d0, d1, d2, k0, k1, k2)
+def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.ndarray], nodes: np.ndarray,
+                  triangles_too: list[str], giant_too: list[str]) -> tuple[list, tuple]:  # fmt: skip
+    """Each layer's :func:`~clusterup.compiled.layer_measures` (with the triangles and giant share of the layers
+    named), then the :func:`~clusterup.compiled.multiplex_pass` over their degrees and keys: one call, so that
+    it runs beside the recorder's other calls."""
+    measured = [layer_measures(lay.i, lay.j, lay.w, ids, n, prev_keys.get(layer), nodes, layer in triangles_too,
+                               layer in giant_too) for layer, lay in zip(LAYERS, lays, strict=True)]  # fmt: skip
+    (_, d0, k0, *_), (_, d1, k1, *_), (_, d2, k2, *_) = measured
+    return measured, multiplex_pass(d0, d1, d2, k0, k1, k2)
 
 
 def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
@@ -362,7 +365,8 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     reuses them; the numbers are the same either way, only not computed again.
 
     The firm indicators come from one compiled pass (:func:`~clusterup.compiled.firm_indicators`), each layer
-    from one more (:func:`~clusterup.compiled.layer_pass`) and the multiplex measures from a merge of the three
+    from one more (:func:`~clusterup.compiled.layer_measures`, with its triangles and giant share on all but large
+    networks) and the multiplex measures from a merge of the three
     (:func:`~clusterup.compiled.multiplex_pass`); :func:`compute_numpy` is their readable definition."""
     pop = state.pop
     firms = pop.firms()
@@ -380,27 +384,25 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
                 and np.array_equal(c[2], nodes)}  # fmt: skip
     tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
     giant_new = [L for L in LAYERS if L not in giant_of] if network else []
-    if pop.n < PARALLEL_ROWS:  # the calls would run one after the other: each layer's measures in one call
-        measured = {L: layer_measures(lays[L].i, lays[L].j, lays[L].w, ids, pop.n, prev_keys.get(L), nodes, L in tri_new,
-                                      L in giant_new) for L in LAYERS}  # fmt: skip
-        passes = {L: m[:5] for L, m in measured.items()}
-        (_, d0, k0, _, _), (_, d1, k1, _, _), (_, d2, k2, _, _) = passes.values()
-        participation, pairs, embedded = multiplex_pass(d0, d1, d2, k0, k1, k2)
-        tri = {**tri_of, **{L: measured[L][5] for L in tri_new}}
-        giant = {**giant_of, **{L: measured[L][6] for L in giant_new}}
-        vals = firm_indicators(pop.capability, pop.generation, pop.rd, pop.knowledge, firms)
-    else:
-        calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys)]
-        calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_new]
-        calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
-        # exited firms keep no ties: no filtering needed
-        calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_new]
-        found = concurrently(calls, pop.n)
-        found_passes, (participation, pairs, embedded) = found[0]
-        passes = dict(zip(LAYERS, found_passes, strict=True))
-        tri = {**tri_of, **dict(zip(tri_new, found[1 : 1 + len(tri_new)], strict=True))}
-        vals = found[1 + len(tri_new)]
-        giant = {**giant_of, **dict(zip(giant_new, found[2 + len(tri_new) :], strict=True))}
+    # below PARALLEL_ROWS the calls run one after the other: the triangles and giant shares come with each layer's
+    # pass, in its call; from there on they are calls of their own, to run side by side
+    apart = pop.n >= PARALLEL_ROWS
+    tri_apart, giant_apart = (tri_new, giant_new) if apart else ([], [])
+    tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
+    calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys, nodes, tri_in_pass, giant_in_pass)]
+    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_apart]
+    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+    # exited firms keep no ties: no filtering needed
+    calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_apart]
+    found = concurrently(calls, pop.n)
+    measured, (participation, pairs, embedded) = found[0]
+    measured = dict(zip(LAYERS, measured, strict=True))
+    passes = {L: m[:5] for L, m in measured.items()}
+    vals = found[1 + len(tri_apart)]
+    tri = {**tri_of, **dict(zip(tri_apart, found[1 : 1 + len(tri_apart)], strict=True)),
+           **{L: measured[L][5] for L in tri_in_pass}}  # fmt: skip
+    giant = {**giant_of, **dict(zip(giant_apart, found[2 + len(tri_apart) :], strict=True)),
+             **{L: measured[L][6] for L in giant_in_pass}}  # fmt: skip
     for L in tri_new:
         structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L])
     for L in giant_new:
