@@ -226,7 +226,7 @@ def build(steps: int = STEPS) -> tuple[Path, int]:
     """Compile the kernels ahead of time for this machine into ``directory()/key()`` (replacing what is there)
     and return the place and the number of signatures. The work runs in a fresh process that compiles just in
     time; the result is moved into place only when complete. Raises :class:`CompileError` with one line
-    (the compiler's last) where it fails."""
+    (what the build reported, or why there is no place for it) where it fails."""
     import shutil
     import subprocess
     import uuid
