@@ -163,3 +163,15 @@ def test_compile_without_a_writable_place_fails_in_one_line(tmp_path, monkeypatc
     assert main(["compile"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "set CLUSTERUP_AOT_DIR to a writable directory" in err[0], err
+
+
+def test_constants_that_kernels_pass_each_other_are_left_out_of_the_table():
+    # With Numba's cache cold, a kernel called by another with a constant (``_spill_rows(..., 0, n)``) lists
+    # that call among its signatures, typed Literal[int](0). No process calls it so, and NumPy has no such
+    # dtype: the first `clusterup compile` on a fresh machine failed on it ("data type 'Literal[int](0)' not
+    # understood"). The table leaves such types to the kernels compiled just in time.
+    from numba.core import types
+
+    assert aot._describe(types.literal(0)) is None
+    assert aot._describe(types.literal(True)) is None
+    assert aot._describe(types.int64) == {"scalar": "int64"}

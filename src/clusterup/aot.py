@@ -93,6 +93,8 @@ def _describe(t: Any) -> dict[str, Any] | None:
     other type (such a signature is left to the kernels compiled just in time)."""
     from numba.core import types
 
+    if isinstance(t, types.Literal):  # a constant one kernel passes another (seen when compiled afresh): not a call's
+        return None
     if isinstance(t, types.Array) and isinstance(t.dtype, types.Boolean | types.Integer | types.Float):
         return {"dtype": str(t.dtype), "ndim": t.ndim, "layout": t.layout, "readonly": not t.mutable, "aligned": t.aligned}
     if isinstance(t, types.Boolean | types.Integer | types.Float):
