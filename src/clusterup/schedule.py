@@ -137,10 +137,17 @@ class Schedule:
         return out
 
     def context_fields(self) -> list[ContextField]:
+        # merged once per set of declarations (the start of every step asks): the processes' own tuples are the key
+        key = tuple(p.context for p in self._processes)
+        cached = getattr(self, "_context", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         try:
-            return merge_context(p.context for p in self._processes)
+            merged = merge_context(key)
         except ValueError as exc:
             raise ConfigError(f"schedule: {exc}") from None
+        self._context = (key, merged)
+        return merged
 
     # -- one step ------------------------------------------------------------------------------
     def start_step(self, state: State | None = None) -> StepContext:

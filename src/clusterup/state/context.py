@@ -23,21 +23,36 @@ class ContextField:
 
 
 class StepContext:
-    """A typed record of this step's hand-overs; only declared fields can be read or written."""
+    """A typed record of this step's hand-overs; only declared fields can be read or written.
 
-    __slots__ = ("_fields", "_values")
+    Each set of declared fields gets a class of its own with one slot per field (made once, then reused), so
+    that reading a field is a plain attribute read: the processes read the context some thirty times a step."""
+
+    __slots__ = ()
+    _fields: dict[str, ContextField] = {}
+    _classes: dict[tuple[ContextField, ...], type[StepContext]] = {}
+
+    def __new__(cls, fields: Iterable[ContextField]) -> StepContext:
+        declared = {f.name: f for f in fields}
+        key = tuple(declared.values())
+        kind = StepContext._classes.get(key)
+        if kind is None:
+            clash = sorted(set(declared) & set(dir(StepContext)))
+            if clash:
+                raise ValueError(f"step context field {clash[0]!r} is a name the step context itself uses")
+            kind = StepContext._classes[key] = type("StepContext", (StepContext,), {"__slots__": tuple(declared),
+                                                                                   "_fields": declared})  # fmt: skip
+        out = object.__new__(kind)
+        for name, f in declared.items():
+            object.__setattr__(out, name, f.default() if f.default else None)
+        return out
 
     def __init__(self, fields: Iterable[ContextField]) -> None:
-        declared = {f.name: f for f in fields}
-        object.__setattr__(self, "_fields", declared)
-        object.__setattr__(self, "_values", {n: (f.default() if f.default else None) for n, f in declared.items()})
+        pass  # everything is done in __new__
 
-    def __getattr__(self, name: str) -> Any:
-        values = object.__getattribute__(self, "_values")
-        if name not in values:
-            declared = ", ".join(object.__getattribute__(self, "_fields")) or "none"
-            raise AttributeError(f"the step context has no field {name!r}; declared: {declared}")
-        return values[name]
+    def __getattr__(self, name: str) -> Any:  # only reached for a name that is not a declared field
+        declared = ", ".join(type(self)._fields) or "none"
+        raise AttributeError(f"the step context has no field {name!r}; declared: {declared}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         spec = self._fields.get(name)
@@ -45,11 +60,21 @@ class StepContext:
             raise AttributeError(f"the step context has no field {name!r}; a process must declare it (ContextField)")
         if value is not None and not isinstance(value, spec.type):
             raise TypeError(f"step context field {name!r} takes {spec.type}; got {type(value).__name__}")
-        self._values[name] = value
+        object.__setattr__(self, name, value)
+
+    def __reduce__(self) -> tuple:  # a copy or a pickle: the same fields with the same values
+        return _restore, (tuple(self._fields.values()), {name: getattr(self, name) for name in self._fields})
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self._fields)
+
+
+def _restore(fields: tuple[ContextField, ...], values: dict[str, Any]) -> StepContext:
+    out = StepContext(fields)
+    for name, value in values.items():
+        object.__setattr__(out, name, value)
+    return out
 
 
 EXIT_CAUSES = ("losses", "lagging")  # cash below the exit threshold; capability too far below the mean
