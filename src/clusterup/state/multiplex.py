@@ -51,6 +51,7 @@ class Layer:
         self.keys = np.empty(0, dtype=np.int64)
         self.w = np.empty(0, dtype=np.float64)
         self._adj: CSR | None = None
+        self._ij: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # keys with their decoded ends
         self._adj_n = -1
         self._node_sums: dict[tuple[str, int], np.ndarray] = {}  # degree and strength per n, until a change
         self.version = 0  # bumped on every change; caches key on it
@@ -58,22 +59,22 @@ class Layer:
     # -- views ---------------------------------------------------------------------------
     @property
     def i(self) -> np.ndarray:
-        return self._ends()[0]
+        ij = self._ij  # the processes ask some forty times a step: the check is inline, not a further call
+        return (ij if ij is not None and ij[0] is self.keys else self._ends())[1]
 
     @property
     def j(self) -> np.ndarray:
-        return self._ends()[1]
+        ij = self._ij
+        return (ij if ij is not None and ij[0] is self.keys else self._ends())[2]
 
-    def _ends(self) -> tuple[np.ndarray, np.ndarray]:
-        """(i, j) of every tie, decoded once per key array (keys are replaced, never changed in place;
+    def _ends(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, i, j) of every tie, decoded once per key array (keys are replaced, never changed in place;
         weight changes keep them). Read-only."""
-        cached = getattr(self, "_ij", None)
-        if cached is None or cached[0] is not self.keys:
-            i, j = self.keys >> _KEY_BITS, self.keys & (KEY_BASE - 1)  # keys are >= 0: as // and %, faster
-            i.flags.writeable = False
-            j.flags.writeable = False
-            self._ij = cached = (self.keys, i, j)
-        return cached[1], cached[2]
+        i, j = self.keys >> _KEY_BITS, self.keys & (KEY_BASE - 1)  # keys are >= 0: as // and %, faster
+        i.flags.writeable = False
+        j.flags.writeable = False
+        self._ij = (self.keys, i, j)
+        return self._ij
 
     def __len__(self) -> int:
         return int(self.keys.size)
