@@ -86,13 +86,17 @@ class ModeChoice(Process):
         ctx.attempts[:] = np.bincount(chosen, minlength=len(Mode))
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
-        attempts = ctx.attempts
-        total = int(attempts[list(INNOVATION_MODES)].sum())
-        out: dict[str, float] = {}
-        for m in INNOVATION_MODES:
-            out[f"attempts_{m.label}"] = int(attempts[m])
-        for m in INNOVATION_MODES:
-            out[f"success_{m.label}"] = int(ctx.successes[m])
-        for m in INNOVATION_MODES:
-            out[f"share_{m.label}"] = float(attempts[m] / total) if total else 0.0
-        return out
+        attempts = ctx.attempts.tolist()  # plain integers, indexed by mode code
+        successes = ctx.successes.tolist()
+        tried = [attempts[m] for m in _CODES]
+        total = sum(tried)
+        return {**dict(zip(_ATTEMPTS, tried, strict=True)),
+                **dict(zip(_SUCCESSES, (successes[m] for m in _CODES), strict=True)),
+                **dict(zip(_SHARES, (t / total if total else 0.0 for t in tried), strict=True))}  # fmt: skip
+
+
+# the columns' names and the modes' codes, in the order of INNOVATION_MODES (made once, read every step)
+_CODES = tuple(int(m) for m in INNOVATION_MODES)
+_ATTEMPTS = tuple(f"attempts_{m.label}" for m in INNOVATION_MODES)
+_SUCCESSES = tuple(f"success_{m.label}" for m in INNOVATION_MODES)
+_SHARES = tuple(f"share_{m.label}" for m in INNOVATION_MODES)
