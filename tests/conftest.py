@@ -72,10 +72,7 @@ _CONTEXTS: dict[int, StepContext] = {}
 
 def copy_ctx(ctx: StepContext) -> StepContext:
     """A deep copy of a step context (its declared fields and their values)."""
-    out = StepContext(ctx._fields.values())
-    for name in ctx.names:
-        setattr(out, name, copy.deepcopy(getattr(ctx, name)))
-    return out
+    return copy.deepcopy(ctx)
 
 
 def before_process(sim, name: str):

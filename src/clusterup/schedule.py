@@ -57,6 +57,7 @@ class Schedule:
     def __init__(self, processes: list[Process]) -> None:
         self._processes = list(processes)
         self._disabled: set[str] = set()
+        self._context: tuple[tuple, list[ContextField]] | None = None  # (declarations, merged): context_fields
         self._check_unique()
 
     @classmethod
@@ -139,9 +140,8 @@ class Schedule:
     def context_fields(self) -> list[ContextField]:
         # merged once per set of declarations (the start of every step asks): the processes' own tuples are the key
         key = tuple(p.context for p in self._processes)
-        cached = getattr(self, "_context", None)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if self._context is not None and self._context[0] == key:
+            return self._context[1]
         try:
             merged = merge_context(key)
         except ValueError as exc:

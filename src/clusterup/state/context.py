@@ -47,9 +47,6 @@ class StepContext:
             object.__setattr__(out, name, f.default() if f.default else None)
         return out
 
-    def __init__(self, fields: Iterable[ContextField]) -> None:
-        pass  # everything is done in __new__
-
     def __getattr__(self, name: str) -> Any:  # only reached for a name that is not a declared field
         declared = ", ".join(type(self)._fields) or "none"
         raise AttributeError(f"the step context has no field {name!r}; declared: {declared}")
