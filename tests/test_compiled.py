@@ -83,6 +83,29 @@ def test_mode_column_equals_the_numpy_expressions(seed):
                 np.testing.assert_array_equal(a, b)
 
 
+def _ref_open_equally(utility, none):
+    utility[:, none] = -np.inf  # the mode choice's NumPy expressions with choice.always_try, before open_equally
+    utility = np.where(np.isfinite(utility), 0.0, -np.inf)
+    utility[~np.isfinite(utility).any(axis=1), none] = 0.0
+    return utility
+
+
+@pytest.mark.parametrize("none", [0, 2])
+def test_open_equally_equals_the_numpy_expressions(none):
+    """open_equally gives the always-try utilities of the NumPy expressions: finite entries (any sign, zero)
+    open, -inf, +inf and NaN closed, a row with nothing open doing ``none``."""
+    rng = np.random.default_rng(none)
+    utility = rng.normal(0.0, 3.0, (400, 4))
+    utility[rng.random(utility.shape) < 0.4] = -np.inf
+    utility[:3] = [[np.nan, np.inf, -np.inf, -np.inf], [-np.inf] * 4, [0.0, -0.0, np.nan, 1e308]]
+    utility[3:10, :] = -np.inf  # rows with nothing open but, perhaps, "none"
+    utility[3:6, none] = 1.0
+    want = _ref_open_equally(utility.copy(), none)
+    compiled.open_equally(utility, none)
+    np.testing.assert_array_equal(utility, want)
+    assert (utility[3:10, none] == 0.0).all()
+
+
 def _ref_model_gaps(model, phi, a, g):
     gain, dg = np.zeros(model.size), np.zeros(model.size)  # imitation's NumPy expressions before model_gaps
     has = model >= 0

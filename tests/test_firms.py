@@ -50,9 +50,10 @@ def test_members_are_found_once_per_change_and_handed_out_read_only():
     pop = Population(2, capacity=4)
     pop.add(3)
     pop.add(2, ORG_KINDS["university"])
-    firms = pop.firms()
+    firms, nodes = pop.firms(), pop.nodes()
     assert pop.firms() is firms and pop.is_firm is pop.is_firm  # nothing changed: not computed again
-    for a in (firms, pop.orgs(), pop.is_firm, pop.is_org):
+    assert pop.nodes() is nodes and nodes.tolist() == [0, 1, 2, 3, 4]  # firms and organisations
+    for a in (firms, nodes, pop.orgs(), pop.is_firm, pop.is_org):
         assert not a.flags.writeable
     with pytest.raises(ValueError):  # membership changes only through the methods below
         pop.active[0] = False
@@ -60,6 +61,7 @@ def test_members_are_found_once_per_change_and_handed_out_read_only():
         pop.view("kind")[0] = 2
     pop.deactivate(np.array([1]))
     assert pop.firms().tolist() == [0, 2] and pop.is_firm.tolist() == [True, False, True, False, False]
+    assert pop.nodes() is not nodes and pop.nodes().tolist() == [0, 2, 3, 4]
     pop.set_kind(np.array([0]), ORG_KINDS["platform"])
     assert pop.firms().tolist() == [2] and pop.orgs().tolist() == [0, 3, 4]
     new = pop.add(2)

@@ -1340,6 +1340,32 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
 
 
 @kernel
+def _open_equally(utility, none):  # pragma: no cover - compiled
+    cols = utility.shape[1]
+    for r in range(utility.shape[0]):
+        utility[r, none] = -np.inf
+        open_any = False
+        for k in range(cols):
+            x = utility[r, k]
+            if x - x == 0.0:  # finite: an open mode
+                utility[r, k] = 0.0
+                open_any = True
+            else:
+                utility[r, k] = -np.inf
+        if not open_any:
+            utility[r, none] = 0.0
+
+
+def open_equally(utility: np.ndarray, none: int) -> None:
+    """The mode choice's utilities when every firm tries one open mode (``choice.always_try``), in place: 0 for
+    each open (finite) mode but ``none``, ``-inf`` for the others; a row with nothing open gets 0 for ``none``
+    (the firm does nothing). The NumPy form, ``np.where(np.isfinite(u), 0.0, -np.inf)`` with ``none`` closed
+    first and reopened where a row has nothing finite, gives the same array; this is one pass instead of
+    five temporaries of the table's size."""
+    _open_equally(utility, int(none))
+
+
+@kernel
 def _mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):  # pragma: no cover
     one_cost = cost.size == 1
     has_fees = fees.size > 0

@@ -371,7 +371,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     pop = state.pop
     firms = pop.firms()
     out: dict[str, float] = {"step": state.step, "n_firms": firms.size}
-    nodes = pop.view("active").nonzero()[0]
+    nodes = pop.nodes()
     n_nodes = nodes.size
     ids = pop.view("id")
     # the firm indicators, the layers' passes with the multiplex pass that reads them, and each layer's
@@ -381,7 +381,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     structure = {} if structure is None else structure  # without one, what is found is kept for this step only
     tri_of = {L: c[2] for L in LAYERS if (c := structure.get(("triangles", L))) and c[0] is lays[L].keys and c[1] == pop.n}
     giant_of = {L: c[3] for L in LAYERS if (c := structure.get(("giant", L))) and c[0] is lays[L].keys and c[1] == pop.n
-                and np.array_equal(c[2], nodes)}  # fmt: skip
+                and (c[2] is nodes or np.array_equal(c[2], nodes))}  # fmt: skip
     tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
     giant_new = [L for L in LAYERS if L not in giant_of] if network else []
     # below PARALLEL_ROWS the calls run one after the other: the triangles and giant shares come with each layer's

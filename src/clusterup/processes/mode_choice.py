@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import logit_choice, mode_column
+from ..compiled import logit_choice, mode_column, open_equally
 from ..params.base import Section, number, switch
 from ..state import INNOVATION_MODES, Mode, State, StepContext
 from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
@@ -73,10 +73,8 @@ class ModeChoice(Process):
             # cost_f <= max(wealth, 0), -inf elsewhere: in one compiled pass
             mode_column(firms, value, gain, cost, scale, mode.fees(state, ctx), wealth, typical, mode.code, utility,
                         costs)  # fmt: skip
-        if self.p.always_try:  # benchmarks (Bass): every open, affordable mode but "none" equally likely
-            utility[:, Mode.NONE] = -np.inf
-            utility = np.where(np.isfinite(utility), 0.0, -np.inf)
-            utility[~np.isfinite(utility).any(axis=1), Mode.NONE] = 0.0  # nothing open: the firm does nothing
+        if self.p.always_try:  # benchmarks (Bass): every open, affordable mode but "none" equally likely; nothing
+            open_equally(utility, Mode.NONE)  # open: the firm does nothing
         # the finite utilities times the intensity of choice (intensity 0 must not turn a closed mode, -inf, into NaN)
         chosen = logit_choice(utility, rng.random(firms.size), None if self.p.always_try else self.p.intensity)
         pop.mode[firms] = chosen

@@ -122,7 +122,9 @@ class Population:
                 found = (self.kind[:n] == FIRM) & self.active[:n]
             elif what == "org":
                 found = (self.kind[:n] != FIRM) & self.active[:n]
-            else:  # "firms" or "orgs": the slots of the mask, as np.flatnonzero gives them
+            elif what == "node":
+                found = self.active[:n]
+            else:  # "firms", "orgs" or "nodes": the slots of the mask, as np.flatnonzero gives them
                 found = self._member(what[:-1]).nonzero()[0]
             found.flags.writeable = False
             self._members[what] = found
@@ -178,6 +180,11 @@ class Population:
     def orgs(self) -> np.ndarray:
         """Slot indices of active organisations (read-only)."""
         return self._member("orgs")
+
+    def nodes(self) -> np.ndarray:
+        """Slot indices of active nodes, firms and organisations (read-only). The same array object until
+        the members change: a caller may key a cache on it."""
+        return self._member("nodes")
 
     def compact(self) -> np.ndarray | None:
         """Drop inactive slots. Returns the old->new slot map (-1 for dropped), or None if nothing moved."""
