@@ -157,8 +157,13 @@ def rd_learning_numpy(proc, state, ctx, rng) -> None:
     pop.rd[who] = np.clip(rd, proc.p.minimum, 1.0)
 
 
+def market_numpy(proc, state, ctx, rng) -> None:
+    """The market's step in NumPy (kept beside the process as its definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
-           "rd_learning": rd_learning_numpy}  # fmt: skip
+           "rd_learning": rd_learning_numpy, "market": market_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -193,7 +198,7 @@ def test_process_kernels_equal_the_numpy_form(name, label, sim):
     proc, state, ctx = before_process(copy.deepcopy(sim), name)
     for seed in (123, 7):
         _same(proc, state, ctx, ORACLES[name], seed)
-    layer = {"knowledge_ties": "knowledge", "rd_learning": "social"}.get(name, name)
+    layer = {"knowledge_ties": "knowledge", "rd_learning": "social", "market": "social"}.get(name, name)
     assert len(state.net[layer]) > 0
 
 
@@ -228,6 +233,30 @@ def test_social_kernels_without_crowding_and_with_associations():
             state.pop.x[:] = state.pop.y[:] = 0.5
         for seed in range(5):
             _same(proc, state, ctx, social_numpy, seed)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"market.scale_shock": 0.0, "market.entrant_scale": 1.0},
+                                       {"market.scale_shock": 0.0}, {"market.rent_shield": 0.0}])  # fmt: skip
+@pytest.mark.parametrize("lag", [0.5, 1.0, 3.0])
+def test_market_kernel_with_and_without_scales_and_shield(overrides, lag):
+    """Scales that play no part (every firm 1), scales without growth, no rent shield; a cluster behind the
+    frontier (the shield acts), at parity and ahead of it (demand saturates); entrants (scale 0) among the
+    firms, all firms new, and firms with no weight at all (revenue shared equally)."""
+    sim = Simulation("baseline", seed=10, firms=200, steps=30, overrides=overrides)
+    for _ in range(19):
+        sim.step()
+    proc, state, ctx = before_process(sim, "market")
+    pop = state.pop
+    firms = pop.firms()
+    state.frontier = float(pop.capability[firms].mean() / lag)
+    pop.scale[firms[::7]] = 0.0  # entrants
+    pop.rent[firms[::3]] = 20.0 * np.arange(firms[::3].size) / firms.size  # shields from 0 to above 2
+    for seed in (1, 2):
+        _same(proc, state, ctx, market_numpy, seed)
+    pop.scale[firms] = 0.0  # every firm new: all at scale 1
+    _same(proc, state, ctx, market_numpy, 3)
+    pop.capability[firms] = 0.0  # no weight anywhere: the demand is shared equally
+    _same(proc, state, ctx, market_numpy, 4)
 
 
 def test_knowledge_kernels_where_both_modes_succeed():

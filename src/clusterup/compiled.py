@@ -2019,6 +2019,82 @@ def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: 
     return out
 
 
+# --- the market (the same numbers as its NumPy form, kept in tests/test_process_kernels.py) ------------------------
+
+
+@kernel
+def _market(firms, powered, rent, scale_of, wealth, rd, revenue_out, profit_out, demand, level, rent_decay,
+            rent_premium, rent_shield, fixed_cost, rd_cost, payout, entrant_scale, scaled):  # pragma: no cover  # fmt: skip
+    n = firms.size
+    weight = np.empty(n)
+    for x in range(n):
+        f = firms[x]
+        rent[f] = rent[f] * (1.0 - rent_decay)
+        weight[x] = powered[x] * (1.0 + rent_premium * rent[f])
+    scale = np.empty(n if scaled else 0)
+    if scaled:  # each firm's scale, mean 1 over firms; an entrant (scale 0) starts at entrant_scale of the mean
+        new = 0
+        for x in range(n):
+            scale[x] = scale_of[firms[x]]
+            if scale[x] <= 0:
+                new += 1
+        if new == n:
+            scale[:] = 1.0
+        elif new > 0:
+            old = np.empty(n - new)
+            k = 0
+            for x in range(n):
+                if scale[x] > 0:
+                    old[k] = scale[x]
+                    k += 1
+            start = entrant_scale * (pairwise_sum(old, 0, old.size) / old.size)
+            for x in range(n):
+                if scale[x] <= 0:
+                    scale[x] = start
+                    f = firms[x]
+                    wealth[f] = wealth[f] * entrant_scale
+        mean = pairwise_sum(scale, 0, n) / n
+        for x in range(n):
+            scale[x] = scale[x] / mean
+            scale_of[firms[x]] = scale[x]
+            weight[x] = weight[x] * scale[x]
+    else:
+        for x in range(n):
+            scale_of[firms[x]] = 1.0
+    total = pairwise_sum(weight, 0, n)
+    shield = rent_shield > 0 and 0 < level < 1
+    for x in range(n):
+        f = firms[x]
+        r = demand * weight[x] / total if total > 0 else demand / n
+        if shield:  # own innovations keep their buyers when the cluster lags
+            kept = rent_shield * rent[f]
+            if kept > 1.0:
+                kept = 1.0
+            r = r * (1.0 + kept * (1.0 - level) / level)
+        fixed = fixed_cost * scale[x] if scaled else fixed_cost
+        pr = r - fixed - rd_cost * rd[f] * r
+        revenue_out[f] = r
+        profit_out[f] = pr
+        wealth[f] = wealth[f] + ((1.0 - payout) * pr if pr > 0 else pr)
+    return scale
+
+
+def market_step(firms: np.ndarray, powered: np.ndarray, rent: np.ndarray, scale: np.ndarray, wealth: np.ndarray,
+                rd: np.ndarray, revenue: np.ndarray, profit: np.ndarray, demand: float, level: float, *,
+                rent_decay: float, rent_premium: float, rent_shield: float, fixed_cost: float, rd_cost: float,
+                payout: float, entrant_scale: float, scaled: bool) -> np.ndarray | None:  # fmt: skip
+    """The market's pass over the firms (slots ``firms``), in place on the population's fields: rents decay,
+    weights ``powered * (1 + rent_premium * rent)`` (``powered``: capability to the share exponent, per firm),
+    with ``scaled`` the firms' scales (entrants at ``entrant_scale`` of the mean, their cash with it, then all
+    over their mean) as weights and fixed costs, revenues (with the rent shield where the cluster lags),
+    profits and cash. Returns the scales (None without ``scaled``; every scale is then 1). The operations,
+    their order and NumPy's pairwise sums are those of the NumPy form, so the numbers are the same."""
+    out = _market(firms, powered, rent, scale, wealth, rd, revenue, profit, float(demand), float(level),
+                  float(rent_decay), float(rent_premium), float(rent_shield), float(fixed_cost), float(rd_cost),
+                  float(payout), float(entrant_scale), bool(scaled))  # fmt: skip
+    return out if scaled else None
+
+
 # --- R&D learning (the same numbers as its NumPy form, kept in tests/test_process_kernels.py) ---------------------
 
 

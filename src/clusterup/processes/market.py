@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import market_step
 from ..params.base import Section, number, switch
 from ..state import FieldSpec, State, StepContext
 from .base import Process
@@ -124,6 +125,28 @@ class Market(Process):
         rel = a.mean() / state.frontier
         level = min(p.saturation, rel**p.elasticity)
         demand = p.demand * state.initial_firms * level
+        scaled = not (p.scale_shock == 0 and p.entrant_scale == 1.0)  # else scale plays no part: every firm has 1
+        # rents, scales, revenues, profits and cash in one compiled pass (market_step); the powers stay NumPy's.
+        # The definition, one NumPy expression per line, is step_numpy
+        scale = market_step(firms, a**p.share_exponent, pop.rent, pop.scale, pop.wealth, pop.rd, pop.revenue,
+                            pop.profit, demand, level, rent_decay=p.rent_decay, rent_premium=p.rent_premium,
+                            rent_shield=p.rent_shield, fixed_cost=p.fixed_cost, rd_cost=p.rd_cost, payout=p.payout,
+                            entrant_scale=p.entrant_scale, scaled=scaled)  # fmt: skip
+        if scale is not None and p.scale_shock > 0:
+            self._grow(pop, firms, scale, pop.profit[firms], rng)
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` in NumPy, one expression per line: the readable definition of its compiled pass, and its
+        oracle in the tests (the same numbers, bit for bit)."""
+        p = self.p
+        pop = state.pop
+        firms = pop.firms()
+        if firms.size == 0:
+            return
+        a = pop.capability[firms]
+        rel = a.mean() / state.frontier
+        level = min(p.saturation, rel**p.elasticity)
+        demand = p.demand * state.initial_firms * level
         pop.rent[firms] *= 1.0 - p.rent_decay
         weight = a**p.share_exponent * (1.0 + p.rent_premium * pop.rent[firms])
         scale = self._scale(pop, firms)
@@ -145,7 +168,8 @@ class Market(Process):
     def _scale(self, pop, firms: np.ndarray) -> np.ndarray | None:
         """Each firm's scale this step (mean 1 over firms): the first market gives every firm scale 1, a later
         entrant ``entrant_scale`` of the average. None when scale plays no part (no growth dynamics and
-        entrants of average scale: every firm has scale 1)."""
+        entrants of average scale: every firm has scale 1). (:meth:`step_numpy`'s; :meth:`step` finds it in its
+        compiled pass.)"""
         p = self.p
         if p.scale_shock == 0 and p.entrant_scale == 1.0:
             pop.scale[firms] = 1.0
