@@ -83,27 +83,33 @@ def test_mode_column_equals_the_numpy_expressions(seed):
                 np.testing.assert_array_equal(a, b)
 
 
-def _ref_open_equally(utility, none):
-    utility[:, none] = -np.inf  # the mode choice's NumPy expressions with choice.always_try, before open_equally
+def _ref_equal_choice(utility, u, none):
+    utility = utility.copy()  # the mode choice's NumPy expressions with choice.always_try, before equal_choice
+    utility[:, none] = -np.inf
     utility = np.where(np.isfinite(utility), 0.0, -np.inf)
-    utility[~np.isfinite(utility).any(axis=1), none] = 0.0
-    return utility
+    utility[~np.isfinite(utility).any(axis=1), none] = 0.0  # nothing open: the firm does nothing
+    return compiled.logit_choice(utility, u, None)
 
 
 @pytest.mark.parametrize("none", [0, 2])
-def test_open_equally_equals_the_numpy_expressions(none):
-    """open_equally gives the always-try utilities of the NumPy expressions: finite entries (any sign, zero)
-    open, -inf, +inf and NaN closed, a row with nothing open doing ``none``."""
+def test_equal_choice_equals_the_logit_of_open_modes(none):
+    """equal_choice draws what the logit of the always-try utilities (0 open, -inf closed) draws: finite entries
+    of any sign open, -inf, +inf and NaN closed, ``none`` where a row has nothing open; u at and next to the
+    cumulative shares' edges."""
     rng = np.random.default_rng(none)
-    utility = rng.normal(0.0, 3.0, (400, 4))
+    utility = rng.normal(0.0, 3.0, (4_000, 4))
     utility[rng.random(utility.shape) < 0.4] = -np.inf
     utility[:3] = [[np.nan, np.inf, -np.inf, -np.inf], [-np.inf] * 4, [0.0, -0.0, np.nan, 1e308]]
     utility[3:10, :] = -np.inf  # rows with nothing open but, perhaps, "none"
     utility[3:6, none] = 1.0
-    want = _ref_open_equally(utility.copy(), none)
-    compiled.open_equally(utility, none)
-    np.testing.assert_array_equal(utility, want)
-    assert (utility[3:10, none] == 0.0).all()
+    edges = np.array([0.0, 1 / 3, 0.5, 2 / 3, 0.25, 0.75, 1.0])
+    u = np.concatenate([rng.random(3_000), np.repeat(edges, 100), np.nextafter(np.repeat(edges, 100), 2.0),
+                        np.nextafter(np.repeat(edges, 100), -1.0)])[: utility.shape[0]]  # fmt: skip
+    u = np.clip(u, 0.0, np.nextafter(1.0, 0.0))
+    found = compiled.equal_choice(utility, u, none)
+    np.testing.assert_array_equal(found, _ref_equal_choice(utility, u, none))
+    assert (found[3:10] == none).all() and set(np.unique(found)) <= {0, 1, 2, 3}
+    assert not (found[10:] == none).all()
 
 
 def _ref_model_gaps(model, phi, a, g):

@@ -81,3 +81,20 @@ def test_bass_runs_are_the_same_with_and_without_the_reuse(monkeypatch):
         monkeypatch.setattr(f"{module}.reachable", forgetful)
     fresh = Simulation("bass", seed=2, firms=600, steps=40).run().timeseries
     assert kept.equals(fresh)
+
+
+def test_same_bits_compares_bits_not_values():
+    """The reuse check compares bits: -0.0 is not 0.0, NaN is NaN, shapes and types must agree; arrays of
+    eight-byte items (compared a word at a time) and others (byte by byte) alike."""
+    from clusterup.processes.reach import _same_bits
+
+    q = np.random.default_rng(1).random((50, 10))
+    assert _same_bits(q, q.copy()) and _same_bits(np.full(3, np.nan), np.full(3, np.nan))
+    assert not _same_bits(np.zeros(4), -np.zeros(4))
+    moved = q.copy()
+    moved[49, 9] = np.nextafter(moved[49, 9], 2.0)  # the last bit of the last entry
+    assert not _same_bits(q, moved)
+    assert not _same_bits(q, q[:, :9].copy()) and not _same_bits(q, q.astype(np.float32))
+    small = np.arange(7, dtype=np.int8)
+    assert _same_bits(small, small.copy()) and not _same_bits(small, small[::-1].copy())
+    assert _same_bits(q.T, q.T.copy())  # not contiguous: compared as laid out in order

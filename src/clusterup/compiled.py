@@ -1340,29 +1340,42 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
 
 
 @kernel
-def _open_equally(utility, none):  # pragma: no cover - compiled
+def _equal_choice(utility, u, none, out):  # pragma: no cover - compiled
     cols = utility.shape[1]
+    w = np.empty(cols)
+    cum = np.empty(cols)
     for r in range(utility.shape[0]):
-        utility[r, none] = -np.inf
         open_any = False
         for k in range(cols):
             x = utility[r, k]
-            if x - x == 0.0:  # finite: an open mode
-                utility[r, k] = 0.0
+            w[k] = 1.0 if k != none and x - x == 0.0 else 0.0  # x - x == 0: finite, an open mode
+            if w[k] > 0.0:
                 open_any = True
-            else:
-                utility[r, k] = -np.inf
         if not open_any:
-            utility[r, none] = 0.0
+            w[none] = 1.0
+        c = w[0]
+        cum[0] = c
+        for k in range(1, cols):
+            c = c + w[k]
+            cum[k] = c
+        total = cum[cols - 1]
+        chosen = 0
+        for k in range(cols):
+            if u[r] > cum[k] / total:
+                chosen += 1
+        out[r] = chosen
 
 
-def open_equally(utility: np.ndarray, none: int) -> None:
-    """The mode choice's utilities when every firm tries one open mode (``choice.always_try``), in place: 0 for
-    each open (finite) mode but ``none``, ``-inf`` for the others; a row with nothing open gets 0 for ``none``
-    (the firm does nothing). The NumPy form, ``np.where(np.isfinite(u), 0.0, -np.inf)`` with ``none`` closed
-    first and reopened where a row has nothing finite, gives the same array; this is one pass instead of
-    five temporaries of the table's size."""
-    _open_equally(utility, int(none))
+def equal_choice(utility: np.ndarray, u: np.ndarray, none: int) -> np.ndarray:
+    """The mode choice when every firm tries one open mode (``choice.always_try``): per row, one of the open
+    (finite) modes but ``none``, each equally likely, drawn with ``u``; ``none`` where nothing is open. The same
+    choices as :func:`logit_choice` without intensity of the utilities 0 (open) and ``-inf`` (closed): its
+    ``exp`` of 0 less the row's maximum 0 is exactly 1, of ``-inf`` exactly 0, so the cumulative weights and the
+    draw are the same numbers, here without the exponentials and the table of utilities rewritten."""
+    utility = np.ascontiguousarray(utility, dtype=np.float64)
+    out = np.empty(utility.shape[0], dtype=np.int64)
+    _equal_choice(utility, np.ascontiguousarray(u, dtype=np.float64), int(none), out)
+    return out
 
 
 @kernel

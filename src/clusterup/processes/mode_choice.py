@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import logit_choice, mode_column, open_equally
+from ..compiled import equal_choice, logit_choice, mode_column
 from ..params.base import Section, number, switch
 from ..state import INNOVATION_MODES, Mode, State, StepContext
 from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
@@ -74,9 +74,9 @@ class ModeChoice(Process):
             mode_column(firms, value, gain, cost, scale, mode.fees(state, ctx), wealth, typical, mode.code, utility,
                         costs)  # fmt: skip
         if self.p.always_try:  # benchmarks (Bass): every open, affordable mode but "none" equally likely; nothing
-            open_equally(utility, Mode.NONE)  # open: the firm does nothing
-        # the finite utilities times the intensity of choice (intensity 0 must not turn a closed mode, -inf, into NaN)
-        chosen = logit_choice(utility, rng.random(firms.size), None if self.p.always_try else self.p.intensity)
+            chosen = equal_choice(utility, rng.random(firms.size), Mode.NONE)  # open: the firm does nothing
+        else:  # the finite utilities times the intensity of choice (intensity 0 must not turn a closed mode, -inf, into NaN)
+            chosen = logit_choice(utility, rng.random(firms.size), self.p.intensity)
         pop.mode[firms] = chosen
         paid = costs[np.arange(firms.size), chosen]
         pop.wealth[firms] -= paid
