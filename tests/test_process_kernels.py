@@ -157,13 +157,71 @@ def rd_learning_numpy(proc, state, ctx, rng) -> None:
     pop.rd[who] = np.clip(rd, proc.p.minimum, 1.0)
 
 
+def demography_numpy(proc, state, ctx, rng) -> None:
+    """Demography's step as NumPy computed it before its kernels (exit_scan, entrants)."""
+    from clusterup.rng import weighted_draws
+    from clusterup.state import FIRM
+
+    p = proc.p
+    pop = state.pop
+    firms = pop.firms()
+    if firms.size:
+        a = pop.capability[firms]
+        losses = pop.wealth[firms] < p.exit_wealth
+        lagging = a < p.exit_gap * a.mean()
+        out = losses | lagging
+        gone = firms[out]
+        ctx.exits = int(gone.size)
+        ctx.exited = (pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8))
+        if gone.size:
+            pop.deactivate(gone)
+            pop.pipeline[gone] = 0.0
+            mask = np.zeros(pop.n, bool)
+            mask[gone] = True
+            state.net.remove_nodes(mask)
+    firms = pop.firms()
+    if firms.size == 0:
+        return
+    revenue = pop.revenue[firms].sum()
+    margin = pop.profit[firms].sum() / revenue if revenue > 0 else 0.0
+    count = int(rng.poisson(firms.size * (p.entry_rate * max(margin, 0.0) + p.newcomer_rate)))
+    ctx.entries = count
+    if count == 0:
+        return
+    spin = rng.random(count) < p.spinoff_share
+    merit = np.maximum(pop.profit_avg[firms], 0.0) + 1e-12
+    parent = np.where(spin, firms[weighted_draws(rng, merit, count)], firms[rng.integers(0, firms.size, count)])
+    noise = rng.standard_normal((count, 2))
+    new = pop.add(count, FIRM)
+    init = state.params.init
+    pop.capability[new] = p.entrant_capability * pop.capability[parent]
+    pop.generation[new] = pop.generation[parent]
+    pop.knowledge[new] = pop.knowledge[parent]
+    pop.rd[new] = pop.rd[parent]
+    pop.wealth[new] = p.entrant_wealth
+    pop.parent[new] = np.where(spin, pop.id[parent], -1)
+    pop.segment[new] = np.where(spin, pop.segment[parent], rng.integers(0, init.segments, count))
+    spread = np.where(spin, init.town_spread, 0.3)
+    pop.x[new] = np.clip(pop.x[parent] + spread * noise[:, 0], 0.0, 1.0)
+    pop.y[new] = np.clip(pop.y[parent] + spread * noise[:, 1], 0.0, 1.0)
+    social = state.net["social"]
+    social.add(new, parent, np.where(spin, 1.0, 0.5))
+    if p.entrant_ties > 1:
+        adj = social.neighbours_csr(pop.n)
+        rows = np.repeat(parent, p.entrant_ties - 1)
+        friends = random_neighbour(adj, rows, rng.random(rows.size))
+        src = np.repeat(new, p.entrant_ties - 1)
+        ok = (friends >= 0) & (friends != src)
+        social.add(src[ok], friends[ok], 0.5)
+
+
 def market_numpy(proc, state, ctx, rng) -> None:
     """The market's step in NumPy (kept beside the process as its definition)."""
     proc.step_numpy(state, ctx, rng)
 
 
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
-           "rd_learning": rd_learning_numpy, "market": market_numpy}  # fmt: skip
+           "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -177,6 +235,10 @@ def _same(proc, state, ctx, oracle, seed) -> None:
     for name in a[0].pop.fields:  # every firm field (R&D and profit averages among them), bit for bit
         assert a[0].pop.view(name).tobytes() == b[0].pop.view(name).tobytes(), name
     assert ra.bit_generator.state == rb.bit_generator.state  # the same draws, in the same number
+    if "exited" in a[1].names:  # who left, why, and how many came (demography)
+        for x, y in zip(a[1].exited or (), b[1].exited or (), strict=True):
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+        assert (a[1].exits, a[1].entries) == (b[1].exits, b[1].entries)
 
 
 def _states():
@@ -198,7 +260,7 @@ def test_process_kernels_equal_the_numpy_form(name, label, sim):
     proc, state, ctx = before_process(copy.deepcopy(sim), name)
     for seed in (123, 7):
         _same(proc, state, ctx, ORACLES[name], seed)
-    layer = {"knowledge_ties": "knowledge", "rd_learning": "social", "market": "social"}.get(name, name)
+    layer = {"knowledge_ties": "knowledge", "rd_learning": "social", "market": "social", "demography": "social"}.get(name, name)
     assert len(state.net[layer]) > 0
 
 
@@ -257,6 +319,28 @@ def test_market_kernel_with_and_without_scales_and_shield(overrides, lag):
     _same(proc, state, ctx, market_numpy, 3)
     pop.capability[firms] = 0.0  # no weight anywhere: the demand is shared equally
     _same(proc, state, ctx, market_numpy, 4)
+
+
+def test_demography_kernels_with_both_causes_clipped_places_and_no_entrants():
+    """Exits for losses and for lagging in one step, entrants placed at the square's edges (clipped), spin-offs
+    and newcomers; and a step without entrants."""
+    sim = Simulation("baseline", seed=11, firms=200, steps=30, overrides={"demography.entry_rate": 2.0})
+    for _ in range(19):
+        sim.step()
+    proc, state, ctx = before_process(sim, "demography")
+    pop = state.pop
+    firms = pop.firms()
+    pop.wealth[firms[::11]] = -1.0  # losses
+    pop.capability[firms[5::13]] = 1e-6  # lagging (some also losing: the cause is losses)
+    pop.x[firms[::2]], pop.y[firms[1::2]] = 0.0, 1.0  # entrants beside them cross the edges
+    for seed in range(6):
+        _same(proc, state, ctx, demography_numpy, seed)
+    found = copy.deepcopy(state), copy_ctx(ctx)
+    proc.step(found[0], found[1], np.random.default_rng(0))
+    assert set(found[1].exited[1].tolist()) == {0, 1} and found[1].entries > 0
+    pop.profit[: state.n] = -1.0  # no margin: entry only at the newcomer rate, here none
+    proc.p = proc.p.model_copy(update={"newcomer_rate": 0.0})
+    _same(proc, state, ctx, demography_numpy, 1)
 
 
 def test_knowledge_kernels_where_both_modes_succeed():

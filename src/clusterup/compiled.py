@@ -2032,6 +2032,88 @@ def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: 
     return out
 
 
+# --- demography (the same numbers as its NumPy form, kept in tests/test_process_kernels.py) ----------------------
+
+
+@kernel
+def _exit_scan(firms, capability, wealth, ids, exit_wealth, exit_gap):  # pragma: no cover - compiled
+    n = firms.size
+    a = np.empty(n)
+    for x in range(n):
+        a[x] = capability[firms[x]]
+    floor = exit_gap * (pairwise_sum(a, 0, n) / n)
+    why = np.zeros(n, np.int8)  # 1: losses, 2: lagging (only); 0: stays
+    count = 0
+    for x in range(n):
+        if wealth[firms[x]] < exit_wealth:
+            why[x] = 1
+            count += 1
+        elif a[x] < floor:
+            why[x] = 2
+            count += 1
+    gone = np.empty(count, np.int64)
+    gone_ids = np.empty(count, np.int64)
+    cause = np.empty(count, np.int8)
+    k = 0
+    for x in range(n):
+        if why[x]:
+            gone[k] = firms[x]
+            gone_ids[k] = ids[firms[x]]
+            cause[k] = why[x] - 1
+            k += 1
+    return gone, gone_ids, cause
+
+
+def exit_scan(firms: np.ndarray, capability: np.ndarray, wealth: np.ndarray, ids: np.ndarray, exit_wealth: float,
+              exit_gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The firms that exit (slots ``firms``, a firm: a slot): cash below ``exit_wealth`` (cause 0) or else
+    capability below ``exit_gap`` times the firms' mean, NumPy's pairwise mean (cause 1). Returns (their slots,
+    their ids, their causes as int8), in the order of ``firms``."""
+    return _exit_scan(firms, capability, wealth, ids, float(exit_wealth), float(exit_gap))
+
+
+@kernel
+def _entrants(new, parent, spin, segment_draw, noise, entrant_capability, entrant_wealth, town_spread, capability,
+              generation, knowledge, rd, wealth, parent_id, segment, x, y, ids):  # pragma: no cover  # fmt: skip
+    dims = knowledge.shape[1]
+    for k in range(new.size):
+        f = new[k]
+        m = parent[k]
+        capability[f] = entrant_capability * capability[m]
+        generation[f] = generation[m]
+        for d in range(dims):
+            knowledge[f, d] = knowledge[m, d]
+        rd[f] = rd[m]
+        wealth[f] = entrant_wealth
+        parent_id[f] = ids[m] if spin[k] else -1
+        segment[f] = segment[m] if spin[k] else segment_draw[k]
+        spread = town_spread if spin[k] else 0.3
+        v = x[m] + spread * noise[k, 0]
+        if v < 0.0:  # np.clip(v, 0, 1): NaN and -0.0 pass unchanged
+            v = 0.0
+        elif v > 1.0:
+            v = 1.0
+        x[f] = v
+        v = y[m] + spread * noise[k, 1]
+        if v < 0.0:
+            v = 0.0
+        elif v > 1.0:
+            v = 1.0
+        y[f] = v
+
+
+def entrants(pop, new: np.ndarray, parent: np.ndarray, spin: np.ndarray, segment_draw: np.ndarray,
+             noise: np.ndarray, entrant_capability: float, entrant_wealth: float, town_spread: float) -> None:  # fmt: skip
+    """The entrants' fields in slots ``new`` from their models in slots ``parent`` (the slots must differ), in
+    place: ``entrant_capability`` of the model's capability, its generation, knowledge and R&D propensity, cash
+    ``entrant_wealth``; a spin-off (``spin``) records its parent's id, takes its segment and is placed within
+    ``town_spread`` of it, a newcomer takes ``segment_draw``'s segment, no parent and a spread of 0.3 around
+    its model; places are clipped to the unit square (``noise``: a standard normal pair per entrant)."""
+    _entrants(new, parent, spin, segment_draw, noise, float(entrant_capability), float(entrant_wealth),
+              float(town_spread), pop.capability, pop.generation, pop.knowledge, pop.rd, pop.wealth, pop.parent,
+              pop.segment, pop.x, pop.y, pop.id)  # fmt: skip
+
+
 # --- the market (the same numbers as its NumPy form, kept in tests/test_process_kernels.py) ------------------------
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import entrants, exit_scan
 from ..kernels import random_neighbour
 from ..params.base import Section, integer, number, switch
 from ..rng import weighted_draws
@@ -56,13 +57,10 @@ class Demography(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
-        a = pop.capability[firms]
-        losses = pop.wealth[firms] < self.p.exit_wealth
-        lagging = a < self.p.exit_gap * a.mean()
-        out = losses | lagging
-        gone = firms[out]
+        # who exits (losses, else lagging behind the mean) with their ids and causes: one compiled pass
+        gone, ids, cause = exit_scan(firms, pop.capability, pop.wealth, pop.id, self.p.exit_wealth, self.p.exit_gap)
         ctx.exits = int(gone.size)
-        ctx.exited = (pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8))
+        ctx.exited = (ids, cause)
         if gone.size == 0:
             return
         pop.deactivate(gone)
@@ -93,16 +91,9 @@ class Demography(Process):
         noise = rng.standard_normal((count, 2))
         new = pop.add(count, FIRM)
         init = state.params.init
-        pop.capability[new] = p.entrant_capability * pop.capability[parent]
-        pop.generation[new] = pop.generation[parent]
-        pop.knowledge[new] = pop.knowledge[parent]
-        pop.rd[new] = pop.rd[parent]
-        pop.wealth[new] = p.entrant_wealth
-        pop.parent[new] = np.where(spin, pop.id[parent], -1)
-        pop.segment[new] = np.where(spin, pop.segment[parent], rng.integers(0, init.segments, count))
-        spread = np.where(spin, init.town_spread, 0.3)
-        pop.x[new] = np.clip(pop.x[parent] + spread * noise[:, 0], 0.0, 1.0)
-        pop.y[new] = np.clip(pop.y[parent] + spread * noise[:, 1], 0.0, 1.0)
+        segment_draw = rng.integers(0, init.segments, count)  # a newcomer's segment
+        # capability, generation, knowledge, R&D, cash, parent, segment and place from the model: one compiled pass
+        entrants(pop, new, parent, spin, segment_draw, noise, p.entrant_capability, p.entrant_wealth, init.town_spread)
         social = state.net["social"]
         social.add(new, parent, np.where(spin, 1.0, 0.5))
         if p.entrant_ties > 1:
