@@ -42,7 +42,6 @@ def test_tiny_run_prints_scaling_and_one_side_by_side_table_per_size():
     assert out.count("| clusterup, every indicator every step |") == 2
 
 
-
 STARTUP = RUN.parent / "startup.py"
 
 
@@ -82,3 +81,25 @@ def test_last_bits_benchmark_refuses_bad_arguments_and_counts_within_range():
     assert [r.split("|")[1].strip() for r in rows] == ["`exp`", "`log`", "`log1p`", "`power`, an exponent per element",
                                                        "`a ** 0.7`", "`a ** 2.0`", "`a ** 0.5`"]  # fmt: skip
     assert all(0 <= int(r.split("|")[3].strip().replace(",", "")) <= 2000 for r in rows)
+
+
+COMPARE = RUN.parent / "compare.py"
+
+
+def test_compare_refuses_bad_arguments_and_prints_one_row():
+    """benchmarks/compare.py: a revision that is not a commit, a bad count or preset stop in one line (exit 2);
+    a tiny comparison of HEAD with the working tree prints its row and leaves no worktree behind."""
+    for args, message in ((["no-such-revision"], "is not a commit"), (["HEAD", "--rounds", "0"], "--rounds must be >= 1"),
+                          (["HEAD", "--preset", "no-such-preset"], "--preset")):  # fmt: skip
+        bad = subprocess.run([sys.executable, str(COMPARE), *args], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and message in bad.stderr.strip().splitlines()[-1] and "Traceback" not in bad.stderr
+    root = RUN.parents[1]
+    if subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    done = subprocess.run([sys.executable, str(COMPARE), "HEAD", "--rounds", "2", "--firms", "40", "--steps", "3"],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    row = done.stdout.strip().splitlines()[-1]
+    assert row.startswith("| baseline, 40 firms x 3 steps, 2 rounds |") and row.endswith("fastest |")
+    worktrees = subprocess.run(["git", "-C", str(root), "worktree", "list"], capture_output=True, text=True).stdout
+    assert "clusterup-compare-" not in worktrees

@@ -912,3 +912,22 @@ def test_untouched_is_the_mask_of_ties_with_neither_end_gone():
             assert got is None
         else:
             np.testing.assert_array_equal(got, expected)
+
+
+def test_over_ceiling_and_slots_where_equal_the_numpy_expressions():
+    """The mastery's quotient with organisations at 0, and the slots of one mode's firms, as NumPy gives them:
+    NaN and infinite ceilings, an empty mask, a code nobody chose."""
+    rng = np.random.default_rng(5)
+    n = 1_000
+    capability, ceiling = rng.random(n) * 4.0, 2.0 ** rng.integers(0, 6, n).astype(float)
+    capability[:3], ceiling[3:5] = [np.nan, 0.0, np.inf], [np.inf, 1e-300]
+    is_firm = rng.random(n) < 0.9
+    want = capability / ceiling
+    want[~is_firm] = 0.0
+    np.testing.assert_array_equal(compiled.over_ceiling(capability, ceiling, is_firm), want)
+    mode = rng.integers(0, 4, n).astype(np.int8)
+    for code in (0, 1, 3, 7):
+        for mask in (is_firm, np.zeros(n, bool)):
+            found = compiled.slots_where(mode, code, mask)
+            np.testing.assert_array_equal(found, ((mode == code) & mask).nonzero()[0])
+            assert found.dtype == np.int64

@@ -1445,6 +1445,40 @@ def lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
     return out if _lookup(table, keys.reshape(-1), out.reshape(-1)) else None
 
 
+@kernel
+def _over_ceiling(capability, ceiling, is_firm, out):  # pragma: no cover - compiled
+    for f in range(out.size):
+        out[f] = capability[f] / ceiling[f] if is_firm[f] else 0.0
+
+
+def over_ceiling(capability: np.ndarray, ceiling: np.ndarray, is_firm: np.ndarray) -> np.ndarray:
+    """``capability / ceiling`` where ``is_firm``, 0 elsewhere (the mastery): one pass instead of the quotient, the
+    negated mask and the masked write."""
+    out = np.empty(capability.size)
+    _over_ceiling(capability, ceiling, is_firm, out)
+    return out
+
+
+@kernel
+def _slots_where(values, code, mask):  # pragma: no cover - compiled
+    count = 0
+    for f in range(values.size):
+        if values[f] == code and mask[f]:
+            count += 1
+    out = np.empty(count, np.int64)
+    k = 0
+    for f in range(values.size):
+        if values[f] == code and mask[f]:
+            out[k] = f
+            k += 1
+    return out
+
+
+def slots_where(values: np.ndarray, code: int, mask: np.ndarray) -> np.ndarray:
+    """``((values == code) & mask).nonzero()[0]`` in one pass (the slots of the firms that chose a mode, say)."""
+    return _slots_where(values, int(code), mask)
+
+
 # --- fused row passes: several of the kernels above in one pass over each row (the same numbers) -----------------
 
 

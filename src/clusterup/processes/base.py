@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from ..compiled import slots_where
 from ..state import ContextField, FieldSpec, Mode, State, StepContext
 
 if TYPE_CHECKING:
@@ -108,4 +109,4 @@ class InnovationMode(Process):
     def attempting(self, state: State) -> np.ndarray:
         """Slots of active firms that chose this mode this step."""
         pop = state.pop
-        return ((pop.view("mode") == self.code) & pop.is_firm).nonzero()[0]
+        return slots_where(pop.view("mode"), self.code, pop.is_firm)  # ((mode == code) & is_firm).nonzero()[0]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..compiled import lookup
+from ..compiled import lookup, over_ceiling
 from .firms import Population
 from .multiplex import Multiplex
 
@@ -55,9 +55,7 @@ class State:
     def mastery(self) -> np.ndarray:
         """Capability over the ceiling of the firm's generation, per slot (0 for organisations)."""
         pop = self.pop
-        m = pop.view("capability") / self.ceiling(pop.view("generation"))
-        m[~pop.is_firm] = 0.0
-        return m
+        return over_ceiling(pop.view("capability"), self.ceiling(pop.view("generation")), pop.is_firm)
 
     def compact(self) -> bool:
         """Drop the population's inactive slots and let the network follow; True if anything moved."""
