@@ -931,3 +931,26 @@ def test_over_ceiling_and_slots_where_equal_the_numpy_expressions():
             found = compiled.slots_where(mode, code, mask)
             np.testing.assert_array_equal(found, ((mode == code) & mask).nonzero()[0])
             assert found.dtype == np.int64
+
+
+def test_decode_keys_and_pull_toward_equal_the_numpy_expressions():
+    """Tie keys decoded by shift and mask (the largest slot a key can hold included); rows pulled toward a
+    target as NumPy's fancy-indexed ``+=`` moves them, other rows untouched."""
+    from clusterup.state.multiplex import _KEY_BITS, KEY_BASE
+
+    rng = np.random.default_rng(6)
+    top = int(KEY_BASE) - 1
+    i, j = np.sort(rng.integers(0, top, 500)), rng.integers(0, top, 500)
+    i[0], j[0] = top, top
+    keys = i * KEY_BASE + j
+    di, dj = compiled.decode_keys(keys, _KEY_BITS)
+    np.testing.assert_array_equal(di, keys >> _KEY_BITS)
+    np.testing.assert_array_equal(dj, keys & (KEY_BASE - 1))
+    assert (di == i).all() and (dj == j).all() and di.dtype == dj.dtype == np.int64
+    q = rng.random((50, 7))
+    rows = rng.choice(50, 12, replace=False)
+    target = rng.random(7)
+    want = q.copy()
+    want[rows] += 0.3 * (target[None, :] - want[rows])
+    compiled.pull_toward(q, rows, target, 0.3)
+    np.testing.assert_array_equal(q, want)

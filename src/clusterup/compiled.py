@@ -1479,6 +1479,36 @@ def slots_where(values: np.ndarray, code: int, mask: np.ndarray) -> np.ndarray:
     return _slots_where(values, int(code), mask)
 
 
+@kernel
+def _decode_keys(keys, bits, i, j):  # pragma: no cover - compiled
+    mask = (np.int64(1) << bits) - 1
+    for t in range(keys.size):
+        i[t] = keys[t] >> bits
+        j[t] = keys[t] & mask
+
+
+def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both ends of each tie key ``i << bits | j`` (keys >= 0): ``keys >> bits`` and ``keys & (2**bits - 1)`` in
+    one pass."""
+    i = np.empty(keys.size, np.int64)
+    j = np.empty(keys.size, np.int64)
+    _decode_keys(keys, int(bits), i, j)
+    return i, j
+
+
+@kernel
+def _pull_toward(q, rows, target, rate):  # pragma: no cover - compiled
+    for r in rows:
+        for d in range(q.shape[1]):
+            q[r, d] = q[r, d] + rate * (target[d] - q[r, d])
+
+
+def pull_toward(q: np.ndarray, rows: np.ndarray, target: np.ndarray, rate: float) -> None:
+    """``q[rows] += rate * (target - q[rows])`` in place, row by row (``rows`` without repeats, as NumPy's
+    fancy-indexed ``+=`` requires for this meaning)."""
+    _pull_toward(q, rows, target, float(rate))
+
+
 # --- fused row passes: several of the kernels above in one pass over each row (the same numbers) -----------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import pull_toward
 from ..state import State, StepContext
 from .base import Process
 
@@ -29,5 +30,4 @@ class Frontier(Process):
         world[state.hot_field] += p.knowledge_drift
         orgs = state.pop.orgs()
         if p.organisation_renewal > 0 and orgs.size:
-            q = state.pop.knowledge
-            q[orgs] += p.organisation_renewal * (world[None, :] - q[orgs])
+            pull_toward(state.pop.knowledge, orgs, world, p.organisation_renewal)  # q[orgs] += r * (world - q[orgs])

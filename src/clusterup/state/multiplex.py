@@ -19,6 +19,7 @@ from ..compiled import (
     add_csr,
     add_csr_pair,
     concurrently,
+    decode_keys,
     end_sums,
     merge_max_ordered,
     new_edges,
@@ -70,7 +71,7 @@ class Layer:
     def _ends(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(keys, i, j) of every tie, decoded once per key array (keys are replaced, never changed in place;
         weight changes keep them). Read-only."""
-        i, j = self.keys >> _KEY_BITS, self.keys & (KEY_BASE - 1)  # keys are >= 0: as // and %, faster
+        i, j = decode_keys(self.keys, _KEY_BITS)  # keys are >= 0: >> and & (as // and %), in one pass
         i.flags.writeable = False
         j.flags.writeable = False
         self._ij = (self.keys, i, j)
