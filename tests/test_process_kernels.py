@@ -215,13 +215,19 @@ def demography_numpy(proc, state, ctx, rng) -> None:
         social.add(src[ok], friends[ok], 0.5)
 
 
+def imitation_numpy(proc, state, ctx, rng) -> None:
+    """Imitation's step in NumPy (kept beside the process as its definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
 def market_numpy(proc, state, ctx, rng) -> None:
     """The market's step in NumPy (kept beside the process as its definition)."""
     proc.step_numpy(state, ctx, rng)
 
 
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
-           "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy}  # fmt: skip
+           "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy,
+           "imitation": imitation_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -235,6 +241,8 @@ def _same(proc, state, ctx, oracle, seed) -> None:
     for name in a[0].pop.fields:  # every firm field (R&D and profit averages among them), bit for bit
         assert a[0].pop.view(name).tobytes() == b[0].pop.view(name).tobytes(), name
     assert ra.bit_generator.state == rb.bit_generator.state  # the same draws, in the same number
+    if "successes" in a[1].names:  # the successes counted per mode
+        assert a[1].successes.tobytes() == b[1].successes.tobytes()
     if "exited" in a[1].names:  # who left, why, and how many came (demography)
         for x, y in zip(a[1].exited or (), b[1].exited or (), strict=True):
             assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
@@ -260,7 +268,7 @@ def test_process_kernels_equal_the_numpy_form(name, label, sim):
     proc, state, ctx = before_process(copy.deepcopy(sim), name)
     for seed in (123, 7):
         _same(proc, state, ctx, ORACLES[name], seed)
-    layer = {"knowledge_ties": "knowledge", "rd_learning": "social", "market": "social", "demography": "social"}.get(name, name)
+    layer = {"knowledge_ties": "knowledge", "economic": "economic", "social": "social"}.get(name, "social")
     assert len(state.net[layer]) > 0
 
 
@@ -341,6 +349,25 @@ def test_demography_kernels_with_both_causes_clipped_places_and_no_entrants():
     pop.profit[: state.n] = -1.0  # no margin: entry only at the newcomer rate, here none
     proc.p = proc.p.model_copy(update={"newcomer_rate": 0.0})
     _same(proc, state, ctx, demography_numpy, 1)
+
+
+@pytest.mark.parametrize("preset", ["baseline", "bass", "policy-ip-protection"])
+def test_imitation_kernels_with_models_ahead_imitated_imitators_and_licences(preset):
+    """Imitators whose models are generations ahead (transfers), imitators that are also models (every model is
+    read before any imitator is written), capabilities at the ceiling and licence fees; the well-mixed
+    population of the bass preset."""
+    sim = Simulation(preset, seed=12, firms=300, steps=40)
+    for _ in range(24):
+        sim.step()
+    proc, state, ctx = before_process(sim, "imitation")
+    pop = state.pop
+    firms = pop.firms()
+    pop.generation[firms[::5]] += 2  # models ahead
+    pop.capability[firms[1::9]] = 0.999 * state.ceiling(pop.generation[firms[1::9]])  # at the cap
+    pop.licence_fee[firms[::4]] = 0.01
+    pop.mode[firms] = int(Mode.IMITATION)  # everyone imitates: imitators are models too
+    for seed in range(4):
+        _same(proc, state, ctx, imitation_numpy, seed)
 
 
 def test_knowledge_kernels_where_both_modes_succeed():

@@ -1691,6 +1691,61 @@ def pull_rows(x: np.ndarray, i: np.ndarray, j: np.ndarray, pull: float) -> None:
     _put_rows(x, i, rows)
 
 
+@kernel
+def _imitators(who, model, u, success):  # pragma: no cover - compiled
+    count = 0
+    for k in range(who.size):
+        if model[who[k]] >= 0 and u[k] < success:
+            count += 1
+    i = np.empty(count, np.int64)
+    j = np.empty(count, np.int64)
+    c = 0
+    for k in range(who.size):
+        m = model[who[k]]
+        if m >= 0 and u[k] < success:
+            i[c] = who[k]
+            j[c] = m
+            c += 1
+    return i, j
+
+
+def imitators(who: np.ndarray, model: np.ndarray, u: np.ndarray, success: float) -> tuple[np.ndarray, np.ndarray]:
+    """The successful imitators among ``who`` and their models: those with a model (``model[who] >= 0``) whose
+    draw ``u`` is below ``success``, in the order of ``who``; as ``who[ok], model[who][ok]``."""
+    return _imitators(who, model, u, float(success))
+
+
+@kernel
+def _imitate(i, j, u, capability, generation, phi, absorb, ceiling, transfer_rate, switch_dip):  # pragma: no cover
+    n = i.size
+    new_a = np.empty(n)
+    new_g = np.empty(n, generation.dtype)
+    for k in range(n):  # every model is read before any imitator is written, as NumPy's gathers do
+        f, m = i[k], j[k]
+        a_old = capability[f]
+        transfer = generation[m] > generation[f] and u[k] < transfer_rate * absorb[f]
+        moved = a_old + phi[f] * (capability[m] - a_old)
+        top = 0.999 * ceiling[k]
+        if not (moved != moved or moved <= top):  # np.minimum: NaN from either side
+            moved = top
+        if not (moved != moved or moved >= a_old):  # np.maximum
+            moved = a_old
+        new_a[k] = switch_dip * a_old if transfer else moved
+        new_g[k] = generation[m] if transfer else generation[f]
+    for k in range(n):
+        capability[i[k]] = new_a[k]
+        generation[i[k]] = new_g[k]
+
+
+def imitate(i: np.ndarray, j: np.ndarray, u: np.ndarray, capability: np.ndarray, generation: np.ndarray,
+            phi: np.ndarray, absorb: np.ndarray, ceiling: np.ndarray, transfer_rate: float, switch_dip: float) -> None:  # fmt: skip
+    """Successful imitators ``i`` of models ``j``, in place: with chance ``transfer_rate * absorb[i]`` (draws
+    ``u``) an imitator of a model in a higher generation adopts it and keeps ``switch_dip`` of its capability;
+    otherwise it closes ``phi[i]`` of the gap to its model, at most to 0.999 of its ``ceiling`` and never
+    down. The operations of the NumPy form in imitation's ``step_numpy``, in one pass."""
+    _imitate(i, j, u, capability, generation, phi, absorb, ceiling, float(transfer_rate), float(switch_dip))
+
+
 # -- economic ties: the process's passes, each as NumPy computes it -------------------------------------
 
 

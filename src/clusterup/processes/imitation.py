@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import best_model, imitation_gain, imitation_models, model_gaps, pull_rows
+from ..compiled import best_model, imitate, imitation_gain, imitation_models, imitators, model_gaps, pull_rows
 from ..params.base import Section, number, switch
 from ..state import ContextField, Mode, State, StepContext
 from .base import InnovationMode
@@ -149,6 +149,25 @@ class Imitation(InnovationMode):
         if who.size == 0:
             return
         model, phi, absorb = self._models(state, ctx, rng)
+        i, j = imitators(who, model, rng.random(who.size), self.p.success)
+        ctx.successes[self.code] += i.size
+        if i.size == 0:
+            return
+        pop = state.pop
+        openness = 1.0 - state.params.technology.appropriability
+        u = rng.random(i.size)  # the generation transfer's draws
+        # capability and generation of the imitators from their models': one compiled pass (step_numpy: in NumPy)
+        imitate(i, j, u, pop.capability, pop.generation, phi, absorb, state.ceiling(pop.generation[i]),
+                self.p.generation_transfer * openness, self.p.switch_dip)  # fmt: skip
+        self._follow(state, ctx, i, j)
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` in NumPy, one expression per line: the definition of its compiled passes and their
+        oracle in the tests (the same numbers, bit for bit)."""
+        who = self.attempting(state)
+        if who.size == 0:
+            return
+        model, phi, absorb = self._models(state, ctx, rng)
         j = model[who]
         ok = (j >= 0) & (rng.random(who.size) < self.p.success)
         i, j = who[ok], j[ok]
@@ -165,6 +184,11 @@ class Imitation(InnovationMode):
         new_a = np.where(transfer, self.p.switch_dip * a_old, np.maximum(moved, a_old))
         pop.capability[i] = new_a
         pop.generation[i] = np.where(transfer, pop.generation[j], pop.generation[i])
+        self._follow(state, ctx, i, j)
+
+    def _follow(self, state: State, ctx: StepContext, i: np.ndarray, j: np.ndarray) -> None:
+        """The imitators' knowledge moves toward their models'; licences are paid."""
+        pop = state.pop
         pull_rows(pop.knowledge, i, j, self.p.knowledge_pull)  # knowledge[i] += pull * (knowledge[j] - knowledge[i])
         fee = pop.licence_fee[j] * per_scale(pop)[i]  # the licence is in proportion to the licensee's size
         if fee.any():  # a licence to imitate a protected technology is paid to its holder
