@@ -1290,21 +1290,29 @@ def union_neighbours(a: CSR | Neighbours, b: CSR | Neighbours, rows: np.ndarray)
 
 
 @kernel
+def _pick(w, cum, u):  # pragma: no cover - compiled
+    """One draw from a row of weights ``w``: the cumulative sums (in ``cum``), each over the total, and the
+    number of them that ``u`` exceeds."""
+    cols = w.size
+    c = w[0]
+    cum[0] = c
+    for k in range(1, cols):
+        c = c + w[k]
+        cum[k] = c
+    total = cum[cols - 1]
+    chosen = 0
+    for k in range(cols):
+        if u > cum[k] / total:
+            chosen += 1
+    return chosen
+
+
+@kernel
 def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
     cols = w.shape[1]
     cum = np.empty(cols)
     for r in range(w.shape[0]):
-        c = w[r, 0]
-        cum[0] = c
-        for k in range(1, cols):
-            c = c + w[r, k]
-            cum[k] = c
-        total = cum[cols - 1]
-        chosen = 0
-        for k in range(cols):
-            if u[r] > cum[k] / total:
-                chosen += 1
-        out[r] = chosen
+        out[r] = _pick(w[r], cum, u[r])
 
 
 @kernel
@@ -1353,17 +1361,7 @@ def _equal_choice(utility, u, none, out):  # pragma: no cover - compiled
                 open_any = True
         if not open_any:
             w[none] = 1.0
-        c = w[0]
-        cum[0] = c
-        for k in range(1, cols):
-            c = c + w[k]
-            cum[k] = c
-        total = cum[cols - 1]
-        chosen = 0
-        for k in range(cols):
-            if u[r] > cum[k] / total:
-                chosen += 1
-        out[r] = chosen
+        out[r] = _pick(w, cum, u[r])
 
 
 def equal_choice(utility: np.ndarray, u: np.ndarray, none: int) -> np.ndarray:

@@ -121,10 +121,7 @@ class Market(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
-        a = pop.capability[firms]
-        rel = a.mean() / state.frontier
-        level = min(p.saturation, rel**p.elasticity)
-        demand = p.demand * state.initial_firms * level
+        a, level, demand = self._demand(state, firms)
         scaled = not (p.scale_shock == 0 and p.entrant_scale == 1.0)  # else scale plays no part: every firm has 1
         # rents, scales, revenues, profits and cash in one compiled pass (market_step); the powers stay NumPy's.
         # The definition, one NumPy expression per line, is step_numpy
@@ -143,10 +140,7 @@ class Market(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
-        a = pop.capability[firms]
-        rel = a.mean() / state.frontier
-        level = min(p.saturation, rel**p.elasticity)
-        demand = p.demand * state.initial_firms * level
+        a, level, demand = self._demand(state, firms)
         pop.rent[firms] *= 1.0 - p.rent_decay
         weight = a**p.share_exponent * (1.0 + p.rent_premium * pop.rent[firms])
         scale = self._scale(pop, firms)
@@ -164,6 +158,15 @@ class Market(Process):
         pop.wealth[firms] += np.where(profit > 0, (1.0 - p.payout) * profit, profit)
         if scale is not None and p.scale_shock > 0:
             self._grow(pop, firms, scale, profit, rng)
+
+    def _demand(self, state: State, firms: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """The firms' capabilities, the demand level ``min(saturation, (mean_a / A*) ** elasticity)`` and the
+        cluster's demand."""
+        p = self.p
+        a = state.pop.capability[firms]
+        rel = a.mean() / state.frontier
+        level = min(p.saturation, rel**p.elasticity)
+        return a, level, p.demand * state.initial_firms * level
 
     def _scale(self, pop, firms: np.ndarray) -> np.ndarray | None:
         """Each firm's scale this step (mean 1 over firms): the first market gives every firm scale 1, a later
