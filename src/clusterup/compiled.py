@@ -1158,6 +1158,16 @@ def _tv(a, ra, b, rb, diff):  # pragma: no cover - compiled
     return 0.5 * pairwise_sum(diff, 0, dims)
 
 
+
+@kernel
+def _clip_unit(v):  # pragma: no cover - compiled
+    """``np.clip(v, 0.0, 1.0)`` of one value: NaN and -0.0 pass unchanged."""
+    if v < 0.0:
+        return 0.0
+    if v > 1.0:
+        return 1.0
+    return v
+
 @kernel
 def _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, lo, hi):  # pragma: no cover
     m = c + extra.shape[1]
@@ -1185,10 +1195,7 @@ def _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, 
             fit = 4.0 * dist * (1.0 - dist)  # cognitive fit
             if kind[x] == 0:
                 mx = mastery[x]
-                if mx < 0.0:
-                    mx = 0.0
-                if mx > 1.0:
-                    mx = 1.0
+                mx = _clip_unit(mx)
                 quality = 0.5 + mx
             else:
                 quality = 1.5
@@ -2010,10 +2017,7 @@ def _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k
     for f in range(n):
         firm = active[f] and kind[f] == 0
         m = cap[f] / ceil[f] if firm else 0.0  # mastery, clipped to [0, 1]
-        if m < 0.0:
-            m = 0.0
-        elif m > 1.0:
-            m = 1.0
+        m = _clip_unit(m)
         ahead = False  # a knowledge partner holds a higher generation
         if follows:
             for p in range(k_indptr[f], k_indptr[f + 1]):
@@ -2205,18 +2209,8 @@ def _entrants(new, parent, spin, segment_draw, noise, entrant_capability, entran
         parent_id[f] = ids[m] if spin[k] else -1
         segment[f] = segment[m] if spin[k] else segment_draw[k]
         spread = town_spread if spin[k] else 0.3
-        v = x[m] + spread * noise[k, 0]
-        if v < 0.0:  # np.clip(v, 0, 1): NaN and -0.0 pass unchanged
-            v = 0.0
-        elif v > 1.0:
-            v = 1.0
-        x[f] = v
-        v = y[m] + spread * noise[k, 1]
-        if v < 0.0:
-            v = 0.0
-        elif v > 1.0:
-            v = 1.0
-        y[f] = v
+        x[f] = _clip_unit(x[m] + spread * noise[k, 0])
+        y[f] = _clip_unit(y[m] + spread * noise[k, 1])
 
 
 def entrants(pop, new: np.ndarray, parent: np.ndarray, spin: np.ndarray, segment_draw: np.ndarray,
@@ -2279,10 +2273,7 @@ def _market(firms, powered, rent, scale_of, wealth, rd, revenue_out, profit_out,
         f = firms[x]
         r = demand * weight[x] / total if total > 0 else demand / n
         if shield:  # own innovations keep their buyers when the cluster lags
-            kept = rent_shield * rent[f]
-            if kept > 1.0:
-                kept = 1.0
-            r = r * (1.0 + kept * (1.0 - level) / level)
+            r = r * (1.0 + _below_one(rent_shield * rent[f]) * (1.0 - level) / level)
         fixed = fixed_cost * scale[x] if scaled else fixed_cost
         pr = r - fixed - rd_cost * rd[f] * r
         revenue_out[f] = r

@@ -107,7 +107,7 @@ def named_codes(frame: pd.DataFrame) -> pd.DataFrame:
 def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The network at this step: (nodes, ties) tables keyed by stable node ids."""
     pop = state.pop
-    live = np.flatnonzero(pop.view("active"))
+    live = pop.nodes()
     nodes = named_codes(pd.DataFrame({f: pop.view(f)[live] for f in SNAPSHOT_NODE_FIELDS}))
     ids = pop.view("id")
     parts = [
@@ -478,7 +478,7 @@ def compute_numpy(state: State, prev_keys: dict[str, np.ndarray], network: bool 
         knowledge_breadth=ind.mean_profile_entropy_breadth(q),
         n_orgs=int(pop.is_org.sum()),
     )
-    nodes = np.flatnonzero(pop.view("active"))
+    nodes = pop.nodes()
     n_nodes = nodes.size
     strengths = {layer: float(state.net[layer].w.sum()) for layer in LAYERS}
     all_strength = sum(strengths.values())

@@ -89,7 +89,7 @@ class Result:
         snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     ) -> Result:
         pop = state.pop
-        live = np.flatnonzero(pop.view("active"))
+        live = pop.nodes()
         cols = {name: arr[live] for name, arr in pop.items() if name not in ("knowledge", "active")}
         cols.update({f"knowledge_{k}": pop.knowledge[live, k] for k in range(pop.domains)})
         firms = named_codes(pd.DataFrame(cols))

@@ -175,7 +175,7 @@ def _as_int(v) -> int | None:
 def initial_data(state: State) -> ClusterData:
     """A state as data tables (ids, every attribute the builder reads, all ties, pipelines)."""
     pop = state.pop
-    live = np.flatnonzero(pop.view("active"))
+    live = pop.nodes()
     kind = pop.kind[live]
     k = pop.domains
     f = live[kind == FIRM]
