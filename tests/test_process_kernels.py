@@ -158,61 +158,8 @@ def rd_learning_numpy(proc, state, ctx, rng) -> None:
 
 
 def demography_numpy(proc, state, ctx, rng) -> None:
-    """Demography's step as NumPy computed it before its kernels (exit_scan, entrants)."""
-    from clusterup.rng import weighted_draws
-    from clusterup.state import FIRM
-
-    p = proc.p
-    pop = state.pop
-    firms = pop.firms()
-    if firms.size:
-        a = pop.capability[firms]
-        losses = pop.wealth[firms] < p.exit_wealth
-        lagging = a < p.exit_gap * a.mean()
-        out = losses | lagging
-        gone = firms[out]
-        ctx.exits = int(gone.size)
-        ctx.exited = (pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8))
-        if gone.size:
-            pop.deactivate(gone)
-            pop.pipeline[gone] = 0.0
-            mask = np.zeros(pop.n, bool)
-            mask[gone] = True
-            state.net.remove_nodes(mask)
-    firms = pop.firms()
-    if firms.size == 0:
-        return
-    revenue = pop.revenue[firms].sum()
-    margin = pop.profit[firms].sum() / revenue if revenue > 0 else 0.0
-    count = int(rng.poisson(firms.size * (p.entry_rate * max(margin, 0.0) + p.newcomer_rate)))
-    ctx.entries = count
-    if count == 0:
-        return
-    spin = rng.random(count) < p.spinoff_share
-    merit = np.maximum(pop.profit_avg[firms], 0.0) + 1e-12
-    parent = np.where(spin, firms[weighted_draws(rng, merit, count)], firms[rng.integers(0, firms.size, count)])
-    noise = rng.standard_normal((count, 2))
-    new = pop.add(count, FIRM)
-    init = state.params.init
-    pop.capability[new] = p.entrant_capability * pop.capability[parent]
-    pop.generation[new] = pop.generation[parent]
-    pop.knowledge[new] = pop.knowledge[parent]
-    pop.rd[new] = pop.rd[parent]
-    pop.wealth[new] = p.entrant_wealth
-    pop.parent[new] = np.where(spin, pop.id[parent], -1)
-    pop.segment[new] = np.where(spin, pop.segment[parent], rng.integers(0, init.segments, count))
-    spread = np.where(spin, init.town_spread, 0.3)
-    pop.x[new] = np.clip(pop.x[parent] + spread * noise[:, 0], 0.0, 1.0)
-    pop.y[new] = np.clip(pop.y[parent] + spread * noise[:, 1], 0.0, 1.0)
-    social = state.net["social"]
-    social.add(new, parent, np.where(spin, 1.0, 0.5))
-    if p.entrant_ties > 1:
-        adj = social.neighbours_csr(pop.n)
-        rows = np.repeat(parent, p.entrant_ties - 1)
-        friends = random_neighbour(adj, rows, rng.random(rows.size))
-        src = np.repeat(new, p.entrant_ties - 1)
-        ok = (friends >= 0) & (friends != src)
-        social.add(src[ok], friends[ok], 0.5)
+    """Demography's step with its exit test and entrants' fields in NumPy (kept beside the process)."""
+    proc.step_numpy(state, ctx, rng)
 
 
 def imitation_numpy(proc, state, ctx, rng) -> None:

@@ -49,16 +49,30 @@ class Demography(Process):
         self._exits(state, ctx)
         self._entries(state, ctx, rng)
 
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` with the exit test and the entrants' fields in NumPy, one expression per line: the
+        definition of its compiled passes (``exit_scan``, ``entrants``) and their oracle in the tests (the same
+        numbers and draws, bit for bit)."""
+        self._exits(state, ctx, compiled=False)
+        self._entries(state, ctx, rng, compiled=False)
+
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
         return {"n_entries": ctx.entries, "n_exits": ctx.exits}
 
-    def _exits(self, state: State, ctx: StepContext) -> None:
+    def _exits(self, state: State, ctx: StepContext, compiled: bool = True) -> None:
         pop = state.pop
         firms = pop.firms()
         if firms.size == 0:
             return
-        # who exits (losses, else lagging behind the mean) with their ids and causes: one compiled pass
-        gone, ids, cause = exit_scan(firms, pop.capability, pop.wealth, pop.id, self.p.exit_wealth, self.p.exit_gap)
+        if compiled:  # who exits (losses, else lagging behind the mean) with their ids and causes: one compiled pass
+            gone, ids, cause = exit_scan(firms, pop.capability, pop.wealth, pop.id, self.p.exit_wealth, self.p.exit_gap)
+        else:
+            a = pop.capability[firms]
+            losses = pop.wealth[firms] < self.p.exit_wealth
+            lagging = a < self.p.exit_gap * a.mean()
+            out = losses | lagging
+            gone = firms[out]
+            ids, cause = pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8)
         ctx.exits = int(gone.size)
         ctx.exited = (ids, cause)
         if gone.size == 0:
@@ -69,7 +83,7 @@ class Demography(Process):
         mask[gone] = True
         state.net.remove_nodes(mask)
 
-    def _entries(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+    def _entries(self, state: State, ctx: StepContext, rng: np.random.Generator, compiled: bool = True) -> None:
         p = self.p
         pop = state.pop
         firms = pop.firms()
@@ -91,9 +105,21 @@ class Demography(Process):
         noise = rng.standard_normal((count, 2))
         new = pop.add(count, FIRM)
         init = state.params.init
-        segment_draw = rng.integers(0, init.segments, count)  # a newcomer's segment
-        # capability, generation, knowledge, R&D, cash, parent, segment and place from the model: one compiled pass
-        entrants(pop, new, parent, spin, segment_draw, noise, p.entrant_capability, p.entrant_wealth, init.town_spread)
+        if compiled:  # capability, generation, knowledge, R&D, cash, parent, segment and place from the model
+            segment_draw = rng.integers(0, init.segments, count)  # a newcomer's segment
+            entrants(pop, new, parent, spin, segment_draw, noise, p.entrant_capability, p.entrant_wealth,
+                     init.town_spread)  # fmt: skip
+        else:
+            pop.capability[new] = p.entrant_capability * pop.capability[parent]
+            pop.generation[new] = pop.generation[parent]
+            pop.knowledge[new] = pop.knowledge[parent]
+            pop.rd[new] = pop.rd[parent]
+            pop.wealth[new] = p.entrant_wealth
+            pop.parent[new] = np.where(spin, pop.id[parent], -1)
+            pop.segment[new] = np.where(spin, pop.segment[parent], rng.integers(0, init.segments, count))
+            spread = np.where(spin, init.town_spread, 0.3)
+            pop.x[new] = np.clip(pop.x[parent] + spread * noise[:, 0], 0.0, 1.0)
+            pop.y[new] = np.clip(pop.y[parent] + spread * noise[:, 1], 0.0, 1.0)
         social = state.net["social"]
         social.add(new, parent, np.where(spin, 1.0, 0.5))
         if p.entrant_ties > 1:
