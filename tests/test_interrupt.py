@@ -141,3 +141,27 @@ def test_a_run_interrupted_while_its_kernels_compile_exits_130(tmp_path):
     assert p.returncode == 130, err
     assert lines[-1].startswith("interrupted") and "deferred in the compiler" in lines, err
     assert not out.exists()
+
+
+def test_a_ctrl_c_wrapped_by_compiled_code_still_exits_130(monkeypatch, capsys):
+    """A SIGINT handled inside a callback from compiled code (Numba unpickling a kernel's constant) surfaces as a
+    SystemError caused by the KeyboardInterrupt: exit 130 with the one line. Other errors still propagate."""
+    from clusterup import cli
+
+    def wrapped(**kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher(...) returned a result with an exception set") from exc
+
+    monkeypatch.setattr(cli, "app", wrapped)
+    assert cli.main(["run", "baseline"]) == 130
+    line = "interrupted: nothing finished was lost, nothing partial was written"
+    assert capsys.readouterr().err.strip().splitlines() == [line]
+
+    def broken(**kwargs):
+        raise SystemError("a real failure")
+
+    monkeypatch.setattr(cli, "app", broken)
+    with pytest.raises(SystemError, match="a real failure"):
+        cli.main(["run", "baseline"])

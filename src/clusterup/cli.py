@@ -1179,6 +1179,19 @@ def _interrupts_outside_the_compiler() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the causes of ``exc``. A SIGINT handled while compiled code is in a
+    callback into Python (Numba unpickling a constant for a kernel) leaves the KeyboardInterrupt as the cause of
+    a SystemError that the kernel's call raises instead."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 2 bad input, 1 failure, 130 interrupted)."""
     with _interrupts_outside_the_compiler():
@@ -1205,6 +1218,9 @@ def _main(argv: list[str] | None) -> int:
               file=sys.stderr)  # fmt: skip
         return 130
     except Exception as exc:
+        if _caused_by_interrupt(exc):  # a Ctrl-C raised inside a callback from C (Numba's), wrapped in SystemError
+            print("interrupted: nothing finished was lost, nothing partial was written", file=sys.stderr)
+            return 130
         # usage errors of the CLI parser (unknown option, bad flag value): one line, exit 2
         if type(exc).__name__ == "NoArgsIsHelpError":
             print(exc.ctx.get_help())  # type: ignore[attr-defined]
