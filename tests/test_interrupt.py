@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -108,6 +109,48 @@ def test_sigint_inside_numba_s_compiler_is_raised_after_it():
     assert not [t for t in threading.enumerate() if t.name == "clusterup-interrupt" and t.is_alive()]
     with pytest.raises(KeyboardInterrupt):  # outside the compiler: at once, as Python's own handler
         cli._on_interrupt(signal.SIGINT, None)
+
+
+def _handle_sigint_here():
+    """What a SIGINT handled during unpickling runs: the CLI's handler, on this frame."""
+    from clusterup import cli
+
+    cli._on_interrupt(signal.SIGINT, sys._getframe())
+    return "unpickled"
+
+
+class _HandledWhileUnpickled:
+    def __reduce__(self):
+        return (_handle_sigint_here, ())
+
+
+def test_a_sigint_in_a_kernels_callback_is_sent_again_after_it(monkeypatch):
+    """A compiled kernel calls back into Python to unpickle a constant; a KeyboardInterrupt raised there comes
+    back as the cause of a SystemError, which the commands' own handlers (those that keep finished runs) do
+    not catch. The CLI's handler does not raise inside that callback; it sends the signal again, which then
+    raises outside it."""
+    import cloudpickle
+    from numba.core import serialize
+
+    from clusterup import cli
+
+    previous = signal.signal(signal.SIGINT, cli._on_interrupt)
+    reached = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            key = f"clusterup-test-{time.time_ns()}".encode()  # not in the unpickler's memo
+            reached.append(serialize._numba_unpickle(0, cloudpickle.dumps(_HandledWhileUnpickled()), key))
+            for _ in range(500):  # the signal comes again a moment later
+                time.sleep(0.01)
+            reached.append("never")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert reached == ["unpickled"]
+    for t in threading.enumerate():
+        if t.name == "clusterup-interrupt":
+            t.join(5)
+    with pytest.raises(KeyboardInterrupt):  # a frame outside any callback: at once
+        cli._on_interrupt(signal.SIGINT, sys._getframe())
 
 
 _SPY = ("import sys, clusterup.cli as c; own = c._numba_compiling\n"

@@ -1146,20 +1146,41 @@ def _numba_compiling() -> object | None:
     return lock if lock is not None and lock.is_locked() else None
 
 
+def _in_compiled_callback(frame: object) -> bool:
+    """Whether ``frame`` runs inside a call that a compiled kernel makes back into Python: Numba unpickling a
+    kernel's constant (``numba.core.serialize._numba_unpickle``, with whatever the unpickler calls)."""
+    module = sys.modules.get("numba.core.serialize")
+    code = getattr(getattr(module, "_numba_unpickle", None), "__code__", None)
+    while code is not None and frame is not None:
+        if frame.f_code is code:  # type: ignore[attr-defined]
+            return True
+        frame = frame.f_back  # type: ignore[attr-defined]
+    return False
+
+
 def _on_interrupt(signum: int, frame: object) -> None:
-    """SIGINT: KeyboardInterrupt, as Python's own handler raises it, except inside Numba's compiler. There the
-    signal is often handled in a callback that LLVM makes into Python through ctypes, which prints the
-    exception and drops it: the command then runs on, or fails later with a broken kernel ("no compiled
-    object yet"), instead of stopping with exit code 130. So inside the compiler the signal is sent again
-    once the compiler lock is free (a kernel takes a second or so to compile)."""
+    """SIGINT: KeyboardInterrupt, as Python's own handler raises it, except inside Numba's compiler and inside
+    a compiled kernel's callback into Python. In the compiler the signal is often handled in a callback that
+    LLVM makes into Python through ctypes, which prints the exception and drops it: the command then runs on,
+    or fails later with a broken kernel ("no compiled object yet"), instead of stopping with exit code 130.
+    In a kernel's callback the KeyboardInterrupt comes back as the cause of a SystemError, which a command's
+    own handler (the one that keeps the finished runs) does not catch. So the signal is sent again once the
+    compiler lock is free (a kernel takes a second or so to compile), or a moment later (the callback returns
+    within microseconds)."""
     lock = _numba_compiling()
     if lock is None:
-        raise KeyboardInterrupt
+        if not _in_compiled_callback(frame):
+            raise KeyboardInterrupt
 
-    def again() -> None:
-        with lock:  # type: ignore[attr-defined]  # waits for the main thread's compilation to end
-            pass
-        os.kill(os.getpid(), signal.SIGINT)
+        def again() -> None:
+            time.sleep(0.001)
+            os.kill(os.getpid(), signal.SIGINT)
+    else:
+
+        def again() -> None:
+            with lock:  # type: ignore[attr-defined]  # waits for the main thread's compilation to end
+                pass
+            os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=again, name="clusterup-interrupt", daemon=True).start()
 
