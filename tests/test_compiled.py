@@ -774,6 +774,40 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
     keys = np.unique(rng.integers(0, 50_000, 20_000))
     queries = rng.integers(-5, 50_005, 3_001)
 
+    # the mode choice's, integrated innovation's and R&D learning's passes over firms
+    firms = np.sort(rng.choice(n, 2_500, replace=False))
+    utility = rng.normal(size=(n, 5)) * 3
+    utility[rng.random((n, 5)) < 0.3] = -np.inf  # closed modes, whole rows of them too
+    utility[:, 0] = np.where(rng.random(n) < 0.9, 0.0, -np.inf)
+    utility[7] = -np.inf
+    gen = rng.integers(0, 4, n).astype(np.int32)
+    kind = np.where(rng.random(n) < 0.05, 1, 0).astype(np.int8)
+    active = rng.random(n) < 0.95
+    ceil = 1.0 + gen + rng.random(n)
+    chance_kw = dict(success=0.5, rd_half=0.4, rd_exponent=1.5, power=2.0, follower=1.0, novelty_ref=0.25,
+                     capability_half=0.3, network_half=0.2, pioneer_power=2.0, reach=2.5, beyond=4.0)  # fmt: skip
+    who = np.sort(rng.choice(firms, 900, replace=False))
+    profit = rng.normal(size=n)
+
+    def firm_passes():
+        table, costs = np.full((firms.size, 5), -np.inf), np.zeros((firms.size, 5))
+        compiled.mode_column(firms, rng_values[0], a, rng_values[1], rng_values[2], None, rng_values[3] - 0.3, 1.7, 2,
+                             table, costs)  # fmt: skip
+        compiled.mode_column(firms, rng_values[0], a, 0.4, rng_values[2], leak, rng_values[3], 1.7, 3, table, costs)
+        profit_avg, rd = rng_values[4].copy(), rng_values[5].copy()
+        compiled.rd_review(firms, who, profit, profit_avg, 0.4, adj, rng_values[6], rng_values[7], kind, rng_values[8],
+                           rd, rng_values[9], 3, 0.8, 0.01, 0.05)  # fmt: skip
+        return (table, costs, profit_avg, rd, compiled.logit_choice(utility, rng_values[10]),
+                compiled.logit_choice(utility, rng_values[10], 0.7),
+                compiled.integrated_chance(q[:, 0], a, a * 0.9, gen, ceil, ceil * 1.6, kind, active, adj, weight,
+                                           **chance_kw),
+                compiled.integrated_chance(q[:, 0], a, a * 0.9, gen, ceil, ceil * 1.6, kind, active, None, None,
+                                           **{**chance_kw, "follower": 2.0, "network_half": 0.0}))  # fmt: skip
+
+    rng_values = (rng.random(firms.size) * 5, rng.random(n), rng.random(firms.size) + 0.5, rng.random(firms.size),
+                  rng.normal(size=n), rng.random(n), rng.random(who.size * 3), rng.integers(0, firms.size, who.size * 3),
+                  rng.random(n) * (rng.random(n) > 0.1), rng.normal(size=who.size), rng.random(n))  # fmt: skip
+
     def results():
         inflow, best_gap = np.zeros(n), np.zeros(n)
         compiled.spill(adj, a, g, 0.3, 0.1, inflow, best_gap, leak)
@@ -782,7 +816,7 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
                 best_gap,
                 *compiled.reach_pool(adj, q, pipe, external, weight), *compiled.reach_pool(adj, q, pipe, external),
                 compiled.knowledge_drift(adj, rows, q, weight, 0.2, 0.05, pipe, external),
-                compiled.knowledge_drift(adj, rows, q, None, 0.2, 0.05, pipe, external))
+                compiled.knowledge_drift(adj, rows, q, None, 0.2, 0.05, pipe, external), *firm_passes())
 
     serial = results()
     monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)

@@ -1315,17 +1315,29 @@ def _pick(w, cum, u):  # pragma: no cover - compiled
 
 
 @kernel
-def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
-    cols = w.shape[1]
-    cum = np.empty(cols)
-    for r in range(w.shape[0]):
+def _cumulative_rows(w, u, out, lo, hi):  # pragma: no cover - compiled
+    cum = np.empty(w.shape[1])
+    for r in range(lo, hi):
         out[r] = _pick(w[r], cum, u[r])
 
 
 @kernel
-def _less_row_max(utility, intensity, scale, out):  # pragma: no cover - compiled
+def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
+    _cumulative_rows(w, u, out, 0, w.shape[0])
+
+
+@parallel_kernel
+def _cumulative_choice_par(w, u, out):  # pragma: no cover - compiled
+    n = w.shape[0]
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _cumulative_rows(w, u, out, min(b * size, n), min((b + 1) * size, n))
+
+
+@kernel
+def _less_row_max_rows(utility, intensity, scale, out, lo, hi):  # pragma: no cover - compiled
     cols = utility.shape[1]
-    for r in range(utility.shape[0]):
+    for r in range(lo, hi):
         for k in range(cols):  # out: the (scaled) utilities, then less the row's maximum
             x = utility[r, k]
             out[r, k] = intensity * x if scale and x - x == 0.0 else x  # x - x == 0: x is finite
@@ -1340,6 +1352,19 @@ def _less_row_max(utility, intensity, scale, out):  # pragma: no cover - compile
             out[r, k] = out[r, k] - top
 
 
+@kernel
+def _less_row_max(utility, intensity, scale, out):  # pragma: no cover - compiled
+    _less_row_max_rows(utility, intensity, scale, out, 0, utility.shape[0])
+
+
+@parallel_kernel
+def _less_row_max_par(utility, intensity, scale, out):  # pragma: no cover - compiled
+    n = utility.shape[0]
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _less_row_max_rows(utility, intensity, scale, out, min(b * size, n), min((b + 1) * size, n))
+
+
 def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = None) -> np.ndarray:
     """:func:`clusterup.kernels.softmax_choice` in two passes around NumPy's ``exp`` (a compiled ``exp`` differs in
     the last bit): each row less its maximum, then the cumulative sums, their normalisation and the draw. The
@@ -1347,10 +1372,12 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
     stay closed, even at intensity 0), as ``softmax_choice`` of the scaled utilities."""
     utility = np.ascontiguousarray(utility, dtype=np.float64)
     w = np.empty_like(utility)
-    _less_row_max(utility, 1.0 if intensity is None else float(intensity), intensity is not None, w)
+    parallel = _parallel(utility.shape[0])
+    less = _less_row_max_par if parallel else _less_row_max
+    less(utility, 1.0 if intensity is None else float(intensity), intensity is not None, w)
     np.exp(w, out=w)
     out = np.empty(w.shape[0], dtype=np.int64)
-    _cumulative_choice(w, np.ascontiguousarray(u, dtype=np.float64), out)
+    (_cumulative_choice_par if parallel else _cumulative_choice)(w, np.ascontiguousarray(u, dtype=np.float64), out)
     return out
 
 
@@ -1384,10 +1411,10 @@ def equal_choice(utility: np.ndarray, u: np.ndarray, none: int) -> np.ndarray:
 
 
 @kernel
-def _mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):  # pragma: no cover
+def _mode_column_rows(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs, lo, hi):  # pragma: no cover
     one_cost = cost.size == 1
     has_fees = fees.size > 0
-    for x in range(firms.size):
+    for x in range(lo, hi):
         f = firms[x]
         c = (cost[0] if one_cost else cost[f]) * scale[x]
         net = value[x] * gain[f] - c
@@ -1400,6 +1427,20 @@ def _mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, u
         costs[x, code] = c
 
 
+@kernel
+def _mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):  # pragma: no cover
+    _mode_column_rows(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs, 0, firms.size)
+
+
+@parallel_kernel
+def _mode_column_par(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):  # pragma: no cover
+    n = firms.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _mode_column_rows(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs,
+                          min(b * size, n), min((b + 1) * size, n))  # fmt: skip
+
+
 def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np.ndarray | float,
                 scale: np.ndarray, fees: np.ndarray | None, wealth: np.ndarray, typical: float, code: int,
                 utility: np.ndarray, costs: np.ndarray) -> None:
@@ -1409,8 +1450,9 @@ def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np
     order are those of the NumPy expressions in the mode choice, so the numbers are the same; one pass instead
     of about a dozen array operations per mode."""
     cost = np.asarray(cost, dtype=np.float64).reshape(-1)
-    _mode_column(firms, value, gain, cost, scale, np.empty(0) if fees is None else fees, wealth, float(typical),
-                 int(code), utility, costs)  # fmt: skip
+    column = _mode_column_par if _parallel(firms.size) else _mode_column
+    column(firms, value, gain, cost, scale, np.empty(0) if fees is None else fees, wealth, float(typical), int(code),
+           utility, costs)  # fmt: skip
 
 
 @kernel
@@ -2005,16 +2047,20 @@ def _hill(rd, half_pow, exponent):  # pragma: no cover - compiled
 
 
 @kernel
-def _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
-                       rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
-                       pioneer_power, reach, beyond, out):  # pragma: no cover - compiled  # fmt: skip
-    n = out.size
+def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
-    for f in range(n):
+    for f in range(g.size):
         if active[f] and kind[f] == 0 and g[f] > top:
             top = g[f]
+    return top
+
+
+@kernel
+def _integrated_rows(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
+                     rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
+                     pioneer_power, reach, beyond, out, top, lo, hi):  # pragma: no cover - compiled  # fmt: skip
     follows = follower != power
-    for f in range(n):
+    for f in range(lo, hi):
         firm = active[f] and kind[f] == 0
         m = cap[f] / ceil[f] if firm else 0.0  # mastery, clipped to [0, 1]
         m = _clip_unit(m)
@@ -2035,6 +2081,28 @@ def _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k
         out[f] = c
 
 
+@kernel
+def _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
+                       rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
+                       pioneer_power, reach, beyond, out):  # pragma: no cover - compiled  # fmt: skip
+    _integrated_rows(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success, rd_half_pow,
+                     rd_exponent, power, follower, novelty_ref, capability_half, network_half, pioneer_power, reach,
+                     beyond, out, _top_generation(g, kind, active), 0, out.size)  # fmt: skip
+
+
+@parallel_kernel
+def _integrated_chance_par(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
+                           rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
+                           pioneer_power, reach, beyond, out):  # pragma: no cover - compiled  # fmt: skip
+    top = _top_generation(g, kind, active)
+    n = out.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _integrated_rows(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
+                         rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
+                         pioneer_power, reach, beyond, out, top, min(b * size, n), min((b + 1) * size, n))  # fmt: skip
+
+
 def integrated_chance(novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray, g: np.ndarray, ceil: np.ndarray,
                       nxt: np.ndarray, kind: np.ndarray, active: np.ndarray, knowledge: CSR | None,
                       k_strength: np.ndarray | None, *, success: float, rd_half: float, rd_exponent: float,
@@ -2052,10 +2120,11 @@ def integrated_chance(novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray, g: n
         indptr, indices = np.zeros(cap.size + 1, np.int64), np.empty(0, np.int64)
     else:
         indptr, indices = knowledge.indptr, knowledge.indices
-    _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, indptr, indices,
-                       np.empty(0) if k_strength is None else k_strength, float(success), float(rd_half) ** rd_exponent,
-                       float(rd_exponent), float(power), float(follower), float(novelty_ref), float(capability_half),
-                       float(network_half), float(pioneer_power), float(reach), float(beyond), out)  # fmt: skip
+    chance = _integrated_chance_par if _parallel(cap.size) else _integrated_chance
+    chance(novelty, rd, cap, g, ceil, nxt, kind, active, indptr, indices,
+           np.empty(0) if k_strength is None else k_strength, float(success), float(rd_half) ** rd_exponent,
+           float(rd_exponent), float(power), float(follower), float(novelty_ref), float(capability_half),
+           float(network_half), float(pioneer_power), float(reach), float(beyond), out)  # fmt: skip
     return out
 
 
@@ -2302,22 +2371,25 @@ def market_step(firms: np.ndarray, powered: np.ndarray, rent: np.ndarray, scale:
 
 
 @kernel
-def _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
-               imitation, mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
+def _profit_avg_rows(firms, profit, profit_avg, memory, lo, hi):  # pragma: no cover - compiled
     keep = 1 - memory
-    for x in range(firms.size):  # the profit average
+    for x in range(lo, hi):
         f = firms[x]
         profit_avg[f] = keep * profit_avg[f] + memory * profit[f]
-    new = np.empty(who.size)
-    for r in range(who.size):
+
+
+@kernel
+def _rd_review_rows(firms, who, profit_avg, indptr, indices, u, strangers, kind, scale, rd, z, peers, imitation,
+                    mutation, minimum, new, lo, hi):  # pragma: no cover - compiled  # fmt: skip
+    for r in range(lo, hi):
         f = who[r]
         best = -1
         top = 0.0
         for c in range(peers):  # the most profitable of its peers: a random tie partner that is a firm, else a stranger
             t = r * peers + c
-            lo = indptr[f]
-            deg = indptr[f + 1] - lo
-            p = indices[lo + _uniform_index(u[t], deg)] if deg > 0 else -1
+            start = indptr[f]
+            deg = indptr[f + 1] - start
+            p = indices[start + _uniform_index(u[t], deg)] if deg > 0 else -1
             if p < 0 or kind[p] != 0:
                 p = firms[strangers[t]]
             e = profit_avg[p] / (scale[p] if scale[p] > 0 else 1.0)  # what a strategy earns, whatever the size
@@ -2335,8 +2407,37 @@ def _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, stran
         if v > 1.0:
             v = 1.0
         new[r] = v
+
+
+@kernel
+def _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
+               imitation, mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
+    _profit_avg_rows(firms, profit, profit_avg, memory, 0, firms.size)
+    new = np.empty(who.size)
+    _rd_review_rows(firms, who, profit_avg, indptr, indices, u, strangers, kind, scale, rd, z, peers, imitation,
+                    mutation, minimum, new, 0, who.size)  # fmt: skip
     for r in range(who.size):  # the peers' R&D is read as it was before the step
         rd[who[r]] = new[r]
+
+
+@parallel_kernel
+def _rd_review_par(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
+                   imitation, mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
+    # the same three passes, each in blocks over the cores: every average is in place before any review reads it,
+    # and every review has read the R&D it copies before any is written
+    n = firms.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _profit_avg_rows(firms, profit, profit_avg, memory, min(b * size, n), min((b + 1) * size, n))
+    m = who.size
+    new = np.empty(m)
+    size = (m + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _rd_review_rows(firms, who, profit_avg, indptr, indices, u, strangers, kind, scale, rd, z, peers, imitation,
+                        mutation, minimum, new, min(b * size, m), min((b + 1) * size, m))  # fmt: skip
+    for b in prange(_BLOCKS):
+        for r in range(min(b * size, m), min((b + 1) * size, m)):
+            rd[who[r]] = new[r]
 
 
 def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg: np.ndarray, memory: float, adj,
@@ -2346,8 +2447,9 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
     (``who``) the most profitable of ``peers`` peers (a random tie partner in ``adj`` drawn with ``u``, or where
     that is no firm the stranger ``firms[strangers]``), a move toward its R&D where it earns more, the
     experimentation ``mutation * z`` and the clip to ``[minimum, 1]``. The NumPy form's numbers, in one pass."""
-    _rd_review(firms, who, profit, profit_avg, float(memory), adj.indptr, adj.indices, u, strangers, kind, scale, rd,
-               z, int(peers), float(imitation), float(mutation), float(minimum))  # fmt: skip
+    review = _rd_review_par if _parallel(max(firms.size, who.size)) else _rd_review
+    review(firms, who, profit, profit_avg, float(memory), adj.indptr, adj.indices, u, strangers, kind, scale, rd, z,
+           int(peers), float(imitation), float(mutation), float(minimum))  # fmt: skip
 
 
 # --- kernels compiled ahead of time (clusterup compile): handed to the dispatchers above where there are any -----
