@@ -787,6 +787,7 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
     chance_kw = dict(success=0.5, rd_half=0.4, rd_exponent=1.5, power=2.0, follower=1.0, novelty_ref=0.25,
                      capability_half=0.3, network_half=0.2, pioneer_power=2.0, reach=2.5, beyond=4.0)  # fmt: skip
     who = np.sort(rng.choice(firms, 900, replace=False))
+    candidates = np.where(rng.random(n) < 0.7, rng.permutation(n), -1)  # imitation's models
     profit = rng.normal(size=n)
 
     def firm_passes():
@@ -797,7 +798,14 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         profit_avg, rd = rng_values[4].copy(), rng_values[5].copy()
         compiled.rd_review(firms, who, profit, profit_avg, 0.4, adj, rng_values[6], rng_values[7], kind, rng_values[8],
                            rd, rng_values[9], 3, 0.8, 0.01, 0.05)  # fmt: skip
-        return (table, costs, profit_avg, rd, compiled.logit_choice(utility, rng_values[10]),
+        models = compiled.imitation_models(candidates.copy(), rng_values[5], a + 0.1, kind, active, 0.5, 0.3)
+        local_kw = dict(success=0.4, rd_half=0.3, rd_exponent=1.5, support_base=0.2, support_half=0.5,
+                        knowledge_support=0.5, novelty_weight=0.4, novelty_ref=0.25)  # fmt: skip
+        return (table, costs, profit_avg, rd, *models, compiled.imitation_gain(*models, a + 0.1, gen, 0.4, 1.3, 0.9, 0.5),
+                *compiled.local_chance(adj, kind, 1, rng_values[5], weight, q[:, 1], a, a + 0.1, ceil, rate=0.1,
+                                       **local_kw),
+                compiled.local_chance(adj, kind, 1, rng_values[5], weight, q[:, 1], a, **local_kw)[0],
+                compiled.logit_choice(utility, rng_values[10]),
                 compiled.logit_choice(utility, rng_values[10], 0.7),
                 compiled.integrated_chance(q[:, 0], a, a * 0.9, gen, ceil, ceil * 1.6, kind, active, adj, weight,
                                            **chance_kw),

@@ -2129,11 +2129,11 @@ def integrated_chance(novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray, g: n
 
 
 @kernel
-def _local_chance(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
-                  rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
-                  novelty_ref, rate, chance, gain):  # pragma: no cover - compiled  # fmt: skip
+def _local_rows(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
+                rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
+                novelty_ref, rate, chance, gain, lo, hi):  # pragma: no cover - compiled  # fmt: skip
     with_gain = gain.size > 0
-    for f in range(chance.size):
+    for f in range(lo, hi):
         to_platforms = 0.0  # knowledge-tie strength to service platforms
         for p in range(k_indptr[f], k_indptr[f + 1]):
             if kind[k_indices[p]] == platform:
@@ -2151,6 +2151,27 @@ def _local_chance(k_indptr, k_indices, k_data, kind, platform, econ, know, novel
             gain[f] = c * (rate * a * head / (a if a > 0 else 1.0))
 
 
+@kernel
+def _local_chance(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
+                  rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
+                  novelty_ref, rate, chance, gain):  # pragma: no cover - compiled  # fmt: skip
+    _local_rows(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success, rd_half_pow,
+                rd_exponent, support_base, support_half, knowledge_support, novelty_weight, novelty_ref, rate, chance,
+                gain, 0, chance.size)  # fmt: skip
+
+
+@parallel_kernel
+def _local_chance_par(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
+                      rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
+                      novelty_ref, rate, chance, gain):  # pragma: no cover - compiled  # fmt: skip
+    n = chance.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _local_rows(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
+                    rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
+                    novelty_ref, rate, chance, gain, min(b * size, n), min((b + 1) * size, n))  # fmt: skip
+
+
 def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarray, know: np.ndarray,
                  novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray | None = None, ceil: np.ndarray | None = None,
                  *, success: float, rd_half: float, rd_exponent: float, support_base: float, support_half: float,
@@ -2164,16 +2185,17 @@ def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarr
     None)."""
     chance = np.empty(kind.size)
     gain = np.empty(0 if cap is None else kind.size)
-    _local_chance(knowledge.indptr, knowledge.indices, knowledge.data, kind, int(platform), econ, know, novelty, rd,
-                  np.empty(0) if cap is None else cap, np.empty(0) if ceil is None else ceil, float(success),
-                  float(rd_half) ** rd_exponent, float(rd_exponent), float(support_base), float(support_half),
-                  float(knowledge_support), float(novelty_weight), float(novelty_ref), float(rate), chance, gain)  # fmt: skip
+    fn = _local_chance_par if _parallel(kind.size) else _local_chance
+    fn(knowledge.indptr, knowledge.indices, knowledge.data, kind, int(platform), econ, know, novelty, rd,
+       np.empty(0) if cap is None else cap, np.empty(0) if ceil is None else ceil, float(success),
+       float(rd_half) ** rd_exponent, float(rd_exponent), float(support_base), float(support_half),
+       float(knowledge_support), float(novelty_weight), float(novelty_ref), float(rate), chance, gain)  # fmt: skip
     return chance, (gain if cap is not None else None)
 
 
 @kernel
-def _imitation_models(model, strength, cap, kind, active, psi, factor, absorb, phi):  # pragma: no cover - compiled
-    for f in range(model.size):
+def _imitation_models_rows(model, strength, cap, kind, active, psi, factor, absorb, phi, lo, hi):  # pragma: no cover
+    for f in range(lo, hi):
         m = model[f]
         if m >= 0 and active[f] and kind[f] == 0:
             b = _power(cap[f] / cap[m], psi)  # absorption falls with backwardness
@@ -2185,6 +2207,20 @@ def _imitation_models(model, strength, cap, kind, active, psi, factor, absorb, p
             phi[f] = 0.0
 
 
+@kernel
+def _imitation_models(model, strength, cap, kind, active, psi, factor, absorb, phi):  # pragma: no cover - compiled
+    _imitation_models_rows(model, strength, cap, kind, active, psi, factor, absorb, phi, 0, model.size)
+
+
+@parallel_kernel
+def _imitation_models_par(model, strength, cap, kind, active, psi, factor, absorb, phi):  # pragma: no cover - compiled
+    n = model.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _imitation_models_rows(model, strength, cap, kind, active, psi, factor, absorb, phi, min(b * size, n),
+                               min((b + 1) * size, n))
+
+
 def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, kind: np.ndarray, active: np.ndarray,
                      psi: float, factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Imitation's model per slot (``-1`` where there is none or the slot is not an active firm, in place),
@@ -2192,13 +2228,14 @@ def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, k
     (0 without a model). Returns (model, phi, absorption)."""
     absorb = np.empty(model.size)
     phi = np.empty(model.size)
-    _imitation_models(model, strength, cap, kind, active, float(psi), float(factor), absorb, phi)
+    fn = _imitation_models_par if _parallel(model.size) else _imitation_models
+    fn(model, strength, cap, kind, active, float(psi), float(factor), absorb, phi)
     return model, phi, absorb
 
 
 @kernel
-def _imitation_gain(model, phi, absorb, cap, g, transfer, growth, dip, success, out):  # pragma: no cover - compiled
-    for f in range(model.size):
+def _imitation_gain_rows(model, phi, absorb, cap, g, transfer, growth, dip, success, out, lo, hi):  # pragma: no cover
+    for f in range(lo, hi):
         m = model[f]
         gain = 0.0
         if m >= 0:
@@ -2212,13 +2249,28 @@ def _imitation_gain(model, phi, absorb, cap, g, transfer, growth, dip, success, 
         out[f] = success * gain
 
 
+@kernel
+def _imitation_gain(model, phi, absorb, cap, g, transfer, growth, dip, success, out):  # pragma: no cover - compiled
+    _imitation_gain_rows(model, phi, absorb, cap, g, transfer, growth, dip, success, out, 0, model.size)
+
+
+@parallel_kernel
+def _imitation_gain_par(model, phi, absorb, cap, g, transfer, growth, dip, success, out):  # pragma: no cover - compiled
+    n = model.size
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        _imitation_gain_rows(model, phi, absorb, cap, g, transfer, growth, dip, success, out, min(b * size, n),
+                             min((b + 1) * size, n))
+
+
 def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: np.ndarray, g: np.ndarray,
                    transfer: float, growth: float, dip: float, success: float) -> np.ndarray:  # fmt: skip
     """Imitation's expected relative gain per slot: ``success * (phi * (a[model] - a) / a + transfer *
     absorption * max(growth ** dg * dip - 1, 0))`` where the model is ``dg > 0`` generations ahead (the
     second term only there), 0 without a model."""
     out = np.empty(model.size)
-    _imitation_gain(model, phi, absorb, cap, g, float(transfer), float(growth), float(dip), float(success), out)
+    fn = _imitation_gain_par if _parallel(model.size) else _imitation_gain
+    fn(model, phi, absorb, cap, g, float(transfer), float(growth), float(dip), float(success), out)
     return out
 
 
