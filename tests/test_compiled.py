@@ -48,8 +48,17 @@ def test_symmetric_csr_equals_scipy(n, m, seed):
     np.testing.assert_array_equal(structure.indices, built.indices)
     assert structure.indptr.dtype == built.indptr.dtype and structure.indices.dtype == built.indices.dtype
     assert layer.neighbours_csr(n).indices.tolist() == built.indices.tolist()
+    # some rows only (repeated, unsorted, none): those rows as the whole build has them, every other row empty
+    rows = np.random.default_rng(seed).integers(0, n, max(n // 3, 1))
+    for asked in (rows, rows[:0], np.arange(n)):
+        part = compiled.symmetric_neighbours(layer.i, layer.j, n, asked)
+        assert part.indptr.dtype == built.indptr.dtype and part.indices.dtype == built.indices.dtype
+        for r in range(n):
+            got = part.indices[part.indptr[r] : part.indptr[r + 1]].tolist()
+            assert got == (built.indices[built.indptr[r] : built.indptr[r + 1]].tolist() if r in set(asked) else [])
     layer.csr(n)
     assert layer.neighbours_csr(n) is layer.csr(n)  # a cached adjacency serves as it is
+    assert layer.neighbours_csr(n, rows) is layer.csr(n)
 
 
 def _ref_mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):
@@ -704,7 +713,7 @@ def _with_references(monkeypatch) -> None:
 
     for module, name, ref in (
         (multiplex, "symmetric_csr", _ref_symmetric_csr),
-        (multiplex, "symmetric_neighbours", lambda i, j, n: _ref_symmetric_csr(i, j, np.ones(i.size), n)),
+        (multiplex, "symmetric_neighbours", lambda i, j, n, rows=None: _ref_symmetric_csr(i, j, np.ones(i.size), n)),
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "to_scipy", lambda adj: adj),
         (multiplex, "new_edges", _ref_new_edges),

@@ -435,14 +435,44 @@ def _merge_par(ap, ai, ad, bp, bi, bd, alpha, beta, n, op, oi, od, od2, blocks):
     return k
 
 
-def symmetric_neighbours(i: np.ndarray, j: np.ndarray, n: int) -> Neighbours:
+def symmetric_neighbours(i: np.ndarray, j: np.ndarray, n: int, rows: np.ndarray | None = None) -> Neighbours:
     """The ``indptr`` and ``indices`` that :func:`symmetric_csr` gives for the same ties, without building the
-    strengths."""
+    strengths. With ``rows``, only those rows are filled (each as the whole build fills it; every other row is
+    empty): for callers that read a few rows, at the cost of reading the ties, not of placing all of them."""
     dt = _index_dtype(2 * i.size + n)
     indptr = np.zeros(n + 1, dtype=dt)
+    if rows is not None:
+        return Neighbours(indptr, _sym_rows(i, j, n, np.ascontiguousarray(rows, dtype=np.int64), indptr))
     indices = np.empty(2 * i.size, dtype=dt)
     _sym_csr(i, j, np.empty(0), n, indptr, indices, np.empty(0))  # no strengths read or written
     return Neighbours(indptr, indices)
+
+
+@kernel
+def _sym_rows(i, j, n, rows, indptr):  # pragma: no cover - compiled
+    wanted = np.zeros(n, dtype=np.bool_)
+    for x in range(rows.size):
+        wanted[rows[x]] = True
+    for e in range(i.size):
+        if wanted[i[e]]:
+            indptr[i[e] + 1] += 1
+        if wanted[j[e]]:
+            indptr[j[e] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    indices = np.empty(indptr[n], dtype=indptr.dtype)
+    fill = indptr[:-1].copy()
+    for e in range(i.size):  # as _sym_csr: each row's lower entries first (col i, ascending), then its upper ones
+        r = j[e]
+        if wanted[r]:
+            indices[fill[r]] = i[e]
+            fill[r] += 1
+    for e in range(i.size):
+        r = i[e]
+        if wanted[r]:
+            indices[fill[r]] = j[e]
+            fill[r] += 1
+    return indices
 
 
 def add_csr(a: CSR, b: CSR, alpha: float = 1.0) -> CSR:

@@ -123,7 +123,7 @@ class Demography(Process):
         social = state.net["social"]
         social.add(new, parent, np.where(spin, 1.0, 0.5))
         if p.entrant_ties > 1:
-            adj = social.neighbours_csr(pop.n)  # only who is tied to whom: the layer changes right after
+            adj = social.neighbours_csr(pop.n, parent)  # the parents' rows only: the layer changes right after
             rows = np.repeat(parent, p.entrant_ties - 1)
             friends = random_neighbour(adj, rows, rng.random(rows.size))
             src = np.repeat(new, p.entrant_ties - 1)

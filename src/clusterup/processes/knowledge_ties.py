@@ -52,9 +52,11 @@ class KnowledgeTies(Process):
             layer.drop_below(p.floor)
         firms = pop.firms()
         integ, local = knowledge_seekers(firms, pop.mode, rng.random(firms.size), p.local_rate, _LOCAL, _INTEGRATED)
-        # the candidates are social or economic neighbours: each layer's neighbour lists, and of their union
-        # only the rows of the firms that look for partners (the whole sum would cost several times more)
-        both = state.net.neighbours(("social", "economic"), state.n) if integ.size or local.size else None
+        # the candidates are social or economic neighbours: of each layer's neighbour lists and of their union,
+        # only the rows of the firms that look for partners (the whole lists would cost several times more)
+        both = None
+        if integ.size or local.size:
+            both = state.net.neighbours(("social", "economic"), state.n, np.concatenate((integ, local)))
         self._form(state, integ, p.partners, rng, both)
         self._form(state, local, 1, rng, both)
         self._enforce_capacity(state)

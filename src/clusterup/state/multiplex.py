@@ -91,13 +91,14 @@ class Layer:
             self._keep_csr(symmetric_csr(self.i, self.j, self.w, n), n)
         return self._adj
 
-    def neighbours_csr(self, n: int) -> CSR | Neighbours:
+    def neighbours_csr(self, n: int, rows: np.ndarray | None = None) -> CSR | Neighbours:
         """Each node's neighbours in CSR form (``indptr``, ``indices``): the cached adjacency where there is
         one, else the structure alone, built without the strengths (about half the cost; not cached: the
-        callers, which draw random neighbours, change the layer right after)."""
+        callers, which draw random neighbours, change the layer right after). With ``rows``, a built structure
+        holds only those rows' neighbours (every other row empty): for callers that read no other row."""
         if self._has_csr(n):
             return self._adj
-        return symmetric_neighbours(self.i, self.j, n)
+        return symmetric_neighbours(self.i, self.j, n, rows)
 
     def _has_csr(self, n: int) -> bool:
         return self._adj is not None and self._adj_n == n
@@ -258,12 +259,12 @@ class Multiplex:
             for layer, adj in zip(todo, built, strict=True):
                 layer._keep_csr(adj, n)
 
-    def neighbours(self, names: tuple[str, ...], n: int) -> tuple[CSR | Neighbours, ...]:
-        """:meth:`Layer.neighbours_csr` of the layers ``names``, those to build side by side on large networks
-        (not cached: for callers that change a layer right after)."""
+    def neighbours(self, names: tuple[str, ...], n: int, rows: np.ndarray | None = None) -> tuple[CSR | Neighbours, ...]:
+        """:meth:`Layer.neighbours_csr` of the layers ``names`` (with ``rows``: only those rows are built), those
+        to build side by side on large networks (not cached: for callers that change a layer right after)."""
         todo = [name for name in names if not self.layers[name]._has_csr(n)]
-        built = dict(zip(todo, concurrently([partial(symmetric_neighbours, self.layers[name].i, self.layers[name].j, n)
-                                             for name in todo], n), strict=True))  # fmt: skip
+        built = dict(zip(todo, concurrently([partial(symmetric_neighbours, self.layers[name].i, self.layers[name].j, n,
+                                                     rows) for name in todo], n), strict=True))  # fmt: skip
         return tuple(built[name] if name in built else self.layers[name].csr(n) for name in names)
 
     def social_economic(self, n: int) -> CSR:
