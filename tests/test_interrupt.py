@@ -76,13 +76,27 @@ def test_an_interrupted_ensemble_exits_130_and_keeps_finished_runs(tmp_path):
     assert "finish with --resume" in res.stderr and "runs kept" in res.stderr
 
 
+def _wait_for_the_signal_again(reached: list) -> None:
+    """Five seconds for the CLI's handler to send the deferred SIGINT again (it raises KeyboardInterrupt here)."""
+    for _ in range(500):
+        time.sleep(0.01)
+    reached.append("never")
+
+
+def _join_the_senders() -> None:
+    """The handler's threads that sent the signal again have finished."""
+    for t in threading.enumerate():
+        if t.name == "clusterup-interrupt":
+            t.join(5)
+    assert not [t for t in threading.enumerate() if t.name == "clusterup-interrupt" and t.is_alive()]
+
+
 def test_sigint_inside_numba_s_compiler_is_raised_after_it():
     """Inside Numba's compiler a SIGINT is often handled in a callback that LLVM makes into Python through
     ctypes, which prints the KeyboardInterrupt and drops it (the run then went on, or died later of a broken
     kernel with exit code 1: seen once in CI, and 1 of 20 times here when interrupting a run on a cold
     cache). The CLI's handler sends the signal again once the compiler lock is free."""
     import os
-    import threading
 
     from numba.core.compiler_lock import global_compiler_lock
 
@@ -97,16 +111,11 @@ def test_sigint_inside_numba_s_compiler_is_raised_after_it():
                 for _ in range(50):
                     time.sleep(0.01)
                 reached.append("inside")
-            for _ in range(500):  # the signal comes again once the lock is free
-                time.sleep(0.01)
-            reached.append("never")
+            _wait_for_the_signal_again(reached)  # once the lock is free
     finally:
         signal.signal(signal.SIGINT, previous)
     assert reached == ["inside"]
-    for t in threading.enumerate():
-        if t.name == "clusterup-interrupt":
-            t.join(5)
-    assert not [t for t in threading.enumerate() if t.name == "clusterup-interrupt" and t.is_alive()]
+    _join_the_senders()
     with pytest.raises(KeyboardInterrupt):  # outside the compiler: at once, as Python's own handler
         cli._on_interrupt(signal.SIGINT, None)
 
@@ -140,15 +149,11 @@ def test_a_sigint_in_a_kernels_callback_is_sent_again_after_it(monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             key = f"clusterup-test-{time.time_ns()}".encode()  # not in the unpickler's memo
             reached.append(serialize._numba_unpickle(0, cloudpickle.dumps(_HandledWhileUnpickled()), key))
-            for _ in range(500):  # the signal comes again a moment later
-                time.sleep(0.01)
-            reached.append("never")
+            _wait_for_the_signal_again(reached)  # a moment later
     finally:
         signal.signal(signal.SIGINT, previous)
     assert reached == ["unpickled"]
-    for t in threading.enumerate():
-        if t.name == "clusterup-interrupt":
-            t.join(5)
+    _join_the_senders()
     with pytest.raises(KeyboardInterrupt):  # a frame outside any callback: at once
         cli._on_interrupt(signal.SIGINT, sys._getframe())
 
