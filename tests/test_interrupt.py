@@ -133,7 +133,7 @@ class _HandledWhileUnpickled:
         return (_handle_sigint_here, ())
 
 
-def test_a_sigint_in_a_kernels_callback_is_sent_again_after_it(monkeypatch):
+def test_a_sigint_in_a_kernels_callback_is_sent_again_after_it():
     """A compiled kernel calls back into Python to unpickle a constant; a KeyboardInterrupt raised there comes
     back as the cause of a SystemError, which the commands' own handlers (those that keep finished runs) do
     not catch. The CLI's handler does not raise inside that callback; it sends the signal again, which then

@@ -1168,19 +1168,16 @@ def _on_interrupt(signum: int, frame: object) -> None:
     compiler lock is free (a kernel takes a second or so to compile), or a moment later (the callback returns
     within microseconds)."""
     lock = _numba_compiling()
-    if lock is None:
-        if not _in_compiled_callback(frame):
-            raise KeyboardInterrupt
+    if lock is None and not _in_compiled_callback(frame):
+        raise KeyboardInterrupt
 
-        def again() -> None:
-            time.sleep(0.001)
-            os.kill(os.getpid(), signal.SIGINT)
-    else:
-
-        def again() -> None:
+    def again() -> None:
+        if lock is None:
+            time.sleep(0.001)  # the callback has returned by then
+        else:
             with lock:  # type: ignore[attr-defined]  # waits for the main thread's compilation to end
                 pass
-            os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=again, name="clusterup-interrupt", daemon=True).start()
 

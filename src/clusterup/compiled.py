@@ -1188,7 +1188,6 @@ def _tv(a, ra, b, rb, diff):  # pragma: no cover - compiled
     return 0.5 * pairwise_sum(diff, 0, dims)
 
 
-
 @kernel
 def _clip_unit(v):  # pragma: no cover - compiled
     """``np.clip(v, 0.0, 1.0)`` of one value: NaN and -0.0 pass unchanged."""
@@ -1197,6 +1196,7 @@ def _clip_unit(v):  # pragma: no cover - compiled
     if v > 1.0:
         return 1.0
     return v
+
 
 @kernel
 def _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, lo, hi):  # pragma: no cover
