@@ -216,7 +216,7 @@ def test_add_csr_equals_scipy(alpha, seed, monkeypatch):
             for od2 in (np.empty(0), np.empty(x.nnz + y.nnz)):  # without the second sum, and with it
                 op = np.zeros(n + 1, np.int32)
                 oi, od = np.empty(x.nnz + y.nnz, np.int32), np.empty(x.nnz + y.nnz)
-                k = compiled._merge_par(x.indptr, x.indices, x.data, y.indptr, y.indices, y.data, alpha, 0.3, n, op,
+                k = compiled._merge_blocks(x.indptr, x.indices, x.data, y.indptr, y.indices, y.data, alpha, 0.3, n, op,
                                         oi, od, od2, blocks)  # fmt: skip
                 assert_same_csr(compiled.CSR(op, oi[:k], od[:k]), ref)
                 if od2.size:
@@ -770,9 +770,11 @@ def test_a_run_with_numpy_references_for_every_kernel_is_bit_identical(monkeypat
 
 def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
     """Each row kernel's parallel form (used from compiled.PARALLEL_ROWS rows on) gives the serial form's
-    numbers bit for bit: every row is computed by the same code, whatever the thread that takes its block."""
+    numbers bit for bit: every row is computed by the same code, whatever the thread that takes its share."""
+    import numba
+
     rng = np.random.default_rng(5)
-    n = 3_001  # not a multiple of the 64 blocks: the last block is short
+    n = 3_001  # not a multiple of 2 or 3 shares: the shares differ in size
     adj = random_layer(n, 12_000, 5).adjacency(n)
     a, g = rng.random(n) * 3, rng.random(n)
     x = rng.random((n, 4))
@@ -837,9 +839,11 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
 
     serial = results()
     monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)
-    parallel = results()
-    for s, p in zip(serial, parallel, strict=True):
-        np.testing.assert_array_equal(s, p)
+    for threads in (2, 3):  # shares of the rows side by side on the pool, however many: the same numbers
+        monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", threads)
+        parallel = results()
+        for s, p in zip(serial, parallel, strict=True):
+            np.testing.assert_array_equal(s, p)
     np.testing.assert_array_equal(parallel[0], np.isin(queries, keys))
 
 

@@ -16,8 +16,8 @@ depends on (the kernels' source, the Python, NumPy, Numba and llvmlite versions,
 features, Numba's code-generation settings), so a change of any of them, an upgrade or a copy to another
 machine, means it is not used (and ``clusterup compile`` builds another). ``CLUSTERUP_AOT=0`` switches it
 off; ``CLUSTERUP_AOT_DIR`` chooses the directory. The parallel forms of the row kernels (from
-``compiled.PARALLEL_ROWS`` rows on) are always compiled just in time: Numba's ahead-of-time compiler has no
-parallel loops.
+``compiled.PARALLEL_ROWS`` rows on) are the same compiled functions called on shares of the rows from
+several threads, so large runs need nothing compiled just in time either.
 """
 
 from __future__ import annotations
@@ -166,11 +166,15 @@ def attached() -> list[tuple[str, tuple]]:
 
 
 def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
-    """(kernel, argument types) of every serial kernel signature that the shipped scenarios call in ``steps``
-    steps, in a fixed order. Run in a process that compiles just in time (``CLUSTERUP_AOT=0``)."""
+    """(kernel, argument types) of every kernel signature that the shipped scenarios call in ``steps`` steps,
+    in a fixed order. Each preset runs twice, the second time with every kernel called as it is from
+    ``compiled.PARALLEL_ROWS`` rows on (the row kernels' shares, the recorder's calls of their own) on two
+    threads, so that large runs find their signatures too. Run in a process that compiles just in time
+    (``CLUSTERUP_AOT=0``)."""
+    import numba
     from numba.core.registry import CPUDispatcher
 
-    from . import compiled
+    from . import compiled, recorder
     from .params import example_names, preset_names
     from .simulation import Simulation
 
@@ -178,9 +182,18 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
         Simulation(name, seed=1, steps=steps).run()
     for name in example_names():  # interventions in time: their own length
         Simulation(name, seed=1).run()
+    rows, threads = compiled.PARALLEL_ROWS, numba.config.NUMBA_NUM_THREADS
+    compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = 1
+    numba.config.NUMBA_NUM_THREADS = max(threads, 2)
+    try:
+        for name in preset_names():
+            Simulation(name, seed=1, steps=steps).run()
+    finally:
+        compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = rows
+        numba.config.NUMBA_NUM_THREADS = threads
     found = []
     for name, value in sorted(vars(compiled).items()):
-        if isinstance(value, CPUDispatcher) and not value.targetoptions.get("parallel"):
+        if isinstance(value, CPUDispatcher):
             found += [(name, args) for args in sorted(value.signatures, key=str)]
     return found
 

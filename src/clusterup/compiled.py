@@ -11,16 +11,19 @@ its user-wide cache where that is read-only; ``NUMBA_CACHE_DIR`` chooses another
 run on a machine pays the compilation. Where no cache directory is writable at all, each process compiles
 for itself (a few seconds) instead of failing to import.
 
-Kernels that treat each row (firm) on its own also come in a parallel form, used from
-:data:`PARALLEL_ROWS` rows on: the rows are split into fixed blocks spread over the cores (Numba's
-``prange``), and every row is computed by the very same code as in the serial form, so the result does not
-depend on the number of threads (no sum is split between threads). They pay from about a hundred thousand
-firms on; ``NUMBA_NUM_THREADS`` sets the number of threads.
-
-The serial kernels release the GIL (``nogil``), so that from :data:`PARALLEL_ROWS` nodes on
+The kernels release the GIL (``nogil``), so that from :data:`PARALLEL_ROWS` nodes on
 :func:`concurrently` can run independent ones side by side on the cores (the three layers' network
 measures, the adjacency builds of several layers): each is a pure function of its own arrays, so its
 numbers do not depend on which thread runs it or when.
+
+Kernels that treat each row (firm) on its own also come in a parallel form, used from
+:data:`PARALLEL_ROWS` rows on: the same compiled function over one contiguous share of the rows per
+thread, the shares side by side on :func:`concurrently`'s threads (:func:`_by_rows`). Every row is computed
+by the very same code as in the serial form, so the result does not depend on the number of threads (no
+sum is split between threads). They pay from about a hundred thousand firms on; ``NUMBA_NUM_THREADS`` sets
+the number of threads. Python threads rather than Numba's parallel loops: every kernel can then be compiled
+ahead of time (:mod:`clusterup.aot`), so a large run does not start Numba's compiler to load parallel
+kernels (about 0.13 s, more than the first 10 steps at 10,000 firms save).
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -121,14 +125,6 @@ def kernel(fn):
         return njit(nogil=True)(fn)
 
 
-def parallel_kernel(fn):
-    """``numba.njit(cache=True, parallel=True)``; without the disk cache where there is no place for it."""
-    try:
-        return njit(cache=True, parallel=True)(fn)
-    except RuntimeError:
-        return njit(parallel=True)(fn)
-
-
 @intrinsic
 def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
     """Ask the CPU to start loading the cache lines that hold ``arr[index]`` (a 1-d array) or row ``index`` of
@@ -163,14 +159,44 @@ def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
 AHEAD = 16  # ties ahead whose neighbour entries the gather loops prefetch (best of 4 / 8 / 16 / 32 at 10^6 firms)
 
 PARALLEL_ROWS = 50_000  # from this many rows on, the row kernels spread their rows over the cores
-_BLOCKS = 64  # fixed blocks of rows (the split does not depend on the number of threads)
+
+
+def _threads() -> int:
+    """The threads the kernels may use: ``NUMBA_NUM_THREADS`` (read from Numba's settings, which starts none)."""
+    return numba.config.NUMBA_NUM_THREADS
 
 
 def _parallel(rows: int) -> bool:
-    """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` rows on, and only on the main
-    thread (Numba's default threading layer must not be entered from two threads at once, as a threaded
-    Dask worker would; the serial form gives the same numbers)."""
-    return rows >= PARALLEL_ROWS and threading.current_thread() is threading.main_thread()
+    """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` rows on, with more than one thread
+    allowed, and only on the main thread (a threaded Dask worker gets no threads of its own; the serial form
+    gives the same numbers)."""
+    return rows >= PARALLEL_ROWS and _threads() > 1 and threading.current_thread() is threading.main_thread()
+
+
+def _shares(n: int, parts: int | None = None) -> list[tuple[int, int]]:
+    """Rows ``0..n`` cut into ``parts`` (default: one per thread) contiguous shares of (nearly) equal size."""
+    k = max(_threads() if parts is None else parts, 1)
+    cuts = [n * s // k for s in range(k + 1)]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _by_rows(rows_kernel: Callable[..., Any], n: int, *args: Any) -> list[Any]:
+    """A row kernel's parallel form: ``rows_kernel(*args, lo, hi)`` for one share of rows ``0..n`` per thread,
+    side by side on :func:`concurrently`'s threads (the kernels release the GIL). Every row is computed by the
+    same code as in the serial form, so the numbers do not depend on the cut or the number of threads (no sum
+    is split between threads). Returns each share's result, in order."""
+    return concurrently([partial(rows_kernel, *args, lo, hi) for lo, hi in _shares(n)], PARALLEL_ROWS)
+
+
+def _row_kernel(serial: Callable[..., Any], rows_kernel: Callable[..., Any], n: int, *args: Any,
+                work: int | None = None) -> None:  # fmt: skip
+    """Run a kernel over rows ``0..n``: ``serial(*args)`` (all rows in one call), or from :data:`PARALLEL_ROWS`
+    rows (or units of ``work``) on its parallel form, :func:`_by_rows` with ``rows_kernel``, the function
+    ``serial`` runs over all rows."""
+    if _parallel(n if work is None else work):
+        _by_rows(rows_kernel, n, *args)
+    else:
+        serial(*args)
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -292,21 +318,12 @@ def _dot(indptr, indices, data, x, out):  # pragma: no cover - compiled
     _dot_rows(indptr, indices, data, x, out, 0, indptr.size - 1)
 
 
-@parallel_kernel
-def _dot_par(indptr, indices, data, x, out):  # pragma: no cover - compiled
-    n = indptr.size - 1
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _dot_rows(indptr, indices, data, x, out, min(b * size, n), min((b + 1) * size, n))
-
-
 def csr_dot(adj, x: np.ndarray) -> np.ndarray:
     """``adj @ x`` for a vector or a matrix ``x``: each output entry summed from 0 in the row's column
     order, as SciPy's ``csr_matvec``/``csr_matvecs`` do."""
     x = np.asarray(x, dtype=np.float64)
     out = np.zeros((adj.shape[0], 1 if x.ndim == 1 else x.shape[1]))
-    dot = _dot_par if _parallel(adj.shape[0]) else _dot
-    dot(adj.indptr, adj.indices, adj.data, x[:, None] if x.ndim == 1 else x, out)
+    _row_kernel(_dot, _dot_rows, adj.shape[0], adj.indptr, adj.indices, adj.data, x[:, None] if x.ndim == 1 else x, out)
     return out[:, 0] if x.ndim == 1 else out
 
 
@@ -392,33 +409,31 @@ def _merge(ap, ai, ad, bp, bi, bd, alpha, beta, n, op, oi, od, od2):  # pragma: 
 
 
 @kernel
-def _first_row_from(ap, bp, n, entries):  # pragma: no cover - compiled
-    lo, hi = 0, n  # the first row r with ap[r] + bp[r] >= entries (both are non-decreasing)
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if ap[mid] + bp[mid] < entries:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@parallel_kernel
-def _merge_par(ap, ai, ad, bp, bi, bd, alpha, beta, n, op, oi, od, od2, blocks):  # pragma: no cover - compiled
-    # blocks of rows cut where the two inputs' entries divide evenly; block b writes from ap[lo] + bp[lo],
-    # the most its rows' output can start at, and the gaps are closed after, in order
+def _merge_bounds(ap, bp, n, blocks):  # pragma: no cover - compiled
+    # blocks of rows cut where the two inputs' entries divide evenly: block b starts at the first row r with
+    # ap[r] + bp[r] >= its share of the entries (both are non-decreasing)
     total = ap[n] + bp[n]
     bounds = np.empty(blocks + 1, np.int64)
     bounds[0] = 0
     bounds[blocks] = n
     for b in range(1, blocks):
-        bounds[b] = _first_row_from(ap, bp, n, (total * b + blocks - 1) // blocks)
-    ends = np.empty(blocks, np.int64)
-    for b in prange(blocks):
-        lo, hi = bounds[b], bounds[b + 1]
-        ends[b] = _merge_rows(ap, ai, ad, bp, bi, bd, alpha, beta, op, oi, od, od2, lo, hi, ap[lo] + bp[lo])
+        entries = (total * b + blocks - 1) // blocks
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if ap[mid] + bp[mid] < entries:
+                lo = mid + 1
+            else:
+                hi = mid
+        bounds[b] = lo
+    return bounds
+
+
+@kernel
+def _merge_close(ap, bp, bounds, ends, op, oi, od, od2):  # pragma: no cover - compiled
+    # block b wrote from ap[lo] + bp[lo], the most its rows' output can start at: close the gaps, in order
     k = ends[0]
-    for b in range(1, blocks):
+    for b in range(1, bounds.size - 1):
         lo, hi = bounds[b], bounds[b + 1]
         start = ap[lo] + bp[lo]
         shift = start - k
@@ -433,6 +448,16 @@ def _merge_par(ap, ai, ad, bp, bi, bd, alpha, beta, n, op, oi, od, od2, blocks):
                 op[r + 1] -= shift
         k += ends[b] - start
     return k
+
+
+def _merge_blocks(ap, ai, ad, bp, bi, bd, alpha, beta, n, op, oi, od, od2, blocks: int) -> int:
+    """:func:`_merge`'s parallel form: ``blocks`` blocks of rows (cut by entries) merged side by side on
+    :func:`concurrently`'s threads, each written where its output can start at most, the gaps closed after."""
+    bounds = _merge_bounds(ap, bp, n, blocks)
+    calls = [partial(_merge_rows, ap, ai, ad, bp, bi, bd, alpha, beta, op, oi, od, od2, int(lo), int(hi),
+                     int(ap[lo]) + int(bp[lo])) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]  # fmt: skip
+    ends = np.array(concurrently(calls, PARALLEL_ROWS), dtype=np.int64)
+    return int(_merge_close(ap, bp, bounds, ends, op, oi, od, od2))
 
 
 def symmetric_neighbours(i: np.ndarray, j: np.ndarray, n: int, rows: np.ndarray | None = None) -> Neighbours:
@@ -499,7 +524,7 @@ def _add(a: CSR, b: CSR, alpha: float, beta: float | None) -> tuple[CSR, CSR | N
     od2 = np.empty(0 if beta is None else size, dtype=np.float64)
     args = (a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, float(alpha), 0.0 if beta is None else beta,
             n, op, oi, od, od2)  # fmt: skip
-    k = _merge_par(*args, numba.get_num_threads()) if _parallel(size) else _merge(*args)
+    k = _merge_blocks(*args, _threads()) if _parallel(size) else _merge(*args)
     return CSR(op, oi[:k], od[:k]), None if beta is None else CSR(op, oi[:k], od2[:k])
 
 
@@ -637,15 +662,6 @@ def _best_model(indptr, indices, data, capability, cap, model, strength):  # pra
     _best_model_rows(indptr, indices, data, capability, cap, model, strength, 0, indptr.size - 1)
 
 
-@parallel_kernel
-def _best_model_par(indptr, indices, data, capability, cap, model, strength):  # pragma: no cover - compiled
-    n = indptr.size - 1
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _best_model_rows(indptr, indices, data, capability, cap, model, strength, min(b * size, n),
-                         min((b + 1) * size, n))
-
-
 def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """Per row i, the neighbour j maximising ``min(w_ij, cap) * (a_j - a_i)`` over better neighbours: its
     index (-1 where no neighbour is better) and the capped tie strength to it. Of equal top scores the
@@ -653,8 +669,7 @@ def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.nda
     n = adj.shape[0]
     model = np.full(n, -1, dtype=np.int64)
     strength = np.zeros(n)
-    best = _best_model_par if _parallel(n) else _best_model
-    best(adj.indptr, adj.indices, adj.data, capability, float(cap), model, strength)
+    _row_kernel(_best_model, _best_model_rows, n, adj.indptr, adj.indices, adj.data, capability, float(cap), model, strength)
     return model, strength
 
 
@@ -681,15 +696,6 @@ def _spill(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  #
     _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap, 0, indptr.size - 1)
 
 
-@parallel_kernel
-def _spill_par(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
-    n = indptr.size - 1
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap, min(b * size, n),
-                    min((b + 1) * size, n))
-
-
 def spill(
     adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: np.ndarray, best_gap: np.ndarray,
     leak: np.ndarray | None = None,
@@ -698,8 +704,8 @@ def spill(
     in the row's order) and raise ``best_gap`` to the largest gap, in place. ``leak_j`` is the share of
     source j's knowledge that can leak (1 where nothing protects it)."""
     leak = np.ones(a.size) if leak is None else leak
-    spill_ = _spill_par if _parallel(a.size) else _spill
-    spill_(adj.indptr, adj.indices, adj.data, a, g, leak, float(rate), float(cross), inflow, best_gap)
+    _row_kernel(_spill, _spill_rows, a.size, adj.indptr, adj.indices, adj.data, a, g, leak, float(rate), float(cross),
+                inflow, best_gap)
 
 
 @kernel
@@ -754,14 +760,6 @@ def _contains(keys, queries, out):  # pragma: no cover - compiled
     _contains_range(keys, queries, out, 0, queries.size)
 
 
-@parallel_kernel
-def _contains_par(keys, queries, out):  # pragma: no cover - compiled
-    n = queries.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _contains_range(keys, queries, out, min(b * size, n), min((b + 1) * size, n))
-
-
 def sorted_contains(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Whether each query (in any order) is in the sorted array ``keys``: ``np.isin(queries, keys)``. Binary
     searches, sixteen at a time in lock step so that their loads from a large ``keys`` overlap (NumPy's
@@ -770,8 +768,8 @@ def sorted_contains(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     a row), blocks of queries are spread over the cores (each answer is the same)."""
     queries = np.ascontiguousarray(queries)
     out = np.empty(queries.shape, dtype=np.bool_)
-    contains = _contains_par if _parallel(queries.size * int(keys.size).bit_length()) else _contains
-    contains(keys, queries.ravel(), out.ravel())
+    _row_kernel(_contains, _contains_range, queries.size, keys, queries.ravel(), out.ravel(),
+                work=queries.size * int(keys.size).bit_length())
     return out
 
 
@@ -1252,15 +1250,6 @@ def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partne
     _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, 0, who.size)
 
 
-@parallel_kernel
-def _choose_partners_par(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst):  # pragma: no cover
-    n = who.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, min(b * size, n),
-                     min((b + 1) * size, n))
-
-
 def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarray, q: np.ndarray,
                     mastery: np.ndarray, kind: np.ndarray, partners: int) -> tuple[np.ndarray, np.ndarray]:
     """Knowledge partners of the firms ``who``: each considers ``c`` uniformly drawn social or economic
@@ -1275,8 +1264,8 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
     size = who.size * min(partners, c + extra.shape[1])
     src = np.full(size, -1, np.int64)
     dst = np.full(size, -1, np.int64)
-    choose = _choose_partners_par if _parallel(who.size * (c + extra.shape[1]) * q.shape[1]) else _choose_partners
-    choose(adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind, partners, src, dst)
+    _row_kernel(_choose_partners, _choose_rows, who.size, adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind,
+                partners, src, dst, work=who.size * (c + extra.shape[1]) * q.shape[1])
     tied = src >= 0
     return src[tied], dst[tied]
 
@@ -1356,14 +1345,6 @@ def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
     _cumulative_rows(w, u, out, 0, w.shape[0])
 
 
-@parallel_kernel
-def _cumulative_choice_par(w, u, out):  # pragma: no cover - compiled
-    n = w.shape[0]
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _cumulative_rows(w, u, out, min(b * size, n), min((b + 1) * size, n))
-
-
 @kernel
 def _less_row_max_rows(utility, intensity, scale, out, lo, hi):  # pragma: no cover - compiled
     cols = utility.shape[1]
@@ -1387,14 +1368,6 @@ def _less_row_max(utility, intensity, scale, out):  # pragma: no cover - compile
     _less_row_max_rows(utility, intensity, scale, out, 0, utility.shape[0])
 
 
-@parallel_kernel
-def _less_row_max_par(utility, intensity, scale, out):  # pragma: no cover - compiled
-    n = utility.shape[0]
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _less_row_max_rows(utility, intensity, scale, out, min(b * size, n), min((b + 1) * size, n))
-
-
 def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = None) -> np.ndarray:
     """:func:`clusterup.kernels.softmax_choice` in two passes around NumPy's ``exp`` (a compiled ``exp`` differs in
     the last bit): each row less its maximum, then the cumulative sums, their normalisation and the draw. The
@@ -1402,12 +1375,12 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
     stay closed, even at intensity 0), as ``softmax_choice`` of the scaled utilities."""
     utility = np.ascontiguousarray(utility, dtype=np.float64)
     w = np.empty_like(utility)
-    parallel = _parallel(utility.shape[0])
-    less = _less_row_max_par if parallel else _less_row_max
-    less(utility, 1.0 if intensity is None else float(intensity), intensity is not None, w)
+    n = utility.shape[0]
+    _row_kernel(_less_row_max, _less_row_max_rows, n, utility, 1.0 if intensity is None else float(intensity),
+                intensity is not None, w)
     np.exp(w, out=w)
     out = np.empty(w.shape[0], dtype=np.int64)
-    (_cumulative_choice_par if parallel else _cumulative_choice)(w, np.ascontiguousarray(u, dtype=np.float64), out)
+    _row_kernel(_cumulative_choice, _cumulative_rows, n, w, np.ascontiguousarray(u, dtype=np.float64), out)
     return out
 
 
@@ -1462,15 +1435,6 @@ def _mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, u
     _mode_column_rows(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs, 0, firms.size)
 
 
-@parallel_kernel
-def _mode_column_par(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):  # pragma: no cover
-    n = firms.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _mode_column_rows(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs,
-                          min(b * size, n), min((b + 1) * size, n))  # fmt: skip
-
-
 def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np.ndarray | float,
                 scale: np.ndarray, fees: np.ndarray | None, wealth: np.ndarray, typical: float, code: int,
                 utility: np.ndarray, costs: np.ndarray) -> None:
@@ -1480,9 +1444,8 @@ def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np
     order are those of the NumPy expressions in the mode choice, so the numbers are the same; one pass instead
     of about a dozen array operations per mode."""
     cost = np.asarray(cost, dtype=np.float64).reshape(-1)
-    column = _mode_column_par if _parallel(firms.size) else _mode_column
-    column(firms, value, gain, cost, scale, np.empty(0) if fees is None else fees, wealth, float(typical), int(code),
-           utility, costs)  # fmt: skip
+    _row_kernel(_mode_column, _mode_column_rows, firms.size, firms, value, gain, cost, scale,
+                np.empty(0) if fees is None else fees, wealth, float(typical), int(code), utility, costs)  # fmt: skip
 
 
 @kernel
@@ -1629,15 +1592,6 @@ def _reach(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # 
     _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, 0, indptr.size - 1)
 
 
-@parallel_kernel
-def _reach_par(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
-    n = indptr.size - 1
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, min(b * size, n),
-                    min((b + 1) * size, n))
-
-
 def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
                weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The reachable pool and novelty per row in one pass. ``pool = (adj @ q + pipe * external) / weight``
@@ -1652,9 +1606,8 @@ def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
     pool = np.zeros((n, q.shape[1]))
     novelty_ = np.empty(n)
     weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)  # empty: the sums
-    fn = _reach_par if _parallel(n) else _reach
-    fn(adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
-       np.ascontiguousarray(external, dtype=np.float64), weight, pool, novelty_)  # fmt: skip
+    _row_kernel(_reach, _reach_rows, n, adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
+                np.ascontiguousarray(external, dtype=np.float64), weight, pool, novelty_)  # fmt: skip
     return pool, novelty_
 
 
@@ -1697,15 +1650,6 @@ def _knowledge(indptr, indices, data, rows, q, weight, drift, injection, pipe, e
     _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, 0, rows.size)
 
 
-@parallel_kernel
-def _knowledge_par(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
-    n = rows.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out,
-                         min(b * size, n), min((b + 1) * size, n))
-
-
 def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray | None, drift: float,
                     injection: float, pipe: np.ndarray, external: np.ndarray) -> np.ndarray:
     """The drifted, normalised knowledge profiles of ``rows`` in one pass per row: with ``t = (adj @ q)[r]``
@@ -1718,10 +1662,9 @@ def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray | N
     q = np.ascontiguousarray(q, dtype=np.float64)
     out = np.empty((rows.size, q.shape[1]))
     weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)  # empty: the sums
-    fn = _knowledge_par if _parallel(rows.size) else _knowledge
-    fn(adj.indptr, adj.indices, adj.data, rows, q, weight, float(drift),
-       float(injection), np.ascontiguousarray(pipe, dtype=np.float64), np.ascontiguousarray(external, dtype=np.float64),
-       out)  # fmt: skip
+    _row_kernel(_knowledge, _knowledge_block, rows.size, adj.indptr, adj.indices, adj.data, rows, q, weight,
+                float(drift), float(injection), np.ascontiguousarray(pipe, dtype=np.float64),
+                np.ascontiguousarray(external, dtype=np.float64), out)  # fmt: skip
     return out
 
 
@@ -1742,14 +1685,6 @@ def _pull(x, i, j, pull, out):  # pragma: no cover - compiled
     _pull_block(x, i, j, pull, out, 0, i.size)
 
 
-@parallel_kernel
-def _pull_par(x, i, j, pull, out):  # pragma: no cover - compiled
-    n = i.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _pull_block(x, i, j, pull, out, min(b * size, n), min((b + 1) * size, n))
-
-
 @kernel
 def _put_rows(x, i, rows):  # pragma: no cover - compiled
     for k in range(i.size):  # in order: a repeated row keeps its last value, as NumPy's assignment does
@@ -1764,7 +1699,7 @@ def pull_rows(x: np.ndarray, i: np.ndarray, j: np.ndarray, pull: float) -> None:
     i = np.asarray(i, dtype=np.int64)
     j = np.asarray(j, dtype=np.int64)
     rows = np.empty((i.size, x.shape[1]))
-    (_pull_par if _parallel(i.size) else _pull)(x, i, j, float(pull), rows)
+    _row_kernel(_pull, _pull_block, i.size, x, i, j, float(pull), rows)
     _put_rows(x, i, rows)
 
 
@@ -2120,19 +2055,6 @@ def _integrated_chance(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k
                      beyond, out, _top_generation(g, kind, active), 0, out.size)  # fmt: skip
 
 
-@parallel_kernel
-def _integrated_chance_par(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
-                           rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
-                           pioneer_power, reach, beyond, out):  # pragma: no cover - compiled  # fmt: skip
-    top = _top_generation(g, kind, active)
-    n = out.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _integrated_rows(novelty, rd, cap, g, ceil, nxt, kind, active, k_indptr, k_indices, k_strength, success,
-                         rd_half_pow, rd_exponent, power, follower, novelty_ref, capability_half, network_half,
-                         pioneer_power, reach, beyond, out, top, min(b * size, n), min((b + 1) * size, n))  # fmt: skip
-
-
 def integrated_chance(novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray, g: np.ndarray, ceil: np.ndarray,
                       nxt: np.ndarray, kind: np.ndarray, active: np.ndarray, knowledge: CSR | None,
                       k_strength: np.ndarray | None, *, success: float, rd_half: float, rd_exponent: float,
@@ -2150,11 +2072,14 @@ def integrated_chance(novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray, g: n
         indptr, indices = np.zeros(cap.size + 1, np.int64), np.empty(0, np.int64)
     else:
         indptr, indices = knowledge.indptr, knowledge.indices
-    chance = _integrated_chance_par if _parallel(cap.size) else _integrated_chance
-    chance(novelty, rd, cap, g, ceil, nxt, kind, active, indptr, indices,
-           np.empty(0) if k_strength is None else k_strength, float(success), float(rd_half) ** rd_exponent,
-           float(rd_exponent), float(power), float(follower), float(novelty_ref), float(capability_half),
-           float(network_half), float(pioneer_power), float(reach), float(beyond), out)  # fmt: skip
+    args = (novelty, rd, cap, g, ceil, nxt, kind, active, indptr, indices,
+            np.empty(0) if k_strength is None else k_strength, float(success), float(rd_half) ** rd_exponent,
+            float(rd_exponent), float(power), float(follower), float(novelty_ref), float(capability_half),
+            float(network_half), float(pioneer_power), float(reach), float(beyond), out)  # fmt: skip
+    if _parallel(cap.size):  # the top generation first, then the rows in shares
+        _by_rows(_integrated_rows, cap.size, *args, _top_generation(g, kind, active))
+    else:
+        _integrated_chance(*args)
     return out
 
 
@@ -2190,18 +2115,6 @@ def _local_chance(k_indptr, k_indices, k_data, kind, platform, econ, know, novel
                 gain, 0, chance.size)  # fmt: skip
 
 
-@parallel_kernel
-def _local_chance_par(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
-                      rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
-                      novelty_ref, rate, chance, gain):  # pragma: no cover - compiled  # fmt: skip
-    n = chance.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _local_rows(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
-                    rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
-                    novelty_ref, rate, chance, gain, min(b * size, n), min((b + 1) * size, n))  # fmt: skip
-
-
 def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarray, know: np.ndarray,
                  novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray | None = None, ceil: np.ndarray | None = None,
                  *, success: float, rd_half: float, rd_exponent: float, support_base: float, support_half: float,
@@ -2215,11 +2128,11 @@ def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarr
     None)."""
     chance = np.empty(kind.size)
     gain = np.empty(0 if cap is None else kind.size)
-    fn = _local_chance_par if _parallel(kind.size) else _local_chance
-    fn(knowledge.indptr, knowledge.indices, knowledge.data, kind, int(platform), econ, know, novelty, rd,
-       np.empty(0) if cap is None else cap, np.empty(0) if ceil is None else ceil, float(success),
-       float(rd_half) ** rd_exponent, float(rd_exponent), float(support_base), float(support_half),
-       float(knowledge_support), float(novelty_weight), float(novelty_ref), float(rate), chance, gain)  # fmt: skip
+    _row_kernel(_local_chance, _local_rows, kind.size, knowledge.indptr, knowledge.indices, knowledge.data, kind,
+                int(platform), econ, know, novelty, rd, np.empty(0) if cap is None else cap,
+                np.empty(0) if ceil is None else ceil, float(success), float(rd_half) ** rd_exponent, float(rd_exponent),
+                float(support_base), float(support_half), float(knowledge_support), float(novelty_weight),
+                float(novelty_ref), float(rate), chance, gain)  # fmt: skip
     return chance, (gain if cap is not None else None)
 
 
@@ -2242,15 +2155,6 @@ def _imitation_models(model, strength, cap, kind, active, psi, factor, absorb, p
     _imitation_models_rows(model, strength, cap, kind, active, psi, factor, absorb, phi, 0, model.size)
 
 
-@parallel_kernel
-def _imitation_models_par(model, strength, cap, kind, active, psi, factor, absorb, phi):  # pragma: no cover - compiled
-    n = model.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _imitation_models_rows(model, strength, cap, kind, active, psi, factor, absorb, phi, min(b * size, n),
-                               min((b + 1) * size, n))
-
-
 def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, kind: np.ndarray, active: np.ndarray,
                      psi: float, factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Imitation's model per slot (``-1`` where there is none or the slot is not an active firm, in place),
@@ -2258,8 +2162,8 @@ def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, k
     (0 without a model). Returns (model, phi, absorption)."""
     absorb = np.empty(model.size)
     phi = np.empty(model.size)
-    fn = _imitation_models_par if _parallel(model.size) else _imitation_models
-    fn(model, strength, cap, kind, active, float(psi), float(factor), absorb, phi)
+    _row_kernel(_imitation_models, _imitation_models_rows, model.size, model, strength, cap, kind, active, float(psi),
+                float(factor), absorb, phi)
     return model, phi, absorb
 
 
@@ -2284,23 +2188,14 @@ def _imitation_gain(model, phi, absorb, cap, g, transfer, growth, dip, success, 
     _imitation_gain_rows(model, phi, absorb, cap, g, transfer, growth, dip, success, out, 0, model.size)
 
 
-@parallel_kernel
-def _imitation_gain_par(model, phi, absorb, cap, g, transfer, growth, dip, success, out):  # pragma: no cover - compiled
-    n = model.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _imitation_gain_rows(model, phi, absorb, cap, g, transfer, growth, dip, success, out, min(b * size, n),
-                             min((b + 1) * size, n))
-
-
 def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: np.ndarray, g: np.ndarray,
                    transfer: float, growth: float, dip: float, success: float) -> np.ndarray:  # fmt: skip
     """Imitation's expected relative gain per slot: ``success * (phi * (a[model] - a) / a + transfer *
     absorption * max(growth ** dg * dip - 1, 0))`` where the model is ``dg > 0`` generations ahead (the
     second term only there), 0 without a model."""
     out = np.empty(model.size)
-    fn = _imitation_gain_par if _parallel(model.size) else _imitation_gain
-    fn(model, phi, absorb, cap, g, float(transfer), float(growth), float(dip), float(success), out)
+    _row_kernel(_imitation_gain, _imitation_gain_rows, model.size, model, phi, absorb, cap, g, float(transfer),
+                float(growth), float(dip), float(success), out)
     return out
 
 
@@ -2502,26 +2397,6 @@ def _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, stran
         rd[who[r]] = new[r]
 
 
-@parallel_kernel
-def _rd_review_par(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
-                   imitation, mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
-    # the same three passes, each in blocks over the cores: every average is in place before any review reads it,
-    # and every review has read the R&D it copies before any is written
-    n = firms.size
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _profit_avg_rows(firms, profit, profit_avg, memory, min(b * size, n), min((b + 1) * size, n))
-    m = who.size
-    new = np.empty(m)
-    size = (m + _BLOCKS - 1) // _BLOCKS
-    for b in prange(_BLOCKS):
-        _rd_review_rows(firms, who, profit_avg, indptr, indices, u, strangers, kind, scale, rd, z, peers, imitation,
-                        mutation, minimum, new, min(b * size, m), min((b + 1) * size, m))  # fmt: skip
-    for b in prange(_BLOCKS):
-        for r in range(min(b * size, m), min((b + 1) * size, m)):
-            rd[who[r]] = new[r]
-
-
 def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg: np.ndarray, memory: float, adj,
               u: np.ndarray, strangers: np.ndarray, kind: np.ndarray, scale: np.ndarray, rd: np.ndarray,
               z: np.ndarray, peers: int, imitation: float, mutation: float, minimum: float) -> None:  # fmt: skip
@@ -2529,9 +2404,18 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
     (``who``) the most profitable of ``peers`` peers (a random tie partner in ``adj`` drawn with ``u``, or where
     that is no firm the stranger ``firms[strangers]``), a move toward its R&D where it earns more, the
     experimentation ``mutation * z`` and the clip to ``[minimum, 1]``. The NumPy form's numbers, in one pass."""
-    review = _rd_review_par if _parallel(max(firms.size, who.size)) else _rd_review
-    review(firms, who, profit, profit_avg, float(memory), adj.indptr, adj.indices, u, strangers, kind, scale, rd, z,
-           int(peers), float(imitation), float(mutation), float(minimum))  # fmt: skip
+    memory, peers, imitation, mutation, minimum = float(memory), int(peers), float(imitation), float(mutation), float(minimum)
+    if not _parallel(max(firms.size, who.size)):
+        _rd_review(firms, who, profit, profit_avg, memory, adj.indptr, adj.indices, u, strangers, kind, scale, rd, z,
+                   peers, imitation, mutation, minimum)  # fmt: skip
+        return
+    # the same three passes, each in shares over the cores: every average is in place before any review reads
+    # it, and every review has read the R&D it copies before any is written
+    _by_rows(_profit_avg_rows, firms.size, firms, profit, profit_avg, memory)
+    new = np.empty(who.size)
+    _by_rows(_rd_review_rows, who.size, firms, who, profit_avg, adj.indptr, adj.indices, u, strangers, kind, scale, rd,
+             z, peers, imitation, mutation, minimum, new)  # fmt: skip
+    rd[who] = new  # the reviewing firms are distinct
 
 
 # --- kernels compiled ahead of time (clusterup compile): handed to the dispatchers above where there are any -----
