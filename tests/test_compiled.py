@@ -880,17 +880,25 @@ def test_concurrently_keeps_the_calls_order_and_uses_threads_only_where_asked(mo
 
 
 def test_concurrently_works_in_a_forked_child(monkeypatch):
-    """A process pool forks its workers (Linux' default): a child of a process that has used the thread pool
-    must not wait on the parent's threads, which it does not have."""
+    """A process pool forks its workers (Linux' default). Its workers run their kernels on one thread each (an
+    ensemble already uses one core per worker), unless NUMBA_NUM_THREADS is set in the environment; then a
+    child of a process that has used the thread pool must not wait on the parent's threads, which it does not
+    have."""
     import multiprocessing
     import threading
 
     import numba
 
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
     calls = [lambda: threading.current_thread().name for _ in range(3)]
     assert all(n.startswith("clusterup-kernel") for n in compiled.concurrently(calls, compiled.PARALLEL_ROWS))
     ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        names = pool.apply_async(compiled.concurrently, (_thread_names(), compiled.PARALLEL_ROWS)).get(timeout=60)
+        assert names == ["MainThread"] * 3
+        assert pool.apply_async(compiled._parallel, (compiled.PARALLEL_ROWS,)).get(timeout=60) is False
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
     with ctx.Pool(1) as pool:
         names = pool.apply_async(compiled.concurrently, (_thread_names(), compiled.PARALLEL_ROWS)).get(timeout=60)
     assert len(names) == 3 and all(n.startswith("clusterup-kernel") for n in names)

@@ -17,11 +17,11 @@ measures, the adjacency builds of several layers): each is a pure function of it
 numbers do not depend on which thread runs it or when.
 
 Kernels that treat each row (firm) on its own also come in a parallel form, used from
-:data:`PARALLEL_ROWS` rows on: the same compiled function over one contiguous share of the rows per
-thread, the shares side by side on :func:`concurrently`'s threads (:func:`_by_rows`). Every row is computed
-by the very same code as in the serial form, so the result does not depend on the number of threads (no
-sum is split between threads). They pay from about a hundred thousand firms on; ``NUMBA_NUM_THREADS`` sets
-the number of threads. Python threads rather than Numba's parallel loops: every kernel can then be compiled
+:data:`PARALLEL_ROWS` rows on: the same compiled function over one contiguous share of the rows per thread,
+the shares side by side on :func:`concurrently`'s threads (:func:`_by_rows`). Every row is computed by the
+very same code as in the serial form, so the result does not depend on the number of threads (no sum is
+split between threads). ``NUMBA_NUM_THREADS`` sets the number of threads; a process pool's worker uses one
+(:func:`_threads`). Python threads rather than Numba's parallel loops: every kernel can then be compiled
 ahead of time (:mod:`clusterup.aot`), so a large run does not start Numba's compiler to load parallel
 kernels (about 0.13 s, more than the first 10 steps at 10,000 firms save).
 """
@@ -158,24 +158,36 @@ def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
 
 AHEAD = 16  # ties ahead whose neighbour entries the gather loops prefetch (best of 4 / 8 / 16 / 32 at 10^6 firms)
 
-PARALLEL_ROWS = 50_000  # from this many rows on, the row kernels spread their rows over the cores
+PARALLEL_ROWS = 50_000  # from this many rows (or units of work) on, kernels spread their work over the cores
 
 
 def _threads() -> int:
-    """The threads the kernels may use: ``NUMBA_NUM_THREADS`` (read from Numba's settings, which starts none)."""
+    """The threads the kernels may use: ``NUMBA_NUM_THREADS`` (Numba's setting, by default the number of
+    cores), but one in a worker process of a process pool (a child that :mod:`multiprocessing` started: an
+    ensemble runs one simulation per core, and the kernels' threads would crowd the other workers' cores)
+    unless ``NUMBA_NUM_THREADS`` is set in the environment, which then holds for each worker."""
+    if "NUMBA_NUM_THREADS" not in os.environ and _in_pool_worker():
+        return 1
     return numba.config.NUMBA_NUM_THREADS
 
 
-def _parallel(rows: int) -> bool:
-    """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` rows on, with more than one thread
-    allowed, and only on the main thread (a threaded Dask worker gets no threads of its own; the serial form
-    gives the same numbers)."""
-    return rows >= PARALLEL_ROWS and _threads() > 1 and threading.current_thread() is threading.main_thread()
+def _in_pool_worker() -> bool:
+    import sys
+
+    mp = sys.modules.get("multiprocessing")  # not imported: no pool started this process
+    return mp is not None and mp.parent_process() is not None
 
 
-def _shares(n: int, parts: int | None = None) -> list[tuple[int, int]]:
-    """Rows ``0..n`` cut into ``parts`` (default: one per thread) contiguous shares of (nearly) equal size."""
-    k = max(_threads() if parts is None else parts, 1)
+def _parallel(work: int) -> bool:
+    """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` units of work on, with more than one
+    thread allowed, and only on the main thread (a threaded Dask worker gets no threads of its own; the serial
+    form gives the same numbers)."""
+    return work >= PARALLEL_ROWS and _threads() > 1 and threading.current_thread() is threading.main_thread()
+
+
+def _shares(n: int) -> list[tuple[int, int]]:
+    """Rows ``0..n`` cut into one contiguous share per thread, of (nearly) equal size."""
+    k = max(_threads(), 1)
     cuts = [n * s // k for s in range(k + 1)]
     return list(zip(cuts[:-1], cuts[1:], strict=True))
 
@@ -221,7 +233,7 @@ def concurrently(calls: list[Callable[[], Any]], nodes: int) -> list[Any]:
     result is the same whichever thread computes it. Otherwise, and below that size, where handing work to a
     thread costs more than it saves, the calls run one after the other."""
     global _pool
-    threads = numba.config.NUMBA_NUM_THREADS  # the pool's most; it starts threads only as calls need them
+    threads = _threads()  # the pool's most; it starts threads only as calls need them
     if nodes < PARALLEL_ROWS or threads < 2 or len(calls) < 2 or threading.current_thread() is not threading.main_thread():
         return [call() for call in calls]
     with _pool_lock:
