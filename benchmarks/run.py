@@ -64,6 +64,17 @@ print(json.dumps({"wall_s": wall, "build_s": timings["build_s"], "per_step_s": p
 """
 
 
+def kernels() -> str:
+    """How the runs' processes get their kernels: the number of signatures a fresh process takes from the
+    module compiled ahead of time (``clusterup compile``), or just in time (a first step that loads or
+    compiles them is part of the per-step figures)."""
+    code = "from clusterup import aot, compiled; print(len(aot.attached()))"
+    count = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-1])
+    if count:
+        return f"{count} signatures compiled ahead of time"
+    return "compiled or loaded just in time (no module from `clusterup compile` for them, or CLUSTERUP_AOT=0)"
+
+
 def child(code: str, *args: object) -> dict:
     out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -125,6 +136,7 @@ def main() -> None:
     except ConfigError as exc:
         ap.error(str(exc))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"kernels: {kernels()}")
     if not a.skip_scaling:
         scaling(a.scaling, a.scaling_steps, a.seed, overrides)
     if not a.skip_mesa:

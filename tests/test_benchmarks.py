@@ -36,6 +36,7 @@ def test_tiny_run_prints_scaling_and_one_side_by_side_table_per_size():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "### Scaling" in out and "| 60 | 2 |" in out
+    assert "\nkernels: " in out and ("compiled ahead of time" in out or "just in time" in out)  # how they ran
     assert "40 firms x 2 steps" in out and "60 firms x 2 steps" in out
     mesa_rows = [line for line in out.splitlines() if line.startswith("| Mesa 3 reference")]
     assert len(mesa_rows) == 2 and all(row.rstrip().endswith("| 1x | 1x |") for row in mesa_rows)
