@@ -216,8 +216,8 @@ def test_add_csr_equals_scipy(alpha, seed, monkeypatch):
             for od2 in (np.empty(0), np.empty(x.nnz + y.nnz)):  # without the second sum, and with it
                 op = np.zeros(n + 1, np.int32)
                 oi, od = np.empty(x.nnz + y.nnz, np.int32), np.empty(x.nnz + y.nnz)
-                k = compiled._merge_blocks(x.indptr, x.indices, x.data, y.indptr, y.indices, y.data, alpha, 0.3, n, op,
-                                        oi, od, od2, blocks)  # fmt: skip
+                k = compiled._merge_blocks(x.indptr, x.indices, x.data, y.indptr, y.indices, y.data, alpha, 0.3, n,
+                                           op, oi, od, od2, blocks)  # fmt: skip
                 assert_same_csr(compiled.CSR(op, oi[:k], od[:k]), ref)
                 if od2.size:
                     assert_same_csr(compiled.CSR(op, oi[:k], od2[:k]), ref2)
