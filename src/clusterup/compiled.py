@@ -200,15 +200,13 @@ def _by_rows(rows_kernel: Callable[..., Any], n: int, *args: Any) -> list[Any]:
     return concurrently([partial(rows_kernel, *args, lo, hi) for lo, hi in _shares(n)], PARALLEL_ROWS)
 
 
-def _row_kernel(serial: Callable[..., Any], rows_kernel: Callable[..., Any], n: int, *args: Any,
-                work: int | None = None) -> None:  # fmt: skip
-    """Run a kernel over rows ``0..n``: ``serial(*args)`` (all rows in one call), or from :data:`PARALLEL_ROWS`
-    rows (or units of ``work``) on its parallel form, :func:`_by_rows` with ``rows_kernel``, the function
-    ``serial`` runs over all rows."""
+def _row_kernel(rows_kernel: Callable[..., Any], n: int, *args: Any, work: int | None = None) -> None:
+    """Run a row kernel over rows ``0..n``: ``rows_kernel(*args, 0, n)`` in one call, or from
+    :data:`PARALLEL_ROWS` rows (or units of ``work``) on its parallel form, :func:`_by_rows`."""
     if _parallel(n if work is None else work):
         _by_rows(rows_kernel, n, *args)
     else:
-        serial(*args)
+        rows_kernel(*args, 0, n)
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -325,17 +323,12 @@ def _dot_rows(indptr, indices, data, x, out, lo, hi):  # pragma: no cover - comp
                 out[r, k] += a * x[c, k]
 
 
-@kernel
-def _dot(indptr, indices, data, x, out):  # pragma: no cover - compiled
-    _dot_rows(indptr, indices, data, x, out, 0, indptr.size - 1)
-
-
 def csr_dot(adj, x: np.ndarray) -> np.ndarray:
     """``adj @ x`` for a vector or a matrix ``x``: each output entry summed from 0 in the row's column
     order, as SciPy's ``csr_matvec``/``csr_matvecs`` do."""
     x = np.asarray(x, dtype=np.float64)
     out = np.zeros((adj.shape[0], 1 if x.ndim == 1 else x.shape[1]))
-    _row_kernel(_dot, _dot_rows, adj.shape[0], adj.indptr, adj.indices, adj.data, x[:, None] if x.ndim == 1 else x, out)
+    _row_kernel(_dot_rows, adj.shape[0], adj.indptr, adj.indices, adj.data, x[:, None] if x.ndim == 1 else x, out)
     return out[:, 0] if x.ndim == 1 else out
 
 
@@ -669,11 +662,6 @@ def _best_model_rows(indptr, indices, data, capability, cap, model, strength, lo
             strength[r] = min(data[best], cap)
 
 
-@kernel
-def _best_model(indptr, indices, data, capability, cap, model, strength):  # pragma: no cover - compiled
-    _best_model_rows(indptr, indices, data, capability, cap, model, strength, 0, indptr.size - 1)
-
-
 def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """Per row i, the neighbour j maximising ``min(w_ij, cap) * (a_j - a_i)`` over better neighbours: its
     index (-1 where no neighbour is better) and the capped tie strength to it. Of equal top scores the
@@ -681,7 +669,7 @@ def best_model(adj, capability: np.ndarray, cap: float = np.inf) -> tuple[np.nda
     n = adj.shape[0]
     model = np.full(n, -1, dtype=np.int64)
     strength = np.zeros(n)
-    _row_kernel(_best_model, _best_model_rows, n, adj.indptr, adj.indices, adj.data, capability, float(cap), model, strength)
+    _row_kernel(_best_model_rows, n, adj.indptr, adj.indices, adj.data, capability, float(cap), model, strength)
     return model, strength
 
 
@@ -703,11 +691,6 @@ def _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap
         inflow[r] += s
 
 
-@kernel
-def _spill(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap):  # pragma: no cover - compiled
-    _spill_rows(indptr, indices, data, a, g, leak, rate, cross, inflow, best_gap, 0, indptr.size - 1)
-
-
 def spill(
     adj, a: np.ndarray, g: np.ndarray, rate: float, cross: float, inflow: np.ndarray, best_gap: np.ndarray,
     leak: np.ndarray | None = None,
@@ -716,7 +699,7 @@ def spill(
     in the row's order) and raise ``best_gap`` to the largest gap, in place. ``leak_j`` is the share of
     source j's knowledge that can leak (1 where nothing protects it)."""
     leak = np.ones(a.size) if leak is None else leak
-    _row_kernel(_spill, _spill_rows, a.size, adj.indptr, adj.indices, adj.data, a, g, leak, float(rate), float(cross),
+    _row_kernel(_spill_rows, a.size, adj.indptr, adj.indices, adj.data, a, g, leak, float(rate), float(cross),
                 inflow, best_gap)
 
 
@@ -767,11 +750,6 @@ def _contains_range(keys, queries, out, first, last):  # pragma: no cover - comp
             out[start + t] = lo[t] < m and keys[lo[t]] == queries[start + t]
 
 
-@kernel
-def _contains(keys, queries, out):  # pragma: no cover - compiled
-    _contains_range(keys, queries, out, 0, queries.size)
-
-
 def sorted_contains(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Whether each query (in any order) is in the sorted array ``keys``: ``np.isin(queries, keys)``. Binary
     searches, sixteen at a time in lock step so that their loads from a large ``keys`` overlap (NumPy's
@@ -780,7 +758,7 @@ def sorted_contains(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     a row), blocks of queries are spread over the cores (each answer is the same)."""
     queries = np.ascontiguousarray(queries)
     out = np.empty(queries.shape, dtype=np.bool_)
-    _row_kernel(_contains, _contains_range, queries.size, keys, queries.ravel(), out.ravel(),
+    _row_kernel(_contains_range, queries.size, keys, queries.ravel(), out.ravel(),
                 work=queries.size * int(keys.size).bit_length())
     return out
 
@@ -1257,11 +1235,6 @@ def _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, 
                 count += 1
 
 
-@kernel
-def _choose_partners(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst):  # pragma: no cover
-    _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, 0, who.size)
-
-
 def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarray, q: np.ndarray,
                     mastery: np.ndarray, kind: np.ndarray, partners: int) -> tuple[np.ndarray, np.ndarray]:
     """Knowledge partners of the firms ``who``: each considers ``c`` uniformly drawn social or economic
@@ -1276,7 +1249,7 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
     size = who.size * min(partners, c + extra.shape[1])
     src = np.full(size, -1, np.int64)
     dst = np.full(size, -1, np.int64)
-    _row_kernel(_choose_partners, _choose_rows, who.size, adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind,
+    _row_kernel(_choose_rows, who.size, adj.indptr, adj.indices, who, u, c, extra, q, mastery, kind,
                 partners, src, dst, work=who.size * (c + extra.shape[1]) * q.shape[1])
     tied = src >= 0
     return src[tied], dst[tied]
@@ -1353,11 +1326,6 @@ def _cumulative_rows(w, u, out, lo, hi):  # pragma: no cover - compiled
 
 
 @kernel
-def _cumulative_choice(w, u, out):  # pragma: no cover - compiled
-    _cumulative_rows(w, u, out, 0, w.shape[0])
-
-
-@kernel
 def _less_row_max_rows(utility, intensity, scale, out, lo, hi):  # pragma: no cover - compiled
     cols = utility.shape[1]
     for r in range(lo, hi):
@@ -1375,11 +1343,6 @@ def _less_row_max_rows(utility, intensity, scale, out, lo, hi):  # pragma: no co
             out[r, k] = out[r, k] - top
 
 
-@kernel
-def _less_row_max(utility, intensity, scale, out):  # pragma: no cover - compiled
-    _less_row_max_rows(utility, intensity, scale, out, 0, utility.shape[0])
-
-
 def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = None) -> np.ndarray:
     """:func:`clusterup.kernels.softmax_choice` in two passes around NumPy's ``exp`` (a compiled ``exp`` differs in
     the last bit): each row less its maximum, then the cumulative sums, their normalisation and the draw. The
@@ -1388,11 +1351,11 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
     utility = np.ascontiguousarray(utility, dtype=np.float64)
     w = np.empty_like(utility)
     n = utility.shape[0]
-    _row_kernel(_less_row_max, _less_row_max_rows, n, utility, 1.0 if intensity is None else float(intensity),
+    _row_kernel(_less_row_max_rows, n, utility, 1.0 if intensity is None else float(intensity),
                 intensity is not None, w)
     np.exp(w, out=w)
     out = np.empty(w.shape[0], dtype=np.int64)
-    _row_kernel(_cumulative_choice, _cumulative_rows, n, w, np.ascontiguousarray(u, dtype=np.float64), out)
+    _row_kernel(_cumulative_rows, n, w, np.ascontiguousarray(u, dtype=np.float64), out)
     return out
 
 
@@ -1442,11 +1405,6 @@ def _mode_column_rows(firms, value, gain, cost, scale, fees, wealth, typical, co
         costs[x, code] = c
 
 
-@kernel
-def _mode_column(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs):  # pragma: no cover
-    _mode_column_rows(firms, value, gain, cost, scale, fees, wealth, typical, code, utility, costs, 0, firms.size)
-
-
 def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np.ndarray | float,
                 scale: np.ndarray, fees: np.ndarray | None, wealth: np.ndarray, typical: float, code: int,
                 utility: np.ndarray, costs: np.ndarray) -> None:
@@ -1456,7 +1414,7 @@ def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np
     order are those of the NumPy expressions in the mode choice, so the numbers are the same; one pass instead
     of about a dozen array operations per mode."""
     cost = np.asarray(cost, dtype=np.float64).reshape(-1)
-    _row_kernel(_mode_column, _mode_column_rows, firms.size, firms, value, gain, cost, scale,
+    _row_kernel(_mode_column_rows, firms.size, firms, value, gain, cost, scale,
                 np.empty(0) if fees is None else fees, wealth, float(typical), int(code), utility, costs)  # fmt: skip
 
 
@@ -1599,11 +1557,6 @@ def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty,
         novelty[r] = _tv(q, r, pool, r, diff) * w / (w + 1.0)  # kernels.tv_distance(q, pool) * w / (w + 1)
 
 
-@kernel
-def _reach(indptr, indices, data, q, pipe, external, weight, pool, novelty):  # pragma: no cover - compiled
-    _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty, 0, indptr.size - 1)
-
-
 def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
                weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The reachable pool and novelty per row in one pass. ``pool = (adj @ q + pipe * external) / weight``
@@ -1618,7 +1571,7 @@ def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
     pool = np.zeros((n, q.shape[1]))
     novelty_ = np.empty(n)
     weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)  # empty: the sums
-    _row_kernel(_reach, _reach_rows, n, adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
+    _row_kernel(_reach_rows, n, adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
                 np.ascontiguousarray(external, dtype=np.float64), weight, pool, novelty_)  # fmt: skip
     return pool, novelty_
 
@@ -1657,11 +1610,6 @@ def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, p
                 out[k, x] = 1.0 / dims
 
 
-@kernel
-def _knowledge(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out):  # pragma: no cover
-    _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, pipe, external, out, 0, rows.size)
-
-
 def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray | None, drift: float,
                     injection: float, pipe: np.ndarray, external: np.ndarray) -> np.ndarray:
     """The drifted, normalised knowledge profiles of ``rows`` in one pass per row: with ``t = (adj @ q)[r]``
@@ -1674,7 +1622,7 @@ def knowledge_drift(adj, rows: np.ndarray, q: np.ndarray, weight: np.ndarray | N
     q = np.ascontiguousarray(q, dtype=np.float64)
     out = np.empty((rows.size, q.shape[1]))
     weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)  # empty: the sums
-    _row_kernel(_knowledge, _knowledge_block, rows.size, adj.indptr, adj.indices, adj.data, rows, q, weight,
+    _row_kernel(_knowledge_block, rows.size, adj.indptr, adj.indices, adj.data, rows, q, weight,
                 float(drift), float(injection), np.ascontiguousarray(pipe, dtype=np.float64),
                 np.ascontiguousarray(external, dtype=np.float64), out)  # fmt: skip
     return out
@@ -1693,11 +1641,6 @@ def _pull_block(x, i, j, pull, out, lo, hi):  # pragma: no cover - compiled
 
 
 @kernel
-def _pull(x, i, j, pull, out):  # pragma: no cover - compiled
-    _pull_block(x, i, j, pull, out, 0, i.size)
-
-
-@kernel
 def _put_rows(x, i, rows):  # pragma: no cover - compiled
     for k in range(i.size):  # in order: a repeated row keeps its last value, as NumPy's assignment does
         for d in range(x.shape[1]):
@@ -1711,7 +1654,7 @@ def pull_rows(x: np.ndarray, i: np.ndarray, j: np.ndarray, pull: float) -> None:
     i = np.asarray(i, dtype=np.int64)
     j = np.asarray(j, dtype=np.int64)
     rows = np.empty((i.size, x.shape[1]))
-    _row_kernel(_pull, _pull_block, i.size, x, i, j, float(pull), rows)
+    _row_kernel(_pull_block, i.size, x, i, j, float(pull), rows)
     _put_rows(x, i, rows)
 
 
@@ -2118,15 +2061,6 @@ def _local_rows(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty
             gain[f] = c * (rate * a * head / (a if a > 0 else 1.0))
 
 
-@kernel
-def _local_chance(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success,
-                  rd_half_pow, rd_exponent, support_base, support_half, knowledge_support, novelty_weight,
-                  novelty_ref, rate, chance, gain):  # pragma: no cover - compiled  # fmt: skip
-    _local_rows(k_indptr, k_indices, k_data, kind, platform, econ, know, novelty, rd, cap, ceil, success, rd_half_pow,
-                rd_exponent, support_base, support_half, knowledge_support, novelty_weight, novelty_ref, rate, chance,
-                gain, 0, chance.size)  # fmt: skip
-
-
 def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarray, know: np.ndarray,
                  novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray | None = None, ceil: np.ndarray | None = None,
                  *, success: float, rd_half: float, rd_exponent: float, support_base: float, support_half: float,
@@ -2140,7 +2074,7 @@ def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarr
     None)."""
     chance = np.empty(kind.size)
     gain = np.empty(0 if cap is None else kind.size)
-    _row_kernel(_local_chance, _local_rows, kind.size, knowledge.indptr, knowledge.indices, knowledge.data, kind,
+    _row_kernel(_local_rows, kind.size, knowledge.indptr, knowledge.indices, knowledge.data, kind,
                 int(platform), econ, know, novelty, rd, np.empty(0) if cap is None else cap,
                 np.empty(0) if ceil is None else ceil, float(success), float(rd_half) ** rd_exponent, float(rd_exponent),
                 float(support_base), float(support_half), float(knowledge_support), float(novelty_weight),
@@ -2162,11 +2096,6 @@ def _imitation_models_rows(model, strength, cap, kind, active, psi, factor, abso
             phi[f] = 0.0
 
 
-@kernel
-def _imitation_models(model, strength, cap, kind, active, psi, factor, absorb, phi):  # pragma: no cover - compiled
-    _imitation_models_rows(model, strength, cap, kind, active, psi, factor, absorb, phi, 0, model.size)
-
-
 def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, kind: np.ndarray, active: np.ndarray,
                      psi: float, factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Imitation's model per slot (``-1`` where there is none or the slot is not an active firm, in place),
@@ -2174,7 +2103,7 @@ def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, k
     (0 without a model). Returns (model, phi, absorption)."""
     absorb = np.empty(model.size)
     phi = np.empty(model.size)
-    _row_kernel(_imitation_models, _imitation_models_rows, model.size, model, strength, cap, kind, active, float(psi),
+    _row_kernel(_imitation_models_rows, model.size, model, strength, cap, kind, active, float(psi),
                 float(factor), absorb, phi)
     return model, phi, absorb
 
@@ -2195,18 +2124,13 @@ def _imitation_gain_rows(model, phi, absorb, cap, g, transfer, growth, dip, succ
         out[f] = success * gain
 
 
-@kernel
-def _imitation_gain(model, phi, absorb, cap, g, transfer, growth, dip, success, out):  # pragma: no cover - compiled
-    _imitation_gain_rows(model, phi, absorb, cap, g, transfer, growth, dip, success, out, 0, model.size)
-
-
 def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: np.ndarray, g: np.ndarray,
                    transfer: float, growth: float, dip: float, success: float) -> np.ndarray:  # fmt: skip
     """Imitation's expected relative gain per slot: ``success * (phi * (a[model] - a) / a + transfer *
     absorption * max(growth ** dg * dip - 1, 0))`` where the model is ``dg > 0`` generations ahead (the
     second term only there), 0 without a model."""
     out = np.empty(model.size)
-    _row_kernel(_imitation_gain, _imitation_gain_rows, model.size, model, phi, absorb, cap, g, float(transfer),
+    _row_kernel(_imitation_gain_rows, model.size, model, phi, absorb, cap, g, float(transfer),
                 float(growth), float(dip), float(success), out)
     return out
 
