@@ -263,8 +263,8 @@ class Multiplex:
         """:meth:`Layer.neighbours_csr` of the layers ``names`` (with ``rows``: only those rows are built), those
         to build side by side on large networks (not cached: for callers that change a layer right after)."""
         todo = [name for name in names if not self.layers[name]._has_csr(n)]
-        built = dict(zip(todo, concurrently([partial(symmetric_neighbours, self.layers[name].i, self.layers[name].j, n,
-                                                     rows) for name in todo], n), strict=True))  # fmt: skip
+        built = dict(zip(todo, concurrently([partial(self.layers[name].neighbours_csr, n, rows) for name in todo], n),
+                         strict=True))  # fmt: skip
         return tuple(built[name] if name in built else self.layers[name].csr(n) for name in names)
 
     def social_economic(self, n: int) -> CSR:
