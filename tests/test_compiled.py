@@ -961,20 +961,68 @@ def test_numba_starts_without_scipy_linalg_and_keeps_its_blas():
     assert second == "[0.0, 1.0, 2.0] True"
 
 
-def test_untouched_is_the_mask_of_ties_with_neither_end_gone():
+def test_without_nodes_keeps_the_ties_with_neither_end_gone():
+    """``keys[mask], w[mask]`` with ``mask = ~(gone[i] | gone[j])``, in their order; None where no tie is touched
+    (nobody gone, every node gone with no ties, an empty layer)."""
     rng = np.random.default_rng(11)
     bits = 31
     for n, m, share in ((1, 0, 0.5), (5, 8, 0.0), (40, 200, 0.1), (300, 2000, 0.3), (50, 400, 1.0)):
         i = rng.integers(0, n, m)
         j = rng.integers(0, n, m)
         keys = np.unique(np.minimum(i, j).astype(np.int64) * (1 << bits) + np.maximum(i, j))
+        w = rng.random(keys.size)
         gone = rng.random(n) < share
-        expected = ~(gone[keys >> bits] | gone[keys & ((1 << bits) - 1)])
-        got = compiled.untouched(keys, gone, bits)
-        if expected.all():
+        mask = ~(gone[keys >> bits] | gone[keys & ((1 << bits) - 1)])
+        got = compiled.without_nodes(keys, w, gone, bits)
+        if mask.all():
             assert got is None
         else:
-            np.testing.assert_array_equal(got, expected)
+            assert got[0].dtype == keys.dtype and got[0].tobytes() == keys[mask].tobytes()
+            assert got[1].tobytes() == w[mask].tobytes()
+
+
+def test_entrant_models_and_friends_are_the_numpy_draws():
+    """The spin-offs' and newcomers' models, and the ties inherited from a model's neighbours, as the NumPy lines
+    of demography give them from the same uniforms: negative and NaN-free profits, one firm, every entrant a
+    spin-off or none, isolated models and entrants drawing themselves."""
+    from clusterup.kernels import random_neighbour
+    from clusterup.rng import weighted_draws
+
+    rng = np.random.default_rng(21)
+    for n, count, share in ((1, 3, 0.6), (7, 40, 1.0), (300, 25, 0.0), (300, 60, 0.6), (2_000, 500, 0.6)):
+        firms = np.sort(rng.choice(3 * n, n, replace=False))
+        profit_avg = rng.normal(0.0, 1.0, 3 * n)
+        profit_avg[firms[::4]] = 0.0
+        spin_u, weight_u, pick = rng.random(count), rng.random(count), rng.integers(0, n, count)
+        spin, parent = compiled.entrant_models(firms, profit_avg, spin_u, weight_u, pick, share)
+        replay = _Replay(weight_u)
+        merit = np.maximum(profit_avg[firms], 0.0) + 1e-12
+        want = np.where(spin_u < share, firms[weighted_draws(replay, merit, count)], firms[pick])
+        assert spin.tolist() == (spin_u < share).tolist() and parent.tobytes() == want.tobytes()
+        # the ties an entrant inherits: models with and without neighbours, entrants among them
+        new = np.arange(3 * n, 3 * n + count)
+        i = rng.integers(0, 3 * n + count, 4 * n)
+        j = rng.integers(0, 3 * n + count, 4 * n)
+        i, j = np.r_[i, new[:2]], np.r_[j, parent[:2]]  # two entrants already tied to their models
+        adj = compiled.symmetric_neighbours(i, j, 3 * n + count)
+        for per in (1, 2, 5):
+            u = rng.random(count * per)
+            src, friends = compiled.entrant_friends(adj, parent, new, u, per)
+            f = random_neighbour(adj, np.repeat(parent, per), u)
+            s = np.repeat(new, per)
+            ok = (f >= 0) & (f != s)
+            assert src.tolist() == s[ok].tolist() and friends.tolist() == f[ok].tolist()
+
+
+class _Replay:
+    """A stand-in for a generator whose ``random`` hands out given uniforms (for weighted_draws)."""
+
+    def __init__(self, u: np.ndarray) -> None:
+        self.u = u
+
+    def random(self, size: int) -> np.ndarray:
+        assert size == self.u.size
+        return self.u
 
 
 def test_over_ceiling_and_slots_where_equal_the_numpy_expressions():

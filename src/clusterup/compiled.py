@@ -829,24 +829,33 @@ def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new
 
 
 @kernel
-def _untouched(keys, gone, bits):  # pragma: no cover - compiled
-    """Per tie key (``lo << bits | hi``): whether neither end is ``gone``; and how many are kept."""
-    keep = np.empty(keys.size, dtype=np.bool_)
+def _without_nodes(keys, w, gone, bits):  # pragma: no cover - compiled
+    """The tie keys (``lo << bits | hi``) and strengths with neither end ``gone``, and how many were dropped."""
     low = (np.int64(1) << bits) - 1
     kept = 0
     for t in range(keys.size):
         k = keys[t]
-        ok = not (gone[k >> bits] or gone[k & low])
-        keep[t] = ok
-        kept += ok
-    return keep, kept
+        kept += not (gone[k >> bits] or gone[k & low])
+    if kept == keys.size:  # nothing to drop: nothing copied
+        return np.empty(0, dtype=keys.dtype), np.empty(0, dtype=w.dtype), 0
+    out_keys = np.empty(kept, dtype=keys.dtype)
+    out_w = np.empty(kept, dtype=w.dtype)
+    x = 0
+    for t in range(keys.size):
+        k = keys[t]
+        if not (gone[k >> bits] or gone[k & low]):
+            out_keys[x] = k
+            out_w[x] = w[t]
+            x += 1
+    return out_keys, out_w, keys.size - kept
 
 
-def untouched(keys: np.ndarray, gone: np.ndarray, bits: int) -> np.ndarray | None:
-    """The mask of the ties (sorted keys ``lo << bits | hi``) with neither end ``gone``, or None where that is
-    every tie: ``~(gone[i] | gone[j])`` in one pass."""
-    keep, kept = _untouched(keys, gone, bits)
-    return None if kept == keys.size else keep
+def without_nodes(keys: np.ndarray, w: np.ndarray, gone: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ties (sorted keys ``lo << bits | hi`` and their strengths) with neither end ``gone``, in their order, as
+    ``keys[mask], w[mask]`` with ``mask = ~(gone[i] | gone[j])`` give them; None where no tie touches a ``gone``
+    node. One pass to count, one to copy."""
+    out_keys, out_w, dropped = _without_nodes(keys, w, gone, bits)
+    return (out_keys, out_w) if dropped else None
 
 
 @kernel
@@ -2205,6 +2214,76 @@ def entrants(pop, new: np.ndarray, parent: np.ndarray, spin: np.ndarray, segment
     _entrants(new, parent, spin, segment_draw, noise, float(entrant_capability), float(entrant_wealth),
               float(town_spread), pop.capability, pop.generation, pop.knowledge, pop.rd, pop.wealth, pop.parent,
               pop.segment, pop.x, pop.y, pop.id)  # fmt: skip
+
+
+@kernel
+def _entrant_models(firms, profit_avg, spin_u, weight_u, pick, spinoff_share):  # pragma: no cover - compiled
+    n = firms.size
+    count = spin_u.size
+    cdf = np.empty(n)  # rng.weighted_draws: merit / merit.sum() (NumPy's pairwise sum), summed up, over its last
+    for x in range(n):
+        v = profit_avg[firms[x]]
+        cdf[x] = (v if (v > 0.0 or v != v) else 0.0) + 1e-12  # np.maximum(v, 0.0) + 1e-12 (NaN kept)
+    total = pairwise_sum(cdf, 0, n)
+    run = 0.0
+    for x in range(n):
+        run += cdf[x] / total
+        cdf[x] = run
+    last = cdf[n - 1]
+    for x in range(n):
+        cdf[x] /= last
+    spin = np.empty(count, dtype=np.bool_)
+    parent = np.empty(count, dtype=np.int64)
+    for k in range(count):
+        spin[k] = spin_u[k] < spinoff_share
+        if spin[k]:
+            lo, hi = 0, n  # cdf.searchsorted(u, side="right"): how many values are <= u
+            u = weight_u[k]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if cdf[mid] <= u:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            parent[k] = firms[lo]
+        else:
+            parent[k] = firms[pick[k]]
+    return spin, parent
+
+
+def entrant_models(firms: np.ndarray, profit_avg: np.ndarray, spin_u: np.ndarray, weight_u: np.ndarray,
+                   pick: np.ndarray, spinoff_share: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Which entrants are spin-offs (``spin_u < spinoff_share``) and each entrant's model: for a spin-off the
+    incumbent that ``weight_u``'s uniform picks with weights ``max(profit_avg, 0) + 1e-12`` over ``firms``
+    (:func:`~clusterup.rng.weighted_draws`' cumulative sum and search), for a newcomer ``firms[pick]``. The
+    numbers of ``np.where(spin, firms[weighted_draws(...)], firms[pick])`` from the same uniforms."""
+    return _entrant_models(firms, profit_avg, spin_u, weight_u, pick, float(spinoff_share))
+
+
+@kernel
+def _entrant_friends(indptr, indices, parent, new, u, per):  # pragma: no cover - compiled
+    count = parent.size * per
+    src = np.empty(count, dtype=np.int64)
+    friend = np.empty(count, dtype=np.int64)
+    kept = 0
+    for x in range(count):  # row x: the entrant x // per and a uniformly drawn neighbour of its model
+        m = parent[x // per]
+        deg = indptr[m + 1] - indptr[m]
+        if deg > 0:
+            f = np.int64(indices[indptr[m] + _uniform_index(u[x], deg)])
+            if f != new[x // per]:
+                src[kept] = new[x // per]
+                friend[kept] = f
+                kept += 1
+    return src[:kept], friend[:kept]
+
+
+def entrant_friends(adj, parent: np.ndarray, new: np.ndarray, u: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ties an entrant inherits from its model: for each entrant ``per`` neighbours of its model in ``adj`` (its
+    rows of the parents at least), drawn with ``u`` (one uniform per pair, entrant by entrant) as
+    ``kernels.random_neighbour`` draws them; pairs without a neighbour, or with the entrant itself, left out.
+    Returns (entrants, friends), as ``np.repeat`` of the entrants and models and that mask give them."""
+    return _entrant_friends(adj.indptr, adj.indices, parent, new, u, int(per))
 
 
 # --- the market (the same numbers as its NumPy form, kept in tests/test_process_kernels.py) ------------------------

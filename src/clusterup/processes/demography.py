@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import entrants, exit_scan
+from ..compiled import entrant_friends, entrant_models, entrants, exit_scan
 from ..kernels import random_neighbour
 from ..params.base import Section, integer, number, switch
 from ..rng import weighted_draws
@@ -50,9 +50,9 @@ class Demography(Process):
         self._entries(state, ctx, rng)
 
     def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
-        """:meth:`step` with the exit test and the entrants' fields in NumPy, one expression per line: the
-        definition of its compiled passes (``exit_scan``, ``entrants``) and their oracle in the tests (the same
-        numbers and draws, bit for bit)."""
+        """:meth:`step` with the exit test, the entrants' models, fields and inherited ties in NumPy, one expression
+        per line: the definition of its compiled passes (``exit_scan``, ``entrant_models``, ``entrants``,
+        ``entrant_friends``) and their oracle in the tests (the same numbers and draws, bit for bit)."""
         self._exits(state, ctx, compiled=False)
         self._entries(state, ctx, rng, compiled=False)
 
@@ -95,13 +95,18 @@ class Demography(Process):
         ctx.entries = count
         if count == 0:
             return
-        spin = rng.random(count) < p.spinoff_share
-        merit = np.maximum(pop.profit_avg[firms], 0.0) + 1e-12
-        parent = np.where(
-            spin,
-            firms[weighted_draws(rng, merit, count)],
-            firms[rng.integers(0, firms.size, count)],
-        )
+        if compiled:  # spin-off or newcomer, and the model (a profitable incumbent, else any): one compiled pass
+            spin_u, weight_u = rng.random(count), rng.random(count)
+            spin, parent = entrant_models(firms, pop.profit_avg, spin_u, weight_u, rng.integers(0, firms.size, count),
+                                          p.spinoff_share)  # fmt: skip
+        else:
+            spin = rng.random(count) < p.spinoff_share
+            merit = np.maximum(pop.profit_avg[firms], 0.0) + 1e-12
+            parent = np.where(
+                spin,
+                firms[weighted_draws(rng, merit, count)],
+                firms[rng.integers(0, firms.size, count)],
+            )
         noise = rng.standard_normal((count, 2))
         new = pop.add(count, FIRM)
         init = state.params.init
@@ -124,8 +129,13 @@ class Demography(Process):
         social.add(new, parent, np.where(spin, 1.0, 0.5))
         if p.entrant_ties > 1:
             adj = social.neighbours_csr(pop.n, parent)  # the parents' rows only: the layer changes right after
-            rows = np.repeat(parent, p.entrant_ties - 1)
-            friends = random_neighbour(adj, rows, rng.random(rows.size))
-            src = np.repeat(new, p.entrant_ties - 1)
-            ok = (friends >= 0) & (friends != src)
-            social.add(src[ok], friends[ok], 0.5)
+            per = p.entrant_ties - 1
+            if compiled:  # per entrant, entrant_ties - 1 random neighbours of its model (not itself): one compiled pass
+                src, friends = entrant_friends(adj, parent, new, rng.random(count * per), per)
+            else:
+                rows = np.repeat(parent, per)
+                friends = random_neighbour(adj, rows, rng.random(rows.size))
+                src = np.repeat(new, per)
+                ok = (friends >= 0) & (friends != src)
+                src, friends = src[ok], friends[ok]
+            social.add(src, friends, 0.5)

@@ -27,7 +27,7 @@ from ..compiled import (
     symmetric_csr,
     symmetric_neighbours,
     to_scipy,
-    untouched,
+    without_nodes,
 )
 
 if TYPE_CHECKING:
@@ -188,9 +188,10 @@ class Layer:
     def remove_nodes(self, gone: np.ndarray) -> None:
         """Remove every tie touching a node with ``gone[node]`` true."""
         if self.keys.size:
-            mask = untouched(self.keys, gone, _KEY_BITS)  # ~(gone[i] | gone[j]) in one pass; None: none touched
-            if mask is not None:
-                self.keep(mask)
+            kept = without_nodes(self.keys, self.w, gone, _KEY_BITS)  # keep(~(gone[i] | gone[j])), compiled; None: none touched
+            if kept is not None:
+                self.keys, self.w = kept
+                self._changed()
 
     def remap(self, mapping: np.ndarray) -> None:
         """Follow a population compaction (old slot -> new slot, -1 dropped)."""
