@@ -981,6 +981,24 @@ def test_without_nodes_keeps_the_ties_with_neither_end_gone():
             assert got[1].tobytes() == w[mask].tobytes()
 
 
+def test_at_least_keeps_the_ties_as_the_mask_does():
+    """``keys[w >= floor], w[w >= floor]`` in their order and how many were dropped (NaN strengths dropped,
+    strengths equal to the floor kept); None where nothing is dropped, an empty layer included."""
+    rng = np.random.default_rng(12)
+    for m, floor in ((0, 0.1), (1, 0.5), (50, 0.0), (400, 0.3), (400, 2.0)):
+        keys = np.sort(rng.choice(10 * m + 1, m, replace=False)).astype(np.int64)
+        w = rng.random(m)
+        w[::7] = 0.3  # on the floor
+        w[5::50] = np.nan
+        mask = w >= floor
+        got = compiled.at_least(keys, w, floor)
+        if mask.all():
+            assert got is None
+        else:
+            assert got[0].tobytes() == keys[mask].tobytes() and got[1].tobytes() == w[mask].tobytes()
+            assert got[2] == int((~mask).sum())
+
+
 def test_entrant_models_and_friends_are_the_numpy_draws():
     """The spin-offs' and newcomers' models, and the ties inherited from a model's neighbours, as the NumPy lines
     of demography give them from the same uniforms: negative and NaN-free profits, one firm, every entrant a

@@ -859,6 +859,32 @@ def without_nodes(keys: np.ndarray, w: np.ndarray, gone: np.ndarray, bits: int) 
 
 
 @kernel
+def _at_least(keys, w, floor):  # pragma: no cover - compiled
+    """The tie keys and strengths with a strength of at least ``floor`` (NaN: dropped), and how many were dropped."""
+    kept = 0
+    for t in range(w.size):
+        kept += w[t] >= floor
+    if kept == w.size:  # nothing to drop: nothing copied
+        return np.empty(0, dtype=keys.dtype), np.empty(0, dtype=w.dtype), 0
+    out_keys = np.empty(kept, dtype=keys.dtype)
+    out_w = np.empty(kept, dtype=w.dtype)
+    x = 0
+    for t in range(w.size):
+        if w[t] >= floor:
+            out_keys[x] = keys[t]
+            out_w[x] = w[t]
+            x += 1
+    return out_keys, out_w, w.size - kept
+
+
+def at_least(keys: np.ndarray, w: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The ties (keys and strengths) with ``w >= floor``, in their order, as ``keys[mask], w[mask]`` give them,
+    and how many were dropped; None where none is (one pass to count, one to copy)."""
+    out_keys, out_w, dropped = _at_least(keys, w, float(floor))
+    return (out_keys, out_w, int(dropped)) if dropped else None
+
+
+@kernel
 def _neighbour_above(indptr, indices, values, out):  # pragma: no cover - compiled
     for r in range(indptr.size - 1):
         own = values[r]

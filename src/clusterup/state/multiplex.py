@@ -18,6 +18,7 @@ from ..compiled import (
     Neighbours,
     add_csr,
     add_csr_pair,
+    at_least,
     concurrently,
     decode_keys,
     end_sums,
@@ -180,9 +181,12 @@ class Layer:
         self._changed()
 
     def drop_below(self, floor: float) -> int:
-        mask = self.w >= floor
-        dropped = int(mask.size - mask.sum())
-        self.keep(mask)
+        """Drop the ties weaker than ``floor`` (``keep(w >= floor)``, compiled); return how many were dropped."""
+        kept = at_least(self.keys, self.w, floor)
+        if kept is None:
+            return 0
+        self.keys, self.w, dropped = kept
+        self._changed()
         return dropped
 
     def remove_nodes(self, gone: np.ndarray) -> None:
