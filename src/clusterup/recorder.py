@@ -11,14 +11,16 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from . import indicators as ind
 from .compiled import PARALLEL_ROWS, concurrently, firm_indicators, layer_measures, multiplex_pass, sorted_member
 from .processes import GROUPS, Column
 from .state import LAYERS, State, StepContext
+from .table import Table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .schedule import Schedule
 
 
@@ -93,30 +95,47 @@ def layout(schedule: Schedule) -> list[Column]:
 SNAPSHOT_NODE_FIELDS = ("id", "kind", "capability", "generation", "segment", "mode", "x", "y")
 
 
+def _code_names() -> dict[str, tuple[str, ...]]:
+    """The names of the ``kind`` and ``mode`` codes, in code order."""
+    from .state import KIND_NAMES, MODE_NAMES
+
+    return {"kind": tuple(KIND_NAMES[k] for k in sorted(KIND_NAMES)), "mode": tuple(MODE_NAMES)}
+
+
 def named_codes(frame: pd.DataFrame) -> pd.DataFrame:
     """``kind`` (firm, university, institute, platform, association) and ``mode`` (none, imitation, local,
     integrated) as named categories instead of the state's integer codes (already named columns stay)."""
-    from .state import KIND_NAMES, MODE_NAMES
+    import pandas as pd
 
-    for column, names in (("kind", [KIND_NAMES[k] for k in sorted(KIND_NAMES)]), ("mode", list(MODE_NAMES))):
+    for column, names in _code_names().items():
         if column in frame and pd.api.types.is_integer_dtype(frame[column]):
-            frame[column] = pd.Categorical.from_codes(frame[column].to_numpy().astype(np.int8), categories=names)
+            frame[column] = pd.Categorical.from_codes(frame[column].to_numpy().astype(np.int8), categories=list(names))
     return frame
+
+
+def named_table(cols: dict[str, np.ndarray]) -> Table:
+    """Columns of node fields as a :class:`~clusterup.table.Table`, ``kind`` and ``mode`` as named categories
+    (what :func:`named_codes` makes of their DataFrame)."""
+    names = _code_names()
+    return Table(cols, categories={c: names[c] for c in names if c in cols and cols[c].dtype.kind in "iu"})
+
+
+def ties_table(state: State) -> Table:
+    """The network's ties keyed by stable node ids: layer (text), source, target, weight."""
+    ids = state.pop.view("id")
+    layers = list(state.net)
+    return Table({"layer": np.concatenate([np.full(len(layer), layer.name, dtype=object) for layer in layers]),
+                  "source": np.concatenate([ids[layer.i] for layer in layers]),
+                  "target": np.concatenate([ids[layer.j] for layer in layers]),
+                  "weight": np.concatenate([layer.w for layer in layers])}, strings=("layer",))  # fmt: skip
 
 
 def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The network at this step: (nodes, ties) tables keyed by stable node ids."""
     pop = state.pop
     live = pop.nodes()
-    nodes = named_codes(pd.DataFrame({f: pop.view(f)[live] for f in SNAPSHOT_NODE_FIELDS}))
-    ids = pop.view("id")
-    parts = [
-        pd.DataFrame({"layer": layer.name, "source": ids[layer.i], "target": ids[layer.j], "weight": layer.w})
-        for layer in state.net
-    ]
-    ties = pd.concat(parts, ignore_index=True)
-    ties["layer"] = ties["layer"].astype("string")
-    return nodes, ties
+    nodes = named_table({f: pop.view(f)[live] for f in SNAPSHOT_NODE_FIELDS}).to_pandas()
+    return nodes, ties_table(state).to_pandas()
 
 
 ORIGINS = ("initial", "spin-off", "newcomer")
@@ -189,18 +208,18 @@ class Lifecycles:
         """The used rows of each column (views)."""
         return {c: col[: self.size] for c, col in self.cols.items()}
 
-    def frame(self) -> pd.DataFrame:
-        """The table (``exited`` and ``cause`` empty for firms alive at the end)."""
+    def table(self) -> Table:
+        """The table (``exited`` and ``cause`` missing for firms alive at the end)."""
         from .state import EXIT_CAUSES
 
-        d = self.data
-        exited = pd.array(d["exited"], dtype="Int64")
-        exited[d["exited"] < 0] = pd.NA
-        cause = pd.Categorical.from_codes(d["cause"], categories=list(EXIT_CAUSES))  # -1: missing
-        origin = pd.Categorical.from_codes(d["origin"], categories=list(ORIGINS))
-        return pd.DataFrame({"id": d["id"].copy(), "parent": d["parent"].copy(), "born": d["born"].copy(),
-                             "exited": exited, "cause": cause, "origin": origin,
-                             "parent_capability": d["parent_capability"].copy()})  # fmt: skip
+        d = {c: v.copy() for c, v in self.data.items()}
+        return Table({c: d[c] for c in ("id", "parent", "born", "exited", "cause", "origin", "parent_capability")},
+                     categories={"cause": tuple(EXIT_CAUSES), "origin": ORIGINS},  # code -1: missing
+                     missing={"exited": d["exited"] < 0})  # fmt: skip
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (``exited`` as nullable integers, ``cause`` and ``origin`` by name)."""
+        return self.table().to_pandas()
 
     def state_dict(self) -> dict[str, Any]:
         return {"columns": {c: v.copy() for c, v in self.data.items()}, "last_id": self.last_id}
@@ -222,9 +241,7 @@ def panel_rows(state: State) -> pd.DataFrame:
     for f in PANEL_FIELDS:
         if f in pop.fields:
             cols[f] = getattr(pop, f)[firms]
-    if "mode" in cols:
-        cols["mode"] = pd.Categorical.from_codes(cols["mode"].astype(np.int8), categories=list(MODE_NAMES))
-    return pd.DataFrame(cols)
+    return Table(cols, categories={"mode": tuple(MODE_NAMES)} if "mode" in cols else {}).to_pandas()
 
 
 class Recorder:
@@ -267,10 +284,16 @@ class Recorder:
 
     def panel_frame(self) -> pd.DataFrame:
         """The firm-level panel so far (empty without ``panel_every``)."""
+        import pandas as pd
+
         return pd.concat(self.panel, ignore_index=True) if self.panel else pd.DataFrame()
 
+    def table(self) -> Table:
+        """The time series so far (copies of the used rows)."""
+        return Table({c: v[: self.rows].copy() for c, v in self.columns.items()})
+
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({c: v[: self.rows] for c, v in self.columns.items()})
+        return self.table().to_pandas()
 
     def generation_matrix(self) -> np.ndarray:
         """(rows x generations) firm counts; generations no firm has reached yet count zero."""
@@ -280,13 +303,20 @@ class Recorder:
             out[r, : c.size] = c
         return out
 
-    def generations(self) -> pd.DataFrame:
+    def generations_table(self) -> Table:
         """Long table: step, generation, firms (one row per step and generation reached by then)."""
         m = self.generation_matrix()
         steps = self.columns["step"][: self.rows]
         reached = np.maximum.accumulate((m > 0) * np.arange(m.shape[1]), axis=0).max(axis=1) if m.size else np.zeros(0)
-        rows = [(int(steps[r]), g, int(m[r, g])) for r in range(m.shape[0]) for g in range(int(reached[r]) + 1)]
-        return pd.DataFrame(rows, columns=["step", "generation", "firms"])
+        width = reached.astype(np.int64) + 1  # generations 0..reached of each recorded step
+        row = np.repeat(np.arange(m.shape[0]), width)
+        gen = np.arange(row.size) - np.repeat(np.cumsum(width) - width, width)
+        return Table({"step": steps[row].astype(np.int64), "generation": gen.astype(np.int64),
+                      "firms": m[row, gen].astype(np.int64)})  # fmt: skip
+
+    def generations(self) -> pd.DataFrame:
+        """:meth:`generations_table` as a DataFrame."""
+        return self.generations_table().to_pandas()
 
     # -- save and restore ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -319,6 +349,8 @@ class Recorder:
 
 def _frame_arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """A DataFrame as plain arrays (categories as their codes and names), for a checkpoint without pickle."""
+    import pandas as pd
+
     out: dict[str, np.ndarray] = {}
     for c in df.columns:
         col = df[c]
@@ -331,6 +363,8 @@ def _frame_arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _arrays_frame(d: dict[str, np.ndarray]) -> pd.DataFrame:
+    import pandas as pd
+
     cols = {}
     for c, v in d.items():
         if c.endswith("@categories"):

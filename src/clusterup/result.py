@@ -27,21 +27,22 @@ import os
 import platform
 import shutil
 import sys
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import ConfigError, OutputExistsError
 from .io_utils import swap_into_place, temp_dir
 from .params import Params, from_dict, parse_toml
-from .recorder import named_codes, snapshot
+from .recorder import named_codes, named_table, ties_table
+from .table import Table
 from .version import __version__
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .state import State
 
 RUN_MARKER = "metadata.json"
@@ -59,30 +60,58 @@ def timeseries_columns() -> tuple[str, ...]:
     return tuple(c.name for c in layout(Schedule.default(Params())))
 
 
-@dataclass
 class Result:
     """A finished (or partial) run: what the recorder and the final state give, and what a run directory holds.
+
+    Its tables (``timeseries``, ``firms``, ``ties``, ``generations``, ``lifecycles``, ``panel``) are DataFrames
+    when read. A run's Result holds them as NumPy columns (:class:`~clusterup.table.Table`) until then, and
+    :meth:`save` writes those with PyArrow alone, so a run that is only saved does not import pandas. The files
+    and the DataFrames are the same either way (tests/test_table.py).
 
     ``firms`` is the final population: one row per active node, firms *and* supporting organisations;
     its ``kind`` column (firm, university, institute, platform, association) tells which, so
     ``res.firms[res.firms.kind == "firm"]`` are the firms alone."""
 
-    timeseries: pd.DataFrame
-    params: Params
-    metadata: dict[str, Any] = field(default_factory=dict)
-    firms: pd.DataFrame = field(default_factory=pd.DataFrame)  # firms and organisations; see kind
-    ties: pd.DataFrame = field(default_factory=pd.DataFrame)
+    def __init__(
+        self,
+        timeseries: pd.DataFrame | Table,
+        params: Params,
+        metadata: dict[str, Any] | None = None,
+        firms: pd.DataFrame | Table | None = None,  # firms and organisations; see kind
+        ties: pd.DataFrame | Table | None = None,
+        snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] | None = None,  # step -> (nodes, ties)
+        data_ids: pd.DataFrame | None = None,  # for runs started from data with text ids: (id, data_id)
+        generations: pd.DataFrame | Table | None = None,  # step, generation, firms
+        lifecycles: pd.DataFrame | Table | None = None,  # one row per firm that ever lived
+        panel: pd.DataFrame | Table | None = None,  # with --panel K: one row per active firm per K-th step
+    ) -> None:
+        self.params = params
+        self.metadata = metadata if metadata is not None else {}
+        self.snapshots = snapshots if snapshots is not None else {}
+        self.data_ids = data_ids
+        self._tables: dict[str, pd.DataFrame | Table | None] = {
+            "timeseries": timeseries, "firms": firms, "ties": ties, "generations": generations,
+            "lifecycles": lifecycles, "panel": panel}  # fmt: skip
 
-    snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)  # step -> (nodes, ties)
-    data_ids: pd.DataFrame | None = None  # for runs started from data with text ids: (id, data_id)
-    generations: pd.DataFrame = field(default_factory=pd.DataFrame)  # step, generation, firms
-    lifecycles: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per firm that ever lived
-    panel: pd.DataFrame = field(default_factory=pd.DataFrame)  # with --panel K: one row per active firm per K-th step
+    def _table(self, name: str) -> pd.DataFrame:
+        found = self._tables[name]
+        if not _is_frame(found):  # a Table, or None (an empty DataFrame): made once, then kept
+            import pandas as pd
+
+            found = self._tables[name] = pd.DataFrame() if found is None else found.to_pandas()
+        return found
+
+    def _empty(self, name: str) -> bool:
+        found = self._tables[name]
+        return found is None or found.empty
+
+    def __repr__(self) -> str:
+        return f"Result(scenario={self.params.name!r}, seed={self.metadata.get('seed')!r}, rows={len(self._tables['timeseries'])})"
 
     @classmethod
     def from_state(
         cls,
-        timeseries: pd.DataFrame,
+        timeseries: pd.DataFrame | Table,
         params: Params,
         state: State,
         meta: dict[str, Any],
@@ -92,8 +121,6 @@ class Result:
         live = pop.nodes()
         cols = {name: arr[live] for name, arr in pop.items() if name not in ("knowledge", "active")}
         cols.update({f"knowledge_{k}": pop.knowledge[live, k] for k in range(pop.domains)})
-        firms = named_codes(pd.DataFrame(cols))
-        ties = snapshot(state)[1]
         meta = {
             "clusterup_version": __version__,
             "python": sys.version.split()[0],
@@ -101,7 +128,56 @@ class Result:
             "numpy": np.__version__,
             **meta,
         }
-        return cls(timeseries=timeseries, params=params, metadata=meta, firms=firms, ties=ties, snapshots=snapshots or {})
+        return cls(timeseries=timeseries, params=params, metadata=meta, firms=named_table(cols), ties=ties_table(state),
+                   snapshots=snapshots or {})  # fmt: skip
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        return self._table("timeseries")
+
+    @timeseries.setter
+    def timeseries(self, value: pd.DataFrame | Table | None) -> None:
+        self._tables["timeseries"] = value
+
+    @property
+    def firms(self) -> pd.DataFrame:
+        return self._table("firms")
+
+    @firms.setter
+    def firms(self, value: pd.DataFrame | Table | None) -> None:
+        self._tables["firms"] = value
+
+    @property
+    def ties(self) -> pd.DataFrame:
+        return self._table("ties")
+
+    @ties.setter
+    def ties(self, value: pd.DataFrame | Table | None) -> None:
+        self._tables["ties"] = value
+
+    @property
+    def generations(self) -> pd.DataFrame:
+        return self._table("generations")
+
+    @generations.setter
+    def generations(self, value: pd.DataFrame | Table | None) -> None:
+        self._tables["generations"] = value
+
+    @property
+    def lifecycles(self) -> pd.DataFrame:
+        return self._table("lifecycles")
+
+    @lifecycles.setter
+    def lifecycles(self, value: pd.DataFrame | Table | None) -> None:
+        self._tables["lifecycles"] = value
+
+    @property
+    def panel(self) -> pd.DataFrame:
+        return self._table("panel")
+
+    @panel.setter
+    def panel(self, value: pd.DataFrame | Table | None) -> None:
+        self._tables["panel"] = value
 
     @property
     def final(self) -> pd.Series:
@@ -109,7 +185,12 @@ class Result:
         return self.timeseries.iloc[-1]
 
     def summary(self) -> dict[str, Any]:
-        last = self.final
+        ts = self._tables["timeseries"]
+        if isinstance(ts, Table):  # read from the columns: no DataFrame made for it
+            last = {c: v[-1] for c, v in ts.columns.items()}
+            gen_max = ts.columns["gen_max"].max()
+        else:
+            last, gen_max = self.final, self.timeseries["gen_max"].max()
         return {
             "scenario": self.params.name,
             "seed": self.metadata.get("seed"),
@@ -118,7 +199,7 @@ class Result:
             "cap_mean": float(last["cap_mean"]),
             "cap_total": float(last["cap_total"]),
             "cap_rel_frontier": float(last["cap_rel_frontier"]),
-            "generations_reached": int(self.timeseries["gen_max"].max()),
+            "generations_reached": int(gen_max),
         }
 
     def save(
@@ -130,16 +211,18 @@ class Result:
         meta = {**self.metadata, **(extra_meta or {})}
         tmp = temp_dir(target)
         try:
-            self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-            self.timeseries.to_csv(tmp / "timeseries.csv", index=False)
+            self._write("timeseries", tmp / "timeseries.parquet")
+            ts = self._tables["timeseries"]
+            if isinstance(ts, Table):
+                ts.write_csv(tmp / "timeseries.csv")
+            else:
+                self.timeseries.to_csv(tmp / "timeseries.csv", index=False)
             (tmp / "config.toml").write_text(self.params.to_toml(), encoding="utf-8")
-            self.firms.to_parquet(tmp / "firms.parquet", index=False)
-            self.ties.to_parquet(tmp / "ties.parquet", index=False)
-            self.generations.to_parquet(tmp / "generations.parquet", index=False)
-            if not self.lifecycles.empty:
-                self.lifecycles.to_parquet(tmp / "lifecycles.parquet", index=False)
-            if not self.panel.empty:
-                self.panel.to_parquet(tmp / "panel.parquet", index=False)
+            for name in ("firms", "ties", "generations"):
+                self._write(name, tmp / f"{name}.parquet")
+            for name in ("lifecycles", "panel"):
+                if not self._empty(name):
+                    self._write(name, tmp / f"{name}.parquet")
             if self.data_ids is not None:
                 self.data_ids.to_parquet(tmp / "data_ids.parquet", index=False)
             if self.snapshots:
@@ -158,8 +241,18 @@ class Result:
             raise
         return target
 
+    def _write(self, name: str, path: Path) -> None:
+        """A table as Parquet: with PyArrow alone while it is a Table, else through pandas."""
+        found = self._tables[name]
+        if isinstance(found, Table):
+            found.write_parquet(path)
+        else:
+            self._table(name).to_parquet(path, index=False)
+
     @classmethod
     def load(cls, directory: str | Path) -> Result:
+        import pandas as pd
+
         d = Path(directory)
         if not d.exists():
             raise ConfigError(f"{d} does not exist")
@@ -219,3 +312,8 @@ def prepare_output(target: Path, *, overwrite: bool, resuming: bool = False) -> 
         raise ConfigError(f"--out {target}: cannot create {parent}: {exc.strerror}") from None
     if not os.access(parent, os.W_OK):
         raise ConfigError(f"--out {target}: {parent} is not writable")
+
+
+def _is_frame(value: Any) -> bool:
+    """A pandas DataFrame (told apart from a Table or None without importing pandas)."""
+    return value is not None and not isinstance(value, Table)

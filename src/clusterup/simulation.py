@@ -289,11 +289,12 @@ class Simulation:
         snapshots = dict(self.recorder.snapshots)
         if self.recorder.snapshot_every and self.state.step not in snapshots:
             snapshots[self.state.step] = snapshot(self.state)  # the last step is always included
-        result = Result.from_state(self.recorder.frame(), self.params, self.state, meta, snapshots)
+        # the tables as NumPy columns: DataFrames are made when read (a run that is only saved needs no pandas)
+        result = Result.from_state(self.recorder.table(), self.params, self.state, meta, snapshots)
         result.data_ids = self.data_ids
-        result.generations = self.recorder.generations()
-        result.lifecycles = self.recorder.lifecycles.frame()
-        result.panel = self.recorder.panel_frame()
+        result.generations = self.recorder.generations_table()
+        result.lifecycles = self.recorder.lifecycles.table()
+        result.panel = self.recorder.panel_frame() if self.recorder.panel else None
         return result
 
     # -- save and restore ----------------------------------------------------------------
