@@ -81,6 +81,12 @@ class Ensemble:
         return bool(self.seeds) and (arm, self.seeds[0]) in self.runs
 
 
+# No statement reads the layers' clustering or giant component (the costliest indicators of a small run's
+# recorder): the ensembles record them only at the first and last step. Recording changes no dynamics, so every
+# statement's numbers are the same (tests/test_validation_speed.py).
+UNREAD_NETWORK = {"run.network_every": 1_000_000}
+
+
 def _one(job: tuple[str, int, dict[str, Any], int | None, int | None]) -> pd.DataFrame:
     preset, seed, overrides, steps, firms = job
     return simulate(preset, seed=seed, steps=steps, firms=firms, overrides=overrides).timeseries
@@ -105,7 +111,7 @@ def run_ensemble(
     for name, preset, ov in arms():
         if (only is not None and name not in only) or (preset == "bass" and not bass):
             continue
-        extra = {**ov, **(overrides(name, preset) if overrides else {})}
+        extra = {**UNREAD_NETWORK, **ov, **(overrides(name, preset) if overrides else {})}
         size = (None, None) if preset == "bass" else (steps, firms)
         jobs += [(name, s, (preset, s, extra, *size)) for s in seeds]
     ens = Ensemble(seeds=seeds)
