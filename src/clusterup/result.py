@@ -60,6 +60,20 @@ def timeseries_columns() -> tuple[str, ...]:
     return tuple(c.name for c in layout(Schedule.default(Params())))
 
 
+class _Frame:
+    """A table of a :class:`Result`: read, a DataFrame (made from its :class:`~clusterup.table.Table` once, then
+    kept; an empty DataFrame where there is none); set, a DataFrame, a Table or None."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, result: Result | None, owner: type | None = None) -> Any:
+        return self if result is None else result._table(self.name)
+
+    def __set__(self, result: Result, value: pd.DataFrame | Table | None) -> None:
+        result._tables[self.name] = value
+
+
 class Result:
     """A finished (or partial) run: what the recorder and the final state give, and what a run directory holds.
 
@@ -71,6 +85,13 @@ class Result:
     ``firms`` is the final population: one row per active node, firms *and* supporting organisations;
     its ``kind`` column (firm, university, institute, platform, association) tells which, so
     ``res.firms[res.firms.kind == "firm"]`` are the firms alone."""
+
+    timeseries = _Frame()
+    firms = _Frame()
+    ties = _Frame()
+    generations = _Frame()
+    lifecycles = _Frame()
+    panel = _Frame()
 
     def __init__(
         self,
@@ -95,7 +116,7 @@ class Result:
 
     def _table(self, name: str) -> pd.DataFrame:
         found = self._tables[name]
-        if not _is_frame(found):  # a Table, or None (an empty DataFrame): made once, then kept
+        if found is None or isinstance(found, Table):  # made once, then kept
             import pandas as pd
 
             found = self._tables[name] = pd.DataFrame() if found is None else found.to_pandas()
@@ -130,54 +151,6 @@ class Result:
         }
         return cls(timeseries=timeseries, params=params, metadata=meta, firms=named_table(cols), ties=ties_table(state),
                    snapshots=snapshots or {})  # fmt: skip
-
-    @property
-    def timeseries(self) -> pd.DataFrame:
-        return self._table("timeseries")
-
-    @timeseries.setter
-    def timeseries(self, value: pd.DataFrame | Table | None) -> None:
-        self._tables["timeseries"] = value
-
-    @property
-    def firms(self) -> pd.DataFrame:
-        return self._table("firms")
-
-    @firms.setter
-    def firms(self, value: pd.DataFrame | Table | None) -> None:
-        self._tables["firms"] = value
-
-    @property
-    def ties(self) -> pd.DataFrame:
-        return self._table("ties")
-
-    @ties.setter
-    def ties(self, value: pd.DataFrame | Table | None) -> None:
-        self._tables["ties"] = value
-
-    @property
-    def generations(self) -> pd.DataFrame:
-        return self._table("generations")
-
-    @generations.setter
-    def generations(self, value: pd.DataFrame | Table | None) -> None:
-        self._tables["generations"] = value
-
-    @property
-    def lifecycles(self) -> pd.DataFrame:
-        return self._table("lifecycles")
-
-    @lifecycles.setter
-    def lifecycles(self, value: pd.DataFrame | Table | None) -> None:
-        self._tables["lifecycles"] = value
-
-    @property
-    def panel(self) -> pd.DataFrame:
-        return self._table("panel")
-
-    @panel.setter
-    def panel(self, value: pd.DataFrame | Table | None) -> None:
-        self._tables["panel"] = value
 
     @property
     def final(self) -> pd.Series:
@@ -312,8 +285,3 @@ def prepare_output(target: Path, *, overwrite: bool, resuming: bool = False) -> 
         raise ConfigError(f"--out {target}: cannot create {parent}: {exc.strerror}") from None
     if not os.access(parent, os.W_OK):
         raise ConfigError(f"--out {target}: {parent} is not writable")
-
-
-def _is_frame(value: Any) -> bool:
-    """A pandas DataFrame (told apart from a Table or None without importing pandas)."""
-    return value is not None and not isinstance(value, Table)
