@@ -217,10 +217,6 @@ class Lifecycles:
                      categories={"cause": tuple(EXIT_CAUSES), "origin": ORIGINS},  # code -1: missing
                      missing={"exited": d["exited"] < 0})  # fmt: skip
 
-    def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame (``exited`` as nullable integers, ``cause`` and ``origin`` by name)."""
-        return self.table().to_pandas()
-
     def state_dict(self) -> dict[str, Any]:
         return {"columns": {c: v.copy() for c, v in self.data.items()}, "last_id": self.last_id}
 
@@ -313,10 +309,6 @@ class Recorder:
         gen = np.arange(row.size) - np.repeat(np.cumsum(width) - width, width)
         return Table({"step": steps[row].astype(np.int64), "generation": gen.astype(np.int64),
                       "firms": m[row, gen].astype(np.int64)})  # fmt: skip
-
-    def generations(self) -> pd.DataFrame:
-        """:meth:`generations_table` as a DataFrame."""
-        return self.generations_table().to_pandas()
 
     # -- save and restore ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
