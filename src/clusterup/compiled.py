@@ -829,31 +829,40 @@ def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new
 
 
 @kernel
-def _without_nodes(keys, w, gone, bits):  # pragma: no cover - compiled
-    """The tie keys (``lo << bits | hi``) and strengths with neither end ``gone``, and how many were dropped."""
-    low = (np.int64(1) << bits) - 1
-    kept = 0
-    for t in range(keys.size):
-        k = keys[t]
-        kept += not (gone[k >> bits] or gone[k & low])
-    if kept == keys.size:  # nothing to drop: nothing copied
-        return np.empty(0, dtype=keys.dtype), np.empty(0, dtype=w.dtype), 0
+def _kept(keys, w, keep, kept):  # pragma: no cover - compiled
+    """The tie keys and strengths where ``keep`` (``kept`` of them), in their order; empty arrays where that is
+    every tie (nothing to copy)."""
+    if kept == keys.size:
+        return np.empty(0, dtype=keys.dtype), np.empty(0, dtype=w.dtype)
     out_keys = np.empty(kept, dtype=keys.dtype)
     out_w = np.empty(kept, dtype=w.dtype)
     x = 0
     for t in range(keys.size):
-        k = keys[t]
-        if not (gone[k >> bits] or gone[k & low]):
-            out_keys[x] = k
+        if keep[t]:
+            out_keys[x] = keys[t]
             out_w[x] = w[t]
             x += 1
+    return out_keys, out_w
+
+
+@kernel
+def _without_nodes(keys, w, gone, bits):  # pragma: no cover - compiled
+    """The tie keys (``lo << bits | hi``) and strengths with neither end ``gone``, and how many were dropped."""
+    low = (np.int64(1) << bits) - 1
+    keep = np.empty(keys.size, dtype=np.bool_)
+    kept = 0
+    for t in range(keys.size):
+        k = keys[t]
+        keep[t] = not (gone[k >> bits] or gone[k & low])
+        kept += keep[t]
+    out_keys, out_w = _kept(keys, w, keep, kept)
     return out_keys, out_w, keys.size - kept
 
 
 def without_nodes(keys: np.ndarray, w: np.ndarray, gone: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The ties (sorted keys ``lo << bits | hi`` and their strengths) with neither end ``gone``, in their order, as
     ``keys[mask], w[mask]`` with ``mask = ~(gone[i] | gone[j])`` give them; None where no tie touches a ``gone``
-    node. One pass to count, one to copy."""
+    node. One pass to find them, one to copy."""
     out_keys, out_w, dropped = _without_nodes(keys, w, gone, bits)
     return (out_keys, out_w) if dropped else None
 
@@ -861,25 +870,18 @@ def without_nodes(keys: np.ndarray, w: np.ndarray, gone: np.ndarray, bits: int) 
 @kernel
 def _at_least(keys, w, floor):  # pragma: no cover - compiled
     """The tie keys and strengths with a strength of at least ``floor`` (NaN: dropped), and how many were dropped."""
+    keep = np.empty(w.size, dtype=np.bool_)
     kept = 0
     for t in range(w.size):
-        kept += w[t] >= floor
-    if kept == w.size:  # nothing to drop: nothing copied
-        return np.empty(0, dtype=keys.dtype), np.empty(0, dtype=w.dtype), 0
-    out_keys = np.empty(kept, dtype=keys.dtype)
-    out_w = np.empty(kept, dtype=w.dtype)
-    x = 0
-    for t in range(w.size):
-        if w[t] >= floor:
-            out_keys[x] = keys[t]
-            out_w[x] = w[t]
-            x += 1
+        keep[t] = w[t] >= floor
+        kept += keep[t]
+    out_keys, out_w = _kept(keys, w, keep, kept)
     return out_keys, out_w, w.size - kept
 
 
 def at_least(keys: np.ndarray, w: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, int] | None:
     """The ties (keys and strengths) with ``w >= floor``, in their order, as ``keys[mask], w[mask]`` give them,
-    and how many were dropped; None where none is (one pass to count, one to copy)."""
+    and how many were dropped; None where none is (one pass to find them, one to copy)."""
     out_keys, out_w, dropped = _at_least(keys, w, float(floor))
     return (out_keys, out_w, int(dropped)) if dropped else None
 
