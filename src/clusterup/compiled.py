@@ -2260,22 +2260,12 @@ def _entrant_models(firms, profit_avg, spin_u, weight_u, pick, spinoff_share):  
     last = cdf[n - 1]
     for x in range(n):
         cdf[x] /= last
+    drawn = np.searchsorted(cdf, weight_u, side="right")
     spin = np.empty(count, dtype=np.bool_)
     parent = np.empty(count, dtype=np.int64)
     for k in range(count):
         spin[k] = spin_u[k] < spinoff_share
-        if spin[k]:
-            lo, hi = 0, n  # cdf.searchsorted(u, side="right"): how many values are <= u
-            u = weight_u[k]
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if cdf[mid] <= u:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            parent[k] = firms[lo]
-        else:
-            parent[k] = firms[pick[k]]
+        parent[k] = firms[drawn[k]] if spin[k] else firms[pick[k]]
     return spin, parent
 
 

@@ -124,10 +124,11 @@ def ties_table(state: State) -> Table:
     """The network's ties keyed by stable node ids: layer (text), source, target, weight."""
     ids = state.pop.view("id")
     layers = list(state.net)
-    return Table({"layer": np.concatenate([np.full(len(layer), layer.name, dtype=object) for layer in layers]),
+    return Table({"layer": np.repeat(np.arange(len(layers), dtype=np.int8), [len(layer) for layer in layers]),
                   "source": np.concatenate([ids[layer.i] for layer in layers]),
                   "target": np.concatenate([ids[layer.j] for layer in layers]),
-                  "weight": np.concatenate([layer.w for layer in layers])}, strings=("layer",))  # fmt: skip
+                  "weight": np.concatenate([layer.w for layer in layers])},
+                 strings={"layer": tuple(layer.name for layer in layers)})  # fmt: skip
 
 
 def snapshot(state: State) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -11,7 +11,8 @@ named categories, the nullable integers and the text column), and :meth:`Table.w
 
 Columns are of four kinds: plain NumPy arrays (integers, floats, booleans); named categories (``categories``:
 int8 codes, -1 for a missing value, and the names); nullable integers (``missing``: int64 values and the mask
-of the missing ones, pandas' ``Int64``); and text (``strings``: pandas' ``string`` dtype).
+of the missing ones, pandas' ``Int64``); and text (``strings``: codes into a few texts, as for categories, but
+pandas' ``string`` dtype and Arrow's ``large_string``: the ties' layer names).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Table:
     columns: dict[str, np.ndarray]
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> names of its codes
     missing: dict[str, np.ndarray] = field(default_factory=dict)  # nullable integer column -> mask of missing
-    strings: tuple[str, ...] = ()  # columns of text
+    strings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # text column -> the texts of its codes
 
     def __len__(self) -> int:
         return int(next(iter(self.columns.values())).shape[0]) if self.columns else 0
@@ -60,7 +61,7 @@ class Table:
                 arr[self.missing[name]] = pd.NA
                 cols[name] = arr
             elif name in self.strings:
-                cols[name] = pd.array(values, dtype="string")
+                cols[name] = pd.array(np.array(self.strings[name], dtype=object)[values], dtype="string")
             else:
                 cols[name] = values
         return pd.DataFrame(cols)
@@ -81,8 +82,9 @@ class Table:
             elif name in self.missing:
                 array = _numbers(pa, np.asarray(values, dtype=np.int64), self.missing[name])
                 kind, numpy_type = "int64", "Int64"
-            elif name in self.strings:
-                array = _text(pa, values, pa.large_string())
+            elif name in self.strings:  # the texts decoded by Arrow (one pass in C++, not one str per row)
+                texts = _text(pa, self.strings[name], pa.large_string())
+                array = pa.DictionaryArray.from_arrays(_numbers(pa, values), texts).cast(pa.large_string())
                 kind, numpy_type = "object", "string"
             else:  # NaN is null, as pandas hands floats to Arrow
                 array = _numbers(pa, values, np.isnan(values) if values.dtype.kind == "f" else None)
@@ -128,8 +130,8 @@ def _numbers(pa: Any, values: np.ndarray, missing: np.ndarray | None = None) -> 
     return pa.Array.from_buffers(kind, values.size, [valid, pa.py_buffer(data)], null_count=nulls)
 
 
-def _text(pa: Any, values: Any, kind: pa.DataType) -> pa.Array:
-    """Strings as an Arrow ``string`` or ``large_string`` array (UTF-8, no nulls)."""
+def _text(pa: Any, values: tuple[str, ...], kind: pa.DataType) -> pa.Array:
+    """A few strings (category names, a text column's texts) as an Arrow ``string`` or ``large_string`` array."""
     encoded = [str(v).encode("utf-8") for v in values]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64 if kind == pa.large_string() else np.int32)
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
