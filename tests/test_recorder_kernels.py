@@ -101,7 +101,8 @@ def _identical(a: dict, b: dict) -> None:
 @pytest.mark.parametrize(("preset", "firms", "steps"), [("bass", 120, 30), ("no-integrated", 150, 80), ("lock-in", 150, 80)])
 def test_remembered_triangles_and_giant_shares_change_no_number(preset, firms, steps):
     """The recorder reuses a layer's triangles and giant share while its ties and the active nodes stay the
-    same (a static network): every indicator equals the one computed afresh, bit for bit."""
+    same, and its whole pass (and the multiplex pass) while its ties and strengths do (a static network): every
+    indicator equals the one computed afresh, bit for bit."""
     sim = Simulation(preset, seed=3, firms=firms, steps=steps)
     prev_cached: dict[str, np.ndarray] = {}
     prev_fresh: dict[str, np.ndarray] = {}
@@ -112,8 +113,8 @@ def test_remembered_triangles_and_giant_shares_change_no_number(preset, firms, s
         before = dict(structure)
         _identical(compute(sim.state, prev_cached, True, structure), compute(sim.state, prev_fresh, True))
         reused += sum(structure[k] is before.get(k) for k in structure)
-    if preset == "bass":  # the network never changes: from the second step on all six are reused
-        assert reused == 6 * (steps - 1)
+    if preset == "bass":  # the network never changes: from the second step on all ten are reused (three layers'
+        assert reused == 10 * (steps - 1)  # triangles, giant shares and passes, the multiplex pass)
 
 
 def test_remembered_giant_share_follows_the_active_nodes():

@@ -368,14 +368,32 @@ def _arrays_frame(d: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.ndarray], nodes: np.ndarray,
-                  triangles_too: list[str], giant_too: list[str]) -> tuple[list, tuple]:  # fmt: skip
+                  triangles_too: list[str], giant_too: list[str], structure: dict) -> tuple[list, tuple]:  # fmt: skip
     """Each layer's :func:`~clusterup.compiled.layer_measures` (with the triangles and giant share of the layers
     named), then the :func:`~clusterup.compiled.multiplex_pass` over their degrees and keys: one call, so that
-    it runs beside the recorder's other calls."""
-    measured = [layer_measures(lay.i, lay.j, lay.w, ids, n, prev_keys.get(layer), nodes, layer in triangles_too,
-                               layer in giant_too) for layer, lay in zip(LAYERS, lays, strict=True)]  # fmt: skip
+    it runs beside the recorder's other calls.
+
+    A layer whose ties and strengths are the arrays of the last step's pass (a static layer: the ``bass``
+    preset's, every step) and whose keys were compared with last step's keys gives that pass again, with every
+    key in common (what the pass would find comparing the keys with themselves); where all three are given
+    again, so is the multiplex pass. The numbers are the same either way."""
+    measured = []
+    for layer, lay in zip(LAYERS, lays, strict=True):
+        last = structure.get(("pass", layer))
+        same = last is not None and last[0] is lay.keys and last[1] is lay.w and last[2] == n
+        if same and prev_keys.get(layer) is last[3][2] and layer not in triangles_too and layer not in giant_too:
+            strength, deg, keys, _, triples, tri, giant = last[3]
+            m = (strength, deg, keys, int(keys.size), triples, tri, giant)
+        else:
+            m = layer_measures(lay.i, lay.j, lay.w, ids, n, prev_keys.get(layer), nodes, layer in triangles_too,
+                               layer in giant_too)  # fmt: skip
+            structure[("pass", layer)] = (lay.keys, lay.w, n, m)
+        measured.append(m)
     (_, d0, k0, *_), (_, d1, k1, *_), (_, d2, k2, *_) = measured
-    return measured, multiplex_pass(d0, d1, d2, k0, k1, k2)
+    last = structure.get(("multiplex", ""))
+    if last is None or not (last[0] is k0 and last[1] is k1 and last[2] is k2):
+        last = structure[("multiplex", "")] = (k0, k1, k2, multiplex_pass(d0, d1, d2, k0, k1, k2))
+    return measured, last[3]
 
 
 def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
@@ -388,8 +406,9 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     ``structure`` (the recorder keeps one per run) remembers each layer's triangle count and giant share
     with what they were computed from: the layer's key array (keys are replaced, never changed in place, so
     the same array object means the same ties), the number of slots and, for the giant share, the active
-    nodes. A layer whose ties did not change since (a static network: the ``bass`` preset, every step)
-    reuses them; the numbers are the same either way, only not computed again.
+    nodes, and each layer's pass with the arrays it read (see :func:`_layer_passes`). A layer whose ties did
+    not change since (a static network: the ``bass`` preset, every step) reuses them; the numbers are the same
+    either way, only not computed again.
 
     The firm indicators come from one compiled pass (:func:`~clusterup.compiled.firm_indicators`), each layer
     from one more (:func:`~clusterup.compiled.layer_measures`, with its triangles and giant share on all but large
@@ -416,7 +435,8 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     apart = pop.n >= PARALLEL_ROWS
     tri_apart, giant_apart = (tri_new, giant_new) if apart else ([], [])
     tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
-    calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys, nodes, tri_in_pass, giant_in_pass)]
+    calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys, nodes, tri_in_pass, giant_in_pass,
+                     structure)]
     calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_apart]
     calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
     # exited firms keep no ties: no filtering needed
