@@ -68,7 +68,8 @@ def test_runs_with_kernels_compiled_ahead_of_time_are_the_same_bit_for_bit(built
 def test_the_build_holds_one_module_and_its_table_and_releases_the_gil(built):
     (place,) = [p for p in built.iterdir()]
     assert place.name == aot.key()
-    assert sorted(p.name for p in place.iterdir()) == sorted([aot.TABLE, aot._library(place).name])
+    # the module, its table and the stamp of its last use (a new build counts as used: compile prunes the others)
+    assert sorted(p.name for p in place.iterdir()) == sorted([aot.TABLE, aot._library(place).name, aot.USED])
     # compiled.concurrently runs serial kernels side by side on threads: their compiled forms must let go of the GIL
     assert b"PyEval_SaveThread" in aot._library(place).read_bytes()
 
@@ -183,3 +184,69 @@ def test_constants_that_kernels_pass_each_other_are_left_out_of_the_table():
     assert aot._describe(types.literal(0)) is None
     assert aot._describe(types.literal(True)) is None
     assert aot._describe(types.int64) == {"scalar": "int64"}
+
+
+def _fake_build(root: Path, key: str, used_days_ago: float | None, now: float, table_days_ago: float = 400) -> Path:
+    place = root / key
+    place.mkdir(parents=True)
+    (place / aot.TABLE).write_text("[]")
+    (place / f"{aot.MODULE}.so").write_bytes(b"\0" * 1000)
+    os.utime(place / aot.TABLE, (now - table_days_ago * 86_400,) * 2)
+    if used_days_ago is not None:
+        (place / aot.USED).touch()
+        os.utime(place / aot.USED, (now - used_days_ago * 86_400,) * 2)
+    return place
+
+
+def test_prune_removes_builds_unused_for_thirty_days_and_nothing_else(tmp_path, monkeypatch):
+    """Builds of earlier versions are never used again: ``clusterup compile`` removes those no process used for
+    STALE_DAYS days, and what interrupted builds left; the build in use, recent ones and other files stay."""
+    import time
+
+    monkeypatch.setenv(aot.PLACE, str(tmp_path))
+    now = time.time()
+    old = _fake_build(tmp_path, "a" * 24, used_days_ago=31, now=now)
+    unstamped = _fake_build(tmp_path, "b" * 24, used_days_ago=None, now=now)  # from before stamps: its table's age
+    recent = _fake_build(tmp_path, "c" * 24, used_days_ago=2, now=now)
+    current = _fake_build(tmp_path, "d" * 24, used_days_ago=365, now=now)
+    leftover = tmp_path / ".building-1-abc"
+    leftover.mkdir()
+    os.utime(leftover, (now - 2 * 86_400,) * 2)
+    under_way = tmp_path / ".building-2-def"
+    under_way.mkdir()
+    mine = tmp_path / "notes"  # not a build: never touched
+    mine.mkdir()
+    removed = aot.prune(keep=current.name, now=now)
+    assert sorted(p.name for p, _ in removed) == sorted([old.name, unstamped.name, leftover.name])
+    assert dict((p.name, b) for p, b in removed)[old.name] == 1002
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([recent.name, current.name, under_way.name, "notes"])
+    assert aot.prune(keep=current.name, now=now) == []
+
+
+def test_a_used_build_is_stamped_at_most_once_a_day(tmp_path):
+    import time
+
+    aot._mark_used(tmp_path)
+    stamp = tmp_path / aot.USED
+    assert time.time() - stamp.stat().st_mtime < 60
+    os.utime(stamp, (time.time() - 3600,) * 2)  # an hour ago: left as it is
+    aot._mark_used(tmp_path)
+    assert time.time() - stamp.stat().st_mtime > 3000
+    os.utime(stamp, (time.time() - 2 * 86_400,) * 2)  # two days ago: stamped again
+    aot._mark_used(tmp_path)
+    assert time.time() - stamp.stat().st_mtime < 60
+    aot._mark_used(tmp_path / "gone")  # no such place: silently nothing
+
+
+def test_compile_reports_what_it_pruned(tmp_path, monkeypatch, capsys):
+    import time
+
+    monkeypatch.setenv(aot.PLACE, str(tmp_path))
+    now = time.time()
+    _fake_build(tmp_path, "a" * 24, used_days_ago=40, now=now)
+    fresh = _fake_build(tmp_path, "e" * 24, used_days_ago=0, now=now)
+    monkeypatch.setattr(aot, "build", lambda: (fresh, 67))
+    assert main(["compile"]) == 0
+    said = capsys.readouterr().out
+    assert "67 kernel signatures compiled" in said and "removed 1 build(s) unused for 30 days or more" in said, said
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name]

@@ -15,7 +15,9 @@ The numbers are the same either way: the same Numba compiles the same functions 
 depends on (the kernels' source, the Python, NumPy, Numba and llvmlite versions, the processor and its
 features, Numba's code-generation settings), so a change of any of them, an upgrade or a copy to another
 machine, means it is not used (and ``clusterup compile`` builds another). ``CLUSTERUP_AOT=0`` switches it
-off; ``CLUSTERUP_AOT_DIR`` chooses the directory. The parallel forms of the row kernels (from
+off; ``CLUSTERUP_AOT_DIR`` chooses the directory. A process that uses a build stamps it (:data:`USED`, once a
+day at most), and ``clusterup compile`` removes the builds that none used for :data:`STALE_DAYS` days
+(:func:`prune`). The parallel forms of the row kernels (from
 ``compiled.PARALLEL_ROWS`` rows on) are the same compiled functions called on shares of the rows from
 several threads, so large runs need nothing compiled just in time either.
 """
@@ -29,6 +31,7 @@ import json
 import os
 import platform
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,8 @@ TABLE = "kernels.json"  # (kernel, export, argument types) of every compiled sig
 SWITCH = "CLUSTERUP_AOT"  # "0": do not use kernels compiled ahead of time
 PLACE = "CLUSTERUP_AOT_DIR"  # where they are kept (default: the user's cache directory)
 STEPS = 60  # steps of each shipped scenario run to learn the kernels' argument types
+USED = "used"  # a build's stamp: its modification time is when a process last used the build (to the day)
+STALE_DAYS = 30  # ``clusterup compile`` removes the other builds that no process used for this many days
 
 _attached: list[tuple[str, tuple]] = []  # the signatures handed over; keeps their types alive (see attach)
 
@@ -154,10 +159,73 @@ def attach(namespace: dict[str, Any]) -> int:
             namespace[name]._insert([a._code for a in args], function, False)
             _attached.append((name, args))
             count += 1
+        _mark_used(place)
     except Exception as exc:  # noqa: BLE001 - any failure: compile just in time, as without the module
         warnings.warn(f"clusterup: the kernels compiled ahead of time in {place} cannot be used ({type(exc).__name__}: "
                       f"{exc}); compiling just in time (run `clusterup compile` again)", RuntimeWarning, stacklevel=2)  # fmt: skip
     return count
+
+
+def _mark_used(place: Path) -> None:
+    """Stamp a build as used now, at most once a day (one ``stat`` otherwise); silently nothing where the place
+    cannot be written (a read-only cache shared by many users: their builds are theirs to prune)."""
+    stamp = place / USED
+    try:
+        if time.time() - stamp.stat().st_mtime < 86_400:
+            return
+    except OSError:
+        pass
+    try:
+        stamp.touch()
+    except OSError:
+        pass
+
+
+def _last_used(build: Path) -> float:
+    """When a build was last used: its stamp's time, or (a build from before stamps) its table's."""
+    for name in (USED, TABLE):
+        try:
+            return (build / name).stat().st_mtime
+        except OSError:
+            continue
+    return build.stat().st_mtime
+
+
+def _is_build(path: Path) -> bool:
+    name = path.name
+    return path.is_dir() and len(name) == 24 and all(c in "0123456789abcdef" for c in name)
+
+
+def prune(keep: str | None = None, days: float = STALE_DAYS, now: float | None = None) -> list[tuple[Path, int]]:
+    """Remove from :func:`directory` the builds (other than ``keep``, a key) that no process used for ``days``
+    days, and what interrupted builds left (``.building-*`` a day old: a build under way is younger); every
+    other file there is left alone. Each build belongs to one combination of kernels, versions and processor,
+    so after upgrades or edits of the kernels the old ones are never used again, and each is some 12 MB.
+    Returns each removed path with its size in bytes."""
+    import shutil
+
+    now = time.time() if now is None else now
+    try:
+        entries = sorted(directory().iterdir())
+    except OSError:  # no place yet (or none that can be read): nothing to prune
+        return []
+    removed = []
+    for path in entries:
+        try:
+            if path.name.startswith(".building-") and path.is_dir():
+                stale = now - path.stat().st_mtime > 86_400
+            elif _is_build(path) and path.name != keep:
+                stale = now - _last_used(path) > days * 86_400
+            else:
+                continue
+            if not stale:
+                continue
+            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            shutil.rmtree(path)
+        except OSError:  # another user's, or going away as we look: left alone
+            continue
+        removed.append((path, size))
+    return removed
 
 
 def attached() -> list[tuple[str, tuple]]:
@@ -263,6 +331,7 @@ def build(steps: int = STEPS) -> tuple[Path, int]:
         if not said[0].startswith("compiled ") or not _library(tmp).is_file():
             raise CompileError(f"compiling the kernels ahead of time failed: {said[0].removeprefix('failed: ')}")
         count = int(said[0].split()[1])
+        (tmp / USED).touch()
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

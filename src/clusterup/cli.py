@@ -1046,7 +1046,8 @@ def compile_kernels() -> None:
     Later processes then start without loading them from Numba's cache: about 0.3 s less for every run
     (docs/performance.md). The numbers do not change. An upgrade, another machine or an edit of the kernels
     needs it again; until then the kernels are compiled just in time as before. CLUSTERUP_AOT=0 switches
-    them off, CLUSTERUP_AOT_DIR chooses where they are kept.
+    them off, CLUSTERUP_AOT_DIR chooses where they are kept. Builds there that no process used for 30 days
+    (those of earlier versions or kernels) are removed.
 
     \b
     Examples:
@@ -1061,6 +1062,10 @@ def compile_kernels() -> None:
             print(f"compile: {exc}", file=sys.stderr)
             raise typer.Exit(1) from None
     out.print(f"{count} kernel signatures compiled ahead of time into {place}")
+    removed = aot.prune(keep=place.name)
+    if removed:
+        size = sum(b for _, b in removed) / 2**20
+        out.print(f"removed {len(removed)} build(s) unused for {aot.STALE_DAYS} days or more ({size:.0f} MB)")
 
 
 @app.command()
