@@ -829,6 +829,16 @@ def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new
 
 
 @kernel
+def same_words(a, b):  # pragma: no cover - compiled
+    """Whether two 1-d arrays of equal size hold the same words, stopping at the first that differs (where
+    ``np.array_equal`` compares every word and makes a temporary)."""
+    for k in range(a.size):
+        if a[k] != b[k]:
+            return False
+    return True
+
+
+@kernel
 def _kept(keys, w, keep, kept):  # pragma: no cover - compiled
     """The tie keys and strengths where ``keep`` (``kept`` of them), in their order; empty arrays where that is
     every tie (nothing to copy)."""
