@@ -464,7 +464,7 @@ def _ref_best_model(adj, capability, cap=np.inf):
     return model, strength
 
 
-def _ref_spill(adj, a, g, rate, cross, inflow, best_gap, leak=None):
+def _ref_spill(adj, a, g, rate, cross, inflow, best_gap, leak=None, sources=None):  # sources: a layout, not a value
     leak = np.ones(a.size) if leak is None else leak
     rows = np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
     gap = np.maximum(a[adj.indices] - a[rows], 0.0)
@@ -619,6 +619,33 @@ def test_end_sums_equal_bincount(n, m, seed):
     degree = compiled.end_sums(layer.i, layer.j, None, n)
     assert degree.dtype == np.int64
     np.testing.assert_array_equal(degree, _ref_end_sums(layer.i, layer.j, None, n))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_spill_reads_its_sources_side_by_side_and_gives_the_numpy_numbers(seed):
+    """The spillover pass reads each tie source's capability, generation and leak share from one row of
+    ``spill_sources`` (a layout for the memory, not a change of value): the NumPy reference's numbers bit for bit,
+    with or without the rows made beforehand, with or without a leak share."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    layer = random_layer(n, 3000, seed)
+    adj = compiled.symmetric_csr(layer.i, layer.j, layer.w, n)
+    a = rng.random(n) * 3
+    g = rng.integers(0, 4, n).astype(np.int32)
+    leak = rng.random(n)
+    src = compiled.spill_sources(a, g, leak)
+    assert src.shape == (n, 4)
+    np.testing.assert_array_equal(src[:, 0], a)
+    np.testing.assert_array_equal(src[:, 1], g.astype(float))
+    np.testing.assert_array_equal(src[:, 2], leak)
+    np.testing.assert_array_equal(compiled.spill_sources(a, g)[:, 2], np.ones(n))
+    for lk, sources in ((leak, None), (leak, src), (None, None), (None, compiled.spill_sources(a, g))):
+        inflow, best = rng.random(n), rng.random(n) * 0.1
+        ref_inflow, ref_best = inflow.copy(), best.copy()
+        compiled.spill(adj, a, g, 0.3, 0.1, inflow, best, lk, sources)
+        _ref_spill(adj, a, g, 0.3, 0.1, ref_inflow, ref_best, lk)
+        np.testing.assert_array_equal(inflow, ref_inflow)
+        np.testing.assert_array_equal(best, ref_best)
 
 
 def _ref_new_edges(i, j, w, base):

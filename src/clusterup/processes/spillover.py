@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import spill
+from ..compiled import spill, spill_sources
 from ..params.base import Section, number, switch
 from ..state import LAYERS, ContextField, State, StepContext
 from .base import Column, Process
@@ -48,12 +48,13 @@ class Spillover(Process):
         inflow = np.zeros(n)
         best_gap = np.zeros(n)
         leak = 1.0 - pop.view("protection")
+        sources = spill_sources(a, g, leak)  # one row per node: what every layer's pass reads of a tie's source
         for layer in LAYERS:
             rate = self.p.rate * getattr(self.p, layer)
             adj = state.net[layer].csr(n)
             if rate <= 0 or adj.nnz == 0:
                 continue
-            spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap, leak)
+            spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap, leak, sources)
         inflow *= openness
         headroom = np.maximum(0.999 * state.ceiling(g) - a, 0.0)
         inflow = np.minimum(np.minimum(inflow, best_gap), headroom)
