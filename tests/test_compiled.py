@@ -12,7 +12,7 @@ from scipy.sparse.csgraph import connected_components
 from clusterup import compiled
 from clusterup.kernels import normalise_rows as _ref_normalise_rows
 from clusterup.kernels import softmax_choice
-from clusterup.state.multiplex import Layer
+from clusterup.state.multiplex import KEY_BASE, Layer
 
 
 def random_layer(n: int, m: int, seed: int) -> Layer:
@@ -848,11 +848,23 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
                 compiled.integrated_chance(q[:, 0], a, a * 0.9, gen, ceil, ceil * 1.6, kind, active, adj, weight,
                                            **chance_kw),
                 compiled.integrated_chance(q[:, 0], a, a * 0.9, gen, ceil, ceil * 1.6, kind, active, None, None,
-                                           **{**chance_kw, "follower": 2.0, "network_half": 0.0}))  # fmt: skip
+                                           **{**chance_kw, "follower": 2.0, "network_half": 0.0}),
+                *tie_passes())  # fmt: skip
+
+    def tie_passes():  # the economic ties' candidates (rows of draws) and the social ties' decay (each tie)
+        segment = rng_values[11]
+        side, u = rng_values[12][:, 0], rng_values[12][:, 1:]
+        layer = random_layer(n, 12_000, 6)
+        along = rng_values[13][: layer.w.size] < 0.3
+        member = rng_values[13][:n] < 0.05
+        return (*compiled.adjacent_candidates(firms, segment, who, side, u, 5, KEY_BASE),
+                compiled.social_decay(layer.i, layer.j, layer.w, a, along, 0.4, 0.05, member),
+                compiled.social_decay(layer.i, layer.j, layer.w, np.empty(0), along[:0], 0.4, 0.05, np.empty(0, bool)))
 
     rng_values = (rng.random(firms.size) * 5, rng.random(n), rng.random(firms.size) + 0.5, rng.random(firms.size),
                   rng.normal(size=n), rng.random(n), rng.random(who.size * 3), rng.integers(0, firms.size, who.size * 3),
-                  rng.random(n) * (rng.random(n) > 0.1), rng.normal(size=who.size), rng.random(n))  # fmt: skip
+                  rng.random(n) * (rng.random(n) > 0.1), rng.normal(size=who.size), rng.random(n),
+                  rng.integers(0, 5, n).astype(np.int32), rng.random((who.size, 6)), rng.random(12_000))  # fmt: skip
 
     def results():
         inflow, best_gap = np.zeros(n), np.zeros(n)

@@ -1804,14 +1804,10 @@ def below_target(firms, degree, m, per_mastery, u, chance):  # pragma: no cover 
 
 
 @kernel
-def adjacent_candidates(firms, segment, who, side, u, segments, key_base):  # pragma: no cover - compiled
-    """Candidates for ``who`` in an adjacent value-chain segment, as economic ties draw them: the segment
-    above or below (``side`` < 0.5: above; the other one at either end of the chain), then for each draw of a
-    row of ``u`` a uniformly drawn firm of that segment (``kernels.sample_from_groups`` over the firms'
-    segments), -1 where the segment has none. Returns the candidates with -1 as 0, whether each is a valid
-    partner (drawn, and not the firm itself), and the edge key of each pair, row by row."""
-    # the firms in the stable order of their segments (NumPy's stable argsort), by a counting sort: each
-    # segment's firms are then one block, start[v] to start[v + 1]
+def _segment_blocks(firms, segment):  # pragma: no cover - compiled
+    """The firms in the stable order of their segments (NumPy's stable argsort), by a counting sort: each
+    segment ``v``'s firms are then one block, ``order[start[v - low]:start[v - low + 1]]``. Returns the lowest
+    segment, the starts and the order."""
     groups = segment[firms]
     low, high = groups.min(), groups.max()
     start = np.zeros(high - low + 2, np.int64)
@@ -1824,24 +1820,28 @@ def adjacent_candidates(firms, segment, who, side, u, segments, key_base):  # pr
     for k in range(groups.size):
         order[fill[groups[k] - low]] = k
         fill[groups[k] - low] += 1
-    rows, c = u.shape
-    cand = np.empty((rows, c), np.int64)
-    valid = np.empty((rows, c), np.bool_)
-    keys = np.empty(rows * c, np.int64)
-    for r in range(rows):
+    return np.int64(low), start, order
+
+
+@kernel
+def _candidate_rows(firms, segment, who, side, u, segments, key_base, low, start, order, cand, valid, keys, lo,
+                    hi):  # pragma: no cover - compiled  # fmt: skip
+    c = u.shape[1]
+    high = low + start.size - 2
+    for r in range(lo, hi):
         seg = np.int64(segment[who[r]])
         step = 1 if side[r] < 0.5 else -1
         want = seg + step
         if want < 0 or want >= segments:
             want = seg - step
         want = min(max(want, 0), segments - 1)
-        lo = size = 0
+        first = size = 0
         if low <= want <= high:
-            lo = start[want - low]
-            size = start[want - low + 1] - lo
+            first = start[want - low]
+            size = start[want - low + 1] - first
         for k in range(c):
             if size > 0:
-                pos = lo + _uniform_index(u[r, k], size)
+                pos = first + _uniform_index(u[r, k], size)
                 pick = firms[order[min(pos, order.size - 1)]]
             else:
                 pick = -1
@@ -1849,6 +1849,23 @@ def adjacent_candidates(firms, segment, who, side, u, segments, key_base):  # pr
             p = max(pick, 0)
             cand[r, k] = p
             keys[r * c + k] = _edge_key(who[r], p, key_base)
+
+
+def adjacent_candidates(firms: np.ndarray, segment: np.ndarray, who: np.ndarray, side: np.ndarray, u: np.ndarray,
+                        segments: int, key_base: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Candidates for ``who`` in an adjacent value-chain segment, as economic ties draw them: the segment
+    above or below (``side`` < 0.5: above; the other one at either end of the chain), then for each draw of a
+    row of ``u`` a uniformly drawn firm of that segment (``kernels.sample_from_groups`` over the firms'
+    segments), -1 where the segment has none. Returns the candidates with -1 as 0, whether each is a valid
+    partner (drawn, and not the firm itself), and the edge key of each pair, row by row. The rows are
+    independent: from :data:`PARALLEL_ROWS` of them on, in shares over the cores."""
+    low, start, order = _segment_blocks(firms, segment)
+    rows, c = u.shape
+    cand = np.empty((rows, c), np.int64)
+    valid = np.empty((rows, c), np.bool_)
+    keys = np.empty(rows * c, np.int64)
+    _row_kernel(_candidate_rows, rows, firms, segment, who, side, u, np.int64(segments), np.int64(key_base), low,
+                start, order, cand, valid, keys)  # fmt: skip
     return cand, valid, keys
 
 
@@ -1883,15 +1900,10 @@ def best_partners(who, cand, valid, social, tied, m, embeddedness):  # pragma: n
 
 
 @kernel
-def social_decay(i, j, w, trade, along, crowding, decay, member):  # pragma: no cover - compiled
-    """Each social tie's strength after a step's decay: ``w * (1 - min(decay * (1 + crowd), 1))`` with
-    ``crowd = crowding * 0.5 * (trade[i] + trade[j])`` unless the pair trades (``along``), or
-    ``w * (1 - decay)`` where ``trade`` is empty (no crowding); 1 where either end is a ``member`` of an
-    association (an empty ``member``: none)."""
-    out = np.empty(w.size)
+def _social_decay_rows(i, j, w, trade, along, crowding, decay, member, out, lo, hi):  # pragma: no cover - compiled
     half = crowding * 0.5
     crowded = trade.size > 0
-    for k in range(w.size):
+    for k in range(lo, hi):
         if crowded:
             crowd = half * (trade[i[k]] + trade[j[k]]) * (0.0 if along[k] else 1.0)
             out[k] = w[k] * (1.0 - min(decay * (1.0 + crowd), 1.0))
@@ -1899,6 +1911,17 @@ def social_decay(i, j, w, trade, along, crowding, decay, member):  # pragma: no 
             out[k] = w[k] * (1.0 - decay)
         if member.size and (member[i[k]] or member[j[k]]):
             out[k] = 1.0
+
+
+def social_decay(i: np.ndarray, j: np.ndarray, w: np.ndarray, trade: np.ndarray, along: np.ndarray, crowding: float,
+                 decay: float, member: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Each social tie's strength after a step's decay: ``w * (1 - min(decay * (1 + crowd), 1))`` with
+    ``crowd = crowding * 0.5 * (trade[i] + trade[j])`` unless the pair trades (``along``), or
+    ``w * (1 - decay)`` where ``trade`` is empty (no crowding); 1 where either end is a ``member`` of an
+    association (an empty ``member``: none). Each tie on its own: from :data:`PARALLEL_ROWS` ties on, in
+    shares over the cores."""
+    out = np.empty(w.size)
+    _row_kernel(_social_decay_rows, w.size, i, j, w, trade, along, float(crowding), float(decay), member, out)
     return out
 
 
