@@ -283,6 +283,35 @@ def test_sorted_contains_equals_isin(m, queries, seed):
         np.testing.assert_array_equal(compiled.sorted_contains(keys, grid), np.isin(grid, keys))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_indexed_search_of_tie_keys_equals_isin(seed):
+    """With the index of where each lower node's keys begin, the searches answer np.isin too: for ties of a
+    layer and pairs that are not, nodes with no keys or beyond the last keyed node, negative queries, every
+    tie of a node, and a layer with one tie. In shares on threads, the same answers."""
+    import numba
+
+    rng = np.random.default_rng(seed)
+    n = 500
+    one = Layer("one")
+    one.add(np.array([7]), np.array([3]), 0.5)
+    for layer in (one, random_layer(n, 40, seed), random_layer(n, 6_000, seed)):
+        keys = layer.keys
+        ptr = compiled.key_index(keys, 31)
+        lo = keys >> 31
+        assert ptr.size == lo.max() + 2
+        for v in {0, int(lo[0]), int(lo.max()), n // 2} & set(range(ptr.size - 1)):
+            np.testing.assert_array_equal(keys[ptr[v] : ptr[v + 1]], keys[lo == v])
+        i, j = rng.integers(0, n + 20, (2, 3_000))
+        q = np.concatenate([keys, np.minimum(i, j) * KEY_BASE + np.maximum(i, j), [-1, -KEY_BASE, KEY_BASE * (n + 50)]])
+        rng.shuffle(q)
+        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, 31)), np.isin(q, keys))
+        np.testing.assert_array_equal(layer.has_keys(q), np.isin(q, keys))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compiled, "PARALLEL_ROWS", 1)
+        mp.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, 31)), np.isin(q, keys))
+
+
 def test_prefetch_is_a_hint_and_checks_its_arguments():
     """prefetch compiles for 1-d and 2-d arrays and changes nothing; any other array is a typing error."""
     from numba import njit
@@ -750,7 +779,7 @@ def _with_references(monkeypatch) -> None:
         (local, "local_chance", _ref_local_chance),
         (integrated, "integrated_chance", _ref_integrated_chance),
         (multiplex, "end_sums", _ref_end_sums),
-        (multiplex, "sorted_contains", lambda keys, q: np.isin(q, keys)),
+        (multiplex, "sorted_contains", lambda keys, q, index=None: np.isin(q, keys)),
         (world, "lookup", _ref_lookup),
         (multiplex, "add_csr_pair", lambda a, b, alpha, beta: (_ref_add_csr(a, b, alpha), _ref_add_csr(b, a, beta))),
         (reach, "reach_pool", _ref_reach_pool),

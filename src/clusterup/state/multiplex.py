@@ -22,6 +22,7 @@ from ..compiled import (
     concurrently,
     decode_keys,
     end_sums,
+    key_index,
     merge_max_ordered,
     new_edges,
     sorted_contains,
@@ -54,6 +55,7 @@ class Layer:
         self.w = np.empty(0, dtype=np.float64)
         self._adj: CSR | None = None
         self._ij: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # keys with their decoded ends
+        self._index: tuple[np.ndarray, np.ndarray] | None = None  # keys with compiled.key_index of them
         self._adj_n = -1
         self._node_sums: dict[tuple[str, int], np.ndarray] = {}  # degree and strength per n, until a change
         self.version = 0  # bumped on every change; caches key on it
@@ -119,7 +121,10 @@ class Layer:
         """Whether each pair, given by its edge key (another layer's ``keys``, say), is tied in this layer."""
         if not self.keys.size:
             return np.zeros(k.shape, bool)
-        return sorted_contains(self.keys, np.ascontiguousarray(k, dtype=self.keys.dtype))
+        index = self._index  # where each node's keys begin, found once per key array
+        if index is None or index[0] is not self.keys:
+            index = self._index = (self.keys, key_index(self.keys, _KEY_BITS))
+        return sorted_contains(self.keys, np.ascontiguousarray(k, dtype=self.keys.dtype), (index[1], _KEY_BITS))
 
     def neighbours(self, node: int) -> np.ndarray:
         """The nodes tied to ``node``, ascending (as the adjacency row lists them), without building it."""
