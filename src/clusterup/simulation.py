@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .allocator import reused_memory
 from .entry import settle
 from .errors import ConfigError
 from .params import Params, from_dict, load_scenario, parse_toml
@@ -242,10 +243,12 @@ class Simulation:
         self.wall_time += time.perf_counter() - t0
 
     def iterate(self) -> Iterator[int]:
-        """Step to the end (or to extinction), yielding the number of each step just done."""
-        while not self.finished:
-            self.step()
-            yield self.state.step
+        """Step to the end (or to extinction), yielding the number of each step just done. A large run keeps
+        the memory it frees for its next steps (:func:`~clusterup.allocator.reused_memory`)."""
+        with reused_memory(self.state.n):
+            while not self.finished:
+                self.step()
+                yield self.state.step
 
     def run(self, observers: Iterable[Observer] = (), progress: Callable[[int, int], None] | None = None) -> Result:
         """Run to the end (or to extinction) and return the Result; ``observers`` watch every step
