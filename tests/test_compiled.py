@@ -888,7 +888,8 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         member = rng_values[13][:n] < 0.05
         return (*compiled.adjacent_candidates(firms, segment, who, side, u, 5, KEY_BASE),
                 compiled.social_decay(layer.i, layer.j, layer.w, a, along, 0.4, 0.05, member),
-                compiled.social_decay(layer.i, layer.j, layer.w, np.empty(0), along[:0], 0.4, 0.05, np.empty(0, bool)))
+                compiled.social_decay(layer.i, layer.j, layer.w, np.empty(0), along[:0], 0.4, 0.05, np.empty(0, bool)),
+                *compiled.decode_keys(layer.keys, 31))
 
     rng_values = (rng.random(firms.size) * 5, rng.random(n), rng.random(firms.size) + 0.5, rng.random(firms.size),
                   rng.normal(size=n), rng.random(n), rng.random(who.size * 3), rng.integers(0, firms.size, who.size * 3),

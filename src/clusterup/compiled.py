@@ -1601,19 +1601,20 @@ def slots_where(values: np.ndarray, code: int, mask: np.ndarray) -> np.ndarray:
 
 
 @kernel
-def _decode_keys(keys, bits, i, j):  # pragma: no cover - compiled
+def _decode_keys(keys, bits, i, j, lo, hi):  # pragma: no cover - compiled
     mask = (np.int64(1) << bits) - 1
-    for t in range(keys.size):
+    for t in range(lo, hi):
         i[t] = keys[t] >> bits
         j[t] = keys[t] & mask
 
 
 def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Both ends of each tie key ``i << bits | j`` (keys >= 0): ``keys >> bits`` and ``keys & (2**bits - 1)`` in
-    one pass."""
+    one pass (from :data:`PARALLEL_ROWS` keys on, in shares over the cores: a layer's ends are decoded again
+    after each change, some ten times a step)."""
     i = np.empty(keys.size, np.int64)
     j = np.empty(keys.size, np.int64)
-    _decode_keys(keys, int(bits), i, j)
+    _row_kernel(_decode_keys, keys.size, keys, np.int64(bits), i, j)
     return i, j
 
 
