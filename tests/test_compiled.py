@@ -889,7 +889,15 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         return (*compiled.adjacent_candidates(firms, segment, who, side, u, 5, KEY_BASE),
                 compiled.social_decay(layer.i, layer.j, layer.w, a, along, 0.4, 0.05, member),
                 compiled.social_decay(layer.i, layer.j, layer.w, np.empty(0), along[:0], 0.4, 0.05, np.empty(0, bool)),
-                *compiled.decode_keys(layer.keys, 31))
+                *compiled.decode_keys(layer.keys, 31), set_rows())
+
+    def set_rows():  # q[rows] = values, in place
+        target = q.copy()
+        compiled.set_rows(target, rows, x[: rows.size])
+        expected = q.copy()
+        expected[rows] = x[: rows.size]
+        np.testing.assert_array_equal(target, expected)
+        return target
 
     rng_values = (rng.random(firms.size) * 5, rng.random(n), rng.random(firms.size) + 0.5, rng.random(firms.size),
                   rng.normal(size=n), rng.random(n), rng.random(who.size * 3), rng.integers(0, firms.size, who.size * 3),

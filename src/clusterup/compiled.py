@@ -1619,6 +1619,20 @@ def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @kernel
+def _set_rows(q, rows, values, lo, hi):  # pragma: no cover - compiled
+    for k in range(lo, hi):
+        r = rows[k]
+        for d in range(q.shape[1]):
+            q[r, d] = values[k, d]
+
+
+def set_rows(q: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """``q[rows] = values`` for distinct ``rows`` of a C-contiguous 2-d array, in place; from
+    :data:`PARALLEL_ROWS` rows on, in shares over the cores (NumPy's fancy assignment takes one)."""
+    _row_kernel(_set_rows, rows.size, q, rows, np.ascontiguousarray(values, dtype=q.dtype))
+
+
+@kernel
 def _pull_toward(q, rows, target, rate):  # pragma: no cover - compiled
     for r in rows:
         for d in range(q.shape[1]):

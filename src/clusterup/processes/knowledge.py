@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import knowledge_drift
+from ..compiled import knowledge_drift, set_rows
 from ..params.base import Section, number, switch
 from ..state import State, StepContext
 from .base import Process
@@ -31,5 +31,6 @@ class KnowledgeDrift(Process):
         firms = pop.firms()
         pipe = pop.view("pipeline")
         # normalise_rows(drift_rows(firms, q, A @ q, row_sums(A), ...)) in one pass over the firms' rows
-        q[firms] = knowledge_drift(adj, firms, q, None, self.p.drift, self.p.pipeline_injection, pipe,
-                                   state.external_knowledge)
+        drifted = knowledge_drift(adj, firms, q, None, self.p.drift, self.p.pipeline_injection, pipe,
+                                  state.external_knowledge)  # fmt: skip
+        set_rows(q, firms, drifted)  # q[firms] = drifted (the firms are distinct)
