@@ -8,7 +8,8 @@ seconds of system time in a 10^6-firm run, 14-19% of a step (docs/performance.md
 
 :func:`reused_memory` asks the library, for the length of a run, to serve every block from its heap and not
 to give freed memory back, so the next step's arrays find it already mapped. Afterwards the library's
-settings are restored and what the run left free is returned to the system (``malloc_trim``). Elsewhere
+default values are set again (its dynamic adjustment of the thresholds stays off, as after any ``mallopt``)
+and what the run left free is returned to the system (``malloc_trim``). Elsewhere
 (macOS, Windows, other C libraries) it does nothing. No number depends on it: only where the bytes live.
 """
 
