@@ -312,6 +312,26 @@ def test_indexed_search_of_tie_keys_equals_isin(seed):
         np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, 31)), np.isin(q, keys))
 
 
+@pytest.mark.parametrize("n", [0, 1, 2_047, 2_048, 5_001, 70_000])
+def test_sort_values_is_numpys_sort(n):
+    """Sorting by the bits' order gives NumPy's sorted array bit for bit where no value is negative or NaN
+    (repeats, zeros, +inf, values of one binade, so that bytes are shared and skipped); with a negative value,
+    -0.0 or a NaN it leaves the work to NumPy's sort."""
+    rng = np.random.default_rng(n)
+    cases = [rng.random(n) * 3, np.round(rng.random(n) * 20) / 4, 1.0 + rng.random(n) * 0.5,
+             np.where(rng.random(n) < 0.1, np.inf, rng.exponential(size=n))]  # fmt: skip
+    if n:
+        for special in (-1.0, -0.0, np.nan):
+            case = rng.random(n)
+            case[rng.integers(0, n)] = special
+            cases.append(case)
+    for case in cases:
+        got = case.copy()
+        compiled.sort_values(got)
+        expected = np.sort(case)
+        assert got.tobytes() == expected.tobytes() or (np.isnan(expected).any() and np.array_equal(got, expected, equal_nan=True))
+
+
 def test_prefetch_is_a_hint_and_checks_its_arguments():
     """prefetch compiles for 1-d and 2-d arrays and changes nothing; any other array is a typing error."""
     from numba import njit

@@ -1064,13 +1064,62 @@ def _firm_indicators(cap, gen, rd, know, firms, x, k_top, out):  # pragma: no co
     out[13] = np.exp(h) / dom
 
 
+@kernel
+def _radix_sort(x, spare):  # pragma: no cover - compiled
+    """Sort ``x`` in place by its bits as unsigned integers, eight bits at a time from the lowest (a stable
+    counting sort per byte; a byte that all keys share is skipped), ``spare`` a buffer of the same size.
+    Returns False, with ``x`` untouched, where a value has its sign bit set or is NaN: then the bits' order is
+    not the values' order."""
+    keys = x.view(np.uint64)
+    other = spare.view(np.uint64)
+    n = keys.size
+    counts = np.zeros((8, 256), np.int64)
+    for t in range(n):
+        k = keys[t]
+        if k > np.uint64(0x7FF0000000000000):  # the sign bit, or a NaN's bits (+inf is 0x7FF0...0)
+            return False
+        for b in range(8):
+            counts[b, (k >> np.uint64(8 * b)) & np.uint64(255)] += 1
+    src, dst = keys, other
+    for b in range(8):
+        row = counts[b]
+        if row[(src[0] >> np.uint64(8 * b)) & np.uint64(255)] == n:
+            continue  # every key has this byte: the order stays
+        start = np.empty(256, np.int64)
+        acc = 0
+        for v in range(256):
+            start[v] = acc
+            acc += row[v]
+        for t in range(n):
+            k = src[t]
+            v = (k >> np.uint64(8 * b)) & np.uint64(255)
+            dst[start[v]] = k
+            start[v] += 1
+        src, dst = dst, src
+    if src is not keys:
+        keys[:] = src
+    return True
+
+
+RADIX_FROM = 2_048  # values: from here on sort_values counts bytes instead of comparing (NumPy's sort below)
+
+
+def sort_values(x: np.ndarray) -> None:
+    """Sort a float64 array in place, as ``x.sort()`` does. From :data:`RADIX_FROM` values on, where none is
+    negative (nor -0.0) or NaN (capabilities never are), by the bits' order, which is then the values' order:
+    the same sorted array, four to five times faster on the benchmarks' machine (NumPy's sort of a million
+    doubles there takes 51 ms); otherwise NumPy's sort."""
+    if x.size < RADIX_FROM or not _radix_sort(x, np.empty_like(x)):
+        x.sort()
+
+
 def firm_indicators(cap: np.ndarray, gen: np.ndarray, rd: np.ndarray, know: np.ndarray, firms: np.ndarray) -> dict[str, float]:
     """The recorder's firm-level indicators (:data:`FIRM_INDICATORS`) over the slots ``firms``, in one pass and
     one sort; their NumPy definitions are in :mod:`clusterup.indicators` (``gini``, ``cv``, ...)."""
     k_top = max(1, int(round(0.1 * firms.size)))  # Python's rounding, as indicators.top_decile_ratio
     out = np.empty(len(FIRM_INDICATORS))
     x = cap[firms]
-    x.sort()
+    sort_values(x)
     _firm_indicators(cap, gen, rd, know, firms, x, k_top, out)
     vals = dict(zip(FIRM_INDICATORS, out.tolist(), strict=True))
     vals["gen_max"] = int(vals["gen_max"])
