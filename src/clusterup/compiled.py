@@ -1523,17 +1523,24 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
 def _equal_choice(utility, u, none, out):  # pragma: no cover - compiled
     cols = utility.shape[1]
     w = np.empty(cols)
-    cum = np.empty(cols)
     for r in range(utility.shape[0]):
-        open_any = False
+        total = 0.0  # the weights' sum, as _pick's cumulative sum ends (whole numbers: exact either way)
         for k in range(cols):
             x = utility[r, k]
             w[k] = 1.0 if k != none and x - x == 0.0 else 0.0  # x - x == 0: finite, an open mode
-            if w[k] > 0.0:
-                open_any = True
-        if not open_any:
+            total += w[k]
+        if total == 0.0:
             w[none] = 1.0
-        out[r] = _pick(w, cum, u[r])
+            total = 1.0
+        # _pick's count of the cumulative shares that u exceeds, added up without a branch (the draws make
+        # the comparisons unpredictable)
+        c = 0.0
+        chosen = 0
+        ur = u[r]
+        for k in range(cols):
+            c = c + w[k]
+            chosen += np.int64(ur > c / total)
+        out[r] = chosen
 
 
 def equal_choice(utility: np.ndarray, u: np.ndarray, none: int) -> np.ndarray:
