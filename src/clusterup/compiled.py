@@ -1674,18 +1674,10 @@ def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-@kernel
-def _set_rows(q, rows, values, lo, hi):  # pragma: no cover - compiled
-    for k in range(lo, hi):
-        r = rows[k]
-        for d in range(q.shape[1]):
-            q[r, d] = values[k, d]
-
-
 def set_rows(q: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """``q[rows] = values`` for distinct ``rows`` of a C-contiguous 2-d array, in place; from
     :data:`PARALLEL_ROWS` rows on, in shares over the cores (NumPy's fancy assignment takes one)."""
-    _row_kernel(_set_rows, rows.size, q, rows, np.ascontiguousarray(values, dtype=q.dtype))
+    _row_kernel(_put_rows, rows.size, q, rows, np.ascontiguousarray(values, dtype=q.dtype))
 
 
 @kernel
@@ -1823,8 +1815,10 @@ def _pull_block(x, i, j, pull, out, lo, hi):  # pragma: no cover - compiled
 
 
 @kernel
-def _put_rows(x, i, rows):  # pragma: no cover - compiled
-    for k in range(i.size):  # in order: a repeated row keeps its last value, as NumPy's assignment does
+def _put_rows(x, i, rows, lo, hi):  # pragma: no cover - compiled
+    """``x[i[lo:hi]] = rows[lo:hi]``, in order: over all rows at once, a repeated row keeps its last value, as
+    NumPy's assignment does (only distinct rows may be cut into shares: set_rows)."""
+    for k in range(lo, hi):
         for d in range(x.shape[1]):
             x[i[k], d] = rows[k, d]
 
@@ -1837,7 +1831,7 @@ def pull_rows(x: np.ndarray, i: np.ndarray, j: np.ndarray, pull: float) -> None:
     j = np.asarray(j, dtype=np.int64)
     rows = np.empty((i.size, x.shape[1]))
     _row_kernel(_pull_block, i.size, x, i, j, float(pull), rows)
-    _put_rows(x, i, rows)
+    _put_rows(x, i, rows, 0, i.size)
 
 
 @kernel
