@@ -45,6 +45,7 @@ PLACE = "CLUSTERUP_AOT_DIR"  # where they are kept (default: the user's cache di
 STEPS = 60  # steps of each shipped scenario run to learn the kernels' argument types
 USED = "used"  # a build's stamp: its modification time is when a process last used the build (to the day)
 STALE_DAYS = 30  # ``clusterup compile`` removes the other builds that no process used for this many days
+KEY_LENGTH = 24  # hexadecimal digits of a build's key: its directory's name
 
 _attached: list[tuple[str, tuple]] = []  # the signatures handed over; keeps their types alive (see attach)
 
@@ -86,7 +87,7 @@ def key(source: str | Path | None = None) -> str:
         importlib.machinery.EXTENSION_SUFFIXES[0],
     ):
         h.update(b"\0" + str(part).encode())
-    return h.hexdigest()[:24]
+    return h.hexdigest()[:KEY_LENGTH]
 
 
 def _library(place: Path) -> Path:
@@ -193,7 +194,7 @@ def _last_used(build: Path) -> float:
 
 def _is_build(path: Path) -> bool:
     name = path.name
-    return path.is_dir() and len(name) == 24 and all(c in "0123456789abcdef" for c in name)
+    return path.is_dir() and len(name) == KEY_LENGTH and all(c in "0123456789abcdef" for c in name)
 
 
 def prune(keep: str | None = None, days: float = STALE_DAYS, now: float | None = None) -> list[tuple[Path, int]]:

@@ -83,7 +83,7 @@ class Ensemble:
 
 # No statement reads the layers' clustering or giant component (the costliest indicators of a small run's
 # recorder): the ensembles record them only at the first and last step. Recording changes no dynamics, so every
-# statement's numbers are the same (tests/test_validation_speed.py).
+# statement's numbers are the same (tests/validation/test_unread_network.py).
 UNREAD_NETWORK = {"run.network_every": 1_000_000}
 
 
