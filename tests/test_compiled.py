@@ -246,6 +246,56 @@ def test_triangles_of_tiny_graphs():
     assert compiled.triangles(np.array([0, 0, 1]), np.array([1, 2, 2]), 3) == 1
 
 
+def _id_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sorted unique id keys ``(min << 32) + max`` of the pairs with two different ends."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return np.unique((lo[lo != hi] << 32) + hi[lo != hi])
+
+
+def _triangles_of(keys: np.ndarray) -> int:
+    i, j = keys >> 32, keys & ((1 << 32) - 1)
+    return compiled.triangles(i, j, int(j.max()) + 1 if keys.size else 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_triangles_since_equal_a_fresh_count(seed):
+    """A graph that changes a little at a time (ties come and go, nodes come, a hub takes many ties, triangles
+    close): the count carried from the last one through the changed ties is the fresh count, every time."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    keys = _id_keys(rng.integers(0, n, 1500), rng.integers(0, n, 1500))
+    keys = np.union1d(keys, _id_keys(np.zeros(120, np.int64), np.arange(1, 121)))  # node 0: a hub
+    count = _triangles_of(keys)
+    carried = 0
+    for _ in range(25):
+        kept = keys[rng.random(keys.size) > 0.02]
+        a = rng.integers(0, n + 20, 40)  # new nodes too (ids above the old ones)
+        i, j = kept >> 32, kept & ((1 << 32) - 1)
+        pick = rng.integers(0, kept.size, 40)  # closing triangles: a tie's end to a neighbour's neighbour
+        new = np.union1d(kept, _id_keys(np.concatenate([a, i[pick]]), np.concatenate([rng.integers(0, n, 40), j[pick[::-1]]])))
+        got = compiled.triangles_since(keys, count, new)
+        count = _triangles_of(new)
+        if got is not None:
+            carried += 1
+            assert got == count
+        keys = new
+    assert carried >= 20  # the counts were carried, not all taken afresh
+
+
+def test_triangles_since_of_small_and_large_changes():
+    none = np.zeros(0, np.int64)
+    tri = _id_keys(np.array([0, 0, 1]), np.array([1, 2, 2]))
+    assert compiled.triangles_since(tri, 1, tri) == 1  # nothing changed
+    assert compiled.triangles_since(none, 0, none) == 0
+    assert compiled.triangles_since(none, 0, tri) is None  # everything changed: a fresh count pays
+    rng = np.random.default_rng(9)
+    big = _id_keys(rng.integers(0, 3000, 40000), rng.integers(0, 3000, 40000))
+    half = big[: big.size // 2]
+    assert compiled.triangles_since(big, _triangles_of(big), half) is None  # half the ties went
+    some = big[np.arange(big.size) % 50 != 0]  # one tie in fifty went
+    assert compiled.triangles_since(big, _triangles_of(big), some) == _triangles_of(some)
+
+
 @pytest.mark.parametrize("n,m,seed", [(1, 0, 0), (10, 4, 1), (300, 250, 2), (2000, 1900, 3), (2000, 8000, 4)])
 def test_components_equal_scipy(n, m, seed):
     layer = random_layer(n, m, seed)

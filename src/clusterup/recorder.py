@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import indicators as ind
-from .compiled import PARALLEL_ROWS, concurrently, firm_indicators, layer_measures, multiplex_pass, sorted_member
+from .compiled import (
+    CHANGED_SHARE,
+    PARALLEL_ROWS,
+    concurrently,
+    firm_indicators,
+    layer_measures,
+    multiplex_pass,
+    sorted_member,
+    triangles_since,
+)
 from .processes import GROUPS, Column
 from .state import LAYERS, State, StepContext
 from .table import Table
@@ -368,7 +377,8 @@ def _arrays_frame(d: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.ndarray], nodes: np.ndarray,
-                  triangles_too: list[str], giant_too: list[str], structure: dict) -> tuple[list, tuple]:  # fmt: skip
+                  triangles_too: list[str], giant_too: list[str], structure: dict,
+                  since: dict[str, tuple[np.ndarray, int]] | None = None) -> tuple[list, tuple]:  # fmt: skip
     """Each layer's :func:`~clusterup.compiled.layer_measures` (with the triangles and giant share of the layers
     named), then the :func:`~clusterup.compiled.multiplex_pass` over their degrees and keys: one call, so that
     it runs beside the recorder's other calls.
@@ -376,17 +386,26 @@ def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.n
     A layer whose ties and strengths are the arrays of the last step's pass (a static layer: the ``bass``
     preset's, every step) and whose keys were compared with last step's keys gives that pass again, with every
     key in common (what the pass would find comparing the keys with themselves); where all three are given
-    again, so is the multiplex pass. The numbers are the same either way."""
+    again, so is the multiplex pass. The numbers are the same either way.
+
+    ``since`` maps a layer to the id keys and triangle count of an earlier pass: that layer's triangles are
+    then counted from those, through the ties that changed (:func:`~clusterup.compiled.triangles_since`, with
+    the keys this pass makes; all of them again where too many changed), into the pass's triangle count."""
+    since = since or {}
     measured = []
     for layer, lay in zip(LAYERS, lays, strict=True):
         last = structure.get(("pass", layer))
         same = last is not None and last[0] is lay.keys and last[1] is lay.w and last[2] == n
-        if same and prev_keys.get(layer) is last[3][2] and layer not in triangles_too and layer not in giant_too:
+        asked = layer in triangles_too or layer in giant_too or layer in since
+        if same and prev_keys.get(layer) is last[3][2] and not asked:
             strength, deg, keys, _, triples, tri, giant = last[3]
             m = (strength, deg, keys, int(keys.size), triples, tri, giant)
         else:
             m = layer_measures(lay.i, lay.j, lay.w, ids, n, prev_keys.get(layer), nodes, layer in triangles_too,
                                layer in giant_too)  # fmt: skip
+            if layer in since:
+                tri = triangles_since(*since[layer], m[2])
+                m = (*m[:5], ind.triangles(lay.i, lay.j, n) if tri is None else tri, m[6])
             structure[("pass", layer)] = (lay.keys, lay.w, n, m)
         measured.append(m)
     (_, d0, k0, *_), (_, d1, k1, *_), (_, d2, k2, *_) = measured
@@ -408,7 +427,11 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     the same array object means the same ties), the number of slots and, for the giant share, the active
     nodes, and each layer's pass with the arrays it read (see :func:`_layer_passes`). A layer whose ties did
     not change since (a static network: the ``bass`` preset, every step) reuses them; the numbers are the same
-    either way, only not computed again.
+    either way, only not computed again. From ``PARALLEL_ROWS`` slots on, it also keeps the id keys a triangle
+    count was made from and each layer's last turnover: a layer whose ties changed by at most
+    ``1 / CHANGED_SHARE`` since (its turnover times the steps since the count) has its triangles counted from
+    that count through the ties that came or went (:func:`~clusterup.compiled.triangles_since`), the same
+    integer in a fraction of the time (the social layer of a million-firm run: about 30 ms instead of 90-140).
 
     The firm indicators come from one compiled pass (:func:`~clusterup.compiled.firm_indicators`), each layer
     from one more (:func:`~clusterup.compiled.layer_measures`, with its triangles and giant share on all but large
@@ -433,25 +456,34 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     # below PARALLEL_ROWS the calls run one after the other: the triangles and giant shares come with each layer's
     # pass, in its call; from there on they are calls of their own, to run side by side
     apart = pop.n >= PARALLEL_ROWS
-    tri_apart, giant_apart = (tri_new, giant_new) if apart else ([], [])
+    # from there on, a layer counted before whose ties change little (judged by its last turnover, times the
+    # steps since that count) has its triangles counted from that count, through the ties that changed since,
+    # in its pass (which makes the id keys that this count needs)
+    since = {}
+    for L in tri_new if apart else []:
+        last = structure.get(("triangles", L))  # (keys, slots, triangles, id keys, step)
+        if last is not None and structure.get(("turnover", L), 1.0) * max(state.step - last[4], 1) <= 1 / CHANGED_SHARE:
+            since[L] = (last[3], last[2])
+    tri_apart = [L for L in tri_new if L not in since] if apart else []
+    giant_apart = giant_new if apart else []
     tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
     calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys, nodes, tri_in_pass, giant_in_pass,
-                     structure)]
-    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_apart]
-    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+                     structure, since)]  # fmt: skip
     # exited firms keep no ties: no filtering needed
     calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_apart]
+    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_apart]
     found = concurrently(calls, pop.n)
     measured, (participation, pairs, embedded) = found[0]
     measured = dict(zip(LAYERS, measured, strict=True))
     passes = {L: m[:5] for L, m in measured.items()}
-    vals = found[1 + len(tri_apart)]
-    tri = {**tri_of, **dict(zip(tri_apart, found[1 : 1 + len(tri_apart)], strict=True)),
-           **{L: measured[L][5] for L in tri_in_pass}}  # fmt: skip
-    giant = {**giant_of, **dict(zip(giant_apart, found[2 + len(tri_apart) :], strict=True)),
+    vals = found[1 + len(giant_apart)]
+    tri = {**tri_of, **dict(zip(tri_apart, found[2 + len(giant_apart) :], strict=True)),
+           **{L: measured[L][5] for L in (*tri_in_pass, *since)}}  # fmt: skip
+    giant = {**giant_of, **dict(zip(giant_apart, found[1 : 1 + len(giant_apart)], strict=True)),
              **{L: measured[L][6] for L in giant_in_pass}}  # fmt: skip
-    for L in tri_new:
-        structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L])
+    for L in tri_new:  # with the id keys counted: the next count can start from this one
+        structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L], passes[L][2], state.step)
     for L in giant_new:
         structure[("giant", L)] = (lays[L].keys, pop.n, nodes, giant[L])
     out.update(vals)
@@ -476,7 +508,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
             out[f"{layer}_giant"] = giant[layer]
         else:
             out[f"{layer}_clustering"] = out[f"{layer}_giant"] = float("nan")
-        out[f"{layer}_turnover"] = 1.0 - common / union if union else 0.0
+        out[f"{layer}_turnover"] = structure[("turnover", layer)] = 1.0 - common / union if union else 0.0
         common_all += common
         union_all += union
         prev_keys[layer] = keys
