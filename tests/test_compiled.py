@@ -282,6 +282,16 @@ def test_triangles_since_equal_a_fresh_count(seed):
     assert carried >= 20  # the counts were carried, not all taken afresh
 
 
+def test_id_keys_equal_the_numpy_form():
+    from clusterup import indicators as ind
+
+    layer = random_layer(500, 2000, 7)
+    ids = np.cumsum(np.random.default_rng(7).integers(1, 4, 500))  # ids grow with slots, with gaps
+    np.testing.assert_array_equal(compiled.id_keys(ids, layer.i, layer.j), ind.id_keys(ids, layer.i, layer.j))
+    shuffled = ids[::-1].copy()  # ids that do not grow with slots: sorted afterwards, as the NumPy form does
+    np.testing.assert_array_equal(compiled.id_keys(shuffled, layer.i, layer.j), ind.id_keys(shuffled, layer.i, layer.j))
+
+
 def test_triangles_since_of_small_and_large_changes():
     none = np.zeros(0, np.int64)
     tri = _id_keys(np.array([0, 0, 1]), np.array([1, 2, 2]))

@@ -614,21 +614,6 @@ def _key_differences(a, b, only_a, only_b):  # pragma: no cover - compiled
 
 
 @kernel
-def _list_length(ptr, mark, node):  # pragma: no cover - compiled
-    return ptr[mark[node] + 1] - ptr[mark[node]]
-
-
-@kernel
-def _log2(x):  # pragma: no cover - compiled
-    """The number of bits of ``x`` (0 for 0)."""
-    bits = 0
-    while x > 0:
-        x >>= 1
-        bits += 1
-    return bits
-
-
-@kernel
 def _lower_bound(a, lo, hi, x):  # pragma: no cover - compiled
     """The first place in ``a[lo:hi]`` (sorted) whose entry is not below ``x`` (``hi`` where none is)."""
     while lo < hi:
@@ -648,73 +633,148 @@ def _sorted_has(keys, x):  # pragma: no cover - compiled
 
 
 @kernel
-def _triangles_through(keys, changed, budget):  # pragma: no cover - compiled
-    """The triangles of the graph of sorted id ``keys`` that have at least one tie among the sorted
-    ``changed`` keys (all in ``keys``), each counted once: from the smallest changed key among its three
-    ties. The neighbour lists of the nodes the changed ties touch come from two scans over the keys; -1 where
-    the common-neighbour searches would take more than ``budget`` steps."""
-    size = 0
-    for c in range(changed.size):
-        size = max(size, (changed[c] >> 32) + 1, (changed[c] & _LOW32) + 1)
-    mark = np.full(size, -1, np.int64)  # a touched node's place among the touched, by id
-    hit = np.zeros(size, np.bool_)  # whether a node is touched: the scans' test, in an eighth of the memory
-    touched = 0
-    for c in range(changed.size):
-        for x in (changed[c] >> 32, changed[c] & _LOW32):
-            if mark[x] < 0:
-                mark[x] = touched
-                hit[x] = True
-                touched += 1
+def _touched_lists(keys, mark, touched):  # pragma: no cover - compiled
+    """The neighbours, ascending, of the nodes with ``mark[id] >= 0`` (their place among the ``touched``) in
+    the graph of sorted id ``keys``: (starts, entries), from two scans. A node's lower neighbours come with the
+    keys of lower first ends, its higher ones with its own keys after those, each in order; so scanning the
+    keys in order gives each list ascending."""
+    size = mark.size
     ptr = np.zeros(touched + 1, np.int64)
-    # a node's list: its lower neighbours come with the keys of lower first ends, its higher ones with its own
-    # keys after those, each in order; so scanning the keys in order gives each list ascending
     for k in range(keys.size):
         a = keys[k] >> 32
         b = keys[k] & _LOW32
-        if a < size and hit[a]:
+        if a < size and mark[a] >= 0:
             ptr[mark[a] + 1] += 1
-        if b < size and hit[b]:
+        if b < size and mark[b] >= 0:
             ptr[mark[b] + 1] += 1
     for t in range(touched):
         ptr[t + 1] += ptr[t]
-    work = 0
-    for c in range(changed.size):
-        da, db = _list_length(ptr, mark, changed[c] >> 32), _list_length(ptr, mark, changed[c] & _LOW32)
-        work += min(da, db) * (1 + _log2(max(da, db)))  # binary searches of the shorter list in the longer
-    if work > budget:
-        return -1
     lists = np.empty(ptr[touched], np.int64)
     fill = ptr[:-1].copy()
     for k in range(keys.size):
         a = keys[k] >> 32
         b = keys[k] & _LOW32
-        if a < size and hit[a]:
+        if a < size and mark[a] >= 0:
             lists[fill[mark[a]]] = b
             fill[mark[a]] += 1
-        if b < size and hit[b]:
+        if b < size and mark[b] >= 0:
             lists[fill[mark[b]]] = a
             fill[mark[b]] += 1
+    return ptr, lists
+
+
+@kernel
+def _edited_lists(ptr, lists, cp, cl, gp, gl):  # pragma: no cover - compiled
+    """Per node, its sorted list less the entries of its list in (``cp``, ``cl``) plus those in (``gp``,
+    ``gl``): the old graph's neighbours from the new graph's, the ties that came and the ties that went."""
+    rows = ptr.size - 1
+    out_ptr = np.zeros(rows + 1, np.int64)
+    for r in range(rows):
+        out_ptr[r + 1] = out_ptr[r] + (ptr[r + 1] - ptr[r]) - (cp[r + 1] - cp[r]) + (gp[r + 1] - gp[r])
+    out = np.empty(out_ptr[rows], np.int64)
+    for r in range(rows):
+        k = out_ptr[r]
+        c, ce = cp[r], cp[r + 1]
+        g, ge = gp[r], gp[r + 1]
+        for p in range(ptr[r], ptr[r + 1]):
+            x = lists[p]
+            if c < ce and cl[c] == x:  # a tie that came: not in the old graph
+                c += 1
+                continue
+            while g < ge and gl[g] < x:  # the ties that went, in order among the others
+                out[k] = gl[g]
+                k += 1
+                g += 1
+            out[k] = x
+            k += 1
+        while g < ge:
+            out[k] = gl[g]
+            k += 1
+            g += 1
+    return out_ptr, out
+
+
+@kernel
+def _count_through(ptr, lists, mark, changed):  # pragma: no cover - compiled
+    """The triangles through the sorted ``changed`` keys in the graph whose touched nodes' neighbours are
+    (``ptr``, ``lists``), each counted once: from the smallest changed key among its three ties. A tie's
+    common neighbours by merging its ends' lists, or, where one is more than eight times the other, by
+    searching the longer for each entry of the shorter."""
     count = 0
     for c in range(changed.size):
         key = changed[c]
         a = key >> 32
         b = key & _LOW32
-        if ptr[mark[a] + 1] - ptr[mark[a]] > ptr[mark[b] + 1] - ptr[mark[b]]:
-            a, b = b, a  # a: the end with fewer ties
-        hi = ptr[mark[b] + 1]
-        lo = ptr[mark[b]]
-        for p in range(ptr[mark[a]], ptr[mark[a] + 1]):  # the common neighbours of a and b, ascending
+        p, pe = ptr[mark[a]], ptr[mark[a] + 1]
+        q, qe = ptr[mark[b]], ptr[mark[b] + 1]
+        if pe - p > qe - q:
+            a, b, p, pe, q, qe = b, a, q, qe, p, pe  # a: the end with fewer ties
+        gallop = (qe - q) > 8 * (pe - p)
+        while p < pe and q < qe:
             x = lists[p]
-            lo = _lower_bound(lists, lo, hi, x)  # (x grows: the search starts where the last one ended)
-            if lo == hi:
-                break
-            if lists[lo] == x:
+            if gallop:
+                q = _lower_bound(lists, q, qe, x)
+                if q == qe:
+                    break
+            y = lists[q]
+            if x < y:
+                p += 1
+            elif y < x:
+                q += 1
+            else:
                 ka = (min(a, x) << 32) + max(a, x)
                 kb = (min(b, x) << 32) + max(b, x)
-                # counted from this tie unless another of its ties is a smaller changed one
                 if not ((ka < key and _sorted_has(changed, ka)) or (kb < key and _sorted_has(changed, kb))):
                     count += 1
+                p += 1
+                q += 1
     return count
+
+
+@kernel
+def _triangles_changed(new, gone, came):  # pragma: no cover - compiled
+    """(triangles of the old graph through the ties that ``gone``, of the ``new`` graph through those that
+    ``came``): the neighbour lists of the nodes they touch from two scans over ``new``, the old graph's lists
+    from those by taking out the ties that came and putting back those that went."""
+    size = 0
+    for keys in (gone, came):
+        for c in range(keys.size):
+            size = max(size, (keys[c] >> 32) + 1, (keys[c] & _LOW32) + 1)
+    mark = np.full(size, -1, np.int32)  # a touched node's place among the touched, by id
+    touched = 0
+    for keys in (gone, came):
+        for c in range(keys.size):
+            for x in (keys[c] >> 32, keys[c] & _LOW32):
+                if mark[x] < 0:
+                    mark[x] = touched
+                    touched += 1
+    ptr, lists = _touched_lists(new, mark, touched)
+    cp, cl = _touched_lists(came, mark, touched)
+    gp, gl = _touched_lists(gone, mark, touched)
+    old_ptr, old_lists = _edited_lists(ptr, lists, cp, cl, gp, gl)
+    return _count_through(old_ptr, old_lists, mark, gone), _count_through(ptr, lists, mark, came)
+
+
+@kernel
+def _id_keys(i, j, ids, out):  # pragma: no cover - compiled
+    ordered = True
+    for t in range(i.size):
+        if t + AHEAD < i.size:
+            prefetch(ids, j[t + AHEAD])
+        a, b = ids[i[t]], ids[j[t]]
+        out[t] = (min(a, b) << 32) + max(a, b)
+        if t > 0 and out[t] < out[t - 1]:
+            ordered = False
+    return ordered
+
+
+def id_keys(ids: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """:func:`clusterup.indicators.id_keys` in one pass: the sorted keys ``(min << 32) + max`` of the ties'
+    ends' stable ids (in a layer's order they come sorted: ids grow with slots; sorted where they do not)."""
+    out = np.empty(i.size, np.int64)
+    if not _id_keys(i, j, ids, out):
+        out.sort()
+    return out
 
 
 CHANGED_SHARE = 16  # triangles_since counts again only where at most 1/16 of the ties came or went
@@ -722,22 +782,20 @@ CHANGED_SHARE = 16  # triangles_since counts again only where at most 1/16 of th
 
 def triangles_since(old: np.ndarray, count: int, new: np.ndarray) -> int | None:
     """The triangles of the graph of the sorted unique id keys ``new`` (``(min << 32) + max`` of each tie's
-    ends, as the recorder's layer pass makes them), from ``count``, those of the graph of ``old``: less the
-    old triangles through a tie that went, plus the new ones through a tie that came (a triangle of the ties
-    that stayed is in both), each found from its ties' common neighbours. The same integer as
-    :func:`triangles` of the new graph, in a time that grows with the ties that changed, not with the graph
-    (two scans over each key array); None where more than ``1 / CHANGED_SHARE`` of the ties came or went, or
-    where the changed ties' ends have so many ties that counting them all is cheaper."""
+    ends, as :func:`id_keys` makes them), from ``count``, those of the graph of ``old``: less the old triangles
+    through a tie that went, plus the new ones through a tie that came (a triangle of the ties that stayed is
+    in both), each found from its ties' common neighbours. The same integer as :func:`triangles` of the new
+    graph, in a time that grows with the ties that changed and one merge and two scans over the keys, not
+    with the graph's triangles; None where more than ``1 / CHANGED_SHARE`` of the ties came or went (counting
+    them all then pays)."""
     limit = max(old.size, new.size) // CHANGED_SHARE
     gone, came = np.empty(limit, np.int64), np.empty(limit, np.int64)
     k_gone, k_came = _key_differences(old, new, gone, came)
     if k_gone < 0:
         return None
-    budget = 2 * (old.size + new.size)  # about what counting them all costs
-    lost = _triangles_through(old, gone[:k_gone], budget)
-    found = _triangles_through(new, came[:k_came], budget) if lost >= 0 else -1
-    if found < 0:
-        return None
+    if k_gone + k_came == 0:
+        return int(count)
+    lost, found = _triangles_changed(new, gone[:k_gone], came[:k_came])
     return int(count) - int(lost) + int(found)
 
 

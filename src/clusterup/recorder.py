@@ -18,6 +18,7 @@ from .compiled import (
     PARALLEL_ROWS,
     concurrently,
     firm_indicators,
+    id_keys,
     layer_measures,
     multiplex_pass,
     sorted_member,
@@ -376,9 +377,15 @@ def _arrays_frame(d: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _triangles_since(i: np.ndarray, j: np.ndarray, ids: np.ndarray, n: int, old: np.ndarray, count: int) -> int:
+    """A layer's triangles from ``count``, those of the graph of the id keys ``old``, through the ties that came
+    or went since (:func:`~clusterup.compiled.triangles_since`); all of them counted again where too many did."""
+    found = triangles_since(old, count, id_keys(ids, i, j))
+    return ind.triangles(i, j, n) if found is None else found
+
+
 def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.ndarray], nodes: np.ndarray,
-                  triangles_too: list[str], giant_too: list[str], structure: dict,
-                  since: dict[str, tuple[np.ndarray, int]] | None = None) -> tuple[list, tuple]:  # fmt: skip
+                  triangles_too: list[str], giant_too: list[str], structure: dict) -> tuple[list, tuple]:  # fmt: skip
     """Each layer's :func:`~clusterup.compiled.layer_measures` (with the triangles and giant share of the layers
     named), then the :func:`~clusterup.compiled.multiplex_pass` over their degrees and keys: one call, so that
     it runs beside the recorder's other calls.
@@ -386,26 +393,17 @@ def _layer_passes(lays: list, ids: np.ndarray, n: int, prev_keys: dict[str, np.n
     A layer whose ties and strengths are the arrays of the last step's pass (a static layer: the ``bass``
     preset's, every step) and whose keys were compared with last step's keys gives that pass again, with every
     key in common (what the pass would find comparing the keys with themselves); where all three are given
-    again, so is the multiplex pass. The numbers are the same either way.
-
-    ``since`` maps a layer to the id keys and triangle count of an earlier pass: that layer's triangles are
-    then counted from those, through the ties that changed (:func:`~clusterup.compiled.triangles_since`, with
-    the keys this pass makes; all of them again where too many changed), into the pass's triangle count."""
-    since = since or {}
+    again, so is the multiplex pass. The numbers are the same either way."""
     measured = []
     for layer, lay in zip(LAYERS, lays, strict=True):
         last = structure.get(("pass", layer))
         same = last is not None and last[0] is lay.keys and last[1] is lay.w and last[2] == n
-        asked = layer in triangles_too or layer in giant_too or layer in since
-        if same and prev_keys.get(layer) is last[3][2] and not asked:
+        if same and prev_keys.get(layer) is last[3][2] and layer not in triangles_too and layer not in giant_too:
             strength, deg, keys, _, triples, tri, giant = last[3]
             m = (strength, deg, keys, int(keys.size), triples, tri, giant)
         else:
             m = layer_measures(lay.i, lay.j, lay.w, ids, n, prev_keys.get(layer), nodes, layer in triangles_too,
                                layer in giant_too)  # fmt: skip
-            if layer in since:
-                tri = triangles_since(*since[layer], m[2])
-                m = (*m[:5], ind.triangles(lay.i, lay.j, n) if tri is None else tri, m[6])
             structure[("pass", layer)] = (lay.keys, lay.w, n, m)
         measured.append(m)
     (_, d0, k0, *_), (_, d1, k1, *_), (_, d2, k2, *_) = measured
@@ -457,8 +455,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     # pass, in its call; from there on they are calls of their own, to run side by side
     apart = pop.n >= PARALLEL_ROWS
     # from there on, a layer counted before whose ties change little (judged by its last turnover, times the
-    # steps since that count) has its triangles counted from that count, through the ties that changed since,
-    # in its pass (which makes the id keys that this count needs)
+    # steps since that count) has its triangles counted from that count, through the ties that changed since
     since = {}
     for L in tri_new if apart else []:
         last = structure.get(("triangles", L))  # (keys, slots, triangles, id keys, step)
@@ -468,19 +465,21 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     giant_apart = giant_new if apart else []
     tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
     calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys, nodes, tri_in_pass, giant_in_pass,
-                     structure, since)]  # fmt: skip
+                     structure)]  # fmt: skip
+    calls += [partial(_triangles_since, lays[L].i, lays[L].j, ids, pop.n, *since[L]) for L in since]
+    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_apart]
+    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
     # exited firms keep no ties: no filtering needed
     calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_apart]
-    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
-    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_apart]
     found = concurrently(calls, pop.n)
     measured, (participation, pairs, embedded) = found[0]
     measured = dict(zip(LAYERS, measured, strict=True))
     passes = {L: m[:5] for L, m in measured.items()}
-    vals = found[1 + len(giant_apart)]
-    tri = {**tri_of, **dict(zip(tri_apart, found[2 + len(giant_apart) :], strict=True)),
-           **{L: measured[L][5] for L in (*tri_in_pass, *since)}}  # fmt: skip
-    giant = {**giant_of, **dict(zip(giant_apart, found[1 : 1 + len(giant_apart)], strict=True)),
+    counted = 1 + len(since) + len(tri_apart)
+    vals = found[counted]
+    tri = {**tri_of, **dict(zip((*since, *tri_apart), found[1:counted], strict=True)),
+           **{L: measured[L][5] for L in tri_in_pass}}  # fmt: skip
+    giant = {**giant_of, **dict(zip(giant_apart, found[counted + 1 :], strict=True)),
              **{L: measured[L][6] for L in giant_in_pass}}  # fmt: skip
     for L in tri_new:  # with the id keys counted: the next count can start from this one
         structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L], passes[L][2], state.step)
