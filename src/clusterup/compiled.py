@@ -1568,18 +1568,23 @@ def _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, 
     score = np.empty(m)
     diff = np.empty(dims)
     taken = np.empty(m, np.bool_)
+    drawn = np.empty(m, np.int64)
     for r in range(lo, hi):
         count = r * slots  # row r's ties go to its own slots, in rank order (the rest stay -1)
         f = who[r]
-        for k in range(m):
+        for k in range(m):  # the candidates first, their profiles asked for from memory side by side
             if k < c:  # a uniformly drawn social or economic neighbour
-                lo = indptr[f]
-                deg = indptr[f + 1] - lo
+                start = indptr[f]
+                deg = indptr[f + 1] - start
                 cand = -1
                 if deg > 0:
-                    cand = indices[lo + _uniform_index(u[r * c + k], deg)]
+                    cand = indices[start + _uniform_index(u[r * c + k], deg)]
             else:  # an organisation with room
                 cand = extra[r, k - c]
+            drawn[k] = cand
+            prefetch(q, max(cand, 0))
+        for k in range(m):
+            cand = drawn[k]
             x = max(cand, 0)
             cc[k] = x
             dist = _tv(q, f, q, x, diff)  # total-variation distance
@@ -2313,6 +2318,54 @@ def knowledge_use(i, j, w, n, local, local_boost, integrated, integrated_boost, 
         used = max(boost[i[k]], boost[j[k]])
         out[k] = min(1.0, w[k] + used) if used > 0 else w[k] * keep
     return out
+
+
+@kernel
+def over_capacity(i, j, w, over, capacity, n):  # pragma: no cover - compiled
+    """Which ties to keep when each node of ``over`` keeps only ``capacity`` (per node of ``over``) of its ties:
+    it drops its weakest ties, the earlier tie first among equal strengths (what a stable argsort of its ties'
+    strengths, cut after the excess, drops), found by selecting the excess-th smallest strength instead of
+    sorting. One pass collects every such node's ties; a tie between two of them counts for both."""
+    place = np.full(n, -1, np.int64)
+    for x in range(over.size):
+        place[over[x]] = x
+    ptr = np.zeros(over.size + 1, np.int64)
+    for t in range(i.size):
+        if place[i[t]] >= 0:
+            ptr[place[i[t]] + 1] += 1
+        if place[j[t]] >= 0:
+            ptr[place[j[t]] + 1] += 1
+    for x in range(over.size):
+        ptr[x + 1] += ptr[x]
+    touching = np.empty(ptr[over.size], np.int64)  # per node, its ties in their order
+    fill = ptr[:-1].copy()
+    for t in range(i.size):
+        for end in (i[t], j[t]):
+            x = place[end]
+            if x >= 0:
+                touching[fill[x]] = t
+                fill[x] += 1
+    keep = np.ones(i.size, np.bool_)
+    for x in range(over.size):
+        ties = touching[ptr[x] : ptr[x + 1]]
+        excess = ties.size - capacity[x]
+        if excess <= 0:
+            continue
+        strength = np.empty(ties.size)
+        for k in range(ties.size):
+            strength[k] = w[ties[k]]
+        cut = np.partition(strength, excess - 1)[excess - 1]  # the excess-th smallest strength
+        below = 0
+        for k in range(ties.size):
+            below += strength[k] < cut
+        at_cut = excess - below  # of the ties as strong as the cut, the earliest go
+        for k in range(ties.size):
+            if strength[k] < cut:
+                keep[ties[k]] = False
+            elif strength[k] == cut and at_cut > 0:
+                keep[ties[k]] = False
+                at_cut -= 1
+    return keep
 
 
 @kernel

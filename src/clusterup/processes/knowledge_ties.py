@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import choose_partners, knowledge_seekers, knowledge_use, union_neighbours
+from ..compiled import choose_partners, knowledge_seekers, knowledge_use, over_capacity, union_neighbours
 from ..params.base import Section, integer, number, switch
 from ..state import ORG_KINDS, Mode, State, StepContext
 from .base import SUCCEEDED, Process
@@ -80,6 +80,21 @@ class KnowledgeTies(Process):
         state.net["knowledge"].add(src, dst, self.p.initial)
 
     def _enforce_capacity(self, state: State) -> None:
+        pop = state.pop
+        layer = state.net["knowledge"]
+        orgs = pop.orgs()
+        if orgs.size == 0 or len(layer) == 0:
+            return
+        deg = layer.degree(state.n)
+        over = orgs[deg[orgs] > pop.capacity[orgs]]
+        if over.size == 0:
+            return
+        # each drops its weakest ties (the earlier among equals) down to its capacity: one compiled pass
+        # (_enforce_capacity_numpy: the same in NumPy, one organisation at a time)
+        layer.keep(over_capacity(layer.i, layer.j, layer.w, over, pop.capacity[over], state.n))
+
+    def _enforce_capacity_numpy(self, state: State) -> None:
+        """:meth:`_enforce_capacity` in NumPy: the definition, and the oracle of the compiled pass."""
         pop = state.pop
         layer = state.net["knowledge"]
         orgs = pop.orgs()
