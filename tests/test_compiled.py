@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import networkx as nx
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -221,11 +222,25 @@ def test_add_csr_equals_scipy(alpha, seed, monkeypatch):
                 assert_same_csr(compiled.CSR(op, oi[:k], od[:k]), ref)
                 if od2.size:
                     assert_same_csr(compiled.CSR(op, oi[:k], od2[:k]), ref2)
+    # the triple: (s + alpha e) + alpha k and k + 0.3 (s + alpha e) from one merge of three, as the two merges give
+    c = compiled.symmetric_csr(*(lambda x: (x.i, x.j, x.w))(random_layer(n, 500, seed + 20)), n)
+    triples = [(x, y, z) for x in (a, empty) for y in (b, empty) for z in (c, empty)]
+    for x, y, z in triples:
+        xy = compiled.add_csr(x, y, alpha)
+        want = compiled.add_csr_pair(xy, z, alpha, 0.3)
+        for got, ref in zip(compiled.add_csr_triple(x, y, z, alpha, 0.3), want, strict=True):
+            assert_same_csr(got, ref)
     monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)
     assert_same_csr(compiled.add_csr(a, b, alpha), expected)
     first, second = compiled.add_csr_pair(a, b, alpha, 0.3)
     assert_same_csr(first, expected)
     assert_same_csr(second, (b + 0.3 * a).tocsr())
+    for threads in (2, 3):  # the triple's parallel form: blocks of rows side by side, the same entries
+        monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", threads)
+        for x, y, z in triples:
+            want = compiled.add_csr_pair(compiled.add_csr(x, y, alpha), z, alpha, 0.3)
+            for got, ref in zip(compiled.add_csr_triple(x, y, z, alpha, 0.3), want, strict=True):
+                assert_same_csr(got, ref)
 
 
 @pytest.mark.parametrize("n,p,seed", [(3, 1.0, 0), (30, 0.3, 1), (200, 0.05, 2), (500, 0.02, 3)])
@@ -861,7 +876,8 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "end_sums", _ref_end_sums),
         (multiplex, "sorted_contains", lambda keys, q, index=None: np.isin(q, keys)),
         (world, "lookup", _ref_lookup),
-        (multiplex, "add_csr_pair", lambda a, b, alpha, beta: (_ref_add_csr(a, b, alpha), _ref_add_csr(b, a, beta))),
+        (multiplex, "add_csr_triple", lambda s, e, k, alpha, beta: (_ref_add_csr(_ref_add_csr(s, e, alpha), k, alpha),
+                                                                     _ref_add_csr(k, _ref_add_csr(s, e, alpha), beta))),
         (reach, "reach_pool", _ref_reach_pool),
         (knowledge, "knowledge_drift", _ref_knowledge_drift),
         (local, "csr_dot", _ref_csr_dot),

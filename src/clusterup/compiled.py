@@ -519,6 +519,76 @@ def add_csr_pair(a: CSR, b: CSR, alpha: float, beta: float) -> tuple[CSR, CSR]:
     return _add(a, b, alpha, float(beta))
 
 
+@kernel
+def _merge3_rows(sp, si, sd, ep, ei, ed, kp, ki, kd, alpha, beta, op, oi, od, od2, lo, hi, k):  # pragma: no cover
+    # per column: se = s + alpha * e (add_csr(s, e, alpha)), then se + alpha * k and k + beta * se
+    # (add_csr_pair(se, k, alpha, beta)), each entry computed as those two merges compute it
+    for r in range(lo, hi):
+        p, pe = sp[r], sp[r + 1]
+        q, qe = ep[r], ep[r + 1]
+        t, te = kp[r], kp[r + 1]
+        while p < pe or q < qe or t < te:
+            col = si[p] if p < pe else -1
+            if q < qe and (col < 0 or ei[q] < col):
+                col = ei[q]
+            if t < te and (col < 0 or ki[t] < col):
+                col = ki[t]
+            has = True
+            se = 0.0
+            if p < pe and si[p] == col:
+                se = sd[p]
+                p += 1
+                if q < qe and ei[q] == col:
+                    se = se + alpha * ed[q]
+                    q += 1
+            elif q < qe and ei[q] == col:
+                se = alpha * ed[q]
+                q += 1
+            else:
+                has = False
+            oi[k] = col
+            if t < te and ki[t] == col:
+                if has:
+                    od[k] = se + alpha * kd[t]
+                    od2[k] = kd[t] + beta * se
+                else:
+                    od[k] = alpha * kd[t]
+                    od2[k] = kd[t]
+                t += 1
+            else:
+                od[k] = se
+                od2[k] = beta * se
+            k += 1
+        op[r + 1] = k
+    return k
+
+
+def add_csr_triple(s: CSR, e: CSR, k: CSR, alpha: float, beta: float) -> tuple[CSR, CSR]:
+    """``add_csr_pair(add_csr(s, e, alpha), k, alpha, beta)`` in one merge of the three matrices' rows, without
+    the sum ``s + alpha * e`` in between: ``(s + alpha * e) + alpha * k`` and ``k + beta * (s + alpha * e)``,
+    sharing ``indptr`` and ``indices``, each entry computed as those merges compute it (the same numbers).
+    From :data:`PARALLEL_ROWS` entries on, the rows are cut into one block per thread."""
+    n = s.shape[0]
+    size = s.nnz + e.nnz + k.nnz
+    dt = _index_dtype(size + n)
+    op = np.zeros(n + 1, dtype=dt)
+    oi = np.empty(size, dtype=dt)
+    od = np.empty(size, dtype=np.float64)
+    od2 = np.empty(size, dtype=np.float64)
+    args = (s.indptr, s.indices, s.data, e.indptr, e.indices, e.data, k.indptr, k.indices, k.data, float(alpha),
+            float(beta), op, oi, od, od2)  # fmt: skip
+    if _parallel(size):  # as _merge_blocks, with s and e's row starts added up as the first input's
+        first = s.indptr.astype(np.int64) + e.indptr
+        bounds = _merge_bounds(first, k.indptr, n, _threads())
+        calls = [partial(_merge3_rows, *args, int(lo), int(hi), int(first[lo]) + int(k.indptr[lo]))
+                 for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]  # fmt: skip
+        ends = np.array(concurrently(calls, PARALLEL_ROWS), dtype=np.int64)
+        used = int(_merge_close(first, k.indptr, bounds, ends, op, oi, od, od2))
+    else:
+        used = int(_merge3_rows(*args, 0, n, 0))
+    return CSR(op, oi[:used], od[:used]), CSR(op, oi[:used], od2[:used])
+
+
 def _add(a: CSR, b: CSR, alpha: float, beta: float | None) -> tuple[CSR, CSR | None]:
     n = a.shape[0]
     size = a.nnz + b.nnz

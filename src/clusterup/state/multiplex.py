@@ -17,7 +17,7 @@ from ..compiled import (
     CSR,
     Neighbours,
     add_csr,
-    add_csr_pair,
+    add_csr_triple,
     at_least,
     concurrently,
     decode_keys,
@@ -292,16 +292,17 @@ class Multiplex:
         layer changes; do not modify).
 
         It has the entries of :meth:`reach_sum`: once a reach sum has been asked for, each build of the
-        combined sum also builds the reach sum with the last factor asked, from the same merge pass
-        (:func:`~clusterup.compiled.add_csr_pair`). Each is the same whichever way it is built."""
+        combined sum also builds the reach sum with the last factor asked, from one merge of the three layers'
+        rows (:func:`~clusterup.compiled.add_csr_triple`, without the social + economic sum in between). Each is
+        the same whichever way it is built."""
 
         def build() -> CSR:
             self._build(LAYERS, n)
-            se, knowledge = self.social_economic(n), self.layers["knowledge"].csr(n)
             omega = self._reach_factor
             if omega is None:
-                return add_csr(se, knowledge)
-            both, reach = add_csr_pair(se, knowledge, 1.0, omega)
+                return add_csr(self.social_economic(n), self.layers["knowledge"].csr(n))
+            # both sums from one merge of the three layers' rows (social + economic is not kept)
+            both, reach = add_csr_triple(*(self.layers[name].csr(n) for name in LAYERS), 1.0, omega)
             self._sums["reach"] = (self.reach_key(n, omega), reach)
             return both
 
