@@ -847,7 +847,7 @@ def id_keys(ids: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
-CHANGED_SHARE = 16  # triangles_since counts again only where at most 1/16 of the ties came or went
+CHANGED_SHARE = 8  # triangles_since counts again only where at most 1/8 of the ties came or went
 
 
 def triangles_since(old: np.ndarray, count: int, new: np.ndarray) -> int | None:
