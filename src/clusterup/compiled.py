@@ -2004,6 +2004,8 @@ def _reach_rows(indptr, indices, data, q, pipe, external, weight, pool, novelty,
     diff = np.empty(dims)
     end = indices.size  # a prefetch past the block's own ties is harmless
     for r in range(lo, hi):
+        for k in range(dims):  # the row starts at 0 here, not in a zeroed table: one pass over the memory, on the cores
+            pool[r, k] = 0.0
         for p in range(indptr[r], indptr[r + 1]):  # pool = A @ q, as csr_dot sums it (from 0, column order)
             if p + AHEAD < end:
                 prefetch(q, indices[p + AHEAD])
@@ -2030,7 +2032,7 @@ def reach_pool(adj, q: np.ndarray, pipe: np.ndarray, external: np.ndarray,
     tests/test_compiled.py."""
     q = np.ascontiguousarray(q, dtype=np.float64)
     n = adj.shape[0]
-    pool = np.zeros((n, q.shape[1]))
+    pool = np.empty((n, q.shape[1]))
     novelty_ = np.empty(n)
     weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)  # empty: the sums
     _row_kernel(_reach_rows, n, adj.indptr, adj.indices, adj.data, q, np.ascontiguousarray(pipe, dtype=np.float64),
