@@ -297,6 +297,29 @@ def test_triangles_since_equal_a_fresh_count(seed):
     assert carried >= 20  # the counts were carried, not all taken afresh
 
 
+def _ref_pay_chosen(firms, chosen, costs, wealth, profit):
+    paid = costs[np.arange(firms.size), chosen]
+    wealth[firms] -= paid
+    profit[firms] -= paid
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_pay_chosen_equals_the_numpy_form(parallel, monkeypatch):
+    rng = np.random.default_rng(3)
+    n = 5000
+    firms = np.sort(rng.choice(n, 3000, replace=False))
+    costs = rng.random((firms.size, 4)) * (rng.random((firms.size, 4)) > 0.3)
+    chosen = rng.integers(0, 4, firms.size)
+    wealth, profit = rng.normal(size=n), rng.normal(size=n)
+    want_w, want_p = wealth.copy(), profit.copy()
+    _ref_pay_chosen(firms, chosen, costs, want_w, want_p)
+    if parallel:
+        monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1)
+        monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    compiled.pay_chosen(firms, chosen, costs, wealth, profit)
+    assert wealth.tobytes() == want_w.tobytes() and profit.tobytes() == want_p.tobytes()
+
+
 def test_id_keys_equal_the_numpy_form():
     from clusterup import indicators as ind
 
@@ -887,6 +910,7 @@ def _with_references(monkeypatch) -> None:
         (spillover, "spill", _ref_spill),
         (mode_choice, "logit_choice", _ref_logit_choice),
         (mode_choice, "mode_column", _ref_mode_column),
+        (mode_choice, "pay_chosen", _ref_pay_chosen),
         (social, "sorted_member", lambda a, b: np.isin(a, b)),
         (knowledge_ties, "choose_partners", _ref_choose_partners),
         (knowledge_ties, "union_neighbours", _ref_union_neighbours),

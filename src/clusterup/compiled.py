@@ -231,8 +231,10 @@ def concurrently(calls: list[Callable[[], Any]], nodes: int) -> list[Any]:
     result is the same whichever thread computes it. Otherwise, and below that size, where handing work to a
     thread costs more than it saves, the calls run one after the other."""
     global _pool
+    if nodes < PARALLEL_ROWS or len(calls) < 2:  # first the checks that cost nothing (a small run asks often)
+        return [call() for call in calls]
     threads = _threads()  # the pool's most; it starts threads only as calls need them
-    if nodes < PARALLEL_ROWS or threads < 2 or len(calls) < 2 or threading.current_thread() is not threading.main_thread():
+    if threads < 2 or threading.current_thread() is not threading.main_thread():
         return [call() for call in calls]
     with _pool_lock:
         if _pool is None or _pool[0] != threads:
@@ -1805,6 +1807,22 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
     out = np.empty(w.shape[0], dtype=np.int64)
     _row_kernel(_cumulative_rows, n, w, np.ascontiguousarray(u, dtype=np.float64), out)
     return out
+
+
+@kernel
+def _pay_rows(firms, chosen, costs, wealth, profit, lo, hi):  # pragma: no cover - compiled
+    for x in range(lo, hi):
+        f = firms[x]
+        c = costs[x, chosen[x]]
+        wealth[f] -= c
+        profit[f] -= c
+
+
+def pay_chosen(firms: np.ndarray, chosen: np.ndarray, costs: np.ndarray, wealth: np.ndarray, profit: np.ndarray) -> None:
+    """Each firm pays the cost of the mode it chose, in place: ``paid = costs[arange, chosen]``, ``wealth[firms] -=
+    paid``, ``profit[firms] -= paid`` (the firms distinct) in one pass, on the cores from :data:`PARALLEL_ROWS`
+    firms on."""
+    _row_kernel(_pay_rows, firms.size, firms, chosen, costs, wealth, profit)
 
 
 @kernel

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import equal_choice, logit_choice, mode_column
+from ..compiled import equal_choice, logit_choice, mode_column, pay_chosen
 from ..params.base import Section, number, switch
 from ..state import INNOVATION_MODES, Mode, State, StepContext
 from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
@@ -78,9 +78,7 @@ class ModeChoice(Process):
         else:  # the finite utilities times the intensity of choice (intensity 0 must not turn a closed mode, -inf, into NaN)
             chosen = logit_choice(utility, rng.random(firms.size), self.p.intensity)
         pop.mode[firms] = chosen
-        paid = costs[np.arange(firms.size), chosen]
-        pop.wealth[firms] -= paid
-        pop.profit[firms] -= paid
+        pay_chosen(firms, chosen, costs, pop.wealth, pop.profit)  # the chosen mode's cost, from cash and profit
         ctx.attempts[:] = np.bincount(chosen, minlength=len(Mode))
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
