@@ -79,35 +79,34 @@ class KnowledgeTies(Process):
         src, dst = choose_partners(adj, who, u, c, extra, pop.view("knowledge"), state.mastery(), pop.kind, partners)
         state.net["knowledge"].add(src, dst, self.p.initial)
 
-    def _enforce_capacity(self, state: State) -> None:
+    @staticmethod
+    def _over_capacity(state: State) -> np.ndarray:
+        """The organisations with more knowledge ties than their capacity."""
         pop = state.pop
-        layer = state.net["knowledge"]
         orgs = pop.orgs()
-        if orgs.size == 0 or len(layer) == 0:
-            return
-        deg = layer.degree(state.n)
-        over = orgs[deg[orgs] > pop.capacity[orgs]]
-        if over.size == 0:
-            return
-        # each drops its weakest ties (the earlier among equals) down to its capacity: one compiled pass
+        if orgs.size == 0 or len(state.net["knowledge"]) == 0:
+            return orgs[:0]
+        deg = state.net["knowledge"].degree(state.n)
+        return orgs[deg[orgs] > pop.capacity[orgs]]
+
+    def _enforce_capacity(self, state: State) -> None:
+        # each drops its weakest ties (the earlier among equals) down to its capacity, in one compiled pass
         # (_enforce_capacity_numpy: the same in NumPy, one organisation at a time)
-        layer.keep(over_capacity(layer.i, layer.j, layer.w, over, pop.capacity[over], state.n))
+        over = self._over_capacity(state)
+        if over.size:
+            layer = state.net["knowledge"]
+            layer.keep(over_capacity(layer.i, layer.j, layer.w, over, state.pop.capacity[over], state.n))
 
     def _enforce_capacity_numpy(self, state: State) -> None:
         """:meth:`_enforce_capacity` in NumPy: the definition, and the oracle of the compiled pass."""
-        pop = state.pop
         layer = state.net["knowledge"]
-        orgs = pop.orgs()
-        if orgs.size == 0 or len(layer) == 0:
-            return
-        deg = layer.degree(state.n)
-        over = orgs[deg[orgs] > pop.capacity[orgs]]
+        over = self._over_capacity(state)
         if over.size == 0:
             return
         keep = np.ones(len(layer), bool)
         for org in over:
             touching = ((layer.i == org) | (layer.j == org)).nonzero()[0]
-            excess = touching.size - int(pop.capacity[org])
+            excess = touching.size - int(state.pop.capacity[org])
             weakest = touching[np.argsort(layer.w[touching], kind="stable")[:excess]]
             keep[weakest] = False
         layer.keep(keep)
