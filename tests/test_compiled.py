@@ -490,12 +490,6 @@ def test_layer_add_s_fused_path_equals_the_numpy_path(seed):
         for found, want in zip(compiled.merge_max_ordered(keys, w, got_k, got_w, order),
                                _ref_merge_max(keys, w, got_k[order], got_w[order]), strict=True):  # fmt: skip
             np.testing.assert_array_equal(found, want)
-        fused = compiled.add_max(keys, w, i, j, new_w, KEY_BASE)  # the three in one call: the same arrays
-        if got_k.size == 0:
-            assert fused is None
-        else:
-            for found, want in zip(fused, _ref_add_max(keys, w, i, j, new_w, KEY_BASE), strict=True):
-                assert found.tobytes() == want.tobytes()
 
 
 def test_kernels_compile_without_a_writable_cache(monkeypatch):
@@ -812,13 +806,6 @@ def _ref_merge_max_ordered(keys, w, new_keys, new_w, order):
     return _ref_merge_max(keys, w, new_keys[order], new_w[order])
 
 
-def _ref_add_max(keys, w, i, j, new_w, base):
-    k, ws = _ref_new_edges(i, j, new_w, base)
-    if not k.size:
-        return None
-    return _ref_merge_max_ordered(keys, w, k, ws, np.argsort(k, kind="stable"))
-
-
 def _ref_rd_effect(rd, half, exponent):
     from clusterup.kernels import rd_effect
 
@@ -903,7 +890,8 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "symmetric_neighbours", lambda i, j, n, rows=None: _ref_symmetric_csr(i, j, np.ones(i.size), n)),
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "to_scipy", lambda adj: adj),
-        (multiplex, "add_max", _ref_add_max),
+        (multiplex, "new_edges", _ref_new_edges),
+        (multiplex, "merge_max_ordered", _ref_merge_max_ordered),
         (imitation, "imitation_models", _ref_imitation_models),
         (imitation, "imitation_gain", _ref_imitation_gain),
         (local, "local_chance", _ref_local_chance),

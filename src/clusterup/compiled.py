@@ -1178,32 +1178,6 @@ def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new
 
 
 @kernel
-def _add_max(keys, w, i, j, wn, base):  # pragma: no cover - compiled
-    new_k = np.empty(i.size, np.int64)
-    new_w = np.empty(i.size, np.float64)
-    m = _new_edges(i, j, wn, base, new_k, new_w)
-    if m == 0:
-        return keys, w, False
-    new_k, new_w = new_k[:m], new_w[:m]
-    order = np.argsort(new_k, kind="mergesort")  # stable, as NumPy's "stable"
-    out_k = np.empty(keys.size + m, np.int64)
-    out_w = np.empty(keys.size + m, np.float64)
-    k = _merge_max_ordered(keys, w, new_k, new_w, order, out_k, out_w)
-    return out_k[:k], out_w[:k], True
-
-
-def add_max(keys: np.ndarray, w: np.ndarray, i: np.ndarray, j: np.ndarray, wn: np.ndarray,
-            base: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
-    """A layer's sorted unique ``keys`` and strengths ``w`` with the ties ``(i, j)`` (strengths ``wn``, one for all
-    or one per pair) added, a tie present already or more than once keeping its largest strength: what
-    :func:`new_edges`, NumPy's stable argsort of the new keys and :func:`merge_max_ordered` give, in one call
-    (a layer adds a few ties several times a step: the calls between them cost more than the work in a small
-    run). None where every pair is a self-tie (nothing to add)."""
-    out_k, out_w, added = _add_max(keys, w, i, j, wn, np.int64(base))
-    return (out_k, out_w) if added else None
-
-
-@kernel
 def same_words(a, b):  # pragma: no cover - compiled
     """Whether two 1-d arrays of equal size hold the same words, stopping at the first that differs (where
     ``np.array_equal`` compares every word and makes a temporary)."""

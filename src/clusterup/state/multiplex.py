@@ -18,12 +18,13 @@ from ..compiled import (
     Neighbours,
     add_csr,
     add_csr_triple,
-    add_max,
     at_least,
     concurrently,
     decode_keys,
     end_sums,
     key_index,
+    merge_max_ordered,
+    new_edges,
     sorted_contains,
     symmetric_csr,
     symmetric_neighbours,
@@ -155,9 +156,9 @@ class Layer:
         if how == "max":  # the keys of the pairs i != j with their strengths in one pass, a stable sort, one merge
             if not (i.ndim == j.ndim == 1 and i.size == j.size and (w.size == 1 or w.shape == i.shape)):
                 i, j, w = (x.ravel() for x in np.broadcast_arrays(i, j, w))  # other shapes: pair by pair, in C order
-            added = add_max(self.keys, self.w, i, j, w.reshape(-1), KEY_BASE)
-            if added is not None:
-                self.keys, self.w = added
+            k_new, w_new = new_edges(i, j, w.reshape(-1), KEY_BASE)
+            if k_new.size:
+                self.keys, self.w = merge_max_ordered(self.keys, self.w, k_new, w_new, np.argsort(k_new, kind="stable"))
                 self._changed()
             return
         ok = i != j
