@@ -944,6 +944,29 @@ def test_a_run_with_numpy_references_for_every_kernel_is_bit_identical(monkeypat
         np.testing.assert_array_equal(w1, w2)
 
 
+def test_shares_of_a_csr_matrix_cut_its_work_evenly(monkeypatch):
+    """With a CSR matrix's indptr, the rows are cut where the work (a row and each of its entries one unit) is
+    shared evenly, however lopsided the degrees; without it, where the rows are. The shares cover the rows
+    once, in order."""
+    import numba
+
+    rng = np.random.default_rng(3)
+    n = 10_001
+    degree = np.where(np.arange(n) < n // 4, 40, 2) + rng.integers(0, 3, n)  # a quarter of the rows hold most ties
+    indptr = np.concatenate([[0], np.cumsum(degree)])
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", threads)
+        for given in (None, indptr):
+            shares = compiled._shares(n, given)
+            assert len(shares) == threads and shares[0][0] == 0 and shares[-1][1] == n
+            assert all(a[1] == b[0] for a, b in zip(shares[:-1], shares[1:], strict=True))
+            work = [hi - lo + (0 if given is None else indptr[hi] - indptr[lo]) for lo, hi in shares]
+            most = 1 if given is None else 1 + degree.max()  # within one row of the even share
+            assert max(work) - min(work) <= 2 * most
+        if threads == 2:
+            assert compiled._shares(n, indptr)[0][1] < n // 3  # the heavy quarter and a little more, not half
+
+
 def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
     """Each row kernel's parallel form (used from compiled.PARALLEL_ROWS rows on) gives the serial form's
     numbers bit for bit: every row is computed by the same code, whatever the thread that takes its share."""
