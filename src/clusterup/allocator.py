@@ -28,7 +28,7 @@ DEFAULTS = {M_TRIM_THRESHOLD: 128 * 1024, M_TOP_PAD: 128 * 1024, M_MMAP_MAX: 65_
 # for a large run: no block from mmap, freed memory kept (up to 2 GiB at the heap's top), the heap grown 64 MiB
 # at a time
 RUN = {M_MMAP_MAX: 0, M_TRIM_THRESHOLD: 2**31 - 1, M_TOP_PAD: 64 * 2**20}
-FROM_SLOTS = 50_000  # runs of this many slots or more (compiled.PARALLEL_ROWS: where the kernels use the cores)
+FROM_SLOTS = 50_000  # runs of this many slots or more (where the memory of one step is worth keeping for the next)
 
 
 @cache

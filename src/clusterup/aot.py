@@ -236,9 +236,10 @@ def attached() -> list[tuple[str, tuple]]:
 
 def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     """(kernel, argument types) of every kernel signature that the shipped scenarios call in ``steps`` steps,
-    in a fixed order. Each preset runs twice, the second time with every kernel called as it is from
-    ``compiled.PARALLEL_ROWS`` rows on (the row kernels' shares, the recorder's calls of their own) on two
-    threads, so that large runs find their signatures too. Run in a process that compiles just in time
+    in a fixed order. Each preset runs twice: first with every kernel in its serial form (whatever the
+    scenario's size: the serial forms are what a smaller run of it calls), then with every kernel called as
+    it is from ``compiled.PARALLEL_ROWS`` rows on (the row kernels' shares, the recorder's calls of their own)
+    on two threads, so that large runs find their signatures too. Run in a process that compiles just in time
     (``CLUSTERUP_AOT=0``)."""
     import numba
     from numba.core.registry import CPUDispatcher
@@ -247,18 +248,24 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     from .params import example_names, preset_names
     from .simulation import Simulation
 
-    for name in preset_names():
-        Simulation(name, seed=1, steps=steps).run()
-    for name in example_names():  # interventions in time: their own length
-        Simulation(name, seed=1).run()
-    rows, threads = compiled.PARALLEL_ROWS, numba.config.NUMBA_NUM_THREADS
-    compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = 1
-    numba.config.NUMBA_NUM_THREADS = max(threads, 2)
+    rows, items, threads = compiled.PARALLEL_ROWS, compiled.PARALLEL_ITEMS, numba.config.NUMBA_NUM_THREADS
+
+    def thresholds(rows_from: int, items_from: int) -> None:
+        compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = rows_from
+        compiled.PARALLEL_ITEMS = items_from
+
     try:
+        thresholds(2**62, 2**62)
+        for name in preset_names():
+            Simulation(name, seed=1, steps=steps).run()
+        for name in example_names():  # interventions in time: their own length
+            Simulation(name, seed=1).run()
+        thresholds(1, 1)
+        numba.config.NUMBA_NUM_THREADS = max(threads, 2)
         for name in preset_names():
             Simulation(name, seed=1, steps=steps).run()
     finally:
-        compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = rows
+        thresholds(rows, items)
         numba.config.NUMBA_NUM_THREADS = threads
     found = []
     for name, value in sorted(vars(compiled).items()):

@@ -29,6 +29,7 @@ kernels (about 0.13 s, more than the first 10 steps at 10,000 firms save).
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -159,7 +160,8 @@ def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
 
 AHEAD = 16  # ties ahead whose neighbour entries the gather loops prefetch (best of 4 / 8 / 16 / 32 at 10^6 firms)
 
-PARALLEL_ROWS = 50_000  # from this many rows (or units of work) on, kernels spread their work over the cores
+PARALLEL_ROWS = 10_000  # from this many rows (nodes or firms) on, kernels spread their work over the cores
+PARALLEL_ITEMS = 50_000  # and from this many ties, matrix entries, keys, searches or scores
 
 
 def _threads() -> int:
@@ -179,11 +181,13 @@ def _in_pool_worker() -> bool:
     return mp is not None and mp.parent_process() is not None
 
 
-def _parallel(work: int) -> bool:
-    """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` units of work on, with more than one
-    thread allowed, and only on the main thread (a threaded Dask worker gets no threads of its own; the serial
-    form gives the same numbers)."""
-    return work >= PARALLEL_ROWS and _threads() > 1 and threading.current_thread() is threading.main_thread()
+def _parallel(work: int, items: bool = False) -> bool:
+    """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` rows of nodes or firms on (with
+    ``items``, from :data:`PARALLEL_ITEMS` ties, entries, keys, searches or scores: each costs less than a
+    row), with more than one thread allowed, and only on the main thread (a threaded Dask worker gets no
+    threads of its own; the serial form gives the same numbers)."""
+    return (work >= (PARALLEL_ITEMS if items else PARALLEL_ROWS) and _threads() > 1
+            and threading.current_thread() is threading.main_thread())  # fmt: skip
 
 
 def _shares(n: int, indptr: np.ndarray | None = None) -> list[tuple[int, int]]:
@@ -212,11 +216,12 @@ def _by_rows(rows_kernel: Callable[..., Any], n: int, *args: Any, indptr: np.nda
 
 
 def _row_kernel(rows_kernel: Callable[..., Any], n: int, *args: Any, work: int | None = None,
-                indptr: np.ndarray | None = None) -> None:
+                indptr: np.ndarray | None = None, items: bool = False) -> None:
     """Run a row kernel over rows ``0..n``: ``rows_kernel(*args, 0, n)`` in one call, or from
-    :data:`PARALLEL_ROWS` rows (or units of ``work``) on its parallel form, :func:`_by_rows` (cut by work
-    where the rows are those of a CSR matrix with this ``indptr``)."""
-    if _parallel(n if work is None else work):
+    :data:`PARALLEL_ROWS` rows on (from :data:`PARALLEL_ITEMS` where the rows are ``items``, ties or keys,
+    or units of ``work``) its parallel form, :func:`_by_rows` (cut by work where the rows are those of a CSR
+    matrix with this ``indptr``)."""
+    if _parallel(n, items) if work is None else _parallel(work, True):
         _by_rows(rows_kernel, n, *args, indptr=indptr)
     else:
         rows_kernel(*args, 0, n)
@@ -239,24 +244,40 @@ os.register_at_fork(after_in_child=_forget_pool)
 def concurrently(calls: list[Callable[[], Any]], nodes: int) -> list[Any]:
     """The results of ``calls`` (each without arguments), in their order. From :data:`PARALLEL_ROWS` nodes on,
     with more than one thread allowed (``NUMBA_NUM_THREADS``) and on the main thread (a threaded Dask worker
-    gets no threads of its own), the calls run side by side on a small pool of threads; they must be
-    independent and spend their time in kernels that release the GIL (the serial kernels here do). Each
-    result is the same whichever thread computes it. Otherwise, and below that size, where handing work to a
-    thread costs more than it saves, the calls run one after the other."""
+    gets no threads of its own), the calls run side by side: the calling thread and up to ``threads - 1``
+    threads of a small pool each take the next call not yet taken until none is left (one hand-over per
+    thread, not per call, and a thread that finishes early takes more). They must be independent and spend
+    their time in kernels that release the GIL (the serial kernels here do). Each result is the same whichever
+    thread computes it. Otherwise, and below that size, where handing work to a thread costs more than it
+    saves, the calls run one after the other."""
     global _pool
     if nodes < PARALLEL_ROWS or len(calls) < 2:  # first the checks that cost nothing (a small run asks often)
         return [call() for call in calls]
-    threads = _threads()  # the pool's most; it starts threads only as calls need them
+    threads = _threads()  # the pool's most is one less: the calling thread works too
     if threads < 2 or threading.current_thread() is not threading.main_thread():
         return [call() for call in calls]
     with _pool_lock:
         if _pool is None or _pool[0] != threads:
             if _pool is not None:
                 _pool[1].shutdown(wait=False)
-            _pool = (threads, ThreadPoolExecutor(threads, thread_name_prefix="clusterup-kernel"))
+            _pool = (threads, ThreadPoolExecutor(threads - 1, thread_name_prefix="clusterup-kernel"))
         pool = _pool[1]
-    futures = [pool.submit(call) for call in calls]
-    return [f.result() for f in futures]
+    results: list[Any] = [None] * len(calls)
+    taken = itertools.count()  # its next() is atomic under the GIL: each call is taken once
+
+    def work() -> None:
+        for k in taken:
+            if k >= len(calls):
+                return
+            results[k] = calls[k]()
+
+    helpers = [pool.submit(work) for _ in range(min(threads, len(calls)) - 1)]
+    try:
+        work()
+    finally:  # the helpers' calls finish before this returns or raises (theirs re-raised here)
+        for helper in helpers:
+            helper.result()
+    return results
 
 
 @kernel
@@ -523,7 +544,7 @@ def _sym_rows(i, j, n, rows, indptr):  # pragma: no cover - compiled
 
 def add_csr(a: CSR, b: CSR, alpha: float = 1.0) -> CSR:
     """``a + alpha * b`` for canonical CSR matrices with positive entries, as SciPy computes it
-    (``alpha * b`` first, then the sum), in one merge pass. From :data:`PARALLEL_ROWS` entries in the two
+    (``alpha * b`` first, then the sum), in one merge pass. From :data:`PARALLEL_ITEMS` entries in the two
     on, the rows are cut into one block per thread (each entry is the same whatever the cut)."""
     return _add(a, b, alpha, None)[0]
 
@@ -583,7 +604,7 @@ def add_csr_triple(s: CSR, e: CSR, k: CSR, alpha: float, beta: float) -> tuple[C
     """``add_csr_pair(add_csr(s, e, alpha), k, alpha, beta)`` in one merge of the three matrices' rows, without
     the sum ``s + alpha * e`` in between: ``(s + alpha * e) + alpha * k`` and ``k + beta * (s + alpha * e)``,
     sharing ``indptr`` and ``indices``, each entry computed as those merges compute it (the same numbers).
-    From :data:`PARALLEL_ROWS` entries on, the rows are cut into one block per thread."""
+    From :data:`PARALLEL_ITEMS` entries on, the rows are cut into one block per thread."""
     n = s.shape[0]
     size = s.nnz + e.nnz + k.nnz
     dt = _index_dtype(size + n)
@@ -593,7 +614,7 @@ def add_csr_triple(s: CSR, e: CSR, k: CSR, alpha: float, beta: float) -> tuple[C
     od2 = np.empty(size, dtype=np.float64)
     args = (s.indptr, s.indices, s.data, e.indptr, e.indices, e.data, k.indptr, k.indices, k.data, float(alpha),
             float(beta), op, oi, od, od2)  # fmt: skip
-    if _parallel(size):  # as _merge_blocks, with s and e's row starts added up as the first input's
+    if _parallel(size, items=True):  # as _merge_blocks, with s and e's row starts added up as the first input's
         first = s.indptr.astype(np.int64) + e.indptr
         bounds = _merge_bounds(first, k.indptr, n, _threads())
         calls = [partial(_merge3_rows, *args, int(lo), int(hi), int(first[lo]) + int(k.indptr[lo]))
@@ -615,7 +636,7 @@ def _add(a: CSR, b: CSR, alpha: float, beta: float | None) -> tuple[CSR, CSR | N
     od2 = np.empty(0 if beta is None else size, dtype=np.float64)
     args = (a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, float(alpha), 0.0 if beta is None else beta,
             n, op, oi, od, od2)  # fmt: skip
-    k = _merge_blocks(*args, _threads()) if _parallel(size) else _merge(*args)
+    k = _merge_blocks(*args, _threads()) if _parallel(size, items=True) else _merge(*args)
     return CSR(op, oi[:k], od[:k]), None if beta is None else CSR(op, oi[:k], od2[:k])
 
 
@@ -1114,13 +1135,14 @@ def sorted_contains(keys: np.ndarray, queries: np.ndarray, index: tuple[np.ndarr
     ``searchsorted`` waits for each probe of each query in turn: about three times slower at a million ties).
     With ``index``, ``(key_index(keys, bits), bits)`` of tie keys, each search looks only among the keys of the
     query's lower node: two loads from memory instead of some ten (a fourth of the time at a million firms).
-    From :data:`PARALLEL_ROWS` probes on (queries x the log2 of the number of keys: each query is a search, not
+    From :data:`PARALLEL_ITEMS` probes on (queries x the log2 of the number of keys: each query is a search, not
     a row), blocks of queries are spread over the cores (each answer is the same)."""
     queries = np.ascontiguousarray(queries)
     out = np.empty(queries.shape, dtype=np.bool_)
     if index is not None:
         ptr, bits = index
-        _row_kernel(_contains_indexed, queries.size, keys, ptr, np.int64(bits), queries.ravel(), out.ravel())
+        _row_kernel(_contains_indexed, queries.size, keys, ptr, np.int64(bits), queries.ravel(), out.ravel(),
+                    items=True)
         return out
     _row_kernel(_contains_range, queries.size, keys, queries.ravel(), out.ravel(),
                 work=queries.size * int(keys.size).bit_length())
@@ -1708,7 +1730,7 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
     (``0.5 + mastery`` clipped to [0, 1] for a firm, 1.5 for an organisation), a repeat, itself or no
     neighbour scoring 0, and ties to its ``partners`` best with a positive score. Returns the ties' ends in
     the order of ``who`` and rank. The NumPy version is the oracle in tests/test_compiled.py. From
-    :data:`PARALLEL_ROWS` scores on (firms x candidates x knowledge domains: a firm's choice costs as much as
+    :data:`PARALLEL_ITEMS` scores on (firms x candidates x knowledge domains: a firm's choice costs as much as
     dozens of rows of the other kernels), blocks of firms are spread over the cores (each firm's choice is the
     same)."""
     size = who.size * min(partners, c + extra.shape[1])
@@ -1987,11 +2009,11 @@ def _decode_keys(keys, bits, i, j, lo, hi):  # pragma: no cover - compiled
 
 def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Both ends of each tie key ``i << bits | j`` (keys >= 0): ``keys >> bits`` and ``keys & (2**bits - 1)`` in
-    one pass (from :data:`PARALLEL_ROWS` keys on, in shares over the cores: a layer's ends are decoded again
+    one pass (from :data:`PARALLEL_ITEMS` keys on, in shares over the cores: a layer's ends are decoded again
     after each change, some ten times a step)."""
     i = np.empty(keys.size, np.int64)
     j = np.empty(keys.size, np.int64)
-    _row_kernel(_decode_keys, keys.size, keys, np.int64(bits), i, j)
+    _row_kernel(_decode_keys, keys.size, keys, np.int64(bits), i, j, items=True)
     return i, j
 
 
@@ -2349,10 +2371,11 @@ def social_decay(i: np.ndarray, j: np.ndarray, w: np.ndarray, trade: np.ndarray,
     """Each social tie's strength after a step's decay: ``w * (1 - min(decay * (1 + crowd), 1))`` with
     ``crowd = crowding * 0.5 * (trade[i] + trade[j])`` unless the pair trades (``along``), or
     ``w * (1 - decay)`` where ``trade`` is empty (no crowding); 1 where either end is a ``member`` of an
-    association (an empty ``member``: none). Each tie on its own: from :data:`PARALLEL_ROWS` ties on, in
+    association (an empty ``member``: none). Each tie on its own: from :data:`PARALLEL_ITEMS` ties on, in
     shares over the cores."""
     out = np.empty(w.size)
-    _row_kernel(_social_decay_rows, w.size, i, j, w, trade, along, float(crowding), float(decay), member, out)
+    _row_kernel(_social_decay_rows, w.size, i, j, w, trade, along, float(crowding), float(decay), member, out,
+                items=True)
     return out
 
 
