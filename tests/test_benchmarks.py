@@ -104,3 +104,20 @@ def test_compare_refuses_bad_arguments_and_prints_one_row():
     assert row.startswith("| baseline, 40 firms x 3 steps, 2 rounds |") and row.endswith("fastest |")
     worktrees = subprocess.run(["git", "-C", str(root), "worktree", "list"], capture_output=True, text=True).stdout
     assert "clusterup-compare-" not in worktrees
+
+
+THRESHOLD = RUN.parent / "threshold.py"
+
+
+def test_threshold_refuses_bad_arguments_and_prints_one_row():
+    """benchmarks/threshold.py: bad values stop in one line (exit 2); a tiny run prints one table row with a
+    time for each threshold, the serial and the parallel forms taken in turns."""
+    for args, message in ((["300", "3"], "STEPS must be >= 5"), (["300", "8", "--rows", "a,b"], "--rows must be"),
+                          (["300", "8", "--preset", "no-such-preset"], "--preset must be one of")):  # fmt: skip
+        bad = subprocess.run([sys.executable, str(THRESHOLD), *args], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and message in bad.stderr.strip().splitlines()[-1] and "Traceback" not in bad.stderr
+    done = subprocess.run([sys.executable, str(THRESHOLD), "60", "6", "--rows", "50000,1", "--rounds", "1"],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    row = done.stdout.strip().splitlines()[-1]
+    assert row.startswith("| 60 firms, steps 4-6, rows from 50,000 / 1 |") and row.count(" ms") == 2

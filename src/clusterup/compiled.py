@@ -17,7 +17,8 @@ measures, the adjacency builds of several layers): each is a pure function of it
 numbers do not depend on which thread runs it or when.
 
 Kernels that treat each row (firm) on its own also come in a parallel form, used from
-:data:`PARALLEL_ROWS` rows on: the same compiled function over one contiguous share of the rows per thread,
+:data:`PARALLEL_ROWS` rows on (from :data:`PARALLEL_ITEMS` for the kernels whose rows are ties, matrix
+entries or keys, each cheaper than a firm): the same compiled function over one contiguous share per thread,
 the shares side by side on :func:`concurrently`'s threads (:func:`_by_rows`). Every row is computed by the
 very same code as in the serial form, so the result does not depend on the number of threads (no sum is
 split between threads). ``NUMBA_NUM_THREADS`` sets the number of threads; a process pool's worker uses one
