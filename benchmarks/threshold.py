@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
 
     Simulation(args.preset, seed=1, firms=args.firms, steps=5).run()  # kernels loaded, memory touched
     times: dict[int, list[float]] = {v: [] for v in values}
+    before = compiled.PARALLEL_ROWS
     try:
         for _ in range(args.rounds):
             for v in values:
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
                     sim.step()
                 times[v].append(1000 * (time.perf_counter() - t) / (args.steps - 3))
     finally:
-        compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = values[0]
+        compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = before
     cells = [f"{statistics.median(times[v]):.2f} ({min(times[v]):.2f}) ms" for v in values]
     print(f"| {args.firms:,} firms, steps 4-{args.steps}, rows from {' / '.join(f'{v:,}' for v in values)} | "
           + " | ".join(cells) + " |")

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import threading
 
 import networkx as nx
 import numba
@@ -1126,7 +1127,7 @@ def test_concurrently_works_in_a_forked_child(monkeypatch):
 
     monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
-    names = compiled.concurrently(_thread_names(), compiled.PARALLEL_ROWS)
+    names = compiled.concurrently(_meeting_names(), compiled.PARALLEL_ROWS)
     assert any(n.startswith("clusterup-kernel") for n in names)  # the pool's thread has run
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
@@ -1135,20 +1136,30 @@ def test_concurrently_works_in_a_forked_child(monkeypatch):
         assert pool.apply_async(compiled._parallel, (compiled.PARALLEL_ROWS,)).get(timeout=60) is False
     monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
     with ctx.Pool(1) as pool:
-        names = pool.apply_async(compiled.concurrently, (_thread_names(), compiled.PARALLEL_ROWS)).get(timeout=60)
+        names = pool.apply_async(compiled.concurrently, (_meeting_names(), compiled.PARALLEL_ROWS)).get(timeout=60)
     assert len(names) == 3 and any(n.startswith("clusterup-kernel") for n in names)
 
 
 def _thread_name() -> str:
     import threading
-    import time
 
-    time.sleep(0.02)  # long enough for the pool's thread to take a call
     return threading.current_thread().name
 
 
 def _thread_names() -> list:
     return [_thread_name] * 3
+
+
+_MEETING = threading.Barrier(2, timeout=30)  # a forked child gets its own copy, unbroken: each use completes
+
+
+def _meet() -> str:
+    _MEETING.wait()  # finishes only when a second thread arrives: the two calls ran side by side
+    return _thread_name()
+
+
+def _meeting_names() -> list:
+    return [_meet, _meet, _thread_name]
 
 
 def test_a_run_with_parallel_kernels_is_bit_identical(monkeypatch):
