@@ -973,6 +973,40 @@ def test_shares_of_a_csr_matrix_cut_its_work_evenly(monkeypatch):
             assert compiled._shares(n, indptr)[0][1] < n // 3  # the heavy quarter and a little more, not half
 
 
+def test_light_row_passes_wait_for_more_rows_than_the_gathers(monkeypatch):
+    """Handing a share to a thread costs about 85 us on a 2-core VM: a pass that reads a few numbers per firm
+    (the mode choice's columns, its payments, imitation's models and gains) takes as long at 10,000 firms.
+    Such light passes use the cores from PARALLEL_ITEMS rows on, the gathers over ties (reach, best model)
+    from PARALLEL_ROWS: between the two, only the gathers are cut into shares."""
+    rng = np.random.default_rng(3)
+    n = 3_001
+    adj = random_layer(n, 12_000, 5).adjacency(n)
+    a, q, pipe, external = rng.random(n) + 0.1, rng.random((n, 4)), rng.random(n), rng.random(4)
+    firms = np.arange(0, n, 2)
+    cut = []
+    by_rows = compiled._by_rows
+    monkeypatch.setattr(compiled, "_by_rows", lambda k, n, *args, **kw: cut.append(k.__name__) or by_rows(k, n, *args, **kw))
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+
+    def passes():
+        cut.clear()
+        table, costs = np.full((firms.size, 4), -np.inf), np.zeros((firms.size, 4))
+        compiled.mode_column(firms, a[firms], a, 0.2, a[firms], None, a[firms], 1.0, 1, table, costs)
+        compiled.pay_chosen(firms, np.ones(firms.size, np.int64), costs, a.copy(), a.copy())
+        models = compiled.imitation_models(rng.permutation(n), a, a, np.zeros(n, np.int8), np.ones(n, bool), 0.5, 0.3)
+        compiled.imitation_gain(*models, a, np.zeros(n, np.int32), 0.4, 2.0, 0.9, 0.5)
+        compiled.reach_pool(adj, q, pipe, external)
+        compiled.best_model(adj, a, 1.0)
+        return set(cut)
+
+    monkeypatch.setattr(compiled, "PARALLEL_ROWS", 1_000)
+    monkeypatch.setattr(compiled, "PARALLEL_ITEMS", 10**9)
+    assert passes() == {"_reach_rows", "_best_model_rows"}
+    monkeypatch.setattr(compiled, "PARALLEL_ITEMS", 1_000)
+    assert passes() >= {"_reach_rows", "_best_model_rows", "_mode_column_rows", "_pay_rows", "_imitation_models_rows",
+                        "_imitation_gain_rows"}  # fmt: skip
+
+
 def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
     """Each row kernel's parallel form (used from compiled.PARALLEL_ROWS rows on) gives the serial form's
     numbers bit for bit: every row is computed by the same code, whatever the thread that takes its share."""

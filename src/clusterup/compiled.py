@@ -162,7 +162,7 @@ def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
 AHEAD = 16  # ties ahead whose neighbour entries the gather loops prefetch (best of 4 / 8 / 16 / 32 at 10^6 firms)
 
 PARALLEL_ROWS = 10_000  # from this many rows (nodes or firms) on, kernels spread their work over the cores
-PARALLEL_ITEMS = 50_000  # and from this many ties, matrix entries, keys, searches or scores
+PARALLEL_ITEMS = 50_000  # and from this many ties, matrix entries, keys, searches, scores or light rows
 
 
 def _threads() -> int:
@@ -1840,7 +1840,7 @@ def logit_choice(utility: np.ndarray, u: np.ndarray, intensity: float | None = N
     w = np.empty_like(utility)
     n = utility.shape[0]
     _row_kernel(_less_row_max_rows, n, utility, 1.0 if intensity is None else float(intensity),
-                intensity is not None, w)
+                intensity is not None, w, items=True)
     np.exp(w, out=w)
     out = np.empty(w.shape[0], dtype=np.int64)
     _row_kernel(_cumulative_rows, n, w, np.ascontiguousarray(u, dtype=np.float64), out)
@@ -1860,7 +1860,7 @@ def pay_chosen(firms: np.ndarray, chosen: np.ndarray, costs: np.ndarray, wealth:
     """Each firm pays the cost of the mode it chose, in place: ``paid = costs[arange, chosen]``, ``wealth[firms] -=
     paid``, ``profit[firms] -= paid`` (the firms distinct) in one pass, on the cores from :data:`PARALLEL_ROWS`
     firms on."""
-    _row_kernel(_pay_rows, firms.size, firms, chosen, costs, wealth, profit)
+    _row_kernel(_pay_rows, firms.size, firms, chosen, costs, wealth, profit, items=True)
 
 
 @kernel
@@ -1926,7 +1926,7 @@ def mode_column(firms: np.ndarray, value: np.ndarray, gain: np.ndarray, cost: np
     of about a dozen array operations per mode."""
     cost = np.asarray(cost, dtype=np.float64).reshape(-1)
     _row_kernel(_mode_column_rows, firms.size, firms, value, gain, cost, scale,
-                np.empty(0) if fees is None else fees, wealth, float(typical), int(code), utility, costs)  # fmt: skip
+                np.empty(0) if fees is None else fees, wealth, float(typical), int(code), utility, costs, items=True)  # fmt: skip
 
 
 @kernel
@@ -2021,7 +2021,7 @@ def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
 def set_rows(q: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """``q[rows] = values`` for distinct ``rows`` of a C-contiguous 2-d array, in place; from
     :data:`PARALLEL_ROWS` rows on, in shares over the cores (NumPy's fancy assignment takes one)."""
-    _row_kernel(_put_rows, rows.size, q, rows, np.ascontiguousarray(values, dtype=q.dtype))
+    _row_kernel(_put_rows, rows.size, q, rows, np.ascontiguousarray(values, dtype=q.dtype), items=True)
 
 
 @kernel
@@ -2176,7 +2176,7 @@ def pull_rows(x: np.ndarray, i: np.ndarray, j: np.ndarray, pull: float) -> None:
     i = np.asarray(i, dtype=np.int64)
     j = np.asarray(j, dtype=np.int64)
     rows = np.empty((i.size, x.shape[1]))
-    _row_kernel(_pull_block, i.size, x, i, j, float(pull), rows)
+    _row_kernel(_pull_block, i.size, x, i, j, float(pull), rows, items=True)
     _put_rows(x, i, rows, 0, i.size)
 
 
@@ -2319,7 +2319,7 @@ def adjacent_candidates(firms: np.ndarray, segment: np.ndarray, who: np.ndarray,
     valid = np.empty((rows, c), np.bool_)
     keys = np.empty(rows * c, np.int64)
     _row_kernel(_candidate_rows, rows, firms, segment, who, side, u, np.int64(segments), np.int64(key_base), low,
-                start, order, cand, valid, keys)  # fmt: skip
+                start, order, cand, valid, keys, items=True)  # fmt: skip
     return cand, valid, keys
 
 
@@ -2625,7 +2625,7 @@ def integrated_chance(novelty: np.ndarray, rd: np.ndarray, cap: np.ndarray, g: n
             np.empty(0) if k_strength is None else k_strength, float(success), float(rd_half) ** rd_exponent,
             float(rd_exponent), float(power), float(follower), float(novelty_ref), float(capability_half),
             float(network_half), float(pioneer_power), float(reach), float(beyond), out)  # fmt: skip
-    if _parallel(cap.size):  # the top generation first, then the rows in shares
+    if _parallel(cap.size, items=True):  # the top generation first, then the rows in shares
         _by_rows(_integrated_rows, cap.size, *args, _top_generation(g, kind, active))
     else:
         _integrated_chance(*args)
@@ -2672,7 +2672,7 @@ def local_chance(knowledge: CSR, kind: np.ndarray, platform: int, econ: np.ndarr
                 int(platform), econ, know, novelty, rd, np.empty(0) if cap is None else cap,
                 np.empty(0) if ceil is None else ceil, float(success), float(rd_half) ** rd_exponent, float(rd_exponent),
                 float(support_base), float(support_half), float(knowledge_support), float(novelty_weight),
-                float(novelty_ref), float(rate), chance, gain)  # fmt: skip
+                float(novelty_ref), float(rate), chance, gain, items=True)  # fmt: skip
     return chance, (gain if cap is not None else None)
 
 
@@ -2698,7 +2698,7 @@ def imitation_models(model: np.ndarray, strength: np.ndarray, cap: np.ndarray, k
     absorb = np.empty(model.size)
     phi = np.empty(model.size)
     _row_kernel(_imitation_models_rows, model.size, model, strength, cap, kind, active, float(psi),
-                float(factor), absorb, phi)
+                float(factor), absorb, phi, items=True)
     return model, phi, absorb
 
 
@@ -2725,7 +2725,7 @@ def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: 
     second term only there), 0 without a model."""
     out = np.empty(model.size)
     _row_kernel(_imitation_gain_rows, model.size, model, phi, absorb, cap, g, float(transfer),
-                float(growth), float(dip), float(success), out)
+                float(growth), float(dip), float(success), out, items=True)
     return out
 
 
@@ -2995,7 +2995,7 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
     that is no firm the stranger ``firms[strangers]``), a move toward its R&D where it earns more, the
     experimentation ``mutation * z`` and the clip to ``[minimum, 1]``. The NumPy form's numbers, in one pass."""
     memory, peers, imitation, mutation, minimum = float(memory), int(peers), float(imitation), float(mutation), float(minimum)
-    if not _parallel(max(firms.size, who.size)):
+    if not _parallel(max(firms.size, who.size), items=True):
         _rd_review(firms, who, profit, profit_avg, memory, adj.indptr, adj.indices, u, strangers, kind, scale, rd, z,
                    peers, imitation, mutation, minimum)  # fmt: skip
         return
