@@ -111,13 +111,22 @@ THRESHOLD = RUN.parent / "threshold.py"
 
 def test_threshold_refuses_bad_arguments_and_prints_one_row():
     """benchmarks/threshold.py: bad values stop in one line (exit 2); a tiny run prints one table row with a
-    time for each threshold, the serial and the parallel forms taken in turns."""
+    time for each threshold (or pair of thresholds), the serial and the parallel forms taken in turns, and
+    what handing a share to a thread costs (on two threads)."""
     for args, message in ((["300", "3"], "STEPS must be >= 5"), (["300", "8", "--rows", "a,b"], "--rows must be"),
+                          (["300", "8", "--items", "0"], "--items values must be >= 1"),
                           (["300", "8", "--preset", "no-such-preset"], "--preset must be one of")):  # fmt: skip
         bad = subprocess.run([sys.executable, str(THRESHOLD), *args], capture_output=True, text=True, timeout=120)
         assert bad.returncode == 2 and message in bad.stderr.strip().splitlines()[-1] and "Traceback" not in bad.stderr
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
     done = subprocess.run([sys.executable, str(THRESHOLD), "60", "6", "--rows", "50000,1", "--rounds", "1"],
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+                          capture_output=True, text=True, timeout=600, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    row = done.stdout.strip().splitlines()[-1]
+    row, handover = done.stdout.strip().splitlines()[-2:]
     assert row.startswith("| 60 firms, steps 4-6, rows from 50,000 / 1 |") and row.count(" ms") == 2
+    assert handover.startswith("hand-over of a share to a thread: ") and float(handover.split()[7]) > 0
+    pairs = subprocess.run([sys.executable, str(THRESHOLD), "60", "6", "--rows", "1", "--items", "50000,1", "--rounds",
+                            "1"], capture_output=True, text=True, timeout=600, env=env)  # fmt: skip
+    assert pairs.returncode == 0, pairs.stderr
+    row = pairs.stdout.strip().splitlines()[-2]
+    assert row.startswith("| 60 firms, steps 4-6, rows and items from 1 and 50,000 / 1 and 1 |") and row.count(" ms") == 2
