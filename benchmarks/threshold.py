@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds < 1:
         _fail("--rounds must be >= 1")
 
-    from clusterup import Simulation, compiled, recorder
+    from clusterup import Simulation, compiled
     from clusterup.params import preset_names
 
     if args.preset not in preset_names():
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for _ in range(args.rounds):
             for pair in pairs:
-                compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = pair[0]
+                compiled.PARALLEL_ROWS = pair[0]
                 compiled.PARALLEL_ITEMS = pair[1]
                 sim = Simulation(args.preset, seed=1, firms=args.firms, steps=args.steps)
                 for _ in range(3):
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
                 times[pair].append(1000 * (time.perf_counter() - t) / (args.steps - 3))
         handover = _handover(compiled)
     finally:
-        compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = before[0]
+        compiled.PARALLEL_ROWS = before[0]
         compiled.PARALLEL_ITEMS = before[1]
     cells = [f"{statistics.median(times[pair]):.2f} ({min(times[pair]):.2f}) ms" for pair in pairs]
     label = " / ".join(f"{r:,}" if items is None else f"{r:,} and {i:,}" for r, i in pairs)

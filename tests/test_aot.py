@@ -21,7 +21,7 @@ import hashlib, sys
 import numba
 import numpy as np
 from numba.core.registry import CPUDispatcher
-from clusterup import Simulation, aot, recorder
+from clusterup import Simulation, aot
 import clusterup.compiled as C
 
 out = []
@@ -29,7 +29,7 @@ for preset, seed, firms, steps in (("baseline", 1, None, 120), ("opportunism", 2
                                    ("policy-pipelines", 4, 1500, 40), ("lock-in-university-at-40", 5, None, 60),
                                    ("baseline", 6, None, 40)):
     if seed == 6:
-        C.PARALLEL_ROWS = C.PARALLEL_ITEMS = recorder.PARALLEL_ROWS = 1
+        C.PARALLEL_ROWS = C.PARALLEL_ITEMS = 1
         numba.config.NUMBA_NUM_THREADS = 2
     sim = Simulation(preset, seed=seed, firms=firms, steps=steps)
     series = sim.run().timeseries.to_numpy(dtype=float, na_value=-999)

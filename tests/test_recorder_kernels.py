@@ -145,7 +145,7 @@ def test_one_call_per_layer_gives_what_the_separate_calls_give(preset, firms, st
         full = sim.state.step % every == 0
         one = compute(sim.state, prev_one, full, structure_one)
         with monkeypatch.context() as m:
-            m.setattr(recorder, "PARALLEL_ROWS", 0)  # the separate calls (one after the other on this thread)
+            m.setattr(recorder, "APART_FROM", 0)  # the separate calls (one after the other on this thread)
             separate = compute(sim.state, prev_separate, full, structure_separate)
         _identical(one, separate)
         for layer in prev_one:
@@ -168,7 +168,7 @@ def test_triangles_carried_through_changed_ties_change_no_number(preset, firms, 
         carried.append(found is not None)
         return found
 
-    monkeypatch.setattr(recorder, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(recorder, "APART_FROM", 0)
     monkeypatch.setattr(recorder, "CHANGED_SHARE", 1)
     monkeypatch.setattr(recorder, "triangles_since", counting)
     sim = Simulation(preset, seed=4, firms=firms, steps=steps)

@@ -244,14 +244,14 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     import numba
     from numba.core.registry import CPUDispatcher
 
-    from . import compiled, recorder
+    from . import compiled
     from .params import example_names, preset_names
     from .simulation import Simulation
 
     rows, items, threads = compiled.PARALLEL_ROWS, compiled.PARALLEL_ITEMS, numba.config.NUMBA_NUM_THREADS
 
     def thresholds(rows_from: int, items_from: int) -> None:
-        compiled.PARALLEL_ROWS = recorder.PARALLEL_ROWS = rows_from
+        compiled.PARALLEL_ROWS = rows_from
         compiled.PARALLEL_ITEMS = items_from
 
     try:
