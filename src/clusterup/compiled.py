@@ -17,8 +17,10 @@ measures, the adjacency builds of several layers): each is a pure function of it
 numbers do not depend on which thread runs it or when.
 
 Kernels that treat each row (firm) on its own also come in a parallel form, used from
-:data:`PARALLEL_ROWS` rows on (from :data:`PARALLEL_ITEMS` for the kernels whose rows are ties, matrix
-entries or keys, each cheaper than a firm): the same compiled function over one contiguous share per thread,
+:data:`PARALLEL_ROWS` rows on for the gathers over a row's ties (from :data:`PARALLEL_ITEMS` for the kernels
+whose rows are ties, matrix entries or keys, and for the light passes that read a few numbers per firm:
+handing a share to a thread costs 60-90 us on a 2-core virtual machine, as long as such a pass over 10,000
+firms takes): the same compiled function over one contiguous share per thread,
 the shares side by side on :func:`concurrently`'s threads (:func:`_by_rows`). Every row is computed by the
 very same code as in the serial form, so the result does not depend on the number of threads (no sum is
 split between threads). ``NUMBA_NUM_THREADS`` sets the number of threads; a process pool's worker uses one
@@ -184,9 +186,10 @@ def _in_pool_worker() -> bool:
 
 def _parallel(work: int, items: bool = False) -> bool:
     """Whether to use a kernel's parallel form: from :data:`PARALLEL_ROWS` rows of nodes or firms on (with
-    ``items``, from :data:`PARALLEL_ITEMS` ties, entries, keys, searches or scores: each costs less than a
-    row), with more than one thread allowed, and only on the main thread (a threaded Dask worker gets no
-    threads of its own; the serial form gives the same numbers)."""
+    ``items``, from :data:`PARALLEL_ITEMS` ties, entries, keys, searches or scores, or rows of a light pass
+    over firms: each costs less than a row of a gather over ties), with more than one thread allowed, and only
+    on the main thread (a threaded Dask worker gets no threads of its own; the serial form gives the same
+    numbers)."""
     return (work >= (PARALLEL_ITEMS if items else PARALLEL_ROWS) and _threads() > 1
             and threading.current_thread() is threading.main_thread())  # fmt: skip
 
@@ -219,9 +222,9 @@ def _by_rows(rows_kernel: Callable[..., Any], n: int, *args: Any, indptr: np.nda
 def _row_kernel(rows_kernel: Callable[..., Any], n: int, *args: Any, work: int | None = None,
                 indptr: np.ndarray | None = None, items: bool = False) -> None:
     """Run a row kernel over rows ``0..n``: ``rows_kernel(*args, 0, n)`` in one call, or from
-    :data:`PARALLEL_ROWS` rows on (from :data:`PARALLEL_ITEMS` where the rows are ``items``, ties or keys,
-    or units of ``work``) its parallel form, :func:`_by_rows` (cut by work where the rows are those of a CSR
-    matrix with this ``indptr``)."""
+    :data:`PARALLEL_ROWS` rows on (from :data:`PARALLEL_ITEMS` where the rows are ``items``: ties, keys or the
+    rows of a light pass over firms; or units of ``work``) its parallel form, :func:`_by_rows` (cut by work
+    where the rows are those of a CSR matrix with this ``indptr``)."""
     if _parallel(n, items) if work is None else _parallel(work, True):
         _by_rows(rows_kernel, n, *args, indptr=indptr)
     else:
