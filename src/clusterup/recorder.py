@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 # clusterup compile or benchmarks/threshold.py, changes this one too). Tests set it apart from the threads.
 APART_FROM: int | None = None
 
+
 def _layer_columns() -> tuple[Column, ...]:
     per_layer = (("ties", "int", "undirected ties"), ("mean_degree", "float", "2 x ties / nodes"),
                  ("strength", "float", "sum of tie strengths"), ("share", "float", "share of all tie strength (dominance)"),
@@ -430,8 +431,8 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     the same array object means the same ties), the number of slots and, for the giant share, the active
     nodes, and each layer's pass with the arrays it read (see :func:`_layer_passes`). A layer whose ties did
     not change since (a static network: the ``bass`` preset, every step) reuses them; the numbers are the same
-    either way, only not computed again. From ``PARALLEL_ROWS`` slots on (:data:`APART_FROM`), it also keeps the id keys a triangle
-    count was made from and each layer's last turnover: a layer whose ties changed by at most
+    either way, only not computed again. From ``PARALLEL_ROWS`` slots on (:data:`APART_FROM`), it also keeps the
+    id keys a triangle count was made from and each layer's last turnover: a layer whose ties changed by at most
     ``1 / CHANGED_SHARE`` since (its turnover times the steps since the count) has its triangles counted from
     that count through the ties that came or went (:func:`~clusterup.compiled.triangles_since`), the same
     integer in a fraction of the time (the social layer of a million-firm run: 18-45 ms instead of 90-145 ms).
@@ -456,8 +457,8 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
                 and (c[2] is nodes or np.array_equal(c[2], nodes))}  # fmt: skip
     tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
     giant_new = [L for L in LAYERS if L not in giant_of] if network else []
-    # below PARALLEL_ROWS (APART_FROM) the calls run one after the other: the triangles and giant shares come with each layer's
-    # pass, in its call; from there on they are calls of their own, to run side by side
+    # below PARALLEL_ROWS (APART_FROM) the calls run one after the other: the triangles and giant shares come
+    # with each layer's pass, in its call; from there on they are calls of their own, to run side by side
     apart = pop.n >= (compiled.PARALLEL_ROWS if APART_FROM is None else APART_FROM)
     # from there on, a layer counted before whose ties change little (judged by its last turnover, times the
     # steps since that count) has its triangles counted from that count, through the ties that changed since
