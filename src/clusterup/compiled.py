@@ -1861,8 +1861,8 @@ def _pay_rows(firms, chosen, costs, wealth, profit, lo, hi):  # pragma: no cover
 
 def pay_chosen(firms: np.ndarray, chosen: np.ndarray, costs: np.ndarray, wealth: np.ndarray, profit: np.ndarray) -> None:
     """Each firm pays the cost of the mode it chose, in place: ``paid = costs[arange, chosen]``, ``wealth[firms] -=
-    paid``, ``profit[firms] -= paid`` (the firms distinct) in one pass, on the cores from :data:`PARALLEL_ROWS`
-    firms on."""
+    paid``, ``profit[firms] -= paid`` (the firms distinct) in one pass, on the cores from :data:`PARALLEL_ITEMS`
+    firms on (a light pass)."""
     _row_kernel(_pay_rows, firms.size, firms, chosen, costs, wealth, profit, items=True)
 
 
@@ -2023,7 +2023,7 @@ def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
 
 def set_rows(q: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """``q[rows] = values`` for distinct ``rows`` of a C-contiguous 2-d array, in place; from
-    :data:`PARALLEL_ROWS` rows on, in shares over the cores (NumPy's fancy assignment takes one)."""
+    :data:`PARALLEL_ITEMS` rows on, in shares over the cores (NumPy's fancy assignment takes one)."""
     _row_kernel(_put_rows, rows.size, q, rows, np.ascontiguousarray(values, dtype=q.dtype), items=True)
 
 
@@ -2315,7 +2315,7 @@ def adjacent_candidates(firms: np.ndarray, segment: np.ndarray, who: np.ndarray,
     row of ``u`` a uniformly drawn firm of that segment (``kernels.sample_from_groups`` over the firms'
     segments), -1 where the segment has none. Returns the candidates with -1 as 0, whether each is a valid
     partner (drawn, and not the firm itself), and the edge key of each pair, row by row. The rows are
-    independent: from :data:`PARALLEL_ROWS` of them on, in shares over the cores."""
+    independent: from :data:`PARALLEL_ITEMS` of them on (a light pass), in shares over the cores."""
     low, start, order = _segment_blocks(firms, segment)
     rows, c = u.shape
     cand = np.empty((rows, c), np.int64)
