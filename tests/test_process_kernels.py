@@ -172,9 +172,14 @@ def market_numpy(proc, state, ctx, rng) -> None:
     proc.step_numpy(state, ctx, rng)
 
 
+def obsolescence_numpy(proc, state, ctx, rng) -> None:
+    """Obsolescence's step in NumPy (kept beside the process as its definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
            "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy,
-           "imitation": imitation_numpy}  # fmt: skip
+           "imitation": imitation_numpy, "obsolescence": obsolescence_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -378,3 +383,21 @@ def test_rd_learning_kernel_breaks_ties_as_argmax():
     pop.profit_avg[: pop.n] = pop.profit[: pop.n] = level * np.where(pop.scale[: pop.n] > 0, pop.scale[: pop.n], 1.0)
     for seed in (1, 2, 3):
         _same(proc, state, ctx, rd_learning_numpy, seed)
+
+
+@pytest.mark.parametrize("overrides", [{"obsolescence.rd_maintenance": 0.0}, {"obsolescence.rd_exponent": 1.6},
+                                       {"obsolescence.rd_exponent": 0.5, "obsolescence.rate": 0.9},
+                                       {"obsolescence.rd_exponent": 1.0, "obsolescence.generation_lag": 0.0}])  # fmt: skip
+def test_obsolescence_kernel_without_maintenance_with_odd_exponents_and_at_the_cap(overrides):
+    """No R&D maintenance, exponents NumPy's power treats apart (0.5, 1) or not (1.6), rates above the 0.99 cap
+    (rate 0.9 with the generation lag), no generation lag; firms at zero R&D and all in one generation."""
+    sim = Simulation("baseline", seed=11, firms=200, steps=30, overrides=overrides)
+    for _ in range(14):
+        sim.step()
+    proc, state, ctx = before_process(sim, "obsolescence")
+    _same(proc, state, ctx, obsolescence_numpy, 1)
+    firms = state.pop.firms()
+    state.pop.rd[firms[::5]] = 0.0
+    _same(proc, state, ctx, obsolescence_numpy, 2)
+    state.pop.generation[firms] = 3
+    _same(proc, state, ctx, obsolescence_numpy, 3)

@@ -2564,6 +2564,40 @@ def _hill(rd, half_pow, exponent):  # pragma: no cover - compiled
 
 
 @kernel
+def _erode(firms, gen, rd, cap, rate, lag_rate, maintenance, half_pow, exponent):  # pragma: no cover - compiled
+    n = firms.size
+    top = 0
+    for x in range(n):
+        top = max(top, gen[firms[x]])
+    counts = np.zeros(top + 1, np.int64)
+    for x in range(n):
+        counts[gen[firms[x]]] += 1
+    above = np.empty(top + 1)  # per generation: the share of the firms in higher ones
+    done = 0
+    for k in range(top + 1):
+        done += counts[k]
+        above[k] = (n - done) / n
+    for x in range(n):
+        f = firms[x]
+        r = rate
+        if maintenance > 0:
+            r = r * (1.0 - maintenance * _hill(rd[f], half_pow, exponent))
+        r = r + lag_rate * above[gen[f]]
+        cap[f] *= 1.0 - (r if r < 0.99 or r != r else 0.99)  # np.minimum(r, 0.99), NaN kept
+
+
+def erode(firms: np.ndarray, gen: np.ndarray, rd: np.ndarray, cap: np.ndarray, *, rate: float, generation_lag: float,
+          rd_maintenance: float, rd_half: float, rd_exponent: float) -> None:
+    """Obsolescence's erosion of the ``firms``' capability, in place, in one pass (the definition:
+    ``Obsolescence.step_numpy``): ``cap *= 1 - min(rate * (1 - rd_maintenance * R(rd)) + rate * generation_lag *
+    above, 0.99)``, ``above`` the share of the firms in a higher generation than the firm's, ``R`` the Hill
+    effect of R&D (:func:`clusterup.kernels.rd_effect`; left out where ``rd_maintenance`` is 0)."""
+    if firms.size:
+        _erode(firms, gen, rd, cap, float(rate), float(rate) * float(generation_lag), float(rd_maintenance),
+               float(rd_half) ** float(rd_exponent), float(rd_exponent))  # fmt: skip
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

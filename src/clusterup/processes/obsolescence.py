@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import erode
 from ..kernels import rd_effect
 from ..params.base import Section, number, switch
 from ..state import State, StepContext
@@ -33,6 +34,14 @@ class Obsolescence(Process):
     Params = ObsolescenceParams
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # one compiled pass (compiled.erode); step_numpy is its definition and its oracle in the tests
+        p = self.p
+        pop = state.pop
+        erode(pop.firms(), pop.generation, pop.rd, pop.capability, rate=p.rate, generation_lag=p.generation_lag,
+              rd_maintenance=p.rd_maintenance, rd_half=p.rd_half, rd_exponent=p.rd_exponent)  # fmt: skip
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` in NumPy, one expression per line: the definition of its compiled pass."""
         pop = state.pop
         firms = pop.firms()
         if firms.size == 0:
