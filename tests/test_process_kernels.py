@@ -177,9 +177,25 @@ def obsolescence_numpy(proc, state, ctx, rng) -> None:
     proc.step_numpy(state, ctx, rng)
 
 
+def pipelines_numpy(proc, state, ctx, rng) -> None:
+    """The pipelines' step in NumPy (kept beside the process as its definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
+def local_numpy(proc, state, ctx, rng) -> None:
+    """Local innovation's step in NumPy (kept beside the process as its definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
+def integrated_numpy(proc, state, ctx, rng) -> None:
+    """Integrated innovation's step in NumPy (kept beside the process as its definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
            "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy,
-           "imitation": imitation_numpy, "obsolescence": obsolescence_numpy}  # fmt: skip
+           "imitation": imitation_numpy, "obsolescence": obsolescence_numpy, "pipelines": pipelines_numpy,
+           "local": local_numpy, "integrated": integrated_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -193,8 +209,11 @@ def _same(proc, state, ctx, oracle, seed) -> None:
     for name in a[0].pop.fields:  # every firm field (R&D and profit averages among them), bit for bit
         assert a[0].pop.view(name).tobytes() == b[0].pop.view(name).tobytes(), name
     assert ra.bit_generator.state == rb.bit_generator.state  # the same draws, in the same number
-    if "successes" in a[1].names:  # the successes counted per mode
+    if "successes" in a[1].names:  # the successes counted per mode, and who succeeded
         assert a[1].successes.tobytes() == b[1].successes.tobytes()
+        assert a[1].succeeded.keys() == b[1].succeeded.keys()
+        for mode, who in a[1].succeeded.items():
+            assert who.dtype == b[1].succeeded[mode].dtype and who.tobytes() == b[1].succeeded[mode].tobytes()
     if "exited" in a[1].names:  # who left, why, and how many came (demography)
         for x, y in zip(a[1].exited or (), b[1].exited or (), strict=True):
             assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
@@ -217,6 +236,8 @@ STATES = list(_states())
 @pytest.mark.parametrize("name", sorted(ORACLES))
 @pytest.mark.parametrize("label,sim", STATES, ids=[label for label, _ in STATES])
 def test_process_kernels_equal_the_numpy_form(name, label, sim):
+    if not sim.schedule.runs(next(p for p in sim.schedule if p.name == name)):
+        pytest.skip(f"{label} runs no {name}")  # pipelines: off in lock-in (the other states run it)
     proc, state, ctx = before_process(copy.deepcopy(sim), name)
     for seed in (123, 7):
         _same(proc, state, ctx, ORACLES[name], seed)
@@ -386,6 +407,7 @@ def test_rd_learning_kernel_breaks_ties_as_argmax():
 
 
 @pytest.mark.parametrize("overrides", [{"obsolescence.rd_maintenance": 0.0}, {"obsolescence.rd_exponent": 1.6},
+                                       {"obsolescence.rd_exponent": 3.0},
                                        {"obsolescence.rd_exponent": 0.5, "obsolescence.rate": 0.9},
                                        {"obsolescence.rd_exponent": 1.0, "obsolescence.generation_lag": 0.0}])  # fmt: skip
 def test_obsolescence_kernel_without_maintenance_with_odd_exponents_and_at_the_cap(overrides):
@@ -401,3 +423,55 @@ def test_obsolescence_kernel_without_maintenance_with_odd_exponents_and_at_the_c
     _same(proc, state, ctx, obsolescence_numpy, 2)
     state.pop.generation[firms] = 3
     _same(proc, state, ctx, obsolescence_numpy, 3)
+
+
+@pytest.mark.parametrize("overrides", [{"pipelines.capability_power": 3.0, "pipelines.subsidy": 200.0},
+                                       {"pipelines.capability_power": 0.5, "pipelines.rate": 1.0},
+                                       {"pipelines.capability_power": 1.7, "pipelines.floor": 0.9},
+                                       {"pipelines.capability_power": 0.0, "pipelines.decay": 1.0}])  # fmt: skip
+def test_pipelines_kernel_with_odd_exponents_certain_chances_and_high_floors(overrides):
+    """Exponents NumPy's power treats apart (0, 0.5) or not (3, 1.7); chances above 1 (a large subsidy, rate 1);
+    a floor that closes most pipelines, a decay that closes every one; firms beyond their ceiling (mastery
+    clipped to 1) and at zero capability."""
+    sim = Simulation("baseline", seed=12, firms=200, steps=30, overrides=overrides)
+    for _ in range(14):
+        sim.step()
+    proc, state, ctx = before_process(sim, "pipelines")
+    _same(proc, state, ctx, pipelines_numpy, 1)
+    firms = state.pop.firms()
+    state.pop.capability[firms[::4]] *= 3.0
+    state.pop.capability[firms[1::4]] = 0.0
+    _same(proc, state, ctx, pipelines_numpy, 2)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"local.specialisation": 0.0}, {"local.specialisation": 1.0, "local.rate": 0.9}])
+def test_local_kernels_with_firms_beyond_their_ceiling_and_every_attempt_a_success(overrides):
+    """No or complete specialisation, a fast rate; firms beyond their ceiling (no gain, not a loss), at zero
+    capability, and every attempt a success (chance 1) or none (chance 0)."""
+    sim = Simulation("baseline", seed=13, firms=300, steps=40, overrides=overrides)
+    for _ in range(24):
+        sim.step()
+    proc, state, ctx = before_process(sim, "local")
+    _same(proc, state, ctx, local_numpy, 1)
+    pop = state.pop
+    firms = pop.firms()
+    pop.capability[firms[::3]] *= 5.0
+    pop.capability[firms[1::5]] = 0.0
+    for chance, seed in ((1.0, 2), (0.0, 3)):
+        ctx.local_chance = np.full(state.n, chance)
+        _same(proc, state, ctx, local_numpy, seed)
+
+
+def test_integrated_kernels_where_every_attempt_succeeds():
+    """Every attempt a success (the chance set to 1 for both forms): each attempting firm moves up a generation,
+    with its dip and its knowledge drawn toward its pool, in both forms alike."""
+    sim = Simulation("baseline", seed=14, firms=300, steps=60)
+    for _ in range(39):
+        sim.step()
+    proc, state, ctx = before_process(sim, "integrated")
+    assert proc.attempting(state).size > 0
+    proc.success_chance = lambda state, ctx: np.ones(state.n)
+    try:
+        _same(proc, state, ctx, integrated_numpy, 1)
+    finally:
+        del proc.success_chance

@@ -2564,6 +2564,24 @@ def _hill(rd, half_pow, exponent):  # pragma: no cover - compiled
 
 
 @kernel
+def _numpy_power(x, e):  # pragma: no cover - compiled
+    """``x ** e`` exactly as NumPy computes an array to a scalar power: its shortcuts for the exponents -1, 0, 0.5,
+    1 and 2 (reciprocal, one, ``sqrt``, the value, a square), the C library's ``pow`` for every other one
+    (unlike :func:`_power`, no repeated squaring: the very numbers of a NumPy form)."""
+    if e == 2.0:
+        return x * x
+    if e == 1.0:
+        return x
+    if e == 0.5:
+        return np.sqrt(x)
+    if e == 0.0:
+        return 1.0
+    if e == -1.0:
+        return 1.0 / x
+    return x**e
+
+
+@kernel
 def _erode(firms, gen, rd, cap, rate, lag_rate, maintenance, half_pow, exponent):  # pragma: no cover - compiled
     n = firms.size
     top = 0
@@ -2580,8 +2598,10 @@ def _erode(firms, gen, rd, cap, rate, lag_rate, maintenance, half_pow, exponent)
     for x in range(n):
         f = firms[x]
         r = rate
-        if maintenance > 0:
-            r = r * (1.0 - maintenance * _hill(rd[f], half_pow, exponent))
+        if maintenance > 0:  # rd_effect, NumPy's numbers
+            rn = _numpy_power(rd[f], exponent)
+            denom = rn + half_pow
+            r = r * (1.0 - maintenance * (rn / denom if denom > 0 else 0.0))
         r = r + lag_rate * above[gen[f]]
         cap[f] *= 1.0 - (r if r < 0.99 or r != r else 0.99)  # np.minimum(r, 0.99), NaN kept
 
@@ -2591,10 +2611,97 @@ def erode(firms: np.ndarray, gen: np.ndarray, rd: np.ndarray, cap: np.ndarray, *
     """Obsolescence's erosion of the ``firms``' capability, in place, in one pass (the definition:
     ``Obsolescence.step_numpy``): ``cap *= 1 - min(rate * (1 - rd_maintenance * R(rd)) + rate * generation_lag *
     above, 0.99)``, ``above`` the share of the firms in a higher generation than the firm's, ``R`` the Hill
-    effect of R&D (:func:`clusterup.kernels.rd_effect`; left out where ``rd_maintenance`` is 0)."""
+    effect of R&D (:func:`clusterup.kernels.rd_effect`; left out where ``rd_maintenance`` is 0), with NumPy's
+    powers (:func:`_numpy_power`): the very numbers of the NumPy form, whatever the exponent."""
     if firms.size:
         _erode(firms, gen, rd, cap, float(rate), float(rate) * float(generation_lag), float(rd_maintenance),
                float(rd_half) ** float(rd_exponent), float(rd_exponent))  # fmt: skip
+
+
+@kernel
+def _pipelines(firms, pipeline, mastery, u, keep, rate, power, boost, floor):  # pragma: no cover - compiled
+    for x in range(firms.size):
+        f = firms[x]
+        v = pipeline[f] * keep
+        if u[x] < _below_one(rate * _numpy_power(_clip_unit(mastery[f]), power) * boost):
+            v = 1.0
+        if v < floor:
+            v = 0.0
+        pipeline[f] = v
+
+
+def pipelines(firms: np.ndarray, pipeline: np.ndarray, mastery: np.ndarray, u: np.ndarray, *, decay: float, rate: float,
+              capability_power: float, subsidy: float, floor: float) -> None:
+    """The pipelines' step for the ``firms``, in place, in one pass (the definition: ``Pipelines.step_numpy``):
+    each decays by ``decay``, opens (strength 1) where its draw ``u`` falls below ``min(1, rate * m **
+    capability_power * (1 + subsidy))`` (``m`` its ``mastery`` clipped to [0, 1], NumPy's powers) and closes
+    below ``floor``."""
+    if firms.size:
+        _pipelines(firms, pipeline, mastery, u, 1.0 - float(decay), float(rate), float(capability_power),
+                   1.0 + float(subsidy), float(floor))  # fmt: skip
+
+
+@kernel
+def _successes(who, chance, u, rent, amount):  # pragma: no cover - compiled
+    out = np.empty(who.size, np.int64)
+    n = 0
+    for x in range(who.size):
+        f = who[x]
+        if u[x] < chance[f]:
+            out[n] = f
+            n += 1
+            rent[f] += amount
+    return out[:n].copy()
+
+
+def successes(who: np.ndarray, chance: np.ndarray, u: np.ndarray, rent: np.ndarray, amount: float) -> np.ndarray:
+    """The firms among ``who`` whose draw ``u`` falls below their ``chance`` (``who[u < chance[who]]``), each
+    given the innovation rent ``amount`` (``rent[i] += amount``) in the same pass."""
+    return _successes(who, chance, u, rent, float(amount))
+
+
+@kernel
+def _local_gains(i, ceil, cap, rate, segment, home_domains, knowledge, keep, spec):  # pragma: no cover - compiled
+    for x in range(i.size):
+        f = i[x]
+        c = cap[f]
+        h = 1.0 - c / ceil[x]
+        cap[f] = c + rate * c * (h if h >= 0.0 or h != h else 0.0)  # np.clip(h, 0.0, None): NaN kept
+        for d in range(knowledge.shape[1]):
+            knowledge[f, d] = knowledge[f, d] * keep
+        home = segment[f] % home_domains
+        knowledge[f, home] = knowledge[f, home] + spec
+
+
+def local_gains(i: np.ndarray, ceil: np.ndarray, cap: np.ndarray, segment: np.ndarray, knowledge: np.ndarray, *,
+                rate: float, home_domains: int, specialisation: float) -> None:
+    """A successful local innovation's gains, in place, in one pass (the definition: ``LocalInnovation.step_numpy``):
+    ``cap[i] += rate * cap * max(1 - cap / ceil, 0)`` (``ceil`` per firm of ``i``) and each firm's knowledge
+    specialised toward its segment's home domain, ``q *= 1 - specialisation``, then ``q[home] +=
+    specialisation``."""
+    if i.size:
+        _local_gains(i, ceil, cap, float(rate), segment, int(home_domains), knowledge, 1 - float(specialisation),
+                     float(specialisation))  # fmt: skip
+
+
+@kernel
+def _integrated_gains(i, pool, gen, cap, knowledge, dip, keep, nu):  # pragma: no cover - compiled
+    for x in range(i.size):
+        f = i[x]
+        gen[f] += 1
+        cap[f] *= dip
+        for d in range(knowledge.shape[1]):
+            knowledge[f, d] = keep * knowledge[f, d] + nu * pool[f, d]
+
+
+def integrated_gains(i: np.ndarray, pool: np.ndarray, gen: np.ndarray, cap: np.ndarray, knowledge: np.ndarray, *,
+                     dip: float, novelty_gain: float) -> None:
+    """A successful integrated innovation, in place, in one pass (the definition:
+    ``IntegratedInnovation.step_numpy``): each firm of ``i`` moves up a generation, its capability falls to ``dip``
+    of what it was, and its knowledge moves toward what it reaches, ``q = (1 - novelty_gain) * q + novelty_gain *
+    pool``."""
+    if i.size:
+        _integrated_gains(i, pool, gen, cap, knowledge, float(dip), 1 - float(novelty_gain), float(novelty_gain))
 
 
 @kernel

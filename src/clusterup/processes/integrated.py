@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import integrated_chance, neighbour_above
+from ..compiled import integrated_chance, integrated_gains, neighbour_above, successes
 from ..kernels import rd_effect
 from ..params.base import Section, number, switch
 from ..state import Mode, State, StepContext
@@ -141,6 +141,24 @@ class IntegratedInnovation(InnovationMode):
         return self.success_chance_numpy(state, ctx) * (growth - 1.0), np.full(state.n, self.p.cost)
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # the successes with their rents, then the new generations: two compiled passes (compiled.successes,
+        # compiled.integrated_gains); step_numpy is their definition and their oracle in the tests
+        who = self.attempting(state)
+        if who.size == 0:
+            return
+        pop = state.pop
+        u = rng.random(who.size)
+        i = successes(who, self.success_chance(state, ctx), u, pop.rent, innovation_rent(state.params))
+        ctx.successes[self.code] += i.size
+        ctx.succeeded[self.code] = i
+        if i.size == 0:
+            return
+        pool, _ = reachable(state, ctx)
+        integrated_gains(i, pool, pop.generation, pop.capability, pop.knowledge, dip=self.p.dip,
+                         novelty_gain=self.p.novelty_gain)  # fmt: skip
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` in NumPy, one expression per line: the definition of its compiled passes."""
         who = self.attempting(state)
         if who.size == 0:
             return

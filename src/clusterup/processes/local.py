@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import csr_dot, local_chance
+from ..compiled import csr_dot, local_chance, local_gains, successes
 from ..kernels import logistic_gain, rd_effect
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, ContextField, Mode, State, StepContext
@@ -98,6 +98,23 @@ class LocalInnovation(InnovationMode):
         return chance * rel_gain, np.full(state.n, self.p.cost)
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # the successes with their rents, then the gains with the knowledge's specialisation: two compiled passes
+        # (compiled.successes, compiled.local_gains); step_numpy is their definition and their oracle in the tests
+        who = self.attempting(state)
+        if who.size == 0:
+            return
+        chance = ctx.local_chance if ctx.local_chance is not None else self.success_chance(state, ctx)
+        pop = state.pop
+        i = successes(who, chance, rng.random(who.size), pop.rent, innovation_rent(state.params))
+        ctx.successes[self.code] += i.size
+        ctx.succeeded[self.code] = i
+        if i.size == 0:
+            return
+        local_gains(i, state.ceiling(pop.generation[i]), pop.capability, pop.segment, pop.knowledge, rate=self.p.rate,
+                    home_domains=state.params.init.home_domains, specialisation=self.p.specialisation)  # fmt: skip
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` in NumPy, one expression per line: the definition of its compiled passes."""
         who = self.attempting(state)
         if who.size == 0:
             return

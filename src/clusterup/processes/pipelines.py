@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import pipelines
 from ..params.base import Section, number, switch
 from ..state import FieldSpec, State, StepContext
 from .base import Column, Process
@@ -33,6 +34,18 @@ class Pipelines(Process):
         return {"n_pipelines": int((state.pop.pipeline[firms] > 0).sum())}
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # one compiled pass (compiled.pipelines) after the draws; step_numpy is its definition and its oracle
+        p = self.p
+        pop = state.pop
+        firms = pop.firms()
+        if firms.size == 0:
+            return
+        mastery = state.mastery()
+        pipelines(firms, pop.pipeline, mastery, rng.random(firms.size), decay=p.decay, rate=p.rate,
+                  capability_power=p.capability_power, subsidy=p.subsidy, floor=p.floor)  # fmt: skip
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` in NumPy, one expression per line: the definition of its compiled pass."""
         p = self.p
         pop = state.pop
         firms = pop.firms()
