@@ -297,3 +297,54 @@ def test_load_data_checks_knowledge_against_domains(tmp_path):
     assert len(data.firms) == 6
     with pytest.raises(clusterup.errors.ConfigError, match="init.domains = 10"):
         load_data(d, domains=10)
+
+
+def test_integer_ids_in_any_order_give_the_lifecycles_of_the_same_data_with_text_ids(tmp_path):
+    """The example data with its text ids (numbered in table order) and with integer ids in a shuffled order
+    (organisations first in the slots, so ids do not grow with slots): the same run, and the same lifecycles
+    once the ids are mapped; every firm gone has its exit, every spin-off its parent's capability. (The
+    lifecycles found rows and parents by binary search over ids assumed to ascend: with such data they
+    missed most exits and parents.)"""
+    src = example_dir()
+    tables = {name: pd.read_csv(src / f"{name}.csv") for name in ("firms", "organisations", "ties", "pipelines")}
+    text_ids = [*tables["organisations"]["id"], *tables["firms"]["id"]]
+    given = dict(zip(text_ids, np.random.default_rng(5).permutation(len(text_ids)) * 3 + 7, strict=True))
+    shuffled = {name: df.replace({c: given for c in ("id", "source", "target") if c in df}) for name, df in tables.items()}
+    d = write_tables(tmp_path / "shuffled", **shuffled)
+    a = clusterup.Simulation("baseline", seed=3, steps=60, data=src).run()
+    b = clusterup.Simulation("baseline", seed=3, steps=60, data=d).run()
+    assert b.data_ids is None and a.data_ids is not None
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries, check_exact=True)
+    internal = dict(zip(a.data_ids["data_id"], a.data_ids["id"], strict=True))  # text id -> a's node id
+    to_a = {int(given[t]): internal[t] for t in text_ids}
+    first_entrant = max(to_a) + 1  # b's entrants are numbered from its largest id on, a's from its node count
+
+    def as_a(ids: pd.Series) -> np.ndarray:
+        x = ids.astype("Int64")
+        return np.array([v if v is pd.NA or v < 0 else to_a.get(int(v), int(v) - first_entrant + len(text_ids))
+                         for v in x], dtype=object)  # fmt: skip
+
+    la, lb = a.lifecycles.copy(), b.lifecycles.copy()
+    lb["id"], lb["parent"] = as_a(lb["id"]), as_a(lb["parent"])
+    la["id"], la["parent"] = la["id"].astype(object), la["parent"].astype("Int64").astype(object)
+    la, lb = (x.sort_values("id", key=lambda s: s.astype(int)).reset_index(drop=True) for x in (la, lb))
+    pd.testing.assert_frame_equal(la, lb, check_exact=True, check_dtype=False)
+    gone = lb[lb["exited"].notna()]
+    assert len(gone) > 10 and len(gone) == int(b.timeseries["n_exits"].sum())
+    spin = lb[lb["origin"] == "spin-off"]
+    assert len(spin) > 10 and spin["parent_capability"].notna().all()
+
+
+def test_integer_ids_beyond_the_node_id_range_are_mapped(tmp_path):
+    """Ids above 2**30 - 1 would leave the entrants' ids no room below 2**31 in the run's tie keys (two node ids
+    in 64 bits): such data is numbered in table order with a map, as text ids are; the largest id the range
+    allows is kept as given."""
+    tables = small_cluster()
+    huge = {1: 2**30, 100: 7}
+    big = {name: df.replace({c: huge for c in ("id", "source", "target") if c in df}) for name, df in tables.items()}
+    res = clusterup.Simulation("baseline", seed=1, steps=3, data=write_tables(tmp_path / "big", **big)).run()
+    assert res.data_ids is not None and set(res.data_ids["data_id"].astype(str)) >= {str(2**30), "7"}
+    edge = {1: 2**30 - 1}
+    kept = {name: df.replace({c: edge for c in ("id", "source", "target") if c in df}) for name, df in tables.items()}
+    res = clusterup.Simulation("baseline", seed=1, steps=3, data=write_tables(tmp_path / "edge", **kept)).run()
+    assert res.data_ids is None and 2**30 - 1 in set(res.firms["id"])

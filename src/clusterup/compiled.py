@@ -2705,6 +2705,15 @@ def integrated_gains(i: np.ndarray, pool: np.ndarray, gen: np.ndarray, cap: np.n
 
 
 @kernel
+def ascending(a):  # pragma: no cover - compiled
+    """Whether the values of ``a`` strictly ascend (one pass, up to the first that does not)."""
+    for x in range(1, a.size):
+        if a[x] <= a[x - 1]:
+            return False
+    return True
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

@@ -16,6 +16,7 @@ from . import compiled
 from . import indicators as ind
 from .compiled import (
     CHANGED_SHARE,
+    ascending,
     concurrently,
     firm_indicators,
     id_keys,
@@ -160,12 +161,19 @@ PANEL_FIELDS = ("id", "parent", "capability", "revenue", "generation", "mode", "
 
 
 def _find(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For the sorted array ``keys``: each query's position in it (clipped to its last entry) and whether the
-    query is there."""
+    """For the array of unique ``keys``: each query's position in it and whether the query is there (where it
+    is not, the position is any). A binary search where the keys ascend (ids grow with slots), through a sorted
+    copy where they do not: a run started from data keeps the data's integer ids, in the data's order and the
+    organisations first."""
     if not keys.size:
         return np.zeros(queries.size, np.intp), np.zeros(queries.size, bool)
-    pos = np.minimum(np.searchsorted(keys, queries), keys.size - 1)
-    return pos, keys[pos] == queries
+    if ascending(keys):
+        pos = np.minimum(np.searchsorted(keys, queries), keys.size - 1)
+        return pos, keys[pos] == queries
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    pos = np.minimum(np.searchsorted(ordered, queries), keys.size - 1)
+    return order[pos], ordered[pos] == queries
 
 
 class Lifecycles:
@@ -181,8 +189,8 @@ class Lifecycles:
         self._reset()
 
     def _reset(self) -> None:
-        # growable columns (the first ``size`` rows used); rows are added in the order of the firms' ids,
-        # which grow with slots, so an id's row is found by binary search
+        # growable columns (the first ``size`` rows used); rows are added in the order of the firms' slots, and
+        # ids grow with slots (but for those a run started from data gave): an id's row is found by _find
         self.cols = {c: np.empty(0, dtype=t) for c, t in self.COLUMNS.items()}
         self.size = 0
         self.last_id = -1

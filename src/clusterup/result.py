@@ -14,7 +14,7 @@ A saved run is a directory::
     lifecycles.parquet   one row per firm that ever lived: id, parent, born, exited, cause, origin
     panel.parquet        with --panel K: one row per active firm every K-th step (and at the end)
     networks/, nodes/    with snapshots: step-NNNNNN.parquet of ties and nodes every K steps and at the end
-    data_ids.parquet     for a run started from data whose ids are text: (id, data_id)
+    data_ids.parquet     for a run started from data whose ids are not all integers up to 2**30 - 1: (id, data_id)
 
 The directory is written under a temporary name beside the target and renamed into place, so a
 killed process never leaves a half-written run that looks complete.
@@ -101,7 +101,7 @@ class Result:
         firms: pd.DataFrame | Table | None = None,  # firms and organisations; see kind
         ties: pd.DataFrame | Table | None = None,
         snapshots: dict[int, tuple[pd.DataFrame, pd.DataFrame]] | None = None,  # step -> (nodes, ties)
-        data_ids: pd.DataFrame | None = None,  # for runs started from data with text ids: (id, data_id)
+        data_ids: pd.DataFrame | None = None,  # runs started from data with text (or huge) ids: (id, data_id)
         generations: pd.DataFrame | Table | None = None,  # step, generation, firms
         lifecycles: pd.DataFrame | Table | None = None,  # one row per firm that ever lived
         panel: pd.DataFrame | Table | None = None,  # with --panel K: one row per active firm per K-th step

@@ -69,6 +69,9 @@ def _knowledge(df: pd.DataFrame, k: int) -> np.ndarray | None:
     return np.where(off, q / s, q)  # shares as given when they already sum to one
 
 
+MAX_NODE_ID = 2**30 - 1  # the largest data id a run keeps as its node id (larger ones are mapped)
+
+
 @dataclass
 class DataStart:
     """A run's start from cluster data: the parameters the data implies, the columns it fixes for the builder
@@ -80,11 +83,13 @@ class DataStart:
     source: str
 
     def assign_ids(self, state: State, slots: np.ndarray) -> pd.DataFrame | None:
-        """Give the data's nodes their ids (non-negative integers as given; otherwise 0.. in table order and
-        the map (id, data_id) returned)."""
+        """Give the data's nodes their ids (integers from 0 to :data:`MAX_NODE_ID` as given; otherwise 0.. in
+        table order and the map (id, data_id) returned)."""
         pop = state.pop
         numeric = [_as_int(v) for v in self.ids]
-        if all(v is not None and v >= 0 for v in numeric):
+        # the run's node ids pack two into one 64-bit tie key (compiled.id_keys), each below 2**31: the data's up
+        # to 2**30 - 1 leave a billion ids above them for the entrants; larger ones are mapped, as text ids are
+        if all(v is not None and 0 <= v <= MAX_NODE_ID for v in numeric):
             given = np.array(numeric, dtype=np.int64)
             pop.id[slots] = given
             others = np.setdiff1d(np.arange(pop.n), slots)  # organisations the scenario created: ids after the data's
