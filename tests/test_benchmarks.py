@@ -130,3 +130,31 @@ def test_threshold_refuses_bad_arguments_and_prints_one_row():
     assert pairs.returncode == 0, pairs.stderr
     row = pairs.stdout.strip().splitlines()[-2]
     assert row.startswith("| 60 firms, steps 4-6, rows and items from 1 and 50,000 / 1 and 1 |") and row.count(" ms") == 2
+
+
+GLUE = RUN.parent / "glue.py"
+
+
+def test_glue_refuses_bad_arguments_and_prints_the_kernels_share():
+    """benchmarks/glue.py: bad values stop in one line (exit 2); a tiny run prints one row per process with
+    time in kernels no more than time in all, and a last row for the whole step whose shares add to 100%."""
+    for args, message in ((["1", "3"], "FIRMS must be >= 2"), (["60", "0"], "STEPS must be >= 1"),
+                          (["60", "3", "--runs", "0"], "--runs must be >= 1"),
+                          (["60", "3", "--network-every", "0"], "--network-every must be >= 1"),
+                          (["60", "3", "--preset", "no-such-preset"], "--preset must be one of")):  # fmt: skip
+        bad = subprocess.run([sys.executable, str(GLUE), *args], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and message in bad.stderr.strip().splitlines()[-1] and "Traceback" not in bad.stderr
+    done = subprocess.run([sys.executable, str(GLUE), "60", "4", "--runs", "1"], capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("| baseline, 60 firms x 4 steps, 1 run(s) |")
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in lines[2:]}
+    assert {"mode_choice", "recorder", "obsolescence", "whole step"} <= rows.keys()
+    for name, line in rows.items():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        total, inside = float(cells[1]), float(cells[2].split()[0])
+        assert 0 <= inside <= total, name
+    whole = [c.strip() for c in rows["whole step"].strip("|").split("|")]
+    shares = [int(c.split("(")[1].rstrip("%)")) for c in whole[2:4]]
+    assert 99 <= sum(shares) <= 101 and float(whole[4]) > 10  # a step calls the kernels dozens of times
