@@ -78,3 +78,28 @@ def test_run_directory_holds_both_tables(tmp_path):
     assert (out / "lifecycles.parquet").exists() and (out / "panel.parquet").exists()
     assert sorted(back.panel["step"].unique()) == [0, 5, 10, 12]
     assert isinstance(back.lifecycles, pd.DataFrame) and len(back.lifecycles) >= 40
+
+
+@pytest.mark.parametrize("preset,firms,steps", [("baseline", 300, 120), ("opportunism", 400, 80), ("bass", 500, 30)])
+def test_lifecycles_compiled_passes_equal_the_numpy_form(preset, firms, steps):
+    """The lifecycles' compiled passes (new rows, exits) against :meth:`Lifecycles.update_numpy`, fed the same
+    steps side by side from the first (every column grown from empty), bit for bit: ids, parents, steps, causes,
+    origins and the parents' capabilities (NaN where the parent has no slot left)."""
+    from clusterup.recorder import Lifecycles
+
+    sim = Simulation(preset, seed=21, firms=firms, steps=steps)
+    oracle = Lifecycles()
+    oracle.update_numpy(sim.state, sim.schedule.start_step())  # the first record, before any step
+    own = sim.recorder.lifecycles.update
+
+    def both(state, ctx):
+        own(state, ctx)
+        oracle.update_numpy(state, ctx)
+
+    sim.recorder.lifecycles.update = both
+    sim.run()
+    got, want = sim.recorder.lifecycles.data, oracle.data
+    assert got.keys() == want.keys() and sim.recorder.lifecycles.size == oracle.size >= firms
+    for c in got:
+        assert got[c].dtype == want[c].dtype and got[c].tobytes() == want[c].tobytes(), c
+    assert (got["exited"] >= 0).sum() > 0 or preset == "bass"

@@ -2714,6 +2714,62 @@ def ascending(a):  # pragma: no cover - compiled
 
 
 @kernel
+def _lifecycle_entrants(firms, ids, parent, cap, last_id, step, c_id, c_parent, c_born, c_exited, c_cause, c_origin,
+                        c_parent_cap, size):  # pragma: no cover - compiled  # fmt: skip
+    r = size
+    top = last_id
+    for x in range(firms.size):
+        f = firms[x]
+        v = ids[f]
+        if v <= last_id:
+            continue
+        if r >= c_id.size:
+            return -1, top  # no room: the caller grows the columns and asks again (the same rows, the same values)
+        p = parent[f]
+        c_id[r] = v
+        c_parent[r] = p
+        c_born[r] = step
+        c_exited[r] = -1
+        c_cause[r] = -1
+        c_origin[r] = 0 if step == 0 else (1 if p >= 0 else 2)
+        found = np.nan
+        if p >= 0:
+            k = np.searchsorted(ids, p)
+            if k < ids.size and ids[k] == p:
+                found = cap[k]
+        c_parent_cap[r] = found
+        top = max(top, v)
+        r += 1
+    return r, top
+
+
+def lifecycle_entrants(firms: np.ndarray, ids: np.ndarray, parent: np.ndarray, cap: np.ndarray, last_id: int, step: int,
+                       cols: dict[str, np.ndarray], size: int) -> tuple[int, int]:  # fmt: skip
+    """The lifecycles' rows of the ``firms`` whose id is above ``last_id`` (those not seen before), written from
+    row ``size`` on in slot order into ``cols`` (the columns of :class:`clusterup.recorder.Lifecycles`), in one
+    pass: id, parent, born (``step``), exited and cause (-1), origin (0 at step 0, 1 a spin-off, 2 a newcomer)
+    and the parent's capability (found by binary search: ``ids``, the slots' ids, must ascend; NaN where the
+    parent has no slot). Returns the rows used (-1 where the columns have no room: grow them and ask again) and
+    the largest id seen."""
+    r, top = _lifecycle_entrants(firms, ids, parent, cap, int(last_id), int(step), cols["id"], cols["parent"],
+                                 cols["born"], cols["exited"], cols["cause"], cols["origin"], cols["parent_capability"],
+                                 int(size))  # fmt: skip
+    return int(r), int(top)
+
+
+@kernel
+def lifecycle_exits(c_id, size, gone, cause, c_exited, c_cause, step):  # pragma: no cover - compiled
+    """The lifecycles' exits of the step, in place: the row of each id of ``gone`` among the first ``size`` of
+    ``c_id`` (which must ascend; ids never recorded are skipped) gets ``step`` and its ``cause``."""
+    rows = c_id[:size]
+    for x in range(gone.size):
+        k = np.searchsorted(rows, gone[x])
+        if k < size and rows[k] == gone[x]:
+            c_exited[k] = step
+            c_cause[k] = cause[x]
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

@@ -21,6 +21,8 @@ from .compiled import (
     firm_indicators,
     id_keys,
     layer_measures,
+    lifecycle_entrants,
+    lifecycle_exits,
     multiplex_pass,
     sorted_member,
     triangles_since,
@@ -194,24 +196,56 @@ class Lifecycles:
         self.cols = {c: np.empty(0, dtype=t) for c, t in self.COLUMNS.items()}
         self.size = 0
         self.last_id = -1
+        self._rows_ascending = True  # the ids of the rows ascend: an id's row is found by binary search
 
-    def _append(self, rows: dict[str, np.ndarray]) -> None:
-        count = rows["id"].size
-        if self.size + count > self.cols["id"].size:
-            room = max(2 * self.cols["id"].size, self.size + count, 1024)
+    def _grow(self, rows: int) -> None:
+        """Room for at least ``rows`` rows (at least twice the room there was)."""
+        if rows > self.cols["id"].size:
+            room = max(2 * self.cols["id"].size, rows, 1024)
             for c, col in self.cols.items():
                 grown = np.empty(room, dtype=col.dtype)
                 grown[: self.size] = col[: self.size]
                 self.cols[c] = grown
+
+    def _append(self, rows: dict[str, np.ndarray]) -> None:
+        count = rows["id"].size
+        self._grow(self.size + count)
         for c, v in rows.items():
             self.cols[c][self.size : self.size + count] = v
         self.size += count
+        self._rows_ascending = bool(ascending(self.cols["id"][: self.size]))
 
     def update(self, state: State, ctx: StepContext) -> None:
         pop = state.pop
+        ids = pop.view("id")
+        if ascending(ids):  # ids grow with slots: the new rows and the exits in two compiled passes
+            while True:
+                size, top = lifecycle_entrants(pop.firms(), ids, pop.parent, pop.capability, self.last_id, state.step,
+                                               self.cols, self.size)  # fmt: skip
+                if size >= 0:
+                    break
+                self._grow(self.size + pop.firms().size)
+            # the new rows' ids ascend and exceed every earlier one: ascending rows stay ascending
+            self.size, self.last_id = size, top
+        else:  # ids a run started from data gave, in its order
+            self.update_numpy(state, ctx, exits=False)
+        exited = ctx.exited if "exited" in ctx.names else None
+        if exited:
+            gone, cause = (np.asarray(x) for x in exited)
+            if self._rows_ascending:
+                lifecycle_exits(self.cols["id"], self.size, gone, cause, self.cols["exited"], self.cols["cause"], state.step)
+            else:
+                row, hit = _find(self.cols["id"][: self.size], gone)  # ids never recorded: skipped
+                self.cols["exited"][row[hit]] = state.step
+                self.cols["cause"][row[hit]] = cause[hit]
+
+    def update_numpy(self, state: State, ctx: StepContext, exits: bool = True) -> None:
+        """:meth:`update` in NumPy, whatever the order of the ids: the definition of its compiled passes, and their
+        oracle in the tests."""
+        pop = state.pop
         firms = pop.firms()
         ids = pop.id[firms]
-        new = firms[ids > self.last_id]  # ids grow with slots: a firm not seen before has a larger id
+        new = firms[ids > self.last_id]  # a firm not seen before has a larger id (entrants get ids after the largest)
         if new.size:
             parent = pop.parent[new]
             pos, found = _find(pop.view("id"), parent)
@@ -222,7 +256,7 @@ class Lifecycles:
                           "origin": origin, "parent_capability": parent_cap})  # fmt: skip
             self.last_id = int(ids.max())
         exited = ctx.exited if "exited" in ctx.names else None
-        if exited:
+        if exits and exited:
             gone, cause = (np.asarray(x) for x in exited)
             row, hit = _find(self.cols["id"][: self.size], gone)  # ids never recorded: skipped
             self.cols["exited"][row[hit]] = state.step
