@@ -536,7 +536,7 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     out.update(vals)
     out["cap_rel_frontier"] = vals["cap_mean"] / state.frontier
     out["frontier"] = state.frontier
-    out["n_orgs"] = int(pop.is_org.sum())
+    out["n_orgs"] = int(pop.orgs().size)  # the active organisations (a cached array of their slots)
     all_strength = sum(p[0] for p in passes.values())
     common_all = union_all = 0
     for layer in LAYERS:
