@@ -2784,6 +2784,38 @@ def lifecycle_exits(c_id, size, gone, cause, c_exited, c_cause, step):  # pragma
 
 
 @kernel
+def count_firms(values, firms, threshold, strict):  # pragma: no cover - compiled
+    """How many of the ``firms`` have ``values`` above ``threshold`` (``strict``) or at least it: one pass, for
+    a recorder column (``int((values[firms] > threshold).sum())``)."""
+    count = 0
+    for x in range(firms.size):
+        v = values[firms[x]]
+        if v > threshold or (not strict and v == threshold):
+            count += 1
+    return count
+
+
+@kernel
+def generation_counts(gen, firms):  # pragma: no cover - compiled
+    """``np.bincount(gen[firms])`` in one pass: the firms per generation, up to the highest one (one zero
+    without firms)."""
+    top = 0
+    for x in range(firms.size):
+        top = max(top, gen[firms[x]])
+    out = np.zeros(top + 1, np.int64)
+    for x in range(firms.size):
+        out[gen[firms[x]]] += 1
+    return out
+
+
+@kernel
+def older(age, firms):  # pragma: no cover - compiled
+    """``age[firms] += 1`` (the firms distinct), in place: the step's start."""
+    for x in range(firms.size):
+        age[firms[x]] += 1
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

@@ -19,6 +19,7 @@ from .compiled import (
     ascending,
     concurrently,
     firm_indicators,
+    generation_counts,
     id_keys,
     layer_measures,
     lifecycle_entrants,
@@ -322,7 +323,7 @@ class Recorder:
     def record(self, state: State, ctx: StepContext) -> None:
         row = self.rows
         firms = state.pop.firms()
-        self.generation_counts.append(np.bincount(state.pop.generation[firms]) if firms.size else np.zeros(1, np.int64))
+        self.generation_counts.append(generation_counts(state.pop.generation, firms))  # np.bincount(generation[firms])
         full = state.step % self.network_every == 0 or state.step == self.last_step
         values = compute(state, self.prev_keys, full, self.structure)
         for process in self.schedule:
@@ -494,9 +495,12 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     # (compiled.concurrently, about the costliest first); each number is the same whichever way they run
     lays = dict(zip(LAYERS, (state.net[layer] for layer in LAYERS), strict=True))
     structure = {} if structure is None else structure  # without one, what is found is kept for this step only
-    tri_of = {L: c[2] for L in LAYERS if (c := structure.get(("triangles", L))) and c[0] is lays[L].keys and c[1] == pop.n}
-    giant_of = {L: c[3] for L in LAYERS if (c := structure.get(("giant", L))) and c[0] is lays[L].keys and c[1] == pop.n
-                and (c[2] is nodes or np.array_equal(c[2], nodes))}  # fmt: skip
+    tri_of, giant_of = {}, {}  # without the network measures (network False) neither is read
+    if network:
+        tri_of = {L: c[2] for L in LAYERS if (c := structure.get(("triangles", L))) and c[0] is lays[L].keys
+                  and c[1] == pop.n}  # fmt: skip
+        giant_of = {L: c[3] for L in LAYERS if (c := structure.get(("giant", L))) and c[0] is lays[L].keys
+                    and c[1] == pop.n and (c[2] is nodes or np.array_equal(c[2], nodes))}  # fmt: skip
     tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
     giant_new = [L for L in LAYERS if L not in giant_of] if network else []
     # below PARALLEL_ROWS (APART_FROM) the calls run one after the other: the triangles and giant shares come

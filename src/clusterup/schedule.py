@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .compiled import older
 from .errors import ConfigError
 from .processes import REGISTRY, Column, Process
 from .state import ContextField, FieldSpec, State, StepContext
@@ -154,14 +155,14 @@ class Schedule:
         """Phase 1: the step's fresh context; the firms of ``state`` (if given) grow one step older."""
         if state is not None:
             pop = state.pop
-            pop.age[pop.firms()] += 1
+            older(pop.age, pop.firms())  # age[firms] += 1
         return StepContext(self.context_fields())
 
     @staticmethod
     def end_step(state: State) -> None:
         """Phase 3: compaction when many slots are inactive, then the step counter."""
         pop = state.pop
-        if pop.n and (pop.n - pop.active[: pop.n].sum()) > COMPACT_WHEN_INACTIVE * pop.n:
+        if pop.n and (pop.n - pop.nodes().size) > COMPACT_WHEN_INACTIVE * pop.n:  # inactive slots: n less the active nodes
             state.compact()
         state.step += 1
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import count_firms
 from ..params.base import Section, integer, number, switch
 from ..state import FieldSpec, Mode, State, StepContext
 from .base import SUCCEEDED, Column, Process
@@ -64,6 +65,6 @@ class Patents(Process):
         pop.licence_fee[:n] = np.where(running, p.royalty * mean_revenue, 0.0)
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
-        n = state.n
-        running = (state.pop.patent_until[:n] >= state.step - 1) & state.pop.is_firm  # the step just done
-        return {"n_patents": int(running.sum()), "licence_fees": ctx.licence_fees}
+        # ((patent_until >= step - 1) & is_firm).sum(), the step just done, in one pass
+        running = count_firms(state.pop.patent_until, state.pop.firms(), state.step - 1, False)
+        return {"n_patents": int(running), "licence_fees": ctx.licence_fees}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import pipelines
+from ..compiled import count_firms, pipelines
 from ..params.base import Section, number, switch
 from ..state import FieldSpec, State, StepContext
 from .base import Column, Process
@@ -30,8 +30,7 @@ class Pipelines(Process):
     columns = (Column("n_pipelines", "int", "firms with an open pipeline to the outside", "knowledge"),)
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
-        firms = state.pop.firms()
-        return {"n_pipelines": int((state.pop.pipeline[firms] > 0).sum())}
+        return {"n_pipelines": int(count_firms(state.pop.pipeline, state.pop.firms(), 0.0, True))}  # pipeline > 0
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         # one compiled pass (compiled.pipelines) after the draws; step_numpy is its definition and its oracle
