@@ -123,8 +123,8 @@ def knowledge_ties_numpy(proc, state, ctx, rng) -> None:
     integ = firms[mode == Mode.INTEGRATED]
     local = firms[(mode == Mode.LOCAL) & (rng.random(firms.size) < p.local_rate)]
     both = state.net.neighbours(("social", "economic"), state.n) if integ.size or local.size else None
-    proc._form(state, integ, p.partners, rng, both)
-    proc._form(state, local, 1, rng, both)
+    proc._form(state, integ, p.partners, rng, both, numpy=True)
+    proc._form(state, local, 1, rng, both, numpy=True)
     proc._enforce_capacity_numpy(state)
 
 

@@ -2816,6 +2816,21 @@ def older(age, firms):  # pragma: no cover - compiled
 
 
 @kernel
+def open_organisations(kind, active, of_kind, deg, capacity):  # pragma: no cover - compiled
+    """The slots of the active organisations (kind not 0, a firm's) of a kind that ``of_kind`` marks whose degree
+    ``deg`` is below their ``capacity``, ascending: ``orgs[deg[orgs] < capacity[orgs]]`` with ``orgs = ((kind !=
+    0) & active & of_kind[kind]).nonzero()[0]``, in one pass."""
+    out = np.empty(kind.size, np.int64)
+    count = 0
+    for s in range(kind.size):
+        k = kind[s]
+        if k != 0 and active[s] and of_kind[k] and deg[s] < capacity[s]:
+            out[count] = s
+            count += 1
+    return out[:count].copy()
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import choose_partners, knowledge_seekers, knowledge_use, over_capacity, union_neighbours
+from ..compiled import (
+    choose_partners,
+    knowledge_seekers,
+    knowledge_use,
+    open_organisations,
+    over_capacity,
+    union_neighbours,
+)
 from ..params.base import Section, integer, number, switch
 from ..state import ORG_KINDS, Mode, State, StepContext
 from .base import SUCCEEDED, Process
@@ -61,7 +68,8 @@ class KnowledgeTies(Process):
         self._form(state, local, 1, rng, both)
         self._enforce_capacity(state)
 
-    def _form(self, state: State, who: np.ndarray, partners: int, rng: np.random.Generator, both) -> None:
+    def _form(self, state: State, who: np.ndarray, partners: int, rng: np.random.Generator, both,
+              numpy: bool = False) -> None:  # fmt: skip
         if who.size == 0 or partners == 0:
             return
         pop = state.pop
@@ -70,12 +78,16 @@ class KnowledgeTies(Process):
         adj = union_neighbours(*both, who)
         u = rng.random(who.size * c)  # c neighbours per firm, drawn row by row
         extra = np.empty((who.size, 0), np.int64)  # no organisation among the candidates
-        orgs = (pop.is_org & _IS_KNOWLEDGE_ORG[pop.view("kind")]).nonzero()[0]
-        if orgs.size:
-            deg = state.net["knowledge"].degree(n)
-            open_orgs = orgs[deg[orgs] < pop.capacity[orgs]]
-            if open_orgs.size:
-                extra = open_orgs[rng.integers(0, open_orgs.size, (who.size, 2))]
+        if numpy:  # the definition of the compiled pass below (and its oracle in the tests)
+            orgs = (pop.is_org & _IS_KNOWLEDGE_ORG[pop.view("kind")]).nonzero()[0]
+            open_orgs = orgs[state.net["knowledge"].degree(n)[orgs] < pop.capacity[orgs]] if orgs.size else orgs
+        elif pop.orgs().size:  # the knowledge organisations below their capacity, in one compiled pass
+            open_orgs = open_organisations(pop.view("kind"), pop.view("active"), _IS_KNOWLEDGE_ORG,
+                                           state.net["knowledge"].degree(n), pop.capacity)  # fmt: skip
+        else:
+            open_orgs = _NO_FIRMS
+        if open_orgs.size:
+            extra = open_orgs[rng.integers(0, open_orgs.size, (who.size, 2))]
         src, dst = choose_partners(adj, who, u, c, extra, pop.view("knowledge"), state.mastery(), pop.kind, partners)
         state.net["knowledge"].add(src, dst, self.p.initial)
 
