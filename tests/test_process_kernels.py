@@ -504,3 +504,18 @@ def test_erode_and_pipelines_give_numpys_powers_for_any_exponent(exponent):
     want[want < 0.05] = 0.0
     pipelines(firms, pipe, mastery, u, decay=0.02, rate=0.4, capability_power=exponent, subsidy=0.5, floor=0.05)
     assert pipe.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("label,sim", STATES, ids=[label for label, _ in STATES])
+def test_a_nodes_neighbours_are_numpys_concatenation(label, sim):
+    """``Layer.neighbours`` (compiled.tied_to) lists what ``np.concatenate([i[j == node], j[i == node]])``
+    lists, in its order and type, for organisations, firms with many ties and nodes without any."""
+    state = sim.state
+    for layer in state.net:
+        deg = layer.degree(state.n)
+        nodes = {*state.pop.orgs()[:5].tolist(), *np.argsort(-deg, kind="stable")[:5].tolist(),
+                 *np.flatnonzero(deg == 0)[:3].tolist()}  # fmt: skip
+        for node in nodes:
+            want = np.concatenate([layer.i[layer.j == node], layer.j[layer.i == node]])
+            got = layer.neighbours(node)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (layer.name, node)

@@ -2831,6 +2831,47 @@ def open_organisations(kind, active, of_kind, deg, capacity):  # pragma: no cove
 
 
 @kernel
+def tied_to(i, j, node):  # pragma: no cover - compiled
+    """The nodes tied to ``node`` in a layer with tie ends ``i``, ``j``: ``np.concatenate([i[j == node], j[i ==
+    node]])`` (those on the lower end first, each part in tie order), in two passes without temporaries."""
+    count = 0
+    for t in range(i.size):
+        if j[t] == node or i[t] == node:
+            count += 1
+    out = np.empty(count, np.int64)
+    r = 0
+    for t in range(i.size):
+        if j[t] == node:
+            out[r] = i[t]
+            r += 1
+    for t in range(i.size):
+        if i[t] == node:
+            out[r] = j[t]
+            r += 1
+    return out
+
+
+@kernel
+def log_growth(z, profit, firms, shock, half_square):  # pragma: no cover - compiled
+    """The market's log growth of each firm's scale: ``shock * z - half_square``, no more than 0 where the firm's
+    ``profit`` is negative (``np.where(profit[firms] < 0, np.minimum(g, 0.0), g)``, NaN kept), in one pass."""
+    out = np.empty(firms.size)
+    for x in range(firms.size):
+        g = shock * z[x] - half_square
+        if profit[firms[x]] < 0:
+            g = g if g <= 0.0 or g != g else 0.0
+        out[x] = g
+    return out
+
+
+@kernel
+def scale_by(out, firms, scale, factor):  # pragma: no cover - compiled
+    """``out[firms] = scale * factor`` (the firms distinct), in place, in one pass."""
+    for x in range(firms.size):
+        out[firms[x]] = scale[x] * factor[x]
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

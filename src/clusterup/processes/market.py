@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import market_step
+from ..compiled import log_growth, market_step, scale_by
 from ..params.base import Section, number, switch
 from ..state import FieldSpec, State, StepContext
 from .base import Process
@@ -129,8 +129,11 @@ class Market(Process):
                             pop.profit, demand, level, rent_decay=p.rent_decay, rent_premium=p.rent_premium,
                             rent_shield=p.rent_shield, fixed_cost=p.fixed_cost, rd_cost=p.rd_cost, payout=p.payout,
                             entrant_scale=p.entrant_scale, scaled=scaled)  # fmt: skip
-        if scale is not None and p.scale_shock > 0:
-            self._grow(pop, firms, scale, pop.profit[firms], rng)
+        if scale is not None and p.scale_shock > 0:  # _grow in two compiled passes around NumPy's exp
+            s = p.scale_shock
+            factor = log_growth(rng.standard_normal(firms.size), pop.profit, firms, s, 0.5 * s**2)
+            np.exp(factor, out=factor)  # NumPy's: a kernel's exp differs in the last bit
+            scale_by(pop.scale, firms, scale, factor)
 
     def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         """:meth:`step` in NumPy, one expression per line: the readable definition of its compiled pass, and its

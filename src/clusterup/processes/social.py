@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import close_triads, nearest_partners, social_decay, sorted_member
+from ..compiled import close_triads, nearest_partners, slots_where, social_decay, sorted_member
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, State, StepContext
 from .base import Process
@@ -43,7 +43,7 @@ class SocialTies(Process):
         p = self.p
         pop = state.pop
         layer = state.net["social"]
-        assoc = (pop.is_org & (pop.view("kind") == ORG_KINDS["association"])).nonzero()[0]
+        assoc = slots_where(pop.view("kind"), ORG_KINDS["association"], pop.is_org)  # the active associations
         if len(layer):
             trade, along = _NONE, _NO_TIES
             if p.crowding > 0:  # trade crowds out the ties it does not run along

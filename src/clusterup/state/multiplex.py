@@ -28,6 +28,7 @@ from ..compiled import (
     sorted_contains,
     symmetric_csr,
     symmetric_neighbours,
+    tied_to,
     to_scipy,
     without_nodes,
 )
@@ -128,8 +129,7 @@ class Layer:
 
     def neighbours(self, node: int) -> np.ndarray:
         """The nodes tied to ``node``, ascending (as the adjacency row lists them), without building it."""
-        i, j = self.i, self.j
-        return np.concatenate([i[j == node], j[i == node]])
+        return tied_to(self.i, self.j, int(node))  # np.concatenate([i[j == node], j[i == node]]), compiled
 
     def degree(self, n: int) -> np.ndarray:
         """Ties per node (cached until the layer changes; read-only)."""
