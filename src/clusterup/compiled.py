@@ -2872,6 +2872,37 @@ def scale_by(out, firms, scale, factor):  # pragma: no cover - compiled
 
 
 @kernel
+def where_below(firms, u, p):  # pragma: no cover - compiled
+    """``firms[u < p]`` in one pass: the firms whose draw falls below the chance ``p`` (one for all)."""
+    count = 0
+    for x in range(firms.size):
+        if u[x] < p:
+            count += 1
+    out = np.empty(count, np.int64)
+    r = 0
+    for x in range(firms.size):
+        if u[x] < p:
+            out[r] = firms[x]
+            r += 1
+    return out
+
+
+@kernel
+def licence_due(i, j, fee, scale):  # pragma: no cover - compiled
+    """What each imitator ``i`` owes its model ``j``: ``fee[j] * s`` with ``s`` the imitator's scale (1 before its
+    first market: ``market.per_scale``), and whether any is owed (``.any()``), in one pass."""
+    out = np.empty(i.size)
+    owed = False
+    for x in range(i.size):
+        s = scale[i[x]]
+        v = fee[j[x]] * (s if s > 0 else 1.0)
+        out[x] = v
+        if v != 0:
+            owed = True
+    return out, owed
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

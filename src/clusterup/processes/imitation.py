@@ -19,7 +19,16 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import best_model, imitate, imitation_gain, imitation_models, imitators, model_gaps, pull_rows
+from ..compiled import (
+    best_model,
+    imitate,
+    imitation_gain,
+    imitation_models,
+    imitators,
+    licence_due,
+    model_gaps,
+    pull_rows,
+)
 from ..params.base import Section, number, switch
 from ..state import ContextField, Mode, State, StepContext
 from .base import InnovationMode
@@ -184,14 +193,19 @@ class Imitation(InnovationMode):
         new_a = np.where(transfer, self.p.switch_dip * a_old, np.maximum(moved, a_old))
         pop.capability[i] = new_a
         pop.generation[i] = np.where(transfer, pop.generation[j], pop.generation[i])
-        self._follow(state, ctx, i, j)
+        self._follow(state, ctx, i, j, numpy=True)
 
-    def _follow(self, state: State, ctx: StepContext, i: np.ndarray, j: np.ndarray) -> None:
-        """The imitators' knowledge moves toward their models'; licences are paid."""
+    def _follow(self, state: State, ctx: StepContext, i: np.ndarray, j: np.ndarray, numpy: bool = False) -> None:
+        """The imitators' knowledge moves toward their models'; licences are paid (``numpy``: the fees in NumPy,
+        the definition of their compiled pass)."""
         pop = state.pop
         pull_rows(pop.knowledge, i, j, self.p.knowledge_pull)  # knowledge[i] += pull * (knowledge[j] - knowledge[i])
-        fee = pop.licence_fee[j] * per_scale(pop)[i]  # the licence is in proportion to the licensee's size
-        if fee.any():  # a licence to imitate a protected technology is paid to its holder
+        if numpy:
+            fee = pop.licence_fee[j] * per_scale(pop)[i]  # the licence is in proportion to the licensee's size
+            owed = bool(fee.any())
+        else:  # the same in one compiled pass
+            fee, owed = licence_due(i, j, pop.licence_fee, pop.scale)
+        if owed:  # a licence to imitate a protected technology is paid to its holder
             pop.wealth[i] -= fee
             pop.profit[i] -= fee
             np.add.at(pop.wealth, j, fee)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import Neighbours, rd_review
+from ..compiled import Neighbours, rd_review, where_below
 from ..params.base import Section, integer, number, switch
 from ..state import FieldSpec, State, StepContext
 from .base import Process
@@ -46,7 +46,7 @@ class RDLearning(Process):
             return
         # the draws in the NumPy form's order and sizes; the passes over firms and peers in one compiled call,
         # with the NumPy form's numbers (tests/test_process_kernels.py keeps it as the oracle)
-        who = firms[rng.random(firms.size) < self.p.review]
+        who = where_below(firms, rng.random(firms.size), float(self.p.review))  # firms[u < review]
         k = self.p.peers
         if who.size:
             adj = state.net.combined(state.n)

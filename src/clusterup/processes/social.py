@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import close_triads, nearest_partners, slots_where, social_decay, sorted_member
+from ..compiled import close_triads, nearest_partners, slots_where, social_decay, sorted_member, where_below
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, State, StepContext
 from .base import Process
@@ -59,11 +59,11 @@ class SocialTies(Process):
         firms = pop.firms()
         if firms.size < 2:
             return
-        who = firms[rng.random(firms.size) < p.proximity]
+        who = where_below(firms, rng.random(firms.size), float(p.proximity))  # firms[u < proximity]
         if who.size:
             picks = rng.integers(0, firms.size, (who.size, self.candidates))
             layer.add(*nearest_partners(firms, picks, who, pop.x, pop.y, p.radius), 1.0)
-        who = firms[rng.random(firms.size) < p.triadic]
+        who = where_below(firms, rng.random(firms.size), float(p.triadic))  # firms[u < triadic]
         if who.size:
             adj = layer.neighbours_csr(state.n)  # only who is tied to whom: the layer changes right after
             u_first = rng.random(who.size)

@@ -138,7 +138,8 @@ class Population:
         if self.n + count > self.capacity_slots:
             self._allocate(max(2 * self.capacity_slots, self.n + count))
         new = slice(self.n, self.n + count)
-        with self._changing_members():
+        self.kind.flags.writeable = self.active.flags.writeable = True  # _changing_members, inline (every step)
+        try:
             for spec in self.specs:
                 getattr(self, spec.name)[new] = spec.fill
             self.knowledge[new] = 0.0
@@ -147,12 +148,17 @@ class Population:
             self.active[new] = True
             self.next_id += count
             self.n += count
+        finally:
+            self._members_changed()
         return np.arange(new.start, new.stop)
 
     def deactivate(self, slots: np.ndarray) -> None:
         """The nodes in ``slots`` leave (their slots stay, inactive, until :meth:`compact`)."""
-        with self._changing_members():
+        self.kind.flags.writeable = self.active.flags.writeable = True  # _changing_members, inline (every step)
+        try:
             self.active[slots] = False
+        finally:
+            self._members_changed()
 
     def set_kind(self, slots: np.ndarray, kind: np.ndarray | int) -> None:
         """Make the nodes in ``slots`` of ``kind`` (codes as in :data:`KIND_NAMES`)."""
