@@ -1962,9 +1962,18 @@ def _lookup(table, keys, out):  # pragma: no cover - compiled
     return True
 
 
+@kernel
+def _lookup_rows(table, keys):  # pragma: no cover - compiled
+    out = np.empty(keys.size)
+    return out if _lookup(table, keys, out) else out[:0]
+
+
 def lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
     """``table[keys]`` for integer keys, or None where a key falls outside the table (negative keys included,
     which NumPy would count from the end): the bounds check and the gather in one pass."""
+    if keys.ndim == 1:  # the usual case (a generation per slot or firm): one call, no reshapes
+        out = _lookup_rows(table, keys)
+        return out if out.size == keys.size else None
     out = np.empty(keys.shape)
     return out if _lookup(table, keys.reshape(-1), out.reshape(-1)) else None
 
