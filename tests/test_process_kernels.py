@@ -192,10 +192,15 @@ def integrated_numpy(proc, state, ctx, rng) -> None:
     proc.step_numpy(state, ctx, rng)
 
 
+def mode_choice_numpy(proc, state, ctx, rng) -> None:
+    """The mode choice with its inputs in NumPy (kept beside the process as their definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
            "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy,
            "imitation": imitation_numpy, "obsolescence": obsolescence_numpy, "pipelines": pipelines_numpy,
-           "local": local_numpy, "integrated": integrated_numpy}  # fmt: skip
+           "local": local_numpy, "integrated": integrated_numpy, "mode_choice": mode_choice_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -214,6 +219,8 @@ def _same(proc, state, ctx, oracle, seed) -> None:
         assert a[1].succeeded.keys() == b[1].succeeded.keys()
         for mode, who in a[1].succeeded.items():
             assert who.dtype == b[1].succeeded[mode].dtype and who.tobytes() == b[1].succeeded[mode].tobytes()
+    if "attempts" in a[1].names:  # the attempts chosen per mode (the mode choice)
+        assert a[1].attempts.tobytes() == b[1].attempts.tobytes()
     if "exited" in a[1].names:  # who left, why, and how many came (demography)
         for x, y in zip(a[1].exited or (), b[1].exited or (), strict=True):
             assert x.dtype == y.dtype and x.tobytes() == y.tobytes()

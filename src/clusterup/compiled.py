@@ -2912,6 +2912,39 @@ def licence_due(i, j, fee, scale):  # pragma: no cover - compiled
 
 
 @kernel
+def _choice_inputs(firms, mode, none, revenue, wealth, scale, share_exponent, horizon, modes):  # pragma: no cover
+    n = firms.size
+    for s in range(mode.size):
+        mode[s] = none
+    r = np.empty(n)
+    value = np.empty(n)
+    w = np.empty(n)
+    sc = np.empty(n)
+    for x in range(n):
+        f = firms[x]
+        r[x] = revenue[f]
+        value[x] = revenue[f] * share_exponent * horizon
+        w[x] = wealth[f]
+        v = scale[f]
+        sc[x] = v if v > 0 else 1.0
+    utility = np.full((n, modes), -np.inf)
+    for x in range(n):
+        utility[x, none] = 0.0
+    return pairwise_sum(r, 0, n) / n, value, w, sc, utility, np.zeros((n, modes))
+
+
+def choice_inputs(firms: np.ndarray, mode: np.ndarray, none: int, revenue: np.ndarray, wealth: np.ndarray,
+                  scale: np.ndarray, share_exponent: float, horizon: float, modes: int) -> tuple:  # fmt: skip
+    """What the mode choice starts from, in one pass (the definition: ``ModeChoice.step_numpy``): every slot's
+    ``mode`` set to ``none``; the firms' mean revenue (NumPy's pairwise sum over their count), each firm's
+    ``value = revenue * share_exponent * horizon``, its cash, its scale (1 before its first market:
+    ``market.per_scale``), the (firms x ``modes``) utilities, ``-inf`` but 0 for ``none``, and zero costs.
+    Needs at least one firm."""
+    return _choice_inputs(firms, mode, int(none), revenue, wealth, scale, float(share_exponent), float(horizon),
+                          int(modes))  # fmt: skip
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..compiled import equal_choice, logit_choice, mode_column, pay_chosen
+from ..compiled import choice_inputs, equal_choice, logit_choice, mode_column, pay_chosen
 from ..params.base import Section, number, switch
 from ..state import INNOVATION_MODES, Mode, State, StepContext
 from .base import ATTEMPTS, SUCCEEDED, SUCCESSES, Column, InnovationMode, Process
@@ -52,19 +52,40 @@ class ModeChoice(Process):
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         pop = state.pop
+        firms = pop.firms()
+        if firms.size == 0:
+            pop.view("mode")[:] = Mode.NONE
+            return
+        # every slot's mode reset, the firms' mean revenue, values, cash and scales, and the tables of utilities
+        # and costs: one compiled pass (compiled.choice_inputs; step_numpy has them in NumPy)
+        typical, value, wealth, scale, utility, costs = choice_inputs(
+            firms, pop.view("mode"), Mode.NONE, pop.revenue, pop.wealth, pop.scale,
+            state.params.market.share_exponent, self.p.horizon, len(Mode))  # fmt: skip
+        self._choose(state, ctx, rng, firms, typical, value, wealth, scale, utility, costs)
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` with its inputs in NumPy, one expression per line: the definition of ``choice_inputs``."""
+        pop = state.pop
         pop.view("mode")[:] = Mode.NONE
         firms = pop.firms()
         if firms.size == 0:
             return
         revenue = pop.revenue[firms]
         typical = revenue.mean()
-        typical = typical if typical > 0 else 1.0  # utilities in units of a typical firm's income
         value = revenue * state.params.market.share_exponent * self.p.horizon
         wealth = pop.wealth[firms]
         scale = per_scale(pop)[firms]  # a larger firm's attempts cost more, in proportion
         utility = np.full((firms.size, len(Mode)), -np.inf)
         utility[:, Mode.NONE] = 0.0
         costs = np.zeros((firms.size, len(Mode)))
+        self._choose(state, ctx, rng, firms, typical, value, wealth, scale, utility, costs)
+
+    def _choose(self, state: State, ctx: StepContext, rng: np.random.Generator, firms: np.ndarray, typical: float,
+                value: np.ndarray, wealth: np.ndarray, scale: np.ndarray, utility: np.ndarray,
+                costs: np.ndarray) -> None:  # fmt: skip
+        """Each mode's column, the choice and the payments (:meth:`step` and :meth:`step_numpy` alike)."""
+        pop = state.pop
+        typical = typical if typical > 0 else 1.0  # utilities in units of a typical firm's income
         for mode in self.modes:
             if not mode.enabled:
                 continue
