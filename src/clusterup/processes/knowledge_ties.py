@@ -61,15 +61,16 @@ class KnowledgeTies(Process):
         integ, local = knowledge_seekers(firms, pop.mode, rng.random(firms.size), p.local_rate, _LOCAL, _INTEGRATED)
         # the candidates are social or economic neighbours: of each layer's neighbour lists and of their union,
         # only the rows of the firms that look for partners (the whole lists would cost several times more)
-        both = None
+        both = mastery = None
         if integ.size or local.size:
             both = state.net.neighbours(("social", "economic"), state.n, np.concatenate((integ, local)))
-        self._form(state, integ, p.partners, rng, both)
-        self._form(state, local, 1, rng, both)
+            mastery = state.mastery()  # the same for both passes: forming ties changes no capability
+        self._form(state, integ, p.partners, rng, both, mastery=mastery)
+        self._form(state, local, 1, rng, both, mastery=mastery)
         self._enforce_capacity(state)
 
     def _form(self, state: State, who: np.ndarray, partners: int, rng: np.random.Generator, both,
-              numpy: bool = False) -> None:  # fmt: skip
+              numpy: bool = False, mastery: np.ndarray | None = None) -> None:  # fmt: skip
         if who.size == 0 or partners == 0:
             return
         pop = state.pop
@@ -88,7 +89,8 @@ class KnowledgeTies(Process):
             open_orgs = _NO_FIRMS
         if open_orgs.size:
             extra = open_orgs[rng.integers(0, open_orgs.size, (who.size, 2))]
-        src, dst = choose_partners(adj, who, u, c, extra, pop.view("knowledge"), state.mastery(), pop.kind, partners)
+        mastery = state.mastery() if mastery is None else mastery
+        src, dst = choose_partners(adj, who, u, c, extra, pop.view("knowledge"), mastery, pop.kind, partners)
         state.net["knowledge"].add(src, dst, self.p.initial)
 
     @staticmethod
