@@ -197,10 +197,16 @@ def mode_choice_numpy(proc, state, ctx, rng) -> None:
     proc.step_numpy(state, ctx, rng)
 
 
+def spillover_numpy(proc, state, ctx, rng) -> None:
+    """The spillovers with their gains in NumPy (kept beside the process as their definition)."""
+    proc.step_numpy(state, ctx, rng)
+
+
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
            "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy,
            "imitation": imitation_numpy, "obsolescence": obsolescence_numpy, "pipelines": pipelines_numpy,
-           "local": local_numpy, "integrated": integrated_numpy, "mode_choice": mode_choice_numpy}  # fmt: skip
+           "local": local_numpy, "integrated": integrated_numpy, "mode_choice": mode_choice_numpy,
+           "spillover": spillover_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -219,6 +225,8 @@ def _same(proc, state, ctx, oracle, seed) -> None:
         assert a[1].succeeded.keys() == b[1].succeeded.keys()
         for mode, who in a[1].succeeded.items():
             assert who.dtype == b[1].succeeded[mode].dtype and who.tobytes() == b[1].succeeded[mode].tobytes()
+    if "spillover_volume" in a[1].names:  # the spillovers' sum (its column)
+        assert np.float64(a[1].spillover_volume).tobytes() == np.float64(b[1].spillover_volume).tobytes()
     if "attempts" in a[1].names:  # the attempts chosen per mode (the mode choice)
         assert a[1].attempts.tobytes() == b[1].attempts.tobytes()
     if "exited" in a[1].names:  # who left, why, and how many came (demography)

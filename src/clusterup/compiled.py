@@ -2945,6 +2945,30 @@ def choice_inputs(firms: np.ndarray, mode: np.ndarray, none: int, revenue: np.nd
 
 
 @kernel
+def _spill_apply(inflow, best_gap, ceil, a, is_firm, openness):  # pragma: no cover - compiled
+    for s in range(inflow.size):
+        v = inflow[s] * openness
+        h = 0.999 * ceil[s] - a[s]
+        h = h if h >= 0.0 or h != h else 0.0  # np.maximum(h, 0.0)
+        g = best_gap[s]
+        v = v if v <= g or v != v else g  # np.minimum(v, best_gap): NaN from either side
+        v = v if v <= h or v != v else h  # np.minimum(v, headroom)
+        if not is_firm[s]:
+            v = 0.0
+        inflow[s] = v
+        a[s] = a[s] + v
+    return pairwise_sum(inflow, 0, inflow.size)
+
+
+def spill_apply(inflow: np.ndarray, best_gap: np.ndarray, ceil: np.ndarray, a: np.ndarray, is_firm: np.ndarray,
+                openness: float) -> float:
+    """The spillovers' gains, in place, in one pass (the definition: ``Spillover.step_numpy``): ``inflow *=
+    openness``, capped at the best gap and at the headroom ``max(0.999 * ceil - a, 0)``, 0 for all but firms,
+    added to the capabilities ``a``; returns their sum (NumPy's pairwise sum over every slot)."""
+    return float(_spill_apply(inflow, best_gap, ceil, a, is_firm, float(openness)))
+
+
+@kernel
 def _top_generation(g, kind, active):  # pragma: no cover - compiled
     top = 0  # the top generation among active firms (0 without firms)
     for f in range(g.size):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import spill, spill_sources
+from ..compiled import spill, spill_apply, spill_sources
 from ..params.base import Section, number, switch
 from ..state import LAYERS, ContextField, State, StepContext
 from .base import Column, Process
@@ -37,7 +37,7 @@ class Spillover(Process):
                       "learning"),)  # fmt: skip
     context = (VOLUME,)
 
-    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator, numpy: bool = False) -> None:
         n = state.n
         pop = state.pop
         a = pop.view("capability")
@@ -55,12 +55,19 @@ class Spillover(Process):
             if rate <= 0 or adj.nnz == 0:
                 continue
             spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap, leak, sources)
+        if not numpy:  # the gains capped and added, with their sum, in one compiled pass (compiled.spill_apply)
+            ctx.spillover_volume = spill_apply(inflow, best_gap, state.ceiling(g), a, pop.is_firm, openness)
+            return
         inflow *= openness
         headroom = np.maximum(0.999 * state.ceiling(g) - a, 0.0)
         inflow = np.minimum(np.minimum(inflow, best_gap), headroom)
         inflow[~pop.is_firm] = 0.0
         a += inflow
         ctx.spillover_volume = float(inflow.sum())
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` with its gains in NumPy, one expression per line: the definition of ``spill_apply``."""
+        self.step(state, ctx, rng, numpy=True)
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
         return {"spillover_volume": ctx.spillover_volume}
