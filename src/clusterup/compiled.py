@@ -1979,16 +1979,17 @@ def lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
 
 
 @kernel
-def _over_ceiling(capability, ceiling, is_firm, out):  # pragma: no cover - compiled
+def _over_ceiling(capability, ceiling, is_firm, clipped, out):  # pragma: no cover - compiled
     for f in range(out.size):
-        out[f] = capability[f] / ceiling[f] if is_firm[f] else 0.0
+        v = capability[f] / ceiling[f] if is_firm[f] else 0.0
+        out[f] = _clip_unit(v) if clipped else v
 
 
-def over_ceiling(capability: np.ndarray, ceiling: np.ndarray, is_firm: np.ndarray) -> np.ndarray:
+def over_ceiling(capability: np.ndarray, ceiling: np.ndarray, is_firm: np.ndarray, clipped: bool = False) -> np.ndarray:
     """``capability / ceiling`` where ``is_firm``, 0 elsewhere (the mastery): one pass instead of the quotient, the
-    negated mask and the masked write."""
+    negated mask and the masked write; with ``clipped``, ``np.clip`` of it to [0, 1] in the same pass."""
     out = np.empty(capability.size)
-    _over_ceiling(capability, ceiling, is_firm, out)
+    _over_ceiling(capability, ceiling, is_firm, bool(clipped), out)
     return out
 
 
@@ -2966,6 +2967,17 @@ def spill_apply(inflow: np.ndarray, best_gap: np.ndarray, ceil: np.ndarray, a: n
     openness``, capped at the best gap and at the headroom ``max(0.999 * ceil - a, 0)``, 0 for all but firms,
     added to the capabilities ``a``; returns their sum (NumPy's pairwise sum over every slot)."""
     return float(_spill_apply(inflow, best_gap, ceil, a, is_firm, float(openness)))
+
+
+@kernel
+def two_sums(firms, x, y):  # pragma: no cover - compiled
+    """``(x[firms].sum(), y[firms].sum())`` with NumPy's pairwise sums, gathering each once."""
+    gx = np.empty(firms.size)
+    gy = np.empty(firms.size)
+    for k in range(firms.size):
+        gx[k] = x[firms[k]]
+        gy[k] = y[firms[k]]
+    return pairwise_sum(gx, 0, firms.size), pairwise_sum(gy, 0, firms.size)
 
 
 @kernel

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import entrant_friends, entrant_models, entrants, exit_scan
+from ..compiled import entrant_friends, entrant_models, entrants, exit_scan, two_sums
 from ..kernels import random_neighbour
 from ..params.base import Section, integer, number, switch
 from ..rng import weighted_draws
@@ -89,8 +89,11 @@ class Demography(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
-        revenue = pop.revenue[firms].sum()
-        margin = pop.profit[firms].sum() / revenue if revenue > 0 else 0.0
+        if compiled:  # pop.revenue[firms].sum() and pop.profit[firms].sum() in one pass (NumPy's sums)
+            revenue, profit = two_sums(firms, pop.revenue, pop.profit)
+        else:
+            revenue, profit = pop.revenue[firms].sum(), pop.profit[firms].sum()
+        margin = profit / revenue if revenue > 0 else 0.0
         count = int(rng.poisson(firms.size * (p.entry_rate * max(margin, 0.0) + p.newcomer_rate)))
         ctx.entries = count
         if count == 0:

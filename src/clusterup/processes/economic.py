@@ -39,7 +39,7 @@ class EconomicTies(Process):
         p = self.p
         pop = state.pop
         layer = state.net["economic"]
-        m = np.clip(state.mastery(), 0.0, 1.0)
+        m = state.mastery(clipped=True)  # np.clip(mastery, 0, 1)
         if len(layer):
             layer.set_weights(trade_track(layer.i, layer.j, layer.w, m, p.adjustment))
             layer.drop_below(p.floor)

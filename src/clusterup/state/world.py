@@ -52,10 +52,11 @@ class State:
             table = self._ceilings = (key, powers)
         return table[1][g]
 
-    def mastery(self) -> np.ndarray:
-        """Capability over the ceiling of the firm's generation, per slot (0 for organisations)."""
+    def mastery(self, clipped: bool = False) -> np.ndarray:
+        """Capability over the ceiling of the firm's generation, per slot (0 for organisations); with ``clipped``,
+        clipped to [0, 1] (``np.clip``) in the same pass."""
         pop = self.pop
-        return over_ceiling(pop.view("capability"), self.ceiling(pop.view("generation")), pop.is_firm)
+        return over_ceiling(pop.view("capability"), self.ceiling(pop.view("generation")), pop.is_firm, clipped)
 
     def compact(self) -> bool:
         """Drop the population's inactive slots and let the network follow; True if anything moved."""
