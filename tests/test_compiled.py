@@ -1337,6 +1337,10 @@ def test_over_ceiling_and_slots_where_equal_the_numpy_expressions():
     want = capability / ceiling
     want[~is_firm] = 0.0
     np.testing.assert_array_equal(compiled.over_ceiling(capability, ceiling, is_firm), want)
+    clipped = compiled.over_ceiling(capability, ceiling, is_firm, clipped=True)  # np.clip, NaN kept, in the pass
+    assert clipped.tobytes() == np.clip(want, 0.0, 1.0).tobytes() and (want > 1).any() and np.isnan(clipped).any()
+    a, b = rng.random(n), rng.random(n) * 1e6  # the firms' revenue and profit summed in NumPy's order
+    assert compiled.two_sums(np.flatnonzero(is_firm), a, b) == (a[is_firm].sum(), b[is_firm].sum())
     mode = rng.integers(0, 4, n).astype(np.int8)
     for code in (0, 1, 3, 7):
         for mask in (is_firm, np.zeros(n, bool)):
