@@ -157,56 +157,16 @@ def rd_learning_numpy(proc, state, ctx, rng) -> None:
     pop.rd[who] = np.clip(rd, proc.p.minimum, 1.0)
 
 
-def demography_numpy(proc, state, ctx, rng) -> None:
-    """Demography's step with its exit test and entrants' fields in NumPy (kept beside the process)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def imitation_numpy(proc, state, ctx, rng) -> None:
-    """Imitation's step in NumPy (kept beside the process as its definition)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def market_numpy(proc, state, ctx, rng) -> None:
-    """The market's step in NumPy (kept beside the process as its definition)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def obsolescence_numpy(proc, state, ctx, rng) -> None:
-    """Obsolescence's step in NumPy (kept beside the process as its definition)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def pipelines_numpy(proc, state, ctx, rng) -> None:
-    """The pipelines' step in NumPy (kept beside the process as its definition)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def local_numpy(proc, state, ctx, rng) -> None:
-    """Local innovation's step in NumPy (kept beside the process as its definition)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def integrated_numpy(proc, state, ctx, rng) -> None:
-    """Integrated innovation's step in NumPy (kept beside the process as its definition)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def mode_choice_numpy(proc, state, ctx, rng) -> None:
-    """The mode choice with its inputs in NumPy (kept beside the process as their definition)."""
-    proc.step_numpy(state, ctx, rng)
-
-
-def spillover_numpy(proc, state, ctx, rng) -> None:
-    """The spillovers with their gains in NumPy (kept beside the process as their definition)."""
+def own_numpy(proc, state, ctx, rng) -> None:
+    """The process's own NumPy form, ``step_numpy``, kept beside it as the definition of its compiled passes."""
     proc.step_numpy(state, ctx, rng)
 
 
 ORACLES = {"economic": economic_numpy, "social": social_numpy, "knowledge_ties": knowledge_ties_numpy,
-           "rd_learning": rd_learning_numpy, "market": market_numpy, "demography": demography_numpy,
-           "imitation": imitation_numpy, "obsolescence": obsolescence_numpy, "pipelines": pipelines_numpy,
-           "local": local_numpy, "integrated": integrated_numpy, "mode_choice": mode_choice_numpy,
-           "spillover": spillover_numpy}  # fmt: skip
+           "rd_learning": rd_learning_numpy, "market": own_numpy, "demography": own_numpy,
+           "imitation": own_numpy, "obsolescence": own_numpy, "pipelines": own_numpy,
+           "local": own_numpy, "integrated": own_numpy, "mode_choice": own_numpy,
+           "spillover": own_numpy}  # fmt: skip
 
 
 def _same(proc, state, ctx, oracle, seed) -> None:
@@ -233,6 +193,15 @@ def _same(proc, state, ctx, oracle, seed) -> None:
         for x, y in zip(a[1].exited or (), b[1].exited or (), strict=True):
             assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
         assert (a[1].exits, a[1].entries) == (b[1].exits, b[1].entries)
+
+
+def _found(name, seed, firms, steps, done, overrides=None):
+    """The process ``name`` with copies of the state and step context it finds after ``done`` steps of a baseline
+    run (``firms`` firms, ``steps`` planned, ``overrides``)."""
+    sim = Simulation("baseline", seed=seed, firms=firms, steps=steps, overrides=overrides or {})
+    for _ in range(done):
+        sim.step()
+    return before_process(sim, name)
 
 
 def _states():
@@ -287,10 +256,7 @@ def test_capacity_kernel_drops_the_weakest_the_earlier_among_equals(capacity):
 def test_economic_kernels_with_a_segment_empty_and_equal_scores(mastered):
     """Seekers whose adjacent segment has no firm find no candidate there (sample_from_groups gives -1); with
     every firm at full mastery, candidates score the same and the first one wins, as np.argmax picks it."""
-    sim = Simulation("baseline", seed=6, firms=40, steps=10)
-    for _ in range(4):
-        sim.step()
-    proc, state, ctx = before_process(sim, "economic")
+    proc, state, ctx = _found("economic", 6, 40, 10, 4)
     state.pop.segment[: state.n][state.pop.segment[: state.n] == 1] = 2  # segment 1 emptied
     if mastered:
         firms = state.pop.firms()
@@ -323,21 +289,18 @@ def test_market_kernel_with_and_without_scales_and_shield(overrides, lag):
     """Scales that play no part (every firm 1), scales without growth, no rent shield; a cluster behind the
     frontier (the shield acts), at parity and ahead of it (demand saturates); entrants (scale 0) among the
     firms, all firms new, and firms with no weight at all (revenue shared equally)."""
-    sim = Simulation("baseline", seed=10, firms=200, steps=30, overrides=overrides)
-    for _ in range(19):
-        sim.step()
-    proc, state, ctx = before_process(sim, "market")
+    proc, state, ctx = _found("market", 10, 200, 30, 19, overrides)
     pop = state.pop
     firms = pop.firms()
     state.frontier = float(pop.capability[firms].mean() / lag)
     pop.scale[firms[::7]] = 0.0  # entrants
     pop.rent[firms[::3]] = 20.0 * np.arange(firms[::3].size) / firms.size  # shields from 0 to above 2
     for seed in (1, 2):
-        _same(proc, state, ctx, market_numpy, seed)
+        _same(proc, state, ctx, own_numpy, seed)
     pop.scale[firms] = 0.0  # every firm new: all at scale 1
-    _same(proc, state, ctx, market_numpy, 3)
+    _same(proc, state, ctx, own_numpy, 3)
     pop.capability[firms] = 0.0  # no weight anywhere: the demand is shared equally
-    _same(proc, state, ctx, market_numpy, 4)
+    _same(proc, state, ctx, own_numpy, 4)
 
 
 def test_demography_kernels_with_both_causes_clipped_places_and_no_entrants():
@@ -353,13 +316,13 @@ def test_demography_kernels_with_both_causes_clipped_places_and_no_entrants():
     pop.capability[firms[5::13]] = 1e-6  # lagging (some also losing: the cause is losses)
     pop.x[firms[::2]], pop.y[firms[1::2]] = 0.0, 1.0  # entrants beside them cross the edges
     for seed in range(6):
-        _same(proc, state, ctx, demography_numpy, seed)
+        _same(proc, state, ctx, own_numpy, seed)
     found = copy.deepcopy(state), copy_ctx(ctx)
     proc.step(found[0], found[1], np.random.default_rng(0))
     assert set(found[1].exited[1].tolist()) == {0, 1} and found[1].entries > 0
     pop.profit[: state.n] = -1.0  # no margin: entry only at the newcomer rate, here none
     proc.p = proc.p.model_copy(update={"newcomer_rate": 0.0})
-    _same(proc, state, ctx, demography_numpy, 1)
+    _same(proc, state, ctx, own_numpy, 1)
 
 
 @pytest.mark.parametrize("preset", ["baseline", "bass", "policy-ip-protection"])
@@ -378,15 +341,12 @@ def test_imitation_kernels_with_models_ahead_imitated_imitators_and_licences(pre
     pop.licence_fee[firms[::4]] = 0.01
     pop.mode[firms] = int(Mode.IMITATION)  # everyone imitates: imitators are models too
     for seed in range(4):
-        _same(proc, state, ctx, imitation_numpy, seed)
+        _same(proc, state, ctx, own_numpy, seed)
 
 
 def test_knowledge_kernels_where_both_modes_succeed():
     """A firm whose local and integrated attempts both count gives its ties the larger boost."""
-    sim = Simulation("baseline", seed=9, firms=300, steps=60)
-    for _ in range(49):
-        sim.step()
-    proc, state, ctx = before_process(sim, "knowledge_ties")
+    proc, state, ctx = _found("knowledge_ties", 9, 300, 60, 49)
     firms = state.pop.firms()
     ctx.succeeded[Mode.LOCAL] = firms[::3]
     ctx.succeeded[Mode.INTEGRATED] = firms[::5]  # every fifteenth firm in both
@@ -428,16 +388,13 @@ def test_rd_learning_kernel_breaks_ties_as_argmax():
 def test_obsolescence_kernel_without_maintenance_with_odd_exponents_and_at_the_cap(overrides):
     """No R&D maintenance, exponents NumPy's power treats apart (0.5, 1) or not (1.6), rates above the 0.99 cap
     (rate 0.9 with the generation lag), no generation lag; firms at zero R&D and all in one generation."""
-    sim = Simulation("baseline", seed=11, firms=200, steps=30, overrides=overrides)
-    for _ in range(14):
-        sim.step()
-    proc, state, ctx = before_process(sim, "obsolescence")
-    _same(proc, state, ctx, obsolescence_numpy, 1)
+    proc, state, ctx = _found("obsolescence", 11, 200, 30, 14, overrides)
+    _same(proc, state, ctx, own_numpy, 1)
     firms = state.pop.firms()
     state.pop.rd[firms[::5]] = 0.0
-    _same(proc, state, ctx, obsolescence_numpy, 2)
+    _same(proc, state, ctx, own_numpy, 2)
     state.pop.generation[firms] = 3
-    _same(proc, state, ctx, obsolescence_numpy, 3)
+    _same(proc, state, ctx, own_numpy, 3)
 
 
 @pytest.mark.parametrize("overrides", [{"pipelines.capability_power": 3.0, "pipelines.subsidy": 200.0},
@@ -448,46 +405,37 @@ def test_pipelines_kernel_with_odd_exponents_certain_chances_and_high_floors(ove
     """Exponents NumPy's power treats apart (0, 0.5) or not (3, 1.7); chances above 1 (a large subsidy, rate 1);
     a floor that closes most pipelines, a decay that closes every one; firms beyond their ceiling (mastery
     clipped to 1) and at zero capability."""
-    sim = Simulation("baseline", seed=12, firms=200, steps=30, overrides=overrides)
-    for _ in range(14):
-        sim.step()
-    proc, state, ctx = before_process(sim, "pipelines")
-    _same(proc, state, ctx, pipelines_numpy, 1)
+    proc, state, ctx = _found("pipelines", 12, 200, 30, 14, overrides)
+    _same(proc, state, ctx, own_numpy, 1)
     firms = state.pop.firms()
     state.pop.capability[firms[::4]] *= 3.0
     state.pop.capability[firms[1::4]] = 0.0
-    _same(proc, state, ctx, pipelines_numpy, 2)
+    _same(proc, state, ctx, own_numpy, 2)
 
 
 @pytest.mark.parametrize("overrides", [{}, {"local.specialisation": 0.0}, {"local.specialisation": 1.0, "local.rate": 0.9}])
 def test_local_kernels_with_firms_beyond_their_ceiling_and_every_attempt_a_success(overrides):
     """No or complete specialisation, a fast rate; firms beyond their ceiling (no gain, not a loss), at zero
     capability, and every attempt a success (chance 1) or none (chance 0)."""
-    sim = Simulation("baseline", seed=13, firms=300, steps=40, overrides=overrides)
-    for _ in range(24):
-        sim.step()
-    proc, state, ctx = before_process(sim, "local")
-    _same(proc, state, ctx, local_numpy, 1)
+    proc, state, ctx = _found("local", 13, 300, 40, 24, overrides)
+    _same(proc, state, ctx, own_numpy, 1)
     pop = state.pop
     firms = pop.firms()
     pop.capability[firms[::3]] *= 5.0
     pop.capability[firms[1::5]] = 0.0
     for chance, seed in ((1.0, 2), (0.0, 3)):
         ctx.local_chance = np.full(state.n, chance)
-        _same(proc, state, ctx, local_numpy, seed)
+        _same(proc, state, ctx, own_numpy, seed)
 
 
 def test_integrated_kernels_where_every_attempt_succeeds():
     """Every attempt a success (the chance set to 1 for both forms): each attempting firm moves up a generation,
     with its dip and its knowledge drawn toward its pool, in both forms alike."""
-    sim = Simulation("baseline", seed=14, firms=300, steps=60)
-    for _ in range(39):
-        sim.step()
-    proc, state, ctx = before_process(sim, "integrated")
+    proc, state, ctx = _found("integrated", 14, 300, 60, 39)
     assert proc.attempting(state).size > 0
     proc.success_chance = lambda state, ctx: np.ones(state.n)
     try:
-        _same(proc, state, ctx, integrated_numpy, 1)
+        _same(proc, state, ctx, own_numpy, 1)
     finally:
         del proc.success_chance
 

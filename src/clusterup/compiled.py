@@ -2538,41 +2538,6 @@ def _below_one(v):  # pragma: no cover - compiled
     return v if v < 1.0 or v != v else 1.0
 
 
-@kernel
-def _power(x, e):  # pragma: no cover - compiled
-    """``x ** e``. NumPy's own shortcuts for the exponents 0, 0.5, 1 and 2 (``sqrt``, the value, a square), and
-    for other whole exponents up to 64 repeated squaring (within a few units in the last place of ``pow``, and
-    several times faster than the C library's scalar ``pow``, which cannot be vectorised in these loops)."""
-    if e == 2.0:
-        return x * x
-    if e == 1.0:
-        return x
-    if e == 0.5:
-        return np.sqrt(x)
-    if e == 0.0:
-        return 1.0
-    if 0.0 < e <= 64.0 and e == np.floor(e):
-        k = int(e)
-        out = 1.0
-        base = x
-        while k > 0:
-            if k & 1:
-                out *= base
-            k >>= 1
-            if k:
-                base *= base
-        return out
-    return x**e
-
-
-@kernel
-def _hill(rd, half_pow, exponent):  # pragma: no cover - compiled
-    """:func:`clusterup.kernels.rd_effect` of one value: ``r^n / (r^n + h^n)``, 0 where the sum is not positive."""
-    rn = _power(rd, exponent)
-    denom = rn + half_pow
-    return rn / denom if denom > 0 else 0.0
-
-
 NUMPY_SHORTCUTS = (-1.0, 0.0, 0.5, 1.0, 2.0)  # the exponents NumPy computes an array's power of without pow
 _NO_VALUES = np.empty(0)  # a kernel's powers computed in NumPy: none (it computes them itself)
 
@@ -2598,6 +2563,35 @@ def _numpy_power(x, e):  # pragma: no cover - compiled
     if e == 0.0:
         return 1.0
     return 1.0 / x
+
+
+@kernel
+def _power(x, e):  # pragma: no cover - compiled
+    """``x ** e``. NumPy's own shortcuts for the exponents 0, 0.5, 1 and 2 (``sqrt``, the value, a square), and
+    for other whole exponents up to 64 repeated squaring (within a few units in the last place of ``pow``, and
+    several times faster than the C library's scalar ``pow``, which cannot be vectorised in these loops)."""
+    if e == 2.0 or e == 1.0 or e == 0.5 or e == 0.0:
+        return _numpy_power(x, e)
+    if 0.0 < e <= 64.0 and e == np.floor(e):
+        k = int(e)
+        out = 1.0
+        base = x
+        while k > 0:
+            if k & 1:
+                out *= base
+            k >>= 1
+            if k:
+                base *= base
+        return out
+    return x**e
+
+
+@kernel
+def _hill(rd, half_pow, exponent):  # pragma: no cover - compiled
+    """:func:`clusterup.kernels.rd_effect` of one value: ``r^n / (r^n + h^n)``, 0 where the sum is not positive."""
+    rn = _power(rd, exponent)
+    denom = rn + half_pow
+    return rn / denom if denom > 0 else 0.0
 
 
 @kernel
