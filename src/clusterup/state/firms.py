@@ -18,7 +18,6 @@ The population holds the core fields below and every field a process declares (i
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +69,23 @@ def merge_fields(groups: Sequence[Sequence[FieldSpec]]) -> list[FieldSpec]:
     return list(out.values())
 
 
+class _ChangingMembers:
+    """:meth:`Population._changing_members`: ``kind`` and ``active`` writeable inside, the members found again
+    after, whatever happens inside."""
+
+    __slots__ = ("pop",)
+
+    def __init__(self, pop: Population) -> None:
+        self.pop = pop
+
+    def __enter__(self) -> None:
+        self.pop.kind.flags.writeable = True
+        self.pop.active.flags.writeable = True
+
+    def __exit__(self, *exc: object) -> None:
+        self.pop._members_changed()
+
+
 class Population:
     """Parallel arrays over node slots ``0..n-1`` (capacity may be larger)."""
 
@@ -104,15 +120,10 @@ class Population:
         self.active.flags.writeable = False
         self._members: dict[str, np.ndarray] = {}
 
-    @contextmanager
-    def _changing_members(self):
-        """Write access to ``kind`` and ``active`` inside; the members are found again after."""
-        self.kind.flags.writeable = True
-        self.active.flags.writeable = True
-        try:
-            yield
-        finally:
-            self._members_changed()
+    def _changing_members(self) -> _ChangingMembers:
+        """Write access to ``kind`` and ``active`` inside; the members are found again after (a plain context
+        manager, not a generator's: entrants and exits use it every step)."""
+        return _ChangingMembers(self)
 
     def _member(self, what: str) -> np.ndarray:
         found = self._members.get(what)
@@ -138,8 +149,7 @@ class Population:
         if self.n + count > self.capacity_slots:
             self._allocate(max(2 * self.capacity_slots, self.n + count))
         new = slice(self.n, self.n + count)
-        self.kind.flags.writeable = self.active.flags.writeable = True  # _changing_members, inline (every step)
-        try:
+        with self._changing_members():
             for spec in self.specs:
                 getattr(self, spec.name)[new] = spec.fill
             self.knowledge[new] = 0.0
@@ -148,17 +158,12 @@ class Population:
             self.active[new] = True
             self.next_id += count
             self.n += count
-        finally:
-            self._members_changed()
         return np.arange(new.start, new.stop)
 
     def deactivate(self, slots: np.ndarray) -> None:
         """The nodes in ``slots`` leave (their slots stay, inactive, until :meth:`compact`)."""
-        self.kind.flags.writeable = self.active.flags.writeable = True  # _changing_members, inline (every step)
-        try:
+        with self._changing_members():
             self.active[slots] = False
-        finally:
-            self._members_changed()
 
     def set_kind(self, slots: np.ndarray, kind: np.ndarray | int) -> None:
         """Make the nodes in ``slots`` of ``kind`` (codes as in :data:`KIND_NAMES`)."""
