@@ -219,28 +219,21 @@ class Lifecycles:
     def update(self, state: State, ctx: StepContext) -> None:
         pop = state.pop
         ids = pop.view("id")
-        if ascending(ids):  # ids grow with slots: the new rows and the exits in two compiled passes
-            while True:
-                size, top = lifecycle_entrants(pop.firms(), ids, pop.parent, pop.capability, self.last_id, state.step,
-                                               self.cols, self.size)  # fmt: skip
-                if size >= 0:
-                    break
-                self._grow(self.size + pop.firms().size)
-            # the new rows' ids ascend and exceed every earlier one: ascending rows stay ascending
-            self.size, self.last_id = size, top
-        else:  # ids a run started from data gave, in its order
-            self.update_numpy(state, ctx, exits=False)
-        exited = ctx.exited if "exited" in ctx.names else None
-        if exited:
-            gone, cause = (np.asarray(x) for x in exited)
-            if self._rows_ascending:
-                lifecycle_exits(self.cols["id"], self.size, gone, cause, self.cols["exited"], self.cols["cause"], state.step)
-            else:
-                row, hit = _find(self.cols["id"][: self.size], gone)  # ids never recorded: skipped
-                self.cols["exited"][row[hit]] = state.step
-                self.cols["cause"][row[hit]] = cause[hit]
+        if not ascending(ids):  # ids a run started from data gave, in its order
+            self.update_numpy(state, ctx)
+            return
+        # ids grow with slots: the new rows and the exits in two compiled passes
+        while True:
+            size, top = lifecycle_entrants(pop.firms(), ids, pop.parent, pop.capability, self.last_id, state.step,
+                                           self.cols, self.size)  # fmt: skip
+            if size >= 0:
+                break
+            self._grow(self.size + pop.firms().size)
+        # the new rows' ids ascend and exceed every earlier one: ascending rows stay ascending
+        self.size, self.last_id = size, top
+        self._exits(state, ctx, compiled=self._rows_ascending)
 
-    def update_numpy(self, state: State, ctx: StepContext, exits: bool = True) -> None:
+    def update_numpy(self, state: State, ctx: StepContext) -> None:
         """:meth:`update` in NumPy, whatever the order of the ids: the definition of its compiled passes, and their
         oracle in the tests."""
         pop = state.pop
@@ -256,12 +249,21 @@ class Lifecycles:
             self._append({"id": pop.id[new], "parent": parent, "born": state.step, "exited": -1, "cause": -1,
                           "origin": origin, "parent_capability": parent_cap})  # fmt: skip
             self.last_id = int(ids.max())
+        self._exits(state, ctx, compiled=False)
+
+    def _exits(self, state: State, ctx: StepContext, compiled: bool) -> None:
+        """The step's exits (the step context's ``exited``) into their rows; ids never recorded are skipped.
+        ``compiled``: by the compiled pass, which needs the rows' ids to ascend."""
         exited = ctx.exited if "exited" in ctx.names else None
-        if exits and exited:
-            gone, cause = (np.asarray(x) for x in exited)
-            row, hit = _find(self.cols["id"][: self.size], gone)  # ids never recorded: skipped
-            self.cols["exited"][row[hit]] = state.step
-            self.cols["cause"][row[hit]] = cause[hit]
+        if not exited:
+            return
+        gone, cause = (np.asarray(x) for x in exited)
+        if compiled:
+            lifecycle_exits(self.cols["id"], self.size, gone, cause, self.cols["exited"], self.cols["cause"], state.step)
+            return
+        row, hit = _find(self.cols["id"][: self.size], gone)
+        self.cols["exited"][row[hit]] = state.step
+        self.cols["cause"][row[hit]] = cause[hit]
 
     @property
     def data(self) -> dict[str, np.ndarray]:
