@@ -2595,17 +2595,25 @@ def _hill(rd, half_pow, exponent):  # pragma: no cover - compiled
 
 
 @kernel
+def generation_counts(gen, firms):  # pragma: no cover - compiled
+    """``np.bincount(gen[firms])`` in one pass: the firms per generation, up to the highest one (one zero
+    without firms)."""
+    top = 0
+    for x in range(firms.size):
+        top = max(top, gen[firms[x]])
+    out = np.zeros(top + 1, np.int64)
+    for x in range(firms.size):
+        out[gen[firms[x]]] += 1
+    return out
+
+
+@kernel
 def _erode(firms, gen, rd, cap, rate, lag_rate, maintenance, half_pow, exponent, powered):  # pragma: no cover
     n = firms.size
-    top = 0
-    for x in range(n):
-        top = max(top, gen[firms[x]])
-    counts = np.zeros(top + 1, np.int64)
-    for x in range(n):
-        counts[gen[firms[x]]] += 1
-    above = np.empty(top + 1)  # per generation: the share of the firms in higher ones
+    counts = generation_counts(gen, firms)
+    above = np.empty(counts.size)  # per generation: the share of the firms in higher ones
     done = 0
-    for k in range(top + 1):
+    for k in range(counts.size):
         done += counts[k]
         above[k] = (n - done) / n
     for x in range(n):
@@ -2797,19 +2805,6 @@ def count_firms(values, firms, threshold, strict):  # pragma: no cover - compile
         if v > threshold or (not strict and v == threshold):
             count += 1
     return count
-
-
-@kernel
-def generation_counts(gen, firms):  # pragma: no cover - compiled
-    """``np.bincount(gen[firms])`` in one pass: the firms per generation, up to the highest one (one zero
-    without firms)."""
-    top = 0
-    for x in range(firms.size):
-        top = max(top, gen[firms[x]])
-    out = np.zeros(top + 1, np.int64)
-    for x in range(firms.size):
-        out[gen[firms[x]]] += 1
-    return out
 
 
 @kernel
