@@ -37,14 +37,36 @@ class Spillover(Process):
                       "learning"),)  # fmt: skip
     context = (VOLUME,)
 
-    def step(self, state: State, ctx: StepContext, rng: np.random.Generator, numpy: bool = False) -> None:
+    def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        # the gains capped and added, with their sum, in one compiled pass (compiled.spill_apply)
+        found = self._inflow(state)
+        if found is not None:
+            a, g, inflow, best_gap, openness = found
+            ctx.spillover_volume = spill_apply(inflow, best_gap, state.ceiling(g), a, state.pop.is_firm, openness)
+
+    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        """:meth:`step` with its gains in NumPy, one expression per line: the definition of ``spill_apply``."""
+        found = self._inflow(state)
+        if found is None:
+            return
+        a, g, inflow, best_gap, openness = found
+        inflow *= openness
+        headroom = np.maximum(0.999 * state.ceiling(g) - a, 0.0)
+        inflow = np.minimum(np.minimum(inflow, best_gap), headroom)
+        inflow[~state.pop.is_firm] = 0.0
+        a += inflow
+        ctx.spillover_volume = float(inflow.sum())
+
+    def _inflow(self, state: State) -> tuple | None:
+        """What each node could take in through every layer's ties, and the best gap it sees (None where the
+        technology is closed): (capabilities, generations, inflow, best gap, openness)."""
         n = state.n
         pop = state.pop
         a = pop.view("capability")
         g = pop.view("generation")
         openness = 1.0 - state.params.technology.appropriability
         if openness <= 0:
-            return
+            return None
         inflow = np.zeros(n)
         best_gap = np.zeros(n)
         leak = 1.0 - pop.view("protection")
@@ -55,19 +77,7 @@ class Spillover(Process):
             if rate <= 0 or adj.nnz == 0:
                 continue
             spill(adj, a, g, rate, self.p.cross_generation, inflow, best_gap, leak, sources)
-        if not numpy:  # the gains capped and added, with their sum, in one compiled pass (compiled.spill_apply)
-            ctx.spillover_volume = spill_apply(inflow, best_gap, state.ceiling(g), a, pop.is_firm, openness)
-            return
-        inflow *= openness
-        headroom = np.maximum(0.999 * state.ceiling(g) - a, 0.0)
-        inflow = np.minimum(np.minimum(inflow, best_gap), headroom)
-        inflow[~pop.is_firm] = 0.0
-        a += inflow
-        ctx.spillover_volume = float(inflow.sum())
-
-    def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
-        """:meth:`step` with its gains in NumPy, one expression per line: the definition of ``spill_apply``."""
-        self.step(state, ctx, rng, numpy=True)
+        return a, g, inflow, best_gap, openness
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
         return {"spillover_volume": ctx.spillover_volume}
