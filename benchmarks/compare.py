@@ -5,7 +5,8 @@
 The other version is the git revision ``REV`` of this repository (checked out into a temporary worktree,
 removed after); this version is the working tree. Two worker processes, one per version, each warm up
 (a short run) and then take turns: in each round both run the same seed (seeds 1-4 in rotation), which
-one goes first alternating. Each reports the CPU time per step of its ``Simulation.run()``. Printed: the
+one goes first alternating. Each reports the CPU time per step of its ``Simulation.run()`` (with ``--clock
+wall``, the wall time: what counts where a version uses a second core). Printed: the
 median and fastest of each, and the ratios of the medians and of the fastest runs (new / old), as a
 Markdown table row for docs/performance.md.
 
@@ -30,14 +31,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER = """
 import sys, time
 from clusterup.simulation import Simulation
-preset, firms, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+preset, firms, steps, clock = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+clock = time.perf_counter if clock == "wall" else time.process_time
 Simulation(preset, seed=99, firms=firms, steps=min(steps, 20)).run()
 print("ready", flush=True)
 for line in sys.stdin:
     sim = Simulation(preset, seed=int(line), firms=firms, steps=steps)
-    c = time.process_time()
+    c = clock()
     sim.run()
-    print((time.process_time() - c) / steps * 1e6, flush=True)
+    print((clock() - c) / steps * 1e6, flush=True)
 """
 
 
@@ -53,6 +55,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--preset", default="baseline")
     ap.add_argument("--firms", type=int, default=None, help="initial firms (default: the preset's)")
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                    help="time a step by the process's CPU time (default) or by the wall clock")
     args = ap.parse_args(argv)
     for name in ("rounds", "steps", "firms"):
         value = getattr(args, name)
@@ -77,7 +81,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def _worker(src: Path, args: argparse.Namespace) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(src), "CLUSTERUP_AOT": "0"}
-    proc = subprocess.Popen([sys.executable, "-c", WORKER, args.preset, str(args.firms), str(args.steps)], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", WORKER, args.preset, str(args.firms), str(args.steps), args.clock], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
     if proc.stdout.readline().strip() != "ready":
         proc.kill()
@@ -113,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
     old, new = times["old"], times["new"]
     mo, mn = statistics.median(old), statistics.median(new)
-    print(f"| {args.preset}, {args.firms} firms x {args.steps} steps, {args.rounds} rounds | {args.commit[:7]}: "
+    print(f"| {args.preset}, {args.firms} firms x {args.steps} steps, {args.rounds} rounds, {args.clock} | {args.commit[:7]}: "
           f"{mo:,.0f} ({min(old):,.0f}) us a step | working tree: {mn:,.0f} ({min(new):,.0f}) us | "
           f"{mn / mo:.3f} median, {min(new) / min(old):.3f} fastest |")  # fmt: skip
 

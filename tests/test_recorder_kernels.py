@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas.testing as pd_testing
 import pytest
 
 from clusterup import Simulation
@@ -180,3 +181,84 @@ def test_triangles_carried_through_changed_ties_change_no_number(preset, firms, 
         full = sim.state.step % every == 0
         _identical(compute(sim.state, prev_carried, full, structure), compute(sim.state, prev_fresh, full))
     assert sum(carried) >= steps // every  # most layers' counts were carried (the others counted afresh)
+
+
+def _run_record(preset: str, firms: int, steps: int, every: int, resume_at: int | None = None):
+    """A run's time series, generations and lifecycles (resumed from its ``state_dict`` at ``resume_at``)."""
+    sim = Simulation(preset, seed=6, firms=firms, steps=steps, overrides={"run.network_every": every})
+    for _ in range(steps if resume_at is None else resume_at):
+        sim.step()
+    if resume_at is not None:
+        sim = Simulation.from_state_dict(sim.state_dict())
+        while not sim.finished:
+            sim.step()
+    result = sim.result()
+    return result.timeseries, result.generations, result.lifecycles
+
+
+@pytest.mark.parametrize(("preset", "firms", "steps", "every", "apart", "resume_at"),
+                         [("baseline", 150, 40, 1, False, None), ("bass", 120, 20, 1, False, None),
+                          ("lock-in", 150, 40, 3, True, None), ("baseline", 150, 30, 2, False, 17)])  # fmt: skip
+def test_measures_taken_behind_the_next_step_give_the_same_record(preset, firms, steps, every, apart, resume_at,
+                                                                     monkeypatch):  # fmt: skip
+    """From ``BEHIND_FROM`` slots on (with two threads and on the main thread) the recorder takes each step's
+    measures on its own thread while the next step runs, and writes them into their row before anything reads
+    the record. Forced on at a small size (and with the layers' separate calls, ``apart``, and a run saved and
+    resumed mid-way, whose ``state_dict`` must wait for the last row), it gives the record of the run that
+    measures each step at once, bit for bit, and it did take the measures behind."""
+    import clusterup.compiled as compiled
+    import clusterup.recorder as recorder
+
+    if apart:
+        monkeypatch.setattr(recorder, "APART_FROM", 0)
+    monkeypatch.setattr(recorder, "BEHIND_FROM", None)
+    at_once = _run_record(preset, firms, steps, every, resume_at)
+    handed = []
+    worker = recorder._worker
+
+    def counting():
+        handed.append(1)
+        return worker()
+
+    monkeypatch.setattr(compiled, "_threads", lambda: 2)
+    monkeypatch.setattr(recorder, "BEHIND_FROM", 1)
+    monkeypatch.setattr(recorder, "_worker", counting)
+    behind = _run_record(preset, firms, steps, every, resume_at)
+    assert len(handed) == steps + 1  # every step and the initial state
+    for a, b in zip(at_once, behind, strict=True):
+        pd_testing.assert_frame_equal(b, a, check_exact=True)
+
+
+def test_measures_stay_on_the_step_without_a_second_thread_or_below_the_threshold(monkeypatch):
+    """One thread allowed (a process pool's worker, ``NUMBA_NUM_THREADS=1``), or fewer slots than
+    ``BEHIND_FROM``: every row is complete when ``record`` returns, and no measure is handed over."""
+    import clusterup.compiled as compiled
+    import clusterup.recorder as recorder
+
+    for threads, start in ((1, 1), (2, 10**9)):
+        monkeypatch.setattr(compiled, "_threads", lambda threads=threads: threads)
+        monkeypatch.setattr(recorder, "BEHIND_FROM", start)
+        sim = Simulation("baseline", seed=2, firms=100, steps=5)
+        sim.step()
+        assert sim.recorder._pending is None
+
+
+def test_an_error_in_the_measures_taken_behind_is_raised_where_the_record_is_read(monkeypatch):
+    """A measure that fails on the recorder's thread raises its error in the run's thread, at the next read of
+    the record (here the result); nothing is written for the row."""
+    import clusterup.compiled as compiled
+    import clusterup.recorder as recorder
+
+    monkeypatch.setattr(compiled, "_threads", lambda: 2)
+    monkeypatch.setattr(recorder, "BEHIND_FROM", 1)
+    sim = Simulation("baseline", seed=2, firms=100, steps=3)
+    sim.step()
+
+    def failing(*args):
+        raise RuntimeError("measure failed")
+
+    monkeypatch.setattr(recorder, "firm_indicators", failing)
+    sim.step()
+    assert sim.recorder._pending is not None
+    with pytest.raises(RuntimeError, match="measure failed"):
+        sim.result()

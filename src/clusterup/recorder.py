@@ -7,8 +7,11 @@ columns in schedule order (docs/output-schema.md).
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -42,6 +45,31 @@ if TYPE_CHECKING:
 # (compiled.concurrently); None: from compiled.PARALLEL_ROWS, read at each step (what changes that threshold,
 # clusterup compile or benchmarks/threshold.py, changes this one too). Tests set it apart from the threads.
 APART_FROM: int | None = None
+
+# From BEHIND_FROM slots up to (not including) BEHIND_UNTIL, each step's measures (the layers' passes,
+# triangles and components, the firm indicators: all but a few plain counts) are taken on a thread of the
+# recorder's own while the next step runs, and written into their row before anything reads the record
+# (Recorder.settle): the same numbers. Only where more than one thread is allowed (compiled._threads():
+# NUMBA_NUM_THREADS, and one in a process pool's worker) and on the main thread. The kernels release the GIL,
+# so the measures use the second core while the processes use the first. Below, handing them over (some 40-50 us
+# a step on a 2-core machine) costs more than it saves; above, the processes' own kernels use every core and the
+# recorder's calls run side by side on them at their turn (docs/performance.md). BEHIND_FROM None: never.
+BEHIND_FROM: int | None = 1_000
+BEHIND_UNTIL = 20_000
+
+_recorder_thread: tuple[int, ThreadPoolExecutor] | None = None  # (process id, its single thread)
+
+
+def _one_by_one(calls: list) -> list:
+    return [call() for call in calls]
+
+
+def _worker() -> ThreadPoolExecutor:
+    """The recorder's thread (one per process: a forked child starts its own)."""
+    global _recorder_thread
+    if _recorder_thread is None or _recorder_thread[0] != os.getpid():
+        _recorder_thread = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="clusterup-recorder"))
+    return _recorder_thread[1]
 
 
 def _layer_columns() -> tuple[Column, ...]:
@@ -321,18 +349,29 @@ class Recorder:
         self.lifecycles = Lifecycles()
         self.panel_every = panel_every
         self.panel: list[pd.DataFrame] = []
+        # each step's measures on the recorder's own thread, beside the next step (see BEHIND_FROM)
+        self.behind = compiled._threads() > 1
+        self._pending: tuple[int, Future, Any] | None = None  # (row, its measures, their tally) not yet written
 
     def record(self, state: State, ctx: StepContext) -> None:
+        self.settle()  # the last step's network indicators: this step's turnover compares with its keys
         row = self.rows
         firms = state.pop.firms()
         self.generation_counts.append(generation_counts(state.pop.generation, firms))  # np.bincount(generation[firms])
         full = state.step % self.network_every == 0 or state.step == self.last_step
-        values = compute(state, self.prev_keys, full, self.structure)
+        behind = (self.behind and BEHIND_FROM is not None and BEHIND_FROM <= state.pop.n < BEHIND_UNTIL
+                  and threading.current_thread() is threading.main_thread())  # fmt: skip
+        values, calls, tally = begin(state, self.prev_keys, full, self.structure, behind)
+        if behind:  # measured on the recorder's thread while the next step runs; settle() fills in the row
+            self._pending = (row, _worker().submit(_one_by_one, calls), tally)
+        else:
+            values.update(tally(concurrently(calls, state.pop.n)))
         for process in self.schedule:
             if process.columns:
                 values.update(process.record(state, ctx))
         for name, col in self.columns.items():
-            col[row] = values[name]
+            if not behind or name in values:  # behind, the network's columns come with settle()
+                col[row] = values[name]
         self.rows += 1
         self.lifecycles.update(state, ctx)
         if self.snapshot_every and state.step % self.snapshot_every == 0:
@@ -346,8 +385,20 @@ class Recorder:
 
         return pd.concat(self.panel, ignore_index=True) if self.panel else pd.DataFrame()
 
+    def settle(self) -> None:
+        """Wait for the network indicators of the last step recorded, if they are being computed on the
+        recorder's thread, and write them into their row (an error there is raised here). Every reader of the
+        record (:meth:`table`, :meth:`frame`, :meth:`state_dict`) and the next :meth:`record` call it first."""
+        if self._pending is not None:
+            row, future, tally = self._pending
+            found = future.result()  # interrupted here, the measures are still pending: a later call writes them
+            self._pending = None
+            for name, value in tally(found).items():
+                self.columns[name][row] = value
+
     def table(self) -> Table:
         """The time series so far (copies of the used rows)."""
+        self.settle()
         return Table({c: v[: self.rows].copy() for c, v in self.columns.items()})
 
     def frame(self) -> pd.DataFrame:
@@ -375,6 +426,7 @@ class Recorder:
     # -- save and restore ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """The rows so far, last step's tie keys and the firms per generation (not the snapshots)."""
+        self.settle()
         return {
             "rows": self.rows,
             "columns": {name: col[: self.rows].copy() for name, col in self.columns.items()},
@@ -486,74 +538,122 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
     from one more (:func:`~clusterup.compiled.layer_measures`, with its triangles and giant share on all but large
     networks) and the multiplex measures from a merge of the three
     (:func:`~clusterup.compiled.multiplex_pass`); :func:`compute_numpy` is their readable definition."""
+    out, calls, tally = begin(state, prev_keys, network, structure)
+    out.update(tally(concurrently(calls, state.pop.n)))
+    return out
+
+
+class _Ties(NamedTuple):
+    """A layer's ties as they were when a step was recorded (a layer replaces its arrays, never changes them)."""
+
+    keys: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    w: np.ndarray
+
+
+def begin(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
+          structure: dict[tuple[str, str], tuple] | None = None,
+          behind: bool = False) -> tuple[dict[str, float], list, Any]:  # fmt: skip
+    """:func:`compute` in three parts: the indicators read here (a dict), the independent calls that measure the
+    rest, and their tally, a call that takes the calls' results (a list, in order) and returns the rest of the
+    indicators (it updates ``prev_keys`` and ``structure``). ``tally(concurrently(calls, state.pop.n))`` is
+    what :func:`compute` adds to the dict.
+
+    The calls read only what this function took from the state: the layers' arrays (a layer replaces them
+    when its ties change, never changes them in place) and, with ``behind``, copies of the slots' ids and of
+    the fields the firm indicators read (``compact()`` moves the slots in place), so that they may run on
+    another thread while the next step changes the state."""
     pop = state.pop
     firms = pop.firms()
-    out: dict[str, float] = {"step": state.step, "n_firms": firms.size}
-    nodes = pop.nodes()
-    n_nodes = nodes.size
+    out: dict[str, float] = {"step": state.step, "n_firms": firms.size, "frontier": state.frontier,
+                             "n_orgs": int(pop.orgs().size)}  # fmt: skip
     ids = pop.view("id")
+    fields = (pop.capability, pop.generation, pop.rd, pop.knowledge)
+    if behind:
+        ids = ids.copy()
+        fields = tuple(f[: pop.n].copy() for f in fields)
+    lays = [_Ties(lay.keys, lay.i, lay.j, lay.w) for lay in (state.net[layer] for layer in LAYERS)]
+    return out, *_network(lays, ids, pop.n, pop.nodes(), state.step, state.frontier, prev_keys, network,
+                          {} if structure is None else structure, partial(firm_indicators, *fields, firms))  # fmt: skip
+
+
+def _network(lays: list[_Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step: int, frontier: float,
+             prev_keys: dict[str, np.ndarray], network: bool, structure: dict[tuple[str, str], tuple],
+             indicators: Any) -> tuple[list, Any]:  # fmt: skip
+    """The network's indicators of one step from the ties and slots :func:`begin` took (with the firm
+    indicators, the call ``indicators``), in two parts: the independent calls that measure (to run side by
+    side, or on the recorder's thread), and the tally of what they found, a call that takes their results (a
+    list, in order) and returns the indicators. The tally updates ``prev_keys`` and ``structure``."""
     # the firm indicators, the layers' passes with the multiplex pass that reads them, and each layer's
     # triangles and components are independent: on large networks they run side by side
     # (compiled.concurrently, about the costliest first); each number is the same whichever way they run
-    lays = dict(zip(LAYERS, (state.net[layer] for layer in LAYERS), strict=True))
-    structure = {} if structure is None else structure  # without one, what is found is kept for this step only
+    lays = dict(zip(LAYERS, lays, strict=True))
     tri_of, giant_of = {}, {}  # without the network measures (network False) neither is read
     if network:
         tri_of = {L: c[2] for L in LAYERS if (c := structure.get(("triangles", L))) and c[0] is lays[L].keys
-                  and c[1] == pop.n}  # fmt: skip
+                  and c[1] == n}  # fmt: skip
         giant_of = {L: c[3] for L in LAYERS if (c := structure.get(("giant", L))) and c[0] is lays[L].keys
-                    and c[1] == pop.n and (c[2] is nodes or np.array_equal(c[2], nodes))}  # fmt: skip
+                    and c[1] == n and (c[2] is nodes or np.array_equal(c[2], nodes))}  # fmt: skip
     tri_new = [L for L in reversed(LAYERS) if L not in tri_of] if network else []
     giant_new = [L for L in LAYERS if L not in giant_of] if network else []
     # below PARALLEL_ROWS (APART_FROM) the calls run one after the other: the triangles and giant shares come
     # with each layer's pass, in its call; from there on they are calls of their own, to run side by side
-    apart = pop.n >= (compiled.PARALLEL_ROWS if APART_FROM is None else APART_FROM)
+    apart = n >= (compiled.PARALLEL_ROWS if APART_FROM is None else APART_FROM)
     # from there on, a layer counted before whose ties change little (judged by its last turnover, times the
     # steps since that count) has its triangles counted from that count, through the ties that changed since
     since = {}
     for L in tri_new if apart else []:
         last = structure.get(("triangles", L))  # (keys, slots, triangles, id keys, step)
-        if last is not None and structure.get(("turnover", L), 1.0) * max(state.step - last[4], 1) <= 1 / CHANGED_SHARE:
+        if last is not None and structure.get(("turnover", L), 1.0) * max(step - last[4], 1) <= 1 / CHANGED_SHARE:
             since[L] = (last[3], last[2])
     tri_apart = [L for L in tri_new if L not in since] if apart else []
     giant_apart = giant_new if apart else []
     tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
-    calls = [partial(_layer_passes, list(lays.values()), ids, pop.n, prev_keys, nodes, tri_in_pass, giant_in_pass,
+    calls = [partial(_layer_passes, list(lays.values()), ids, n, prev_keys, nodes, tri_in_pass, giant_in_pass,
                      structure)]  # fmt: skip
-    calls += [partial(_triangles_since, lays[L].i, lays[L].j, ids, pop.n, *since[L]) for L in since]
-    calls += [partial(ind.triangles, lays[L].i, lays[L].j, pop.n) for L in tri_apart]
-    calls += [partial(firm_indicators, pop.capability, pop.generation, pop.rd, pop.knowledge, firms)]
+    calls += [partial(_triangles_since, lays[L].i, lays[L].j, ids, n, *since[L]) for L in since]
+    calls += [partial(ind.triangles, lays[L].i, lays[L].j, n) for L in tri_apart]
+    calls += [indicators]
     # exited firms keep no ties: no filtering needed
-    calls += [partial(ind.giant_share, lays[L].i, lays[L].j, pop.n, nodes, isolated_others=True) for L in giant_apart]
-    found = concurrently(calls, pop.n)
+    calls += [partial(ind.giant_share, lays[L].i, lays[L].j, n, nodes, isolated_others=True) for L in giant_apart]
+    return calls, partial(_tally, lays, n, nodes, step, frontier, prev_keys, network, structure, since, tri_apart,
+                          giant_apart, tri_in_pass, giant_in_pass, tri_of, giant_of, tri_new, giant_new)  # fmt: skip
+
+
+def _tally(lays: dict[str, _Ties], n: int, nodes: np.ndarray, step: int, frontier: float, prev_keys: dict[str, np.ndarray],
+           network: bool, structure: dict[tuple[str, str], tuple], since: dict, tri_apart: list,
+           giant_apart: list, tri_in_pass: list, giant_in_pass: list, tri_of: dict, giant_of: dict, tri_new: list,
+           giant_new: list, found: list) -> dict[str, float]:  # fmt: skip
+    """:func:`_network`'s second part: the indicators from what its calls ``found``."""
+    n_nodes = nodes.size
+    out: dict[str, float] = {}
     measured, (participation, pairs, embedded) = found[0]
     measured = dict(zip(LAYERS, measured, strict=True))
     passes = {L: m[:5] for L, m in measured.items()}
     counted = 1 + len(since) + len(tri_apart)
-    vals = found[counted]
-    tri = {**tri_of, **dict(zip((*since, *tri_apart), found[1:counted], strict=True)),
+    out.update(found[counted])  # the firm indicators
+    out["cap_rel_frontier"] = out["cap_mean"] / frontier
+    counted += 1
+    tri = {**tri_of, **dict(zip((*since, *tri_apart), found[1 : 1 + len(since) + len(tri_apart)], strict=True)),
            **{L: measured[L][5] for L in tri_in_pass}}  # fmt: skip
-    giant = {**giant_of, **dict(zip(giant_apart, found[counted + 1 :], strict=True)),
+    giant = {**giant_of, **dict(zip(giant_apart, found[counted:], strict=True)),
              **{L: measured[L][6] for L in giant_in_pass}}  # fmt: skip
     for L in tri_new:  # with the id keys counted: the next count can start from this one
-        structure[("triangles", L)] = (lays[L].keys, pop.n, tri[L], passes[L][2], state.step)
+        structure[("triangles", L)] = (lays[L].keys, n, tri[L], passes[L][2], step)
     for L in giant_new:
-        structure[("giant", L)] = (lays[L].keys, pop.n, nodes, giant[L])
-    out.update(vals)
-    out["cap_rel_frontier"] = vals["cap_mean"] / state.frontier
-    out["frontier"] = state.frontier
-    out["n_orgs"] = int(pop.orgs().size)  # the active organisations (a cached array of their slots)
+        structure[("giant", L)] = (lays[L].keys, n, nodes, giant[L])
     all_strength = sum(p[0] for p in passes.values())
     common_all = union_all = 0
     for layer in LAYERS:
-        lay = state.net[layer]
+        ties = lays[layer].keys.size
         strength, deg, keys, common, triples = passes[layer]
         prev = prev_keys.get(layer, keys)  # the first step is compared with itself (layer_pass: all keys common)
         if keys.size == 0 or prev.size == 0:
             common = 0
         union = keys.size + prev.size - common
-        out[f"{layer}_ties"] = len(lay)
-        out[f"{layer}_mean_degree"] = 2 * len(lay) / n_nodes if n_nodes else 0.0
+        out[f"{layer}_ties"] = ties
+        out[f"{layer}_mean_degree"] = 2 * ties / n_nodes if n_nodes else 0.0
         out[f"{layer}_strength"] = strength
         out[f"{layer}_share"] = strength / all_strength if all_strength > 0 else 0.0
         if network:
@@ -564,9 +664,9 @@ def compute(state: State, prev_keys: dict[str, np.ndarray], network: bool = True
         out[f"{layer}_turnover"] = structure[("turnover", layer)] = 1.0 - common / union if union else 0.0
         common_all += common
         union_all += union
-        prev_keys[layer] = keys
     out["turnover"] = 1.0 - common_all / union_all if union_all else 0.0
     k0, k1, k2 = (passes[layer][2] for layer in LAYERS)
+    prev_keys.update(zip(LAYERS, (k0, k1, k2), strict=True))  # last: a tally interrupted before it can run again
     out["multiplex_participation"] = participation
     total = k0.size + k1.size + k2.size
     out["edge_overlap"] = float(total / (len(LAYERS) * pairs)) if total else 0.0
