@@ -220,11 +220,21 @@ def test_measures_taken_behind_the_next_step_give_the_same_record(preset, firms,
         handed.append(1)
         return worker()
 
+    ones = []
+    one_call = recorder.step_measures
+
+    def counting_one(*args):
+        ones.append(1)
+        return one_call(*args)
+
     monkeypatch.setattr(compiled, "_threads", lambda: 2)
     monkeypatch.setattr(recorder, "BEHIND_FROM", 1)
     monkeypatch.setattr(recorder, "_worker", counting)
+    monkeypatch.setattr(recorder, "step_measures", counting_one)
     behind = _run_record(preset, firms, steps, every, resume_at)
     assert len(handed) == steps + 1  # every step and the initial state
+    if preset != "bass" and not apart:  # a static layer's pass is given again: the separate calls
+        assert ones, "the measures were not taken in one call"
     for a, b in zip(at_once, behind, strict=True):
         pd_testing.assert_frame_equal(b, a, check_exact=True)
 
@@ -257,8 +267,45 @@ def test_an_error_in_the_measures_taken_behind_is_raised_where_the_record_is_rea
     def failing(*args):
         raise RuntimeError("measure failed")
 
-    monkeypatch.setattr(recorder, "firm_indicators", failing)
+    monkeypatch.setattr(recorder, "step_measures", failing)
     sim.step()
     assert sim.recorder._pending is not None
     with pytest.raises(RuntimeError, match="measure failed"):
         sim.result()
+
+
+def test_the_step_measures_in_one_call_equal_the_separate_calls():
+    """``compiled.step_measures`` (what the recorder's thread runs below ``PARALLEL_ROWS`` slots) gives the three
+    layers' passes with their triangles and giant shares, the multiplex pass and the firm indicators of the
+    separate calls bit for bit, with and without last step's keys, below and above ``RADIX_FROM`` firms (where
+    the separate calls sort the capabilities by their bits)."""
+    from clusterup.compiled import RADIX_FROM, layer_measures, multiplex_pass, step_measures
+    from clusterup.state import LAYERS
+
+    for firms in (300, RADIX_FROM + 500):
+        sim = Simulation("baseline", seed=7, firms=firms, steps=3)
+        prev: dict[str, np.ndarray] = {}
+        for step in range(3):
+            sim.step()
+            pop = sim.state.pop
+            lays = [sim.state.net[L] for L in LAYERS]
+            ids, nodes, n = pop.view("id"), pop.nodes(), pop.n
+            before = [prev.get(L) for L in LAYERS]
+            tri, giant = [True, step != 1, False], [step != 2, True, False]
+            layers, multiplex, vals = step_measures([(lay.i, lay.j, lay.w) for lay in lays], ids, n, before, nodes,
+                                                    tri, giant, pop.capability, pop.generation, pop.rd,
+                                                    pop.knowledge, pop.firms())  # fmt: skip
+            separate = [layer_measures(lay.i, lay.j, lay.w, ids, n, p, nodes, t, g)
+                        for lay, p, t, g in zip(lays, before, tri, giant, strict=True)]  # fmt: skip
+            for one, other in zip(layers, separate, strict=True):
+                assert len(one) == len(other) == 7
+                for x, y in zip(one, other, strict=True):
+                    if isinstance(y, np.ndarray):
+                        np.testing.assert_array_equal(x, y)
+                    else:
+                        assert x == y and type(x) is type(y)
+            d = [m[1] for m in separate]
+            k = [m[2] for m in separate]
+            assert multiplex == multiplex_pass(*d, *k)
+            assert vals == firm_indicators(pop.capability, pop.generation, pop.rd, pop.knowledge, pop.firms())
+            prev = {L: m[2] for L, m in zip(LAYERS, separate, strict=True)}

@@ -43,6 +43,7 @@ TABLE = "kernels.json"  # (kernel, export, argument types) of every compiled sig
 SWITCH = "CLUSTERUP_AOT"  # "0": do not use kernels compiled ahead of time
 PLACE = "CLUSTERUP_AOT_DIR"  # where they are kept (default: the user's cache directory)
 STEPS = 60  # steps of each shipped scenario run to learn the kernels' argument types
+BEHIND_STEPS = 5  # and with the recorder's measures taken behind the next step (recorder.BEHIND_FROM)
 USED = "used"  # a build's stamp: its modification time is when a process last used the build (to the day)
 STALE_DAYS = 30  # ``clusterup compile`` removes the other builds that no process used for this many days
 KEY_LENGTH = 24  # hexadecimal digits of a build's key: its directory's name
@@ -236,19 +237,21 @@ def attached() -> list[tuple[str, tuple]]:
 
 def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     """(kernel, argument types) of every kernel signature that the shipped scenarios call in ``steps`` steps,
-    in a fixed order. Each preset runs twice: first with every kernel in its serial form (whatever the
-    scenario's size: the serial forms are what a smaller run of it calls), then with every kernel called as
-    it is from ``compiled.PARALLEL_ROWS`` rows on (the row kernels' shares, the recorder's calls of their own)
-    on two threads, so that large runs find their signatures too. Run in a process that compiles just in time
+    in a fixed order. Each preset runs three times: first with every kernel in its serial form (whatever the
+    scenario's size: the serial forms are what a smaller run of it calls), then for a few steps with the
+    recorder's measures taken behind the next step (as from ``recorder.BEHIND_FROM`` slots on), then with every
+    kernel called as it is from ``compiled.PARALLEL_ROWS`` rows on (the row kernels' shares, the recorder's
+    calls of their own) on two threads, so that larger runs find their signatures too. Run in a process that compiles just in time
     (``CLUSTERUP_AOT=0``)."""
     import numba
     from numba.core.registry import CPUDispatcher
 
-    from . import compiled
+    from . import compiled, recorder
     from .params import example_names, preset_names
     from .simulation import Simulation
 
     rows, items, threads = compiled.PARALLEL_ROWS, compiled.PARALLEL_ITEMS, numba.config.NUMBA_NUM_THREADS
+    behind = recorder.BEHIND_FROM
 
     def thresholds(rows_from: int, items_from: int) -> None:
         compiled.PARALLEL_ROWS = rows_from
@@ -260,13 +263,18 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
             Simulation(name, seed=1, steps=steps).run()
         for name in example_names():  # interventions in time: their own length
             Simulation(name, seed=1).run()
-        thresholds(1, 1)
         numba.config.NUMBA_NUM_THREADS = max(threads, 2)
+        recorder.BEHIND_FROM = 1  # the recorder's measures in one call on its own thread (from 1,000 slots on)
+        for name in preset_names():
+            Simulation(name, seed=1, steps=BEHIND_STEPS).run()
+        recorder.BEHIND_FROM = behind
+        thresholds(1, 1)
         for name in preset_names():
             Simulation(name, seed=1, steps=steps).run()
     finally:
         thresholds(rows, items)
         numba.config.NUMBA_NUM_THREADS = threads
+        recorder.BEHIND_FROM = behind
     found = []
     for name, value in sorted(vars(compiled).items()):
         if isinstance(value, CPUDispatcher):

@@ -1582,6 +1582,43 @@ def layer_measures(i: np.ndarray, j: np.ndarray, w: np.ndarray, ids: np.ndarray,
     return strength, deg, keys, int(common), triples, int(tri), float(giant)
 
 
+
+@kernel
+def _step_measures(i0, j0, w0, i1, j1, w1, i2, j2, w2, ids, p0, p1, p2, nodes, n, tri, giant, cap, gen, rd, know,
+                   firms, k_top, out):  # pragma: no cover - compiled  # fmt: skip
+    m0 = _layer_measures(i0, j0, w0, ids, p0, nodes, n, tri[0], giant[0])
+    m1 = _layer_measures(i1, j1, w1, ids, p1, nodes, n, tri[1], giant[1])
+    m2 = _layer_measures(i2, j2, w2, ids, p2, nodes, n, tri[2], giant[2])
+    x = np.empty(firms.size)
+    for r in range(firms.size):
+        x[r] = cap[firms[r]]
+    x.sort()  # the same sorted values as NumPy's sort or sort_values (capabilities are positive, never NaN)
+    _firm_indicators(cap, gen, rd, know, firms, x, k_top, out)
+    return m0, m1, m2, _multiplex_pass(m0[5], m1[5], m2[5], m0[6], m1[6], m2[6])
+
+
+def step_measures(layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ids: np.ndarray, n: int,
+                  prev: list[np.ndarray | None], nodes: np.ndarray, triangles_too: list[bool], giant_too: list[bool],
+                  cap: np.ndarray, gen: np.ndarray, rd: np.ndarray, know: np.ndarray,
+                  firms: np.ndarray) -> tuple[list[tuple], tuple[float, int, int], dict[str, float]]:  # fmt: skip
+    """A step's measures in one compiled call, with the GIL released throughout: the three layers'
+    :func:`layer_measures` (``layers``: each one's ``(i, j, w)``; ``prev``, ``triangles_too`` and ``giant_too``
+    per layer), the :func:`multiplex_pass` over them and :func:`firm_indicators`. The same numbers as those
+    calls; what the recorder's thread runs (one hand-over of the GIL instead of one per call)."""
+    (i0, j0, w0), (i1, j1, w1), (i2, j2, w2) = layers
+    empty = np.empty(0, np.int64)
+    p0, p1, p2 = (empty if p is None else p for p in prev)
+    k_top = max(1, int(round(0.1 * firms.size)))  # Python's rounding, as indicators.top_decile_ratio
+    out = np.empty(len(FIRM_INDICATORS))
+    *measured, (part, pairs, embedded) = _step_measures(
+        i0, j0, w0, i1, j1, w1, i2, j2, w2, ids, p0, p1, p2, nodes, n, np.array(triangles_too, dtype=np.bool_),
+        np.array(giant_too, dtype=np.bool_), cap, gen, rd, know, firms, k_top, out)  # fmt: skip
+    layers_out = [(strength, deg, keys, int(keys.size if p is None else common), triples, int(t), float(g))
+                  for (strength, common, triples, t, g, deg, keys), p in zip(measured, prev, strict=True)]  # fmt: skip
+    vals = dict(zip(FIRM_INDICATORS, out.tolist(), strict=True))
+    vals["gen_max"] = int(vals["gen_max"])
+    return layers_out, (float(part), int(pairs), int(embedded)), vals
+
 # --- sums in NumPy's order, and the knowledge-tie partner choice --------------------------------------------
 
 

@@ -29,6 +29,7 @@ from .compiled import (
     lifecycle_exits,
     multiplex_pass,
     sorted_member,
+    step_measures,
     triangles_since,
 )
 from .processes import GROUPS, Column
@@ -575,16 +576,19 @@ def begin(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
         fields = tuple(f[: pop.n].copy() for f in fields)
     lays = [_Ties(lay.keys, lay.i, lay.j, lay.w) for lay in (state.net[layer] for layer in LAYERS)]
     return out, *_network(lays, ids, pop.n, pop.nodes(), state.step, state.frontier, prev_keys, network,
-                          {} if structure is None else structure, partial(firm_indicators, *fields, firms))  # fmt: skip
+                          {} if structure is None else structure, (*fields, firms), behind)  # fmt: skip
 
 
 def _network(lays: list[_Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step: int, frontier: float,
              prev_keys: dict[str, np.ndarray], network: bool, structure: dict[tuple[str, str], tuple],
-             indicators: Any) -> tuple[list, Any]:  # fmt: skip
-    """The network's indicators of one step from the ties and slots :func:`begin` took (with the firm
-    indicators, the call ``indicators``), in two parts: the independent calls that measure (to run side by
-    side, or on the recorder's thread), and the tally of what they found, a call that takes their results (a
-    list, in order) and returns the indicators. The tally updates ``prev_keys`` and ``structure``."""
+             fields: tuple[np.ndarray, ...], one_call: bool = False) -> tuple[list, Any]:  # fmt: skip
+    """The network's indicators of one step from the ties and slots :func:`begin` took, with the firm
+    indicators of ``fields`` (capability, generation, R&D, knowledge, the firms' slots), in two parts: the
+    independent calls that measure (to run side by side, or on the recorder's thread), and the tally of what
+    they found, a call that takes their results (a list, in order) and returns the indicators. The tally
+    updates ``prev_keys`` and ``structure``. With ``one_call``, below ``PARALLEL_ROWS`` slots, where no layer's
+    pass can be given again, the calls are one: :func:`~clusterup.compiled.step_measures`, the same numbers
+    with one hand-over of the GIL (the recorder's thread runs it beside the next step)."""
     # the firm indicators, the layers' passes with the multiplex pass that reads them, and each layer's
     # triangles and components are independent: on large networks they run side by side
     # (compiled.concurrently, about the costliest first); each number is the same whichever way they run
@@ -610,15 +614,42 @@ def _network(lays: list[_Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step
     tri_apart = [L for L in tri_new if L not in since] if apart else []
     giant_apart = giant_new if apart else []
     tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
+    rest = (n, nodes, step, frontier, prev_keys, network, structure, since, tri_apart, giant_apart, tri_in_pass,
+            giant_in_pass, tri_of, giant_of, tri_new, giant_new)  # fmt: skip
+    if one_call and not apart and not any(_given_again(structure, L, lays[L], n, prev_keys) for L in LAYERS):
+        call = partial(step_measures, [(lay.i, lay.j, lay.w) for lay in lays.values()], ids, n,
+                       [prev_keys.get(L) for L in LAYERS], nodes, [L in tri_in_pass for L in LAYERS],
+                       [L in giant_in_pass for L in LAYERS], *fields)  # fmt: skip
+        return [call], partial(_tally_one_call, lays, *rest)
     calls = [partial(_layer_passes, list(lays.values()), ids, n, prev_keys, nodes, tri_in_pass, giant_in_pass,
                      structure)]  # fmt: skip
     calls += [partial(_triangles_since, lays[L].i, lays[L].j, ids, n, *since[L]) for L in since]
     calls += [partial(ind.triangles, lays[L].i, lays[L].j, n) for L in tri_apart]
-    calls += [indicators]
+    calls += [partial(firm_indicators, *fields)]
     # exited firms keep no ties: no filtering needed
     calls += [partial(ind.giant_share, lays[L].i, lays[L].j, n, nodes, isolated_others=True) for L in giant_apart]
-    return calls, partial(_tally, lays, n, nodes, step, frontier, prev_keys, network, structure, since, tri_apart,
-                          giant_apart, tri_in_pass, giant_in_pass, tri_of, giant_of, tri_new, giant_new)  # fmt: skip
+    return calls, partial(_tally, lays, *rest)
+
+
+def _given_again(structure: dict, layer: str, lay: _Ties, n: int, prev_keys: dict[str, np.ndarray]) -> bool:
+    """Whether :func:`_layer_passes` gives ``layer``'s last pass again (its arrays unchanged, its keys those
+    compared last)."""
+    last = structure.get(("pass", layer))
+    return (last is not None and last[0] is lay.keys and last[1] is lay.w and last[2] == n
+            and prev_keys.get(layer) is last[3][2])  # fmt: skip
+
+
+def _tally_one_call(lays: dict[str, _Ties], n: int, *rest: Any) -> dict[str, float]:
+    """:func:`_tally` of :func:`~clusterup.compiled.step_measures`' one result (``rest[-1]``, a list of it),
+    keeping each layer's pass and the multiplex pass as :func:`_layer_passes` keeps them."""
+    *args, found = rest
+    measured, multiplex, vals = found[0]
+    structure = args[5]
+    for layer, m in zip(LAYERS, measured, strict=True):
+        structure[("pass", layer)] = (lays[layer].keys, lays[layer].w, n, m)
+    k0, k1, k2 = (m[2] for m in measured)
+    structure[("multiplex", "")] = (k0, k1, k2, multiplex)
+    return _tally(lays, n, *args, [(measured, multiplex), vals])
 
 
 def _tally(lays: dict[str, _Ties], n: int, nodes: np.ndarray, step: int, frontier: float, prev_keys: dict[str, np.ndarray],
