@@ -309,3 +309,25 @@ def test_the_step_measures_in_one_call_equal_the_separate_calls():
             assert multiplex == multiplex_pass(*d, *k)
             assert vals == firm_indicators(pop.capability, pop.generation, pop.rd, pop.knowledge, pop.firms())
             prev = {L: m[2] for L, m in zip(LAYERS, separate, strict=True)}
+
+
+@pytest.mark.parametrize("preset", ["baseline", "opportunism", "policy-institutions", "lock-in", "bass"])
+def test_no_process_writes_into_a_layers_arrays(preset):
+    """What the recorder measures behind the next step (and the caches keyed on a layer's arrays) relies on
+    the processes replacing a layer's ``keys`` and ``w`` when ties change, never writing into them: the arrays
+    of each step are unchanged after the next step (and the layers did change)."""
+    from clusterup.state import LAYERS
+
+    sim = Simulation(preset, seed=8, firms=200, steps=30)
+    held = None
+    replaced = 0
+    for _ in range(30):
+        sim.step()
+        now = [(lay.keys, lay.w, lay.i, lay.j) for lay in (sim.state.net[L] for L in LAYERS)]
+        if held is not None:
+            for arrays, copies, current in zip(held[0], held[1], now, strict=True):
+                for a, c in zip(arrays, copies, strict=True):
+                    np.testing.assert_array_equal(a, c)
+                replaced += arrays[0] is not current[0] or arrays[1] is not current[1]
+        held = (now, [tuple(a.copy() for a in arrays) for arrays in now])
+    assert replaced > 0 or preset == "bass"

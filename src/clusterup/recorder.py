@@ -1,4 +1,5 @@
-"""The recorder: indicators each step into preallocated columns (no copies of the state).
+"""The recorder: indicators each step into preallocated columns (no copies of the state, but for the few
+fields that measures taken behind the next step read: see :data:`BEHIND_FROM`).
 
 The table's columns are the core indicators of the state (below, by group) and the columns the
 schedule's processes declare; within each group the core indicators come first, then the processes'
