@@ -89,7 +89,8 @@ COMPARE = RUN.parent / "compare.py"
 
 def test_compare_refuses_bad_arguments_and_prints_one_row():
     """benchmarks/compare.py: a revision that is not a commit, a bad count or preset stop in one line (exit 2);
-    a tiny comparison of HEAD with the working tree prints its row and leaves no worktree behind."""
+    a tiny comparison of HEAD with the working tree, by CPU time and by the wall clock, prints its row and
+    leaves no worktree behind."""
     for args, message in ((["no-such-revision"], "is not a commit"), (["HEAD", "--rounds", "0"], "--rounds must be >= 1"),
                           (["HEAD", "--preset", "no-such-preset"], "--preset")):  # fmt: skip
         bad = subprocess.run([sys.executable, str(COMPARE), *args], capture_output=True, text=True, timeout=120)
@@ -97,11 +98,12 @@ def test_compare_refuses_bad_arguments_and_prints_one_row():
     root = RUN.parents[1]
     if subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True).returncode:
         pytest.skip("not a git checkout")
-    done = subprocess.run([sys.executable, str(COMPARE), "HEAD", "--rounds", "2", "--firms", "40", "--steps", "3"],
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    row = done.stdout.strip().splitlines()[-1]
-    assert row.startswith("| baseline, 40 firms x 3 steps, 2 rounds |") and row.endswith("fastest |")
+    for clock in ("cpu", "wall"):
+        done = subprocess.run([sys.executable, str(COMPARE), "HEAD", "--rounds", "2", "--firms", "40", "--steps", "3",
+                               "--clock", clock], capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        row = done.stdout.strip().splitlines()[-1]
+        assert row.startswith(f"| baseline, 40 firms x 3 steps, 2 rounds, {clock} |") and row.endswith("fastest |")
     worktrees = subprocess.run(["git", "-C", str(root), "worktree", "list"], capture_output=True, text=True).stdout
     assert "clusterup-compare-" not in worktrees
 
