@@ -331,3 +331,25 @@ def test_no_process_writes_into_a_layers_arrays(preset):
                 replaced += arrays[0] is not current[0] or arrays[1] is not current[1]
         held = (now, [tuple(a.copy() for a in arrays) for arrays in now])
     assert replaced > 0 or preset == "bass"
+
+
+def test_a_run_copied_while_measures_are_taken_behind_goes_on_alike(monkeypatch):
+    """A simulation copied (``copy.deepcopy``) right after a step whose measures are still being taken on the
+    recorder's thread waits for them: the copy's record and its further steps equal the original's."""
+    import copy
+
+    import clusterup.compiled as compiled
+    import clusterup.recorder as recorder
+
+    monkeypatch.setattr(compiled, "_threads", lambda: 2)
+    monkeypatch.setattr(recorder, "BEHIND_FROM", 1)
+    sim = Simulation("baseline", seed=3, firms=120, steps=8)
+    for _ in range(4):
+        sim.step()
+    assert sim.recorder._pending is not None
+    copies = [copy.deepcopy(sim)]
+    for other in (sim, *copies):
+        while not other.finished:
+            other.step()
+    for other in copies:
+        pd_testing.assert_frame_equal(other.result().timeseries, sim.result().timeseries, check_exact=True)

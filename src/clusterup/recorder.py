@@ -387,6 +387,12 @@ class Recorder:
 
         return pd.concat(self.panel, ignore_index=True) if self.panel else pd.DataFrame()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy or a pickle of the recorder waits for the measures being taken (a thread's result is not
+        copied)."""
+        self.settle()
+        return self.__dict__.copy()
+
     def settle(self) -> None:
         """Wait for the network indicators of the last step recorded, if they are being computed on the
         recorder's thread, and write them into their row (an error there is raised here). Every reader of the
