@@ -12,7 +12,9 @@ and kernel calls a step. A last row gives the whole step.
 What the timers cost (two clock reads and a call, well under a microsecond a kernel call) counts as kernel
 time; a run's numbers do not change (the wrappers call the same kernels with the same arguments). The kernels'
 share of a step tells what a faster kernel can still win and what only fewer calls between Python and the
-kernels can: with ``--network-every 1000000`` a run records as ``clusterup validate``'s ensembles do.
+kernels can: with ``--network-every 1000000`` a run records as ``clusterup validate``'s ensembles do. The
+recorder takes its measures at once, in its step (not on its own thread behind the next step, as it does from
+1,000 slots on: ``benchmarks/behind.py`` compares the two).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     def simulation(seed: int) -> Simulation:
         return Simulation(args.preset, seed=seed, firms=args.firms, steps=args.steps, overrides=overrides)
 
+    from clusterup import recorder
+
+    recorder.BEHIND_FROM = None  # every measure on this thread, in its step: each kernel's time goes to its part
     simulation(1).run()  # kernels loaded, memory touched
     inside: collections.Counter[str] = collections.Counter()
     calls: collections.Counter[str] = collections.Counter()

@@ -160,3 +160,28 @@ def test_glue_refuses_bad_arguments_and_prints_the_kernels_share():
     whole = [c.strip() for c in rows["whole step"].strip("|").split("|")]
     shares = [int(c.split("(")[1].rstrip("%)")) for c in whole[2:4]]
     assert 99 <= sum(shares) <= 101 and float(whole[4]) > 10  # a step calls the kernels dozens of times
+
+
+BEHIND = RUN.parent / "behind.py"
+
+
+def test_behind_refuses_bad_arguments_and_prints_a_row_per_size():
+    """benchmarks/behind.py: bad values stop in one line (exit 2); a tiny run on two threads prints one row per
+    size with both ways' times and their ratio."""
+    for args, message in ((["1"], "FIRMS must be >= 2"), (["60", "--steps", "0"], "--steps must be >= 1"),
+                          (["60", "--rounds", "0"], "--rounds must be >= 1"),
+                          (["60", "--preset", "no-such-preset"], "--preset must be one of")):  # fmt: skip
+        bad = subprocess.run([sys.executable, str(BEHIND), *args], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and message in bad.stderr.strip().splitlines()[-1] and "Traceback" not in bad.stderr
+    one = subprocess.run([sys.executable, str(BEHIND), "60", "--steps", "2"], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "NUMBA_NUM_THREADS": "1"})  # fmt: skip
+    assert one.returncode == 2 and "needs two threads" in one.stderr.strip().splitlines()[-1]
+    done = subprocess.run([sys.executable, str(BEHIND), "60", "80", "--steps", "3", "--rounds", "2"],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "NUMBA_NUM_THREADS": "2"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.strip().splitlines()[2:]
+    assert [r.split(" | ")[0] for r in rows] == ["| 60 firms", "| 80 firms"]
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert float(cells[5]) > 0 and float(cells[1].split()[0]) > 0
