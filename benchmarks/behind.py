@@ -6,10 +6,10 @@ For each size, in this one process and after a run that loads the kernels: ``PRE
 firms for ``STEPS`` steps, ``--rounds`` times each way, in turns (seeds 2, 3, ...; which way goes first
 alternating): with every step's measures taken at once (``recorder.BEHIND_FROM = None``) and taken on the
 recorder's own thread while the next step runs (``BEHIND_FROM = 1``; the shipped setting takes them behind
-from 1,000 to below 20,000 slots). Prints a Markdown table for docs/performance.md: wall milliseconds a step
-(median and fastest of the rounds) each way, their ratio, and the recorder's time on the run's thread. The
-numbers of the runs are the same either way (tests/test_recorder_kernels.py). Needs two threads
-(``NUMBA_NUM_THREADS`` of at least 2).
+from 1,000 slots on). Either way, from ``compiled.PARALLEL_ROWS`` slots on they are taken at once. Prints a
+Markdown table for docs/performance.md: wall milliseconds a step (median and fastest of the rounds) each
+way, their ratio, and the recorder's time on the run's thread. The numbers of the runs are the same either
+way (tests/test_recorder_kernels.py). Needs two threads (``NUMBA_NUM_THREADS`` of at least 2).
 """
 
 from __future__ import annotations

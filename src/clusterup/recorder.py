@@ -48,16 +48,16 @@ if TYPE_CHECKING:
 # clusterup compile or benchmarks/threshold.py, changes this one too). Tests set it apart from the threads.
 APART_FROM: int | None = None
 
-# From BEHIND_FROM slots up to (not including) BEHIND_UNTIL, each step's measures (the layers' passes,
-# triangles and components, the firm indicators: all but a few plain counts) are taken on a thread of the
-# recorder's own while the next step runs, and written into their row before anything reads the record
-# (Recorder.settle): the same numbers. Only where more than one thread is allowed (compiled._threads():
-# NUMBA_NUM_THREADS, and one in a process pool's worker) and on the main thread. The kernels release the GIL,
-# so the measures use the second core while the processes use the first. Below, handing them over (some 40-50 us
-# a step on a 2-core machine) costs more than it saves; above, the processes' own kernels use every core and the
-# recorder's calls run side by side on them at their turn (docs/performance.md). BEHIND_FROM None: never.
+# From BEHIND_FROM slots up to (not including) compiled.PARALLEL_ROWS, where the processes' kernels start to use
+# every core, each step's measures (the layers' passes, triangles and components, the multiplex pass, the
+# firm indicators: all but a few plain counts) are taken on a thread of the recorder's own while the next step
+# runs, in one compiled call that releases the GIL (compiled.step_measures), and written into their row before
+# anything reads the record (Recorder.settle): the same numbers. Only where more than one thread is allowed
+# (compiled._threads(): NUMBA_NUM_THREADS, and one in a process pool's worker) and on the main thread. Below
+# BEHIND_FROM, handing them over (some 40-50 us a step on a 2-core machine) costs more than it saves; from
+# PARALLEL_ROWS on, the processes' kernels keep both cores busy and the recorder's calls run side by side at
+# their turn (benchmarks/behind.py; docs/performance.md). None: never.
 BEHIND_FROM: int | None = 1_000
-BEHIND_UNTIL = 20_000
 
 _recorder_thread: tuple[int, ThreadPoolExecutor] | None = None  # (process id, its single thread)
 
@@ -361,7 +361,7 @@ class Recorder:
         firms = state.pop.firms()
         self.generation_counts.append(generation_counts(state.pop.generation, firms))  # np.bincount(generation[firms])
         full = state.step % self.network_every == 0 or state.step == self.last_step
-        behind = (self.behind and BEHIND_FROM is not None and BEHIND_FROM <= state.pop.n < BEHIND_UNTIL
+        behind = (self.behind and BEHIND_FROM is not None and BEHIND_FROM <= state.pop.n < compiled.PARALLEL_ROWS
                   and threading.current_thread() is threading.main_thread())  # fmt: skip
         values, calls, tally = begin(state, self.prev_keys, full, self.structure, behind)
         if behind:  # measured on the recorder's thread while the next step runs; settle() fills in the row
