@@ -394,9 +394,9 @@ class Recorder:
         return self.__dict__.copy()
 
     def settle(self) -> None:
-        """Wait for the network indicators of the last step recorded, if they are being computed on the
-        recorder's thread, and write them into their row (an error there is raised here). Every reader of the
-        record (:meth:`table`, :meth:`frame`, :meth:`state_dict`) and the next :meth:`record` call it first."""
+        """Wait for the measures of the last step recorded, if they are being taken on the recorder's thread,
+        and write them into their row (an error there is raised here). Every reader of the record
+        (:meth:`table`, :meth:`frame`, :meth:`state_dict`, a copy) and the next :meth:`record` call it first."""
         if self._pending is not None:
             row, future, tally = self._pending
             found = future.result()  # interrupted here, the measures are still pending: a later call writes them
@@ -560,6 +560,31 @@ class _Ties(NamedTuple):
     w: np.ndarray
 
 
+class _Plan(NamedTuple):
+    """What :func:`_network` decided for a step's measures, which its tally reads: the ties and slots taken,
+    the indicators' bookkeeping (``prev_keys``, ``structure``) and which layers' triangles and giant shares are
+    remembered (``tri_of``, ``giant_of``), counted from the last count (``since``), counted in calls of their
+    own (``tri_apart``, ``giant_apart``) or in each layer's pass (``tri_in_pass``, ``giant_in_pass``)."""
+
+    lays: dict[str, _Ties]
+    n: int
+    nodes: np.ndarray
+    step: int
+    frontier: float
+    prev_keys: dict[str, np.ndarray]
+    network: bool
+    structure: dict[tuple[str, str], tuple]
+    since: dict[str, tuple]
+    tri_apart: list[str]
+    giant_apart: list[str]
+    tri_in_pass: list[str]
+    giant_in_pass: list[str]
+    tri_of: dict[str, int]
+    giant_of: dict[str, float]
+    tri_new: list[str]
+    giant_new: list[str]
+
+
 def begin(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
           structure: dict[tuple[str, str], tuple] | None = None,
           behind: bool = False) -> tuple[dict[str, float], list, Any]:  # fmt: skip
@@ -621,13 +646,13 @@ def _network(lays: list[_Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step
     tri_apart = [L for L in tri_new if L not in since] if apart else []
     giant_apart = giant_new if apart else []
     tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
-    rest = (n, nodes, step, frontier, prev_keys, network, structure, since, tri_apart, giant_apart, tri_in_pass,
-            giant_in_pass, tri_of, giant_of, tri_new, giant_new)  # fmt: skip
+    plan = _Plan(lays, n, nodes, step, frontier, prev_keys, network, structure, since, tri_apart, giant_apart,
+                 tri_in_pass, giant_in_pass, tri_of, giant_of, tri_new, giant_new)  # fmt: skip
     if one_call and not apart and not any(_given_again(structure, L, lays[L], n, prev_keys) for L in LAYERS):
         call = partial(step_measures, [(lay.i, lay.j, lay.w) for lay in lays.values()], ids, n,
                        [prev_keys.get(L) for L in LAYERS], nodes, [L in tri_in_pass for L in LAYERS],
                        [L in giant_in_pass for L in LAYERS], *fields)  # fmt: skip
-        return [call], partial(_tally_one_call, lays, *rest)
+        return [call], partial(_tally_one_call, plan)
     calls = [partial(_layer_passes, list(lays.values()), ids, n, prev_keys, nodes, tri_in_pass, giant_in_pass,
                      structure)]  # fmt: skip
     calls += [partial(_triangles_since, lays[L].i, lays[L].j, ids, n, *since[L]) for L in since]
@@ -635,7 +660,7 @@ def _network(lays: list[_Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step
     calls += [partial(firm_indicators, *fields)]
     # exited firms keep no ties: no filtering needed
     calls += [partial(ind.giant_share, lays[L].i, lays[L].j, n, nodes, isolated_others=True) for L in giant_apart]
-    return calls, partial(_tally, lays, *rest)
+    return calls, partial(_tally, plan)
 
 
 def _given_again(structure: dict, layer: str, lay: _Ties, n: int, prev_keys: dict[str, np.ndarray]) -> bool:
@@ -646,24 +671,21 @@ def _given_again(structure: dict, layer: str, lay: _Ties, n: int, prev_keys: dic
             and prev_keys.get(layer) is last[3][2])  # fmt: skip
 
 
-def _tally_one_call(lays: dict[str, _Ties], n: int, *rest: Any) -> dict[str, float]:
-    """:func:`_tally` of :func:`~clusterup.compiled.step_measures`' one result (``rest[-1]``, a list of it),
+def _tally_one_call(plan: _Plan, found: list) -> dict[str, float]:
+    """:func:`_tally` of :func:`~clusterup.compiled.step_measures`' one result (``found``, a list of it),
     keeping each layer's pass and the multiplex pass as :func:`_layer_passes` keeps them."""
-    *args, found = rest
     measured, multiplex, vals = found[0]
-    structure = args[5]
     for layer, m in zip(LAYERS, measured, strict=True):
-        structure[("pass", layer)] = (lays[layer].keys, lays[layer].w, n, m)
+        plan.structure[("pass", layer)] = (plan.lays[layer].keys, plan.lays[layer].w, plan.n, m)
     k0, k1, k2 = (m[2] for m in measured)
-    structure[("multiplex", "")] = (k0, k1, k2, multiplex)
-    return _tally(lays, n, *args, [(measured, multiplex), vals])
+    plan.structure[("multiplex", "")] = (k0, k1, k2, multiplex)
+    return _tally(plan, [(measured, multiplex), vals])
 
 
-def _tally(lays: dict[str, _Ties], n: int, nodes: np.ndarray, step: int, frontier: float, prev_keys: dict[str, np.ndarray],
-           network: bool, structure: dict[tuple[str, str], tuple], since: dict, tri_apart: list,
-           giant_apart: list, tri_in_pass: list, giant_in_pass: list, tri_of: dict, giant_of: dict, tri_new: list,
-           giant_new: list, found: list) -> dict[str, float]:  # fmt: skip
+def _tally(plan: _Plan, found: list) -> dict[str, float]:
     """:func:`_network`'s second part: the indicators from what its calls ``found``."""
+    (lays, n, nodes, step, frontier, prev_keys, network, structure, since, tri_apart, giant_apart, tri_in_pass,
+     giant_in_pass, tri_of, giant_of, tri_new, giant_new) = plan  # fmt: skip
     n_nodes = nodes.size
     out: dict[str, float] = {}
     measured, (participation, pairs, embedded) = found[0]
