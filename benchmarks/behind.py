@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 
+from _checks import at_least, fail, preset
 
-def _fail(message: str) -> None:
-    print(f"behind: {message}", file=sys.stderr)
-    raise SystemExit(2)
+PROG = "behind"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,20 +29,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--preset", default="baseline")
     args = ap.parse_args(argv)
-    if min(args.firms) < 2:
-        _fail("FIRMS must be >= 2")
-    if args.steps < 1:
-        _fail("--steps must be >= 1")
-    if args.rounds < 1:
-        _fail("--rounds must be >= 1")
+    at_least(PROG, "FIRMS", min(args.firms), 2)
+    at_least(PROG, "--steps", args.steps, 1)
+    at_least(PROG, "--rounds", args.rounds, 1)
+    preset(PROG, args.preset)
 
     from clusterup import Simulation, compiled, recorder
-    from clusterup.params import preset_names
 
-    if args.preset not in preset_names():
-        _fail(f"--preset must be one of {', '.join(preset_names())}, not {args.preset!r}")
     if compiled._threads() < 2:
-        _fail("needs two threads (NUMBA_NUM_THREADS >= 2); this process has one")
+        fail(PROG, "needs two threads (NUMBA_NUM_THREADS >= 2); this process has one")
     shipped = recorder.BEHIND_FROM
     print(f"| {args.preset}, {args.steps} steps, {args.rounds} rounds | at once: ms a step (fastest) | recorder | "
           f"behind: ms a step (fastest) | recorder | behind / at once |")  # fmt: skip

@@ -26,6 +26,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _checks import fail
+
+PROG = "compare"
+
 ROOT = Path(__file__).resolve().parents[1]
 
 WORKER = """
@@ -43,11 +47,6 @@ for line in sys.stdin:
 """
 
 
-def _fail(message: str) -> None:
-    print(f"compare: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("rev", help="the git revision to compare the working tree with")
@@ -61,20 +60,20 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     for name in ("rounds", "steps", "firms"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            _fail(f"--{name} must be >= 1; got {value}")
+            fail(PROG, f"--{name} must be >= 1; got {value}")
     from clusterup.errors import ConfigError
     from clusterup.params import load_scenario
 
     try:
         params = load_scenario(args.preset)
     except (ConfigError, FileNotFoundError, KeyError) as exc:
-        _fail(f"--preset: {exc}".splitlines()[0])
+        fail(PROG, f"--preset: {exc}".splitlines()[0])
     if args.firms is None:
         args.firms = params.run.firms
     done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{args.rev}^{{commit}}"],
                           capture_output=True, text=True)  # fmt: skip
     if done.returncode:
-        _fail(f"REV: {args.rev!r} is not a commit of this repository")
+        fail(PROG, f"REV: {args.rev!r} is not a commit of this repository")
     args.commit = done.stdout.strip()
     return args
 
@@ -85,7 +84,7 @@ def _worker(src: Path, args: argparse.Namespace) -> subprocess.Popen:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
     if proc.stdout.readline().strip() != "ready":
         proc.kill()
-        _fail(f"the worker for {src} did not start (run it by hand to see why)")
+        fail(PROG, f"the worker for {src} did not start (run it by hand to see why)")
     return proc
 
 

@@ -24,10 +24,9 @@ import collections
 import sys
 import time
 
+from _checks import at_least, preset
 
-def _fail(message: str) -> None:
-    print(f"glue: {message}", file=sys.stderr)
-    raise SystemExit(2)
+PROG = "glue"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,20 +37,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--preset", default="baseline")
     ap.add_argument("--network-every", type=int, default=None, help="record the network measures every N steps")
     args = ap.parse_args(argv)
-    if args.firms < 2:
-        _fail("FIRMS must be >= 2")
-    if args.steps < 1:
-        _fail("STEPS must be >= 1")
-    if args.runs < 1:
-        _fail("--runs must be >= 1")
-    if args.network_every is not None and args.network_every < 1:
-        _fail("--network-every must be >= 1")
+    at_least(PROG, "FIRMS", args.firms, 2)
+    at_least(PROG, "STEPS", args.steps, 1)
+    at_least(PROG, "--runs", args.runs, 1)
+    at_least(PROG, "--network-every", args.network_every, 1)
+    preset(PROG, args.preset)
 
     from clusterup import Simulation
-    from clusterup.params import preset_names
-
-    if args.preset not in preset_names():
-        _fail(f"--preset must be one of {', '.join(preset_names())}, not {args.preset!r}")
     overrides = {} if args.network_every is None else {"run.network_every": args.network_every}
 
     def simulation(seed: int) -> Simulation:

@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
-import sys
 import time
 
+from _checks import at_least, fail, preset
 
-def _fail(message: str) -> None:
-    print(f"threshold: {message}", file=sys.stderr)
-    raise SystemExit(2)
+PROG = "threshold"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,27 +38,21 @@ def main(argv: list[str] | None = None) -> None:
     try:
         values = [int(v) for v in args.rows.split(",")]
     except ValueError:
-        _fail(f"--rows must be comma-separated whole numbers, not {args.rows!r}")
+        fail(PROG, f"--rows must be comma-separated whole numbers, not {args.rows!r}")
     if not values or min(values) < 1:
-        _fail("--rows values must be >= 1")
+        fail(PROG, "--rows values must be >= 1")
     try:
         items = None if args.items is None else [int(v) for v in args.items.split(",")]
     except ValueError:
-        _fail(f"--items must be comma-separated whole numbers, not {args.items!r}")
+        fail(PROG, f"--items must be comma-separated whole numbers, not {args.items!r}")
     if items is not None and (not items or min(items) < 1):
-        _fail("--items values must be >= 1")
-    if args.firms < 2:
-        _fail("FIRMS must be >= 2")
-    if args.steps < 5:
-        _fail("STEPS must be >= 5 (three warm-up steps and some measured)")
-    if args.rounds < 1:
-        _fail("--rounds must be >= 1")
+        fail(PROG, "--items values must be >= 1")
+    at_least(PROG, "FIRMS", args.firms, 2)
+    at_least(PROG, "STEPS", args.steps, 5, " (three warm-up steps and some measured)")
+    at_least(PROG, "--rounds", args.rounds, 1)
 
     from clusterup import Simulation, compiled
-    from clusterup.params import preset_names
-
-    if args.preset not in preset_names():
-        _fail(f"--preset must be one of {', '.join(preset_names())}, not {args.preset!r}")
+    preset(PROG, args.preset)
 
     Simulation(args.preset, seed=1, firms=args.firms, steps=5).run()  # kernels loaded, memory touched
     before = compiled.PARALLEL_ROWS, compiled.PARALLEL_ITEMS
