@@ -35,6 +35,7 @@ from .compiled import (
 )
 from .processes import GROUPS, Column
 from .state import LAYERS, State, StepContext
+from .state.multiplex import Layer
 from .table import Table
 
 if TYPE_CHECKING:
@@ -566,7 +567,7 @@ class _Plan(NamedTuple):
     remembered (``tri_of``, ``giant_of``), counted from the last count (``since``), counted in calls of their
     own (``tri_apart``, ``giant_apart``) or in each layer's pass (``tri_in_pass``, ``giant_in_pass``)."""
 
-    lays: dict[str, _Ties]
+    lays: dict[str, Layer | _Ties]
     n: int
     nodes: np.ndarray
     step: int
@@ -606,12 +607,14 @@ def begin(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
     if behind:
         ids = ids.copy()
         fields = tuple(f[: pop.n].copy() for f in fields)
-    lays = [_Ties(lay.keys, lay.i, lay.j, lay.w) for lay in (state.net[layer] for layer in LAYERS)]
+    lays = [state.net[layer] for layer in LAYERS]  # read where the calls are made (the triangles' calls decode
+    if behind:  # the ties beside the others), or, behind, the arrays as they are now
+        lays = [_Ties(lay.keys, lay.i, lay.j, lay.w) for lay in lays]
     return out, *_network(lays, ids, pop.n, pop.nodes(), state.step, state.frontier, prev_keys, network,
                           {} if structure is None else structure, (*fields, firms), behind)  # fmt: skip
 
 
-def _network(lays: list[_Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step: int, frontier: float,
+def _network(lays: list[Layer | _Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step: int, frontier: float,
              prev_keys: dict[str, np.ndarray], network: bool, structure: dict[tuple[str, str], tuple],
              fields: tuple[np.ndarray, ...], one_call: bool = False) -> tuple[list, Any]:  # fmt: skip
     """The network's indicators of one step from the ties and slots :func:`begin` took, with the firm
@@ -663,7 +666,7 @@ def _network(lays: list[_Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step
     return calls, partial(_tally, plan)
 
 
-def _given_again(structure: dict, layer: str, lay: _Ties, n: int, prev_keys: dict[str, np.ndarray]) -> bool:
+def _given_again(structure: dict, layer: str, lay: Layer | _Ties, n: int, prev_keys: dict[str, np.ndarray]) -> bool:
     """Whether :func:`_layer_passes` gives ``layer``'s last pass again (its arrays unchanged, its keys those
     compared last)."""
     last = structure.get(("pass", layer))
