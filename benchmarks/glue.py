@@ -62,14 +62,18 @@ def main(argv: list[str] | None = None) -> None:
     wall = 0.0
     try:
         for seed in range(2, 2 + args.runs):
+            where[0] = "build"  # the initial state and its record: not a step's
             sim = simulation(seed)
             _label(sim, where)
+            where[0] = "context"
             sim.run()
             total.update(sim.timings)
             steps += sim.state.step
             wall += sim.wall_time
     finally:
         undo()
+    inside.pop("build", None)
+    calls.pop("build", None)
     print(f"| {args.preset}, {args.firms:,} firms x {args.steps} steps, {args.runs} run(s) | in all (ms a step) | in kernels "
           "| outside them | kernel calls a step |")  # fmt: skip
     print("|---|---:|---:|---:|---:|")
