@@ -241,8 +241,8 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     scenario's size: the serial forms are what a smaller run of it calls), then for a few steps with the
     recorder's measures taken behind the next step (as from ``recorder.BEHIND_FROM`` slots on), then with every
     kernel called as it is from ``compiled.PARALLEL_ROWS`` rows on (the row kernels' shares, the recorder's
-    calls of their own) on two threads, so that larger runs find their signatures too. Run in a process that compiles just in time
-    (``CLUSTERUP_AOT=0``)."""
+    calls of their own) on two threads, so that larger runs find their signatures too. Run in a process that
+    compiles just in time (``CLUSTERUP_AOT=0``)."""
     import numba
     from numba.core.registry import CPUDispatcher
 
@@ -267,8 +267,7 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
         recorder.BEHIND_FROM = 1  # the recorder's measures in one call on its own thread (from 1,000 slots on)
         for name in preset_names():
             Simulation(name, seed=1, steps=BEHIND_STEPS).run()
-        recorder.BEHIND_FROM = behind
-        thresholds(1, 1)
+        thresholds(1, 1)  # (and none behind: that stops at PARALLEL_ROWS slots)
         for name in preset_names():
             Simulation(name, seed=1, steps=steps).run()
     finally:

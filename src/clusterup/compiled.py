@@ -1442,11 +1442,20 @@ def sort_values(x: np.ndarray) -> None:
 def firm_indicators(cap: np.ndarray, gen: np.ndarray, rd: np.ndarray, know: np.ndarray, firms: np.ndarray) -> dict[str, float]:
     """The recorder's firm-level indicators (:data:`FIRM_INDICATORS`) over the slots ``firms``, in one pass and
     one sort; their NumPy definitions are in :mod:`clusterup.indicators` (``gini``, ``cv``, ...)."""
-    k_top = max(1, int(round(0.1 * firms.size)))  # Python's rounding, as indicators.top_decile_ratio
     out = np.empty(len(FIRM_INDICATORS))
     x = cap[firms]
     sort_values(x)
-    _firm_indicators(cap, gen, rd, know, firms, x, k_top, out)
+    _firm_indicators(cap, gen, rd, know, firms, x, _top_count(firms.size), out)
+    return _firm_values(out)
+
+
+def _top_count(firms: int) -> int:
+    """The firms in the top decile: Python's rounding, as ``indicators.top_decile_ratio``."""
+    return max(1, int(round(0.1 * firms)))
+
+
+def _firm_values(out: np.ndarray) -> dict[str, float]:
+    """:func:`_firm_indicators`' numbers by name (the highest generation an integer)."""
     vals = dict(zip(FIRM_INDICATORS, out.tolist(), strict=True))
     vals["gen_max"] = int(vals["gen_max"])
     return vals
@@ -1575,12 +1584,16 @@ def layer_measures(i: np.ndarray, j: np.ndarray, w: np.ndarray, ids: np.ndarray,
     ``indicators.giant_share(i, j, n, nodes, isolated_others=True)`` of the same layer, in one compiled call (the
     same numbers): (strength, degree per slot, sorted id keys, keys in common with ``prev`` (the keys themselves
     where ``prev`` is None), connected triples, triangles, giant share)."""
-    strength, common, triples, tri, giant, deg, keys = _layer_measures(
-        i, j, w, ids, np.empty(0, np.int64) if prev is None else prev, nodes, n, triangles_too, giant_too)
-    if prev is None:
-        common = keys.size
-    return strength, deg, keys, int(common), triples, int(tri), float(giant)
+    found = _layer_measures(i, j, w, ids, np.empty(0, np.int64) if prev is None else prev, nodes, n, triangles_too,
+                            giant_too)  # fmt: skip
+    return _measured(found, prev)
 
+
+def _measured(found: tuple, prev: np.ndarray | None) -> tuple:
+    """:func:`_layer_measures`' result in :func:`layer_measures`' order and types (every key in common where there
+    were no keys before)."""
+    strength, common, triples, tri, giant, deg, keys = found
+    return strength, deg, keys, int(keys.size if prev is None else common), triples, int(tri), float(giant)
 
 
 @kernel
@@ -1608,16 +1621,13 @@ def step_measures(layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ids: 
     (i0, j0, w0), (i1, j1, w1), (i2, j2, w2) = layers
     empty = np.empty(0, np.int64)
     p0, p1, p2 = (empty if p is None else p for p in prev)
-    k_top = max(1, int(round(0.1 * firms.size)))  # Python's rounding, as indicators.top_decile_ratio
     out = np.empty(len(FIRM_INDICATORS))
     *measured, (part, pairs, embedded) = _step_measures(
         i0, j0, w0, i1, j1, w1, i2, j2, w2, ids, p0, p1, p2, nodes, n, np.array(triangles_too, dtype=np.bool_),
-        np.array(giant_too, dtype=np.bool_), cap, gen, rd, know, firms, k_top, out)  # fmt: skip
-    layers_out = [(strength, deg, keys, int(keys.size if p is None else common), triples, int(t), float(g))
-                  for (strength, common, triples, t, g, deg, keys), p in zip(measured, prev, strict=True)]  # fmt: skip
-    vals = dict(zip(FIRM_INDICATORS, out.tolist(), strict=True))
-    vals["gen_max"] = int(vals["gen_max"])
-    return layers_out, (float(part), int(pairs), int(embedded)), vals
+        np.array(giant_too, dtype=np.bool_), cap, gen, rd, know, firms, _top_count(firms.size), out)  # fmt: skip
+    layers_out = [_measured(found, p) for found, p in zip(measured, prev, strict=True)]
+    return layers_out, (float(part), int(pairs), int(embedded)), _firm_values(out)
+
 
 # --- sums in NumPy's order, and the knowledge-tie partner choice --------------------------------------------
 

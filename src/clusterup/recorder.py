@@ -607,8 +607,10 @@ def begin(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
     if behind:
         ids = ids.copy()
         fields = tuple(f[: pop.n].copy() for f in fields)
-    lays = [state.net[layer] for layer in LAYERS]  # read where the calls are made (the triangles' calls decode
-    if behind:  # the ties beside the others), or, behind, the arrays as they are now
+    # at once, the calls read the layers themselves (a pass decodes its layer's ties beside the other calls);
+    # behind, the arrays as they are now
+    lays = [state.net[layer] for layer in LAYERS]
+    if behind:
         lays = [_Ties(lay.keys, lay.i, lay.j, lay.w) for lay in lays]
     return out, *_network(lays, ids, pop.n, pop.nodes(), state.step, state.frontier, prev_keys, network,
                           {} if structure is None else structure, (*fields, firms), behind)  # fmt: skip
