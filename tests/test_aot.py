@@ -1,6 +1,7 @@
 """Kernels compiled ahead of time (``clusterup compile``, clusterup.aot): the same numbers as the kernels
 compiled just in time, used only where every input of their key matches, and never in the way."""
 
+import json
 import os
 import subprocess
 import sys
@@ -65,8 +66,122 @@ def test_runs_with_kernels_compiled_ahead_of_time_are_the_same_bit_for_bit(built
     assert jit == 0
 
 
+# The same runs in a process that never imports Numba: kernels compiled ahead of time called through
+# aot.lean_kernel. The large run's two threads come from NUMBA_NUM_THREADS in the environment (as Numba would
+# read it).
+_LEAN_RUNS = _RUNS.replace("import numba\n", "").replace("numba.config.NUMBA_NUM_THREADS = 2", "pass").replace(
+    "from numba.core.registry import CPUDispatcher\n", "").replace(
+    "print(len(aot.attached()), sum(len(d.signatures) for d in vars(C).values() if isinstance(d, CPUDispatcher)))",
+    "print(C._LEAN is not None, 'numba' in sys.modules)")  # fmt: skip
+
+
+def test_a_process_that_never_imports_numba_runs_the_same_machine_code(built):
+    just_in_time, _, _ = _runs({aot.SWITCH: "0", aot.PLACE: str(built)})
+    done = subprocess.run([sys.executable, "-c", _LEAN_RUNS], env={**os.environ, aot.PLACE: str(built),
+                          "NUMBA_NUM_THREADS": "2"}, capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    series, modes = done.stdout.strip().splitlines()[-2:]
+    assert series == just_in_time
+    assert modes == "True False"  # the kernels were the lean ones, and nothing started Numba
+
+
+_OTHER_TYPES = r"""
+import sys
+import numpy as np
+import clusterup.compiled as C
+from clusterup import Simulation
+assert C._LEAN is not None and "numba" not in sys.modules
+a = C._end_sums  # as another module holds it: from clusterup.compiled import _end_sums
+keys, w = np.array([1, 2], dtype=np.int32), np.array([0.5, 0.25], dtype=np.float32)  # types no run passes
+out1, out2 = np.zeros(3), np.zeros(3)
+a(keys, keys, w, 3, True, out1, out2)
+ref1, ref2 = np.zeros(3), np.zeros(3)
+a.py_func(keys, keys, w, 3, True, ref1, ref2)
+from numba.core.registry import CPUDispatcher
+from clusterup import aot
+print(np.array_equal(out1, ref1) and np.array_equal(out2, ref2), isinstance(C._end_sums, CPUDispatcher),
+      len(aot.attached()) >= 30)
+series = Simulation("baseline", seed=1, steps=20).run().timeseries.to_numpy(dtype=float, na_value=-999)
+print(series.sum())
+"""
+
+
+def test_a_call_of_other_types_hands_every_kernel_to_numba(built):
+    done = subprocess.run([sys.executable, "-c", _OTHER_TYPES], env={**os.environ, aot.PLACE: str(built)},
+                          capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    handed, total = done.stdout.strip().splitlines()[-2:]
+    # the odd call got Numba's answer; every kernel is Numba's dispatcher now, with the compiled signatures
+    assert handed == "True True True"
+    plain = subprocess.run([sys.executable, "-c", _OTHER_TYPES.split("assert C._LEAN")[0] + "from clusterup import "
+                            "Simulation\nprint(Simulation('baseline', seed=1, steps=20).run().timeseries.to_numpy("
+                            "dtype=float, na_value=-999).sum())"], env={**os.environ, aot.SWITCH: "0"},
+                           capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    assert total == plain.stdout.strip().splitlines()[-1]
+
+
+def _values():
+    """Arguments of every kind Numba's dispatcher tells apart."""
+    import numpy as np
+
+    c2 = np.zeros((3, 4))
+    readonly = np.zeros(5)
+    readonly.flags.writeable = False
+    unaligned = np.frombuffer(bytearray(8 * 5 + 1), dtype=np.uint8)[1:].view(np.float64)
+    return [np.zeros(5), np.zeros(5, dtype=np.int64), np.zeros(5, dtype=np.int32), np.zeros(5, dtype=bool),
+            np.zeros(5, dtype=np.float32), np.zeros(5, dtype=np.longlong), c2, np.asfortranarray(c2), c2[:, ::2],
+            np.zeros(10)[::2], np.zeros((3, 1)), np.zeros((1, 3), order="F"), np.zeros(()), readonly, unaligned,
+            np.zeros(5, dtype=">f8"), 1, 2**63 - 1, 2**63, -(2**63),
+            2.5, True, np.int64(3), np.int32(3), np.float64(1.5), np.float32(1.5),
+            np.bool_(False), np.uint8(1), np.ma.zeros(5), [1.0], None]  # fmt: skip
+
+
+def test_the_lean_kernels_tell_argument_types_exactly_as_numba_does():
+    import numba
+
+    values = _values()
+    for want in values:
+        try:
+            described = aot._describe(numba.typeof(want))
+        except Exception:  # noqa: BLE001 - a value Numba cannot type: no signature has it
+            continue
+        if described is None:
+            continue
+
+        def k(a):  # pragma: no cover - only its name and arguments are read
+            return a
+
+        lean = aot.lean_kernel(k, [(lambda a: "compiled", [described])], lambda name: lambda a: "numba")
+        for value in values:
+            try:
+                same = numba.typeof(value) == numba.typeof(want)
+            except Exception:  # noqa: BLE001
+                same = False
+            assert lean(value) == ("compiled" if same else "numba"), (want, value)
+
+
+def test_the_quick_key_follows_the_source_and_numbas_settings(tmp_path, monkeypatch):
+    monkeypatch.delenv("NUMBA_OPT", raising=False)
+    before = aot.quick_key()
+    assert before is not None and before == aot.quick_key(compiled.__file__)
+    source = tmp_path / "compiled.py"
+    source.write_bytes(Path(compiled.__file__).read_bytes() + b"\n")
+    assert aot.quick_key(source) != before
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "7")  # changes no machine code
+    assert aot.quick_key() == before
+    monkeypatch.setenv("NUMBA_OPT", "1")
+    assert aot.quick_key() != before
+    monkeypatch.delenv("NUMBA_OPT")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".numba_config.yaml").write_text("opt: 1\n")  # Numba's settings from a file: no quick key
+    assert aot.quick_key() is None
+
+
 def test_the_build_holds_one_module_and_its_table_and_releases_the_gil(built):
-    (place,) = [p for p in built.iterdir()]
+    (place,) = [p for p in built.iterdir() if aot._is_build(p)]
+    # a process that has not imported Numba finds it under its quick key
+    assert (built / aot.LEAN / aot.quick_key()).read_text().strip() == place.name
     assert place.name == aot.key()
     # the module, its table and the stamp of its last use (a new build counts as used: compile prunes the others)
     assert sorted(p.name for p in place.iterdir()) == sorted([aot.TABLE, aot._library(place).name, aot.USED])
@@ -216,10 +331,15 @@ def test_prune_removes_builds_unused_for_thirty_days_and_nothing_else(tmp_path, 
     under_way.mkdir()
     mine = tmp_path / "notes"  # not a build: never touched
     mine.mkdir()
+    (tmp_path / aot.LEAN).mkdir()
+    (tmp_path / aot.LEAN / ("1" * 24)).write_text(old.name + "\n")  # names a build that goes
+    (tmp_path / aot.LEAN / ("2" * 24)).write_text(recent.name + "\n")
     removed = aot.prune(keep=current.name, now=now)
     assert sorted(p.name for p, _ in removed) == sorted([old.name, unstamped.name, leftover.name])
+    assert [p.name for p in (tmp_path / aot.LEAN).iterdir()] == ["2" * 24]
     assert dict((p.name, b) for p, b in removed)[old.name] == 1002
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([recent.name, current.name, under_way.name, "notes"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([recent.name, current.name, under_way.name, "notes",
+                                                                 aot.LEAN])  # fmt: skip
     assert aot.prune(keep=current.name, now=now) == []
 
 
@@ -250,3 +370,25 @@ def test_compile_reports_what_it_pruned(tmp_path, monkeypatch, capsys):
     said = capsys.readouterr().out
     assert "67 kernel signatures compiled" in said and "removed 1 build(s) unused for 30 days or more" in said, said
     assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name]
+
+
+def test_a_table_that_tries_to_put_code_into_the_lean_kernels_is_not_used(tmp_path, monkeypatch):
+    """The lean kernels' type tests are Python written at run time (aot._written): a build's table can give them
+    only checked types, and a table with anything else is not used at all (the kernels stay Numba's)."""
+    monkeypatch.setenv(aot.PLACE, str(tmp_path))
+    monkeypatch.delenv(aot.SWITCH, raising=False)
+    monkeypatch.delitem(sys.modules, "numba", raising=False)  # as for a process that has not imported it
+    quick = aot.quick_key()
+    place = tmp_path / ("f" * 24)
+    place.mkdir()
+    (tmp_path / aot.LEAN).mkdir()
+    (tmp_path / aot.LEAN / quick).write_text(place.name)
+    monkeypatch.setattr(aot, "_module", lambda where: type("M", (), {"k0": staticmethod(lambda *a: "compiled")}))
+    good = {"dtype": "float64", "ndim": 1, "layout": "C", "readonly": False, "aligned": True}
+    (place / aot.TABLE).write_text(json.dumps([["k", "k0", [good, {"scalar": "int64"}]]]))
+    table = aot.lean(compiled.__file__)
+    assert table is not None and len(table["k"]) == 1
+    for bad in ({**good, "dtype": "float64') or __import__('os').system('true') or ('"}, {**good, "ndim": "1 or True"},
+                {**good, "layout": "C' or 'A"}, {"scalar": "int64 or True"}, {**good, "readonly": "no"}):  # fmt: skip
+        (place / aot.TABLE).write_text(json.dumps([["k", "k0", [bad]]]))
+        assert aot.lean(compiled.__file__) is None, bad

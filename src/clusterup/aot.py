@@ -6,15 +6,24 @@ compiler and to load every kernel from its disk cache: about 0.3 s of the 1.5 s 
 baseline`` (docs/performance.md). ``clusterup compile`` runs every shipped scenario for a few steps to learn
 which kernels a simulation calls with which argument types, compiles those into one extension module with
 Numba's ahead-of-time compiler (``numba.pycc``, for this machine's processor, with a C compiler), and keeps
-it in :func:`directory`. Afterwards, each import of :mod:`clusterup.compiled` hands the compiled functions to
-the kernels' own dispatchers (:func:`attach`): a call with exactly the argument types of a compiled
-signature runs the compiled function, any other call is compiled or loaded just in time as before.
+it in :func:`directory`. Afterwards, an import of :mod:`clusterup.compiled` in a process that has not
+imported Numba calls the compiled functions without starting Numba at all (:func:`lean`; Numba's import is
+about 0.2 s): each kernel is a Python function that tests its arguments' types against its compiled
+signatures exactly as Numba's dispatcher would (:func:`lean_kernel`). Such a call costs about half a
+microsecond more than Numba's dispatcher, so after ``compiled.LEAN_CALLS`` calls (a long process: an
+ensemble's worker) the process starts Numba after all and every kernel goes through its dispatcher, which
+is what a process that imported Numba first does from the start: the compiled functions are handed to the
+kernels' own dispatchers (:func:`attach`). A call with exactly the argument types of a compiled signature
+runs the compiled function, any other call is compiled or loaded just in time as before.
 
 The numbers are the same either way: the same Numba compiles the same functions for the same processor
 (tests/test_aot.py compares whole runs bit for bit). The module is found under a key of everything it
 depends on (the kernels' source, the Python, NumPy, Numba and llvmlite versions, the processor and its
 features, Numba's code-generation settings), so a change of any of them, an upgrade or a copy to another
-machine, means it is not used (and ``clusterup compile`` builds another). ``CLUSTERUP_AOT=0`` switches it
+machine, means it is not used (and ``clusterup compile`` builds another). Telling the processor's features
+needs llvmlite, so a build also records a quick key, told from ``/proc/cpuinfo`` and the libraries' version
+files without importing either (:func:`quick_key`, Linux only); a process without Numba finds its build
+under that. ``CLUSTERUP_AOT=0`` switches it
 off; ``CLUSTERUP_AOT_DIR`` chooses the directory. A process that uses a build stamps it (:data:`USED`, once a
 day at most), and ``clusterup compile`` removes the builds that none used for :data:`STALE_DAYS` days
 (:func:`prune`). The parallel forms of the row kernels (from
@@ -24,6 +33,7 @@ several threads, so large runs need nothing compiled just in time either.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -47,8 +57,14 @@ BEHIND_STEPS = 5  # and with the recorder's measures taken behind the next step 
 USED = "used"  # a build's stamp: its modification time is when a process last used the build (to the day)
 STALE_DAYS = 30  # ``clusterup compile`` removes the other builds that no process used for this many days
 KEY_LENGTH = 24  # hexadecimal digits of a build's key: its directory's name
+LEAN = "lean"  # directory()/lean/<quick key> names the build a process may use without importing Numba (lean)
+QUICK_SKIPS = ("NUMBA_NUM_THREADS", "NUMBA_CACHE_DIR")  # NUMBA_ settings that change no machine code
+_CPU_FIELDS = frozenset({"vendor_id", "cpu family", "model", "model name", "stepping", "flags",  # x86
+                         "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "CPU revision", "Features"})  # fmt: skip
 
 _attached: list[tuple[str, tuple]] = []  # the signatures handed over; keeps their types alive (see attach)
+_modules: dict[Path, Any] = {}  # the extension module of each build this process loaded (lean, then attach)
+_lean_count = [0]  # signatures lean() found
 
 
 class CompileError(ClusterupError):
@@ -91,8 +107,205 @@ def key(source: str | Path | None = None) -> str:
     return h.hexdigest()[:KEY_LENGTH]
 
 
+def quick_key(source: str | Path | None = None) -> str | None:
+    """A key told without importing Numba or llvmlite (their start costs about 0.2 s), of everything :func:`key`
+    depends on: the kernels' source, the Python, NumPy, Numba's and llvmlite's version files, the processor as
+    ``/proc/cpuinfo`` describes its first core (vendor, family, model, stepping, feature flags), the ``NUMBA_``
+    settings in the environment that can change machine code (all but :data:`QUICK_SKIPS`). Equal quick keys
+    mean equal keys; a build records its quick key (:data:`LEAN`) so that a later process with the same one can
+    use it without Numba (:func:`lean`). None where this cannot be told cheaply: no ``/proc/cpuinfo`` (other
+    systems than Linux), Numba or llvmlite not found, or Numba's settings file ``.numba_config.yaml`` in the
+    working directory."""
+    import numpy
+
+    if os.path.exists(".numba_config.yaml"):
+        return None
+    if source is None:
+        source = Path(__file__).with_name("compiled.py")
+    try:
+        h = hashlib.sha256(Path(source).read_bytes())
+        for package in ("numba", "llvmlite"):
+            spec = importlib.util.find_spec(package)
+            if spec is None or not spec.submodule_search_locations:
+                return None
+            h.update(b"\0" + (Path(list(spec.submodule_search_locations)[0]) / "_version.py").read_bytes())
+        cpu = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").strip().split("\n\n")[0]
+    except (OSError, ValueError, ImportError):
+        return None
+    described = sorted(line.strip() for line in cpu.splitlines() if line.split(":")[0].strip() in _CPU_FIELDS)
+    settings = sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("NUMBA_") and k not in QUICK_SKIPS)
+    for part in (sys.version, sys.implementation.cache_tag, platform.machine(), numpy.__version__, described,
+                 settings, importlib.machinery.EXTENSION_SUFFIXES[0]):  # fmt: skip
+        h.update(b"\0" + str(part).encode())
+    return h.hexdigest()[:KEY_LENGTH]
+
+
 def _library(place: Path) -> Path:
     return place / f"{MODULE}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
+
+
+def _module(place: Path) -> Any:
+    """The extension module of the build in ``place``, loaded once per process."""
+    if place not in _modules:
+        spec = importlib.util.spec_from_file_location(MODULE, _library(place))
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no extension module in {place}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules[place] = module
+    return _modules[place]
+
+
+# NumPy's array flags (``ndarray.flags.num``) that Numba's array types tell apart
+_C, _F, _WRITEABLE = 0x1, 0x2, 0x400
+
+
+@functools.cache
+def _scalar_types() -> dict[str, frozenset[type]]:
+    """The Python and NumPy scalar types of each of Numba's scalar types (``numba.typeof`` of their values)."""
+    import numpy as np
+
+    kinds: dict[str, set[type]] = {"bool": {bool}, "float64": {float}, "complex128": {complex}}  # int: see _test
+    for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.float32,
+              np.float64, np.intc, np.uintc, np.longlong, np.ulonglong, np.intp, np.uintp, np.complex128):  # fmt: skip
+        kinds.setdefault(np.dtype(t).name, set()).add(t)
+    return {name: frozenset(types) for name, types in kinds.items()}
+
+
+def _checked(d: Any) -> None:
+    """Raise ValueError unless ``d`` is a type as :func:`_describe` writes it into a build's table."""
+    import numpy as np
+
+    if not isinstance(d, dict):
+        raise ValueError(f"not a described type: {d!r}")
+    if set(d) == {"scalar"} and d["scalar"] in _scalar_types() | {"int64": 0, "uint64": 0}:
+        return
+    if (set(d) != {"dtype", "ndim", "layout", "readonly", "aligned"} or d["layout"] not in ("C", "F", "A")
+            or type(d["ndim"]) is not int or not 0 <= d["ndim"] <= 32 or type(d["readonly"]) is not bool
+            or type(d["aligned"]) is not bool or not isinstance(d["dtype"], str)):  # fmt: skip
+        raise ValueError(f"not a described type: {d!r}")
+    try:
+        np.dtype(d["dtype"])
+    except TypeError as exc:
+        raise ValueError(f"not a described type: {d!r}") from exc
+
+
+def _test(i: int, d: dict[str, Any], space: dict[str, Any], tag: str) -> str:
+    """The Python test that argument ``a{i}`` has the Numba type :func:`_describe` gave ``d`` for, exactly as
+    Numba's dispatcher tells types: a scalar by its Python or NumPy type; an array by being an ``ndarray`` (not
+    a subclass), its dtype, dimensions, layout (``C`` where C-contiguous, else ``F`` where Fortran-contiguous,
+    else ``A``) and whether it is writeable (Numba's array types say "aligned" whatever the array's flag); a
+    Python int as Numba types it (int64 below 2**63, uint64 up to 2**64). Names it needs go into ``space``,
+    their names ending in ``tag``."""
+    import numpy as np
+
+    a = f"a{i}"
+    _checked(d)
+    if "scalar" in d:
+        space[f"s{tag}_{i}"] = _scalar_types()[d["scalar"]]
+        ints = {"int64": (-(2**63), 2**63), "uint64": (2**63, 2**64)}.get(d["scalar"])  # Python ints Numba types so
+        if ints:
+            return f"(type({a}) is int and {ints[0]} <= {a} < {ints[1]} or type({a}) in s{tag}_{i})"
+        return f"type({a}) in s{tag}_{i}"
+    if not d["aligned"]:  # Numba types every array as aligned (numba.typeof), whatever its flag
+        return "False"
+    dtype = f"d{tag}_{i}"
+    space[dtype] = np.dtype(d["dtype"])
+    wanted = 0 if d["readonly"] else _WRITEABLE
+    mask = _WRITEABLE | _C
+    if d["layout"] == "C":
+        wanted |= _C
+    else:
+        mask |= _F
+        wanted |= _F if d["layout"] == "F" else 0
+    return (f"type({a}) is ndarray and ({a}.dtype is {dtype} or {a}.dtype == {dtype}) and {a}.ndim == {int(d['ndim'])} "
+            f"and {a}.flags.num & {mask} == {wanted}")  # fmt: skip
+
+
+def lean_kernel(fn: Any, compiled: list[tuple[Any, list[dict[str, Any]]]], numba: Any,
+                home: dict[str, Any] | None = None, budget: list[int] | None = None) -> Any:  # fmt: skip
+    """A kernel to call without Numba: a Python function of the kernel's arguments that runs the first of its
+    ``compiled`` functions (with the argument types :func:`_describe` gave) whose types the arguments have,
+    exactly as Numba's dispatcher would choose (:func:`_test`), and otherwise ``numba(name)`` (the kernel's
+    Numba dispatcher, made then). Its tests are written out for the kernel's own signatures (about half a
+    microsecond a call more than Numba's dispatcher takes), at its first call (a run calls about half of the
+    kernels, and writing one costs 0.2 ms); that call also puts the written function in ``home`` (the kernels'
+    module namespace) in place of the one returned here, which then hands each call on to it.
+
+    ``budget`` (one count shared by all kernels) is the number of calls to make this way: each call takes one
+    off, and once it is spent, every call goes to ``numba(name)``. Numba's dispatcher costs about 0.25 s to
+    start and saves about half a microsecond a call: a process that turns out to be long (an ensemble's
+    worker, a sweep) pays the lean calls' extra for a while, then Numba's start, and runs on at Numba's
+    speed; a short one never starts Numba."""
+    made: list[Any] = []
+
+    def kernel(*args: Any) -> Any:
+        if not made:
+            made.append(_written(fn, compiled, numba, [2**62] if budget is None else budget))
+            if home is not None and home.get(fn.__name__) is kernel:
+                home[fn.__name__] = made[0]
+        return made[0](*args)
+
+    kernel.__name__, kernel.__qualname__, kernel.__module__ = fn.__name__, fn.__qualname__, fn.__module__
+    kernel.__doc__ = fn.__doc__
+    kernel.py_func = fn  # type: ignore[attr-defined]
+    return kernel
+
+
+def _written(fn: Any, compiled: list[tuple[Any, list[dict[str, Any]]]], numba: Any, budget: list[int]) -> Any:
+    """:func:`lean_kernel`'s function, written out. Its source holds nothing read from a build's files but
+    integers: the kernel's own name, generated names, and the flags and dimensions :func:`_test` checked
+    (every other value goes in as an object: dtypes, scalar types, the compiled functions), so a build's table
+    cannot put code into it (tests/test_security.py allows ``exec`` here only)."""
+    import numpy as np
+
+    name = fn.__name__
+    count = fn.__code__.co_argcount
+    params = ", ".join(f"a{i}" for i in range(count))
+    space: dict[str, Any] = {"ndarray": np.ndarray, "numba": numba, "budget": budget}
+    lines = [f"def {name}({params}):", "    budget[0] -= 1  # (threads may race here: a call more or less)",
+             "    if budget[0] < 0:", f"        return numba({name!r})({params})"]  # fmt: skip
+    for k, (function, args) in enumerate(compiled):
+        if len(args) != count:
+            continue
+        tests = " and ".join(_test(i, d, space, str(k)) for i, d in enumerate(args)) or "True"
+        space[f"f{k}"] = function
+        lines += [f"    if {tests}:", f"        return f{k}({params})"]
+    lines.append(f"    return numba({name!r})({params})")
+    exec(compile("\n".join(lines), f"<kernel {name} compiled ahead of time>", "exec"), space)  # noqa: S102
+    made = space[name]
+    made.__doc__, made.__qualname__, made.__module__ = fn.__doc__, fn.__qualname__, fn.__module__
+    made.py_func = fn
+    return made
+
+
+def lean(source: str | Path | None = None) -> dict[str, list[tuple[Any, list[dict[str, Any]]]]] | None:
+    """The kernels compiled ahead of time, for a process that has not imported Numba: for each kernel, its
+    compiled functions by their arguments' :func:`code`. :mod:`clusterup.compiled` calls this once, at import,
+    and where it gets a table, calls those functions without starting Numba at all; the first call of other
+    types (or any use of a kernel as a Numba dispatcher) hands every kernel to Numba (``compiled._to_numba``).
+    None (Numba's dispatchers from the start) where Numba is imported already, ``CLUSTERUP_AOT=0``, there is
+    no quick key (:func:`quick_key`) or no build was made under it, or it cannot be read."""
+    if os.environ.get(SWITCH, "1").strip() == "0" or "numba" in sys.modules:
+        return None
+    try:
+        quick = quick_key(source)
+        if quick is None:
+            return None
+        root = directory()
+        place = root / (root / LEAN / quick).read_text(encoding="utf-8").strip()
+        entries = json.loads((place / TABLE).read_text(encoding="utf-8"))
+        module = _module(place)
+        table: dict[str, list[tuple[Any, list[dict[str, Any]]]]] = {}
+        for name, export, args in entries:
+            for d in args:
+                _checked(d)
+            table.setdefault(name, []).append((getattr(module, export), args))
+    except (OSError, ValueError, KeyError, TypeError, ImportError, RuntimeError):  # nothing usable here: Numba's
+        return None
+    _mark_used(place)
+    _lean_count[0] = len(entries)
+    return table
 
 
 def _describe(t: Any) -> dict[str, Any] | None:
@@ -151,11 +364,7 @@ def attach(namespace: dict[str, Any]) -> int:
             (name, export, tuple(_type(d) for d in args))
             for name, export, args in json.loads((place / TABLE).read_text(encoding="utf-8"))
         ]
-        spec = importlib.util.spec_from_file_location(MODULE, _library(place))
-        if spec is None or spec.loader is None:
-            raise ImportError(f"no extension module in {place}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = _module(place)
         for name, export, args in entries:
             function = getattr(module, export)
             namespace[name]._insert([a._code for a in args], function, False)
@@ -227,12 +436,29 @@ def prune(keep: str | None = None, days: float = STALE_DAYS, now: float | None =
         except OSError:  # another user's, or going away as we look: left alone
             continue
         removed.append((path, size))
+    try:  # the quick keys that name a build no longer there
+        for pointer in (directory() / LEAN).iterdir():
+            try:
+                if not (directory() / pointer.read_text(encoding="utf-8").strip() / TABLE).is_file():
+                    pointer.unlink()
+            except (OSError, ValueError):
+                continue
+    except OSError:
+        pass
     return removed
 
 
 def attached() -> list[tuple[str, tuple]]:
-    """(kernel, argument types) of every signature this process runs from the kernels compiled ahead of time."""
+    """(kernel, argument types) of every signature this process runs from the kernels compiled ahead of time
+    through Numba's dispatchers (:func:`attach`; none while the kernels are lean: :func:`lean_signatures`)."""
     return list(_attached)
+
+
+def lean_signatures() -> int:
+    """How many signatures of the kernels compiled ahead of time this process calls without Numba (0 where it
+    found none to call so, :func:`lean`); where their call budget is spent, they went to Numba's dispatchers
+    (:func:`attached`)."""
+    return _lean_count[0]
 
 
 def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
@@ -350,9 +576,25 @@ def build(steps: int = STEPS) -> tuple[Path, int]:
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
+        _point(root, quick_key(), target.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target, count
+
+
+def _point(root: Path, quick: str | None, name: str) -> None:
+    """Record that the build ``name`` is the one for processes with the quick key ``quick`` (:func:`lean`), in
+    one atomic write; nothing where there is no quick key or the place cannot be written (those processes then
+    find the build through Numba: :func:`attach`)."""
+    if quick is None:
+        return
+    try:
+        (root / LEAN).mkdir(exist_ok=True)
+        part = root / LEAN / f".{quick}.{os.getpid()}"
+        part.write_text(name + "\n", encoding="utf-8")
+        os.replace(part, root / LEAN / quick)
+    except OSError:
+        pass
 
 
 def _child(out: Path, steps: int) -> None:

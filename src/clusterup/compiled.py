@@ -34,18 +34,16 @@ from __future__ import annotations
 import bisect
 import itertools
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numba
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+
+from . import aot as _aot
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -121,44 +119,106 @@ def _numba_without_scipy_linalg() -> None:
 _numba_without_scipy_linalg()
 
 
-def kernel(fn):
+# The kernels compiled ahead of time for this process, where it can use them without starting Numba (about
+# 0.2 s of a short run's 0.6 s): kernel -> {the arguments' codes: compiled function}; None: Numba's dispatchers.
+_LEAN = _aot.lean(__file__)
+_NUMBA_LOCK = threading.Lock()
+
+
+def _jit(fn):
     """``numba.njit(cache=True, nogil=True)``, or without the disk cache where Numba finds no writable place
     for it. Releasing the GIL lets :func:`concurrently` run kernels side by side; it changes no number."""
+    from numba import njit
+
     try:
         return njit(cache=True, nogil=True)(fn)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return njit(nogil=True)(fn)
 
 
-@intrinsic
-def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
-    """Ask the CPU to start loading the cache lines that hold ``arr[index]`` (a 1-d array) or row ``index`` of
-    a 2-d array (its first and last entries), without waiting for them: LLVM's ``llvm.prefetch``. The loops
-    over ties read their neighbours' entries at random places in memory; prefetching the entries of a tie a
-    few ties ahead lets those loads overlap instead of waiting one after the other (about twice as fast at a
-    million firms). Only a hint: it changes no value, and the index must be within the array."""
-    if not isinstance(arr, types.Array) or arr.ndim not in (1, 2) or not isinstance(index, types.Integer):
-        return None
+def kernel(fn):
+    """A kernel: Numba's dispatcher (:func:`_jit`), or where this process found kernels compiled ahead of time
+    that it can call without Numba (:func:`clusterup.aot.lean`), a Python function in front of them
+    (:func:`clusterup.aot.lean_kernel`) that hands every kernel to Numba at the first call whose argument
+    types none of them has (:func:`_numba`)."""
+    if _LEAN is not None and fn.__module__ == __name__:  # (the build holds this module's kernels only)
+        _LEAN_KERNELS[fn.__name__] = fn
+        return _aot.lean_kernel(fn, _LEAN.get(fn.__name__, []), _numba, globals(), _LEAN_BUDGET)
+    return _jit(fn)
 
-    def codegen(context, builder, signature, args):
-        aryty, idxty = signature.args
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = context.cast(builder, args[1], idxty, types.intp)
-        if aryty.ndim == 1:
-            places = [[idx]]
-        else:
-            last = builder.sub(builder.extract_value(ary.shape, 1), context.get_constant(types.intp, 1))
-            places = [[idx, context.get_constant(types.intp, 0)], [idx, last]]
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-                                            "llvm.prefetch.p0")  # fmt: skip
-        for place in places:
-            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, place)
-            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep in all caches, data
-        return context.get_dummy_value()
 
-    return types.void(arr, index), codegen
+_LEAN_KERNELS: dict[str, Callable] = {}  # the kernels made without Numba (their Python functions)
+# the calls they make before every call goes through Numba's dispatchers (clusterup.aot.lean_kernel): some
+# 0.05-0.07 s of the lean calls' extra cost, about 700 steps at any size (a step makes about 140 calls), so
+# that one run of a shipped preset (23,000-27,000 calls) or of 100 steps does not start Numba, and a longer
+# process (an ensemble's worker) starts it once and runs on at its dispatchers' speed
+LEAN_CALLS = 100_000
+_LEAN_BUDGET = [LEAN_CALLS]
+_DISPATCHERS: dict[str, Any] = {}  # where the kernels were made without Numba: each one's dispatcher, once made
+
+
+def _numba(name: str):
+    """The Numba dispatcher of kernel ``name``. The first call makes one for every kernel (where they were
+    made without Numba): it replaces each in this module's namespace (the kernels that call it are compiled
+    against it there), with the compiled signatures attached as for a process that imported Numba first
+    (:func:`clusterup.aot.attach`), so every later call goes through Numba's dispatcher. Once, under a lock."""
+    if name not in _DISPATCHERS:
+        with _NUMBA_LOCK:
+            if not _DISPATCHERS:
+                space = globals()
+                made = {k: _jit(fn) for k, fn in _LEAN_KERNELS.items()}
+                _numba_without_scipy_linalg()
+                space["prefetch"] = _prefetch()
+                # every dispatcher has its compiled signatures before any call reaches it: until the last
+                # line, the other threads' calls are the lean kernels', and nothing is compiled against those
+                attach({**space, **made})
+                _LEAN_BUDGET[0] = -(2**62)  # every call to Numba's dispatchers from now on
+                _DISPATCHERS.update(made)
+                space.update(made)
+    return _DISPATCHERS[name]
+
+
+def _prefetch():
+    """:func:`prefetch`, Numba's intrinsic (made where Numba is imported)."""
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def prefetch(typingctx, arr, index):  # pragma: no cover - compiled
+        """Ask the CPU to start loading the cache lines that hold ``arr[index]`` (a 1-d array) or row ``index``
+        of a 2-d array (its first and last entries), without waiting for them: LLVM's ``llvm.prefetch``. The
+        loops over ties read their neighbours' entries at random places in memory; prefetching the entries of a
+        tie a few ties ahead lets those loads overlap instead of waiting one after the other (about twice as
+        fast at a million firms). Only a hint: it changes no value, and the index must be within the array."""
+        if not isinstance(arr, types.Array) or arr.ndim not in (1, 2) or not isinstance(index, types.Integer):
+            return None
+
+        def codegen(context, builder, signature, args):
+            aryty, idxty = signature.args
+            ary = context.make_array(aryty)(context, builder, args[0])
+            idx = context.cast(builder, args[1], idxty, types.intp)
+            if aryty.ndim == 1:
+                places = [[idx]]
+            else:
+                last = builder.sub(builder.extract_value(ary.shape, 1), context.get_constant(types.intp, 1))
+                places = [[idx, context.get_constant(types.intp, 0)], [idx, last]]
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                                "llvm.prefetch.p0")  # fmt: skip
+            for place in places:
+                ptr = cgutils.get_item_pointer(context, builder, aryty, ary, place)
+                builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep in all caches
+            return context.get_dummy_value()
+
+        return types.void(arr, index), codegen
+
+    return prefetch
+
+
+prefetch = None if _LEAN is not None else _prefetch()
 
 
 AHEAD = 16  # ties ahead whose neighbour entries the gather loops prefetch (best of 4 / 8 / 16 / 32 at 10^6 firms)
@@ -174,7 +234,26 @@ def _threads() -> int:
     unless ``NUMBA_NUM_THREADS`` is set in the environment, which then holds for each worker."""
     if "NUMBA_NUM_THREADS" not in os.environ and _in_pool_worker():
         return 1
-    return numba.config.NUMBA_NUM_THREADS
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return numba.config.NUMBA_NUM_THREADS
+    return _NUMBA_THREADS[0] if _NUMBA_THREADS else _numba_threads()
+
+
+_NUMBA_THREADS: list[int] = []
+
+
+def _numba_threads() -> int:
+    """Numba's ``NUMBA_NUM_THREADS`` as Numba would set it when imported (its environment variable, else the
+    cores this process may run on), for a process that has not imported it (:func:`_threads`)."""
+    if "NUMBA_NUM_THREADS" in os.environ:
+        return int(os.environ["NUMBA_NUM_THREADS"])
+    try:
+        count = max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        count = max(1, os.cpu_count() or 1)
+    _NUMBA_THREADS.append(count)
+    return count
 
 
 def _in_pool_worker() -> bool:
@@ -3468,4 +3547,5 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
 
 from .aot import attach  # noqa: E402 - it needs the dispatchers defined above
 
-attach(globals())
+if _LEAN is None:
+    attach(globals())
