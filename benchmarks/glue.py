@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     at_least(PROG, "--network-every", args.network_every, 1)
     preset(PROG, args.preset)
 
+    import numba  # noqa: F401 - first: the kernels are then Numba's dispatchers (without it, clusterup.aot.lean)
+
     from clusterup import Simulation
+
     overrides = {} if args.network_every is None else {"run.network_every": args.network_every}
 
     def simulation(seed: int) -> Simulation:

@@ -66,10 +66,13 @@ print(json.dumps({"wall_s": wall, "build_s": timings["build_s"], "per_step_s": p
 
 def kernels() -> str:
     """How the runs' processes get their kernels: the number of signatures a fresh process takes from the
-    module compiled ahead of time (``clusterup compile``), or just in time (a first step that loads or
-    compiles them is part of the per-step figures)."""
-    code = "from clusterup import aot, compiled; print(len(aot.attached()))"
-    count = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-1])
+    module compiled ahead of time (``clusterup compile``; without importing Numba where it can), or just in
+    time (a first step that loads or compiles them is part of the per-step figures)."""
+    code = "from clusterup import aot, compiled; print(aot.lean_signatures(), len(aot.attached()))"
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    lean, count = int(said[-2]), int(said[-1])
+    if lean:
+        return f"{lean} signatures compiled ahead of time, called without Numba"
     if count:
         return f"{count} signatures compiled ahead of time"
     return "compiled or loaded just in time (no module from `clusterup compile` for them, or CLUSTERUP_AOT=0)"

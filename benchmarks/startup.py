@@ -14,6 +14,8 @@ Runs, each in a fresh process and ``--repeats`` times (median, min, max):
 These use the kernels compiled just in time (``CLUSTERUP_AOT=0``). With ``--aot`` the run and its phases are
 timed again with the kernels compiled ahead of time (``clusterup compile``): the build for this machine in
 ``CLUSTERUP_AOT_DIR`` where there is one, else one made in a temporary directory first (its time is printed).
+Such a run imports no Numba at all (clusterup.aot.lean): its phases import none, and stop with an error if the
+run did.
 
 As on a user's machine, the bytecode of clusterup's own modules is kept (written once before the timings,
 even where ``PYTHONDONTWRITEBYTECODE`` is set, which would have every import compile them again).
@@ -39,7 +41,9 @@ import json, sys, time
 t0 = time.perf_counter()
 import numpy
 t1 = time.perf_counter()
-import numba
+lean = sys.argv[4] == "1"  # kernels compiled ahead of time: the run must not need Numba at all
+if not lean:
+    import numba
 t3 = time.perf_counter()
 import pyarrow.parquet
 t4 = time.perf_counter()
@@ -54,9 +58,11 @@ result.save(out)
 t8 = time.perf_counter()
 if "pandas" in sys.modules:
     raise SystemExit("the run imported pandas")
+if lean and "numba" in sys.modules:
+    raise SystemExit("the run with kernels compiled ahead of time imported Numba")
 print(json.dumps({"NumPy import": t1 - t0, "Numba import": t3 - t1,
                   "PyArrow import": t4 - t3, "model import (pydantic, processes)": t5 - t4,
-                  "build (Numba start-up, cached kernels, initial state)": t6 - t5, "simulation": t7 - t6,
+                  "build (Numba start-up and cached kernels where used, initial state)": t6 - t5, "simulation": t7 - t6,
                   "write the run directory": t8 - t7}))
 """
 
@@ -78,7 +84,8 @@ def _ahead_of_time(exe: str, tmp: Path) -> tuple[dict[str, str], float | None]:
 
     place = os.environ.get(aot.PLACE)
     env = {k: v for k, v in ENV.items() if k != aot.SWITCH}
-    if place and (Path(place) / aot.key()).is_dir():
+    quick = aot.quick_key()
+    if place and (Path(place) / aot.key()).is_dir() and quick and (Path(place) / aot.LEAN / quick).is_file():
         return {**env, aot.PLACE: place}, None
     env[aot.PLACE] = str(tmp / "aot")
     return env, _wall([exe, "compile"], env)
@@ -121,8 +128,8 @@ def main() -> None:
                 walls[f"clusterup run baseline --quiet{kind}"].append(_wall(run, env))
                 t = time.perf_counter()
                 out = str(tmp / f"ph{k}{bool(kind)}")
-                res = subprocess.run([sys.executable, "-c", PHASES, str(args.firms), str(args.steps), out], check=True,
-                                     capture_output=True, text=True, env=env)  # fmt: skip
+                phase = [sys.executable, "-c", PHASES, str(args.firms), str(args.steps), out, str(int(bool(kind)))]
+                res = subprocess.run(phase, check=True, capture_output=True, text=True, env=env)
                 whole = time.perf_counter() - t
                 for name, sec in json.loads(res.stdout).items():
                     phases[kind].setdefault(name, []).append(sec)

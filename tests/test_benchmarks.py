@@ -185,3 +185,33 @@ def test_behind_refuses_bad_arguments_and_prints_a_row_per_size():
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert float(cells[5]) > 0 and float(cells[1].split()[0]) > 0
+
+
+LEAN = RUN.parent / "lean.py"
+
+
+def test_lean_refuses_bad_arguments_and_needs_a_build(tmp_path):
+    """benchmarks/lean.py: bad values stop in one line (exit 2), and so does a machine with no build to use."""
+    for args, message in ((["--rounds", "0"], "--rounds must be >= 1"), (["--runs", "0"], "--runs must be >= 1"),
+                          (["--firms", "-1"], "--firms must be >= 0"),
+                          (["--preset", "no-such-preset"], "--preset must be one of")):  # fmt: skip
+        bad = subprocess.run([sys.executable, str(LEAN), *args], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and message in bad.stderr.strip().splitlines()[-1] and "Traceback" not in bad.stderr
+    none = subprocess.run([sys.executable, str(LEAN)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CLUSTERUP_AOT_DIR": str(tmp_path)})  # fmt: skip
+    assert none.returncode == 2 and "run `clusterup compile` first" in none.stderr.strip().splitlines()[-1]
+
+
+def test_lean_times_both_ways_with_a_build(built):  # built: tests/conftest.py
+    env = {**os.environ, "CLUSTERUP_AOT_DIR": str(built)}
+    done = subprocess.run([sys.executable, str(LEAN), "--rounds", "2", "--runs", "1", "--firms", "40", "--steps", "5"],
+                          capture_output=True, text=True, timeout=600, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    calls = [line for line in out.splitlines() if line.startswith("| `")]
+    assert len(calls) >= 4  # the kernels a step calls most often were seen and timed both ways
+    for line in calls:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert float(cells[2]) > 0 and float(cells[3]) > 0
+    assert "| without Numba until LEAN_CALLS calls |" in out and "| Numba imported first |" in out
+    assert "started it after all in 0 of 2 rounds" in out  # one 5-step run makes far fewer calls than LEAN_CALLS
