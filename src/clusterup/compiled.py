@@ -148,11 +148,11 @@ def kernel(fn):
 
 
 _LEAN_KERNELS: dict[str, Callable] = {}  # the kernels made without Numba (their Python functions)
-# the calls they make before every call goes through Numba's dispatchers (clusterup.aot.lean_kernel): some
-# 0.05-0.07 s of the lean calls' extra cost, about 700 steps at any size (a step makes about 140 calls), so
-# that one run of a shipped preset (23,000-27,000 calls) or of 100 steps does not start Numba, and a longer
-# process (an ensemble's worker) starts it once and runs on at its dispatchers' speed
-LEAN_CALLS = 100_000
+# the calls they make before every call goes through Numba's dispatchers (clusterup.aot.lean_kernel): about
+# 280 steps at any size (a step makes about 140 calls), so that one run of a shipped preset at its size
+# (23,000-27,000 calls) or of 100 steps does not start Numba, and a longer process (an ensemble's worker)
+# starts it early and runs on at its dispatchers' speed (docs/performance.md measures both)
+LEAN_CALLS = 40_000
 _LEAN_BUDGET = [LEAN_CALLS]
 _DISPATCHERS: dict[str, Any] = {}  # where the kernels were made without Numba: each one's dispatcher, once made
 
