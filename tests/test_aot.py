@@ -1,7 +1,6 @@
 """Kernels compiled ahead of time (``clusterup compile``, clusterup.aot): the same numbers as the kernels
 compiled just in time, used only where every input of their key matches, and never in the way."""
 
-import json
 import os
 import subprocess
 import sys
@@ -66,9 +65,9 @@ def test_runs_with_kernels_compiled_ahead_of_time_are_the_same_bit_for_bit(built
     assert jit == 0
 
 
-# The same runs in a process that never imports Numba: kernels compiled ahead of time called through
-# aot.lean_kernel. The large run's two threads come from NUMBA_NUM_THREADS in the environment (as Numba would
-# read it).
+# The same runs in a process that never imports Numba: kernels compiled ahead of time called through the
+# build's lean functions (aot.tests_source). The large run's two threads come from NUMBA_NUM_THREADS in the
+# environment (as Numba would read it).
 _LEAN_RUNS = _RUNS.replace("import numba\n", "").replace("numba.config.NUMBA_NUM_THREADS = 2", "pass").replace(
     "from numba.core.registry import CPUDispatcher\n", "").replace(
     "print(len(aot.attached()), sum(len(d.signatures) for d in vars(C).values() if isinstance(d, CPUDispatcher)))",
@@ -150,17 +149,19 @@ def test_the_lean_kernels_tell_argument_types_exactly_as_numba_does():
             continue
         if described is None:
             continue
-
-        def k(a):  # pragma: no cover - only its name and arguments are read
-            return a
-
-        lean = aot.lean_kernel(k, [(lambda a: "compiled", [described])], lambda name: lambda a: "numba")
+        space: dict = {}
+        exec(aot.tests_source([("k", "k0", [described])], {"k": 1}), space)  # what clusterup compile writes
+        space.update(k0=lambda a: "compiled", numba=lambda name: lambda a: "numba", budget=[10**9])
+        lean = space["k"]
         for value in values:
             try:
                 same = numba.typeof(value) == numba.typeof(want)
             except Exception:  # noqa: BLE001
                 same = False
             assert lean(value) == ("compiled" if same else "numba"), (want, value)
+    # a spent budget sends every call to Numba's dispatcher
+    space["budget"][0] = 0
+    assert space["k"](values[0]) == "numba"
 
 
 def test_the_quick_key_follows_the_source_and_numbas_settings(tmp_path, monkeypatch):
@@ -186,7 +187,8 @@ def test_the_build_holds_one_module_and_its_table_and_releases_the_gil(built):
     assert (built / aot.LEAN / aot.quick_key()).read_text().strip() == place.name
     assert place.name == aot.key()
     # the module, its table and the stamp of its last use (a new build counts as used: compile prunes the others)
-    assert sorted(p.name for p in place.iterdir()) == sorted([aot.TABLE, aot._library(place).name, aot.USED])
+    assert sorted(p.name for p in place.iterdir()) == sorted([aot.TABLE, aot._library(place).name, aot.USED, aot.TESTS,
+                                                              "__pycache__"])  # fmt: skip
     # compiled.concurrently runs serial kernels side by side on threads: their compiled forms must let go of the GIL
     assert b"PyEval_SaveThread" in aot._library(place).read_bytes()
 
@@ -374,23 +376,15 @@ def test_compile_reports_what_it_pruned(tmp_path, monkeypatch, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name]
 
 
-def test_a_table_that_tries_to_put_code_into_the_lean_kernels_is_not_used(tmp_path, monkeypatch):
-    """The lean kernels' type tests are Python written at run time (aot._written): a build's table can give them
-    only checked types, and a table with anything else is not used at all (the kernels stay Numba's)."""
-    monkeypatch.setenv(aot.PLACE, str(tmp_path))
-    monkeypatch.delenv(aot.SWITCH, raising=False)
-    monkeypatch.delitem(sys.modules, "numba", raising=False)  # as for a process that has not imported it
-    quick = aot.quick_key()
-    place = tmp_path / ("f" * 24)
-    place.mkdir()
-    (tmp_path / aot.LEAN).mkdir()
-    (tmp_path / aot.LEAN / quick).write_text(place.name)
-    monkeypatch.setattr(aot, "_module", lambda where: type("M", (), {"k0": staticmethod(lambda *a: "compiled")}))
+def test_a_table_that_tries_to_put_code_into_the_lean_kernels_is_refused():
+    """The lean kernels are Python that ``clusterup compile`` writes from the table of what it compiled
+    (aot.tests_source): only checked types and names go into it, anything else stops the build."""
     good = {"dtype": "float64", "ndim": 1, "layout": "C", "readonly": False, "aligned": True}
-    (place / aot.TABLE).write_text(json.dumps([["k", "k0", [good, {"scalar": "int64"}]]]))
-    table = aot.lean(compiled.__file__)
-    assert table is not None and len(table["k"]) == 1
+    assert "def k(a0, a1):" in aot.tests_source([("k", "k0", [good, {"scalar": "int64"}])], {"k": 2})
     for bad in ({**good, "dtype": "float64') or __import__('os').system('true') or ('"}, {**good, "ndim": "1 or True"},
                 {**good, "layout": "C' or 'A"}, {"scalar": "int64 or True"}, {**good, "readonly": "no"}):  # fmt: skip
-        (place / aot.TABLE).write_text(json.dumps([["k", "k0", [bad]]]))
-        assert aot.lean(compiled.__file__) is None, bad
+        with pytest.raises(ValueError, match="not a described type"):
+            aot.tests_source([("k", "k0", [bad])], {"k": 1})
+    for name, export in (("k(): pass\nimport os\ndef k", "k0"), ("k", "k0(); import os; k0")):
+        with pytest.raises(ValueError, match="name"):
+            aot.tests_source([(name, export, [good])], {name: 1})

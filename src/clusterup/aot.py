@@ -8,8 +8,9 @@ which kernels a simulation calls with which argument types, compiles those into 
 Numba's ahead-of-time compiler (``numba.pycc``, for this machine's processor, with a C compiler), and keeps
 it in :func:`directory`. Afterwards, an import of :mod:`clusterup.compiled` in a process that has not
 imported Numba calls the compiled functions without starting Numba at all (:func:`lean`; Numba's import is
-about 0.2 s): each kernel is a Python function that tests its arguments' types against its compiled
-signatures exactly as Numba's dispatcher would (:func:`lean_kernel`). Such a call costs about half a
+about 0.2 s): each kernel is a Python function, written by ``clusterup compile`` into the build beside the
+module (:data:`TESTS`, with its bytecode), that tests its arguments' types against its compiled signatures
+exactly as Numba's dispatcher would (:func:`kernel_source`). Such a call costs about half a
 microsecond more than Numba's dispatcher, so after ``compiled.LEAN_CALLS`` calls (a long process: an
 ensemble's worker) the process starts Numba after all and every kernel goes through its dispatcher, which
 is what a process that imported Numba first does from the start: the compiled functions are handed to the
@@ -190,27 +191,27 @@ def _checked(d: Any) -> None:
         raise ValueError(f"not a described type: {d!r}") from exc
 
 
-def _test(i: int, d: dict[str, Any], space: dict[str, Any], tag: str) -> str:
+def _test(i: int, d: dict[str, Any]) -> str:
     """The Python test that argument ``a{i}`` has the Numba type :func:`_describe` gave ``d`` for, exactly as
     Numba's dispatcher tells types: a scalar by its Python or NumPy type; an array by being an ``ndarray`` (not
     a subclass), its dtype, dimensions, layout (``C`` where C-contiguous, else ``F`` where Fortran-contiguous,
     else ``A``) and whether it is writeable (Numba's array types say "aligned" whatever the array's flag); a
-    Python int as Numba types it (int64 below 2**63, uint64 up to 2**64). Names it needs go into ``space``,
-    their names ending in ``tag``."""
+    Python int as Numba types it (int64 below 2**63, uint64 up to 2**64). It names the dtype ``D_<name>`` and
+    the scalar types ``S_<name>`` (:data:`TESTS_HEADER` defines them); ``d`` is checked first (:func:`_checked`),
+    so nothing but those names and integers goes into the test."""
     import numpy as np
 
     a = f"a{i}"
     _checked(d)
     if "scalar" in d:
-        space[f"s{tag}_{i}"] = _scalar_types()[d["scalar"]]
+        kind = f"S_{d['scalar']}"
         ints = {"int64": (-(2**63), 2**63), "uint64": (2**63, 2**64)}.get(d["scalar"])  # Python ints Numba types so
         if ints:
-            return f"(type({a}) is int and {ints[0]} <= {a} < {ints[1]} or type({a}) in s{tag}_{i})"
-        return f"type({a}) in s{tag}_{i}"
+            return f"(type({a}) is int and {ints[0]} <= {a} < {ints[1]} or type({a}) in {kind})"
+        return f"type({a}) in {kind}"
     if not d["aligned"]:  # Numba types every array as aligned (numba.typeof), whatever its flag
         return "False"
-    dtype = f"d{tag}_{i}"
-    space[dtype] = np.dtype(d["dtype"])
+    dtype = f"D_{np.dtype(d['dtype']).name}"
     wanted = 0 if d["readonly"] else _WRITEABLE
     mask = _WRITEABLE | _C
     if d["layout"] == "C":
@@ -222,70 +223,70 @@ def _test(i: int, d: dict[str, Any], space: dict[str, Any], tag: str) -> str:
             f"and {a}.flags.num & {mask} == {wanted}")  # fmt: skip
 
 
-def lean_kernel(fn: Any, compiled: list[tuple[Any, list[dict[str, Any]]]], numba: Any,
-                home: dict[str, Any] | None = None, budget: list[int] | None = None) -> Any:  # fmt: skip
-    """A kernel to call without Numba: a Python function of the kernel's arguments that runs the first of its
-    ``compiled`` functions (with the argument types :func:`_describe` gave) whose types the arguments have,
-    exactly as Numba's dispatcher would choose (:func:`_test`), and otherwise ``numba(name)`` (the kernel's
-    Numba dispatcher, made then). Its tests are written out for the kernel's own signatures (about half a
-    microsecond a call more than Numba's dispatcher takes), at its first call (a run calls about half of the
-    kernels, and writing one costs 0.2 ms); that call also puts the written function in ``home`` (the kernels'
-    module namespace) in place of the one returned here, which then hands each call on to it.
+TESTS = "lean_tests.py"  # a build's kernels as lean functions (tests_source), beside its module
+TESTS_HEADER = '''"""Written by ``clusterup compile`` (clusterup.aot.tests_source): each kernel compiled ahead of time as a
+Python function that tests its arguments' types against the kernel's compiled signatures, exactly as Numba's
+dispatcher tells them, and calls the compiled function (k0, k1, ...: set by clusterup.aot.lean from the
+build's module), or once the calls' budget is spent or none matches, numba(name) (set by clusterup.compiled)."""
 
-    ``budget`` (one count shared by all kernels) is the number of calls to make this way: each call takes one
-    off, and once it is spent, every call goes to ``numba(name)``. Numba's dispatcher costs about 0.25 s to
-    start and saves about half a microsecond a call: a process that turns out to be long (an ensemble's
-    worker, a sweep) pays the lean calls' extra for a while, then Numba's start, and runs on at Numba's
-    speed; a short one never starts Numba."""
-    made: list[Any] = []
+import numpy as np
 
-    def kernel(*args: Any) -> Any:
-        if not made:
-            made.append(_written(fn, compiled, numba, [2**62] if budget is None else budget))
-            if home is not None and home.get(fn.__name__) is kernel:
-                home[fn.__name__] = made[0]
-        return made[0](*args)
+from clusterup.aot import _scalar_types
 
-    kernel.__name__, kernel.__qualname__, kernel.__module__ = fn.__name__, fn.__qualname__, fn.__module__
-    kernel.__doc__ = fn.__doc__
-    kernel.py_func = fn  # type: ignore[attr-defined]
-    return kernel
+ndarray = np.ndarray
+numba = budget = None
+globals().update({f"S_{name}": kinds for name, kinds in _scalar_types().items()})
+'''
 
 
-def _written(fn: Any, compiled: list[tuple[Any, list[dict[str, Any]]]], numba: Any, budget: list[int]) -> Any:
-    """:func:`lean_kernel`'s function, written out. Its source holds nothing read from a build's files but
-    integers: the kernel's own name, generated names, and the flags and dimensions :func:`_test` checked
-    (every other value goes in as an object: dtypes, scalar types, the compiled functions), so a build's table
-    cannot put code into it (tests/test_security.py allows ``exec`` here only)."""
-    import numpy as np
-
-    name = fn.__name__
-    count = fn.__code__.co_argcount
+def kernel_source(name: str, count: int, signatures: list[tuple[str, list[dict[str, Any]]]]) -> str:
+    """Python source of the lean function of kernel ``name`` (``count`` arguments) with ``signatures``, each
+    the name of its compiled function and its described argument types (:func:`_describe`): each call takes one
+    off ``budget[0]`` and, while some is left, runs the first compiled function whose types the arguments have
+    (:func:`_test`); otherwise ``numba(name)`` (the kernel's Numba dispatcher). A call costs about half a
+    microsecond more than through Numba's dispatcher, whose start (about 0.2 s) it saves."""
+    if not name.isidentifier():
+        raise ValueError(f"not a kernel's name: {name!r}")
     params = ", ".join(f"a{i}" for i in range(count))
-    space: dict[str, Any] = {"ndarray": np.ndarray, "numba": numba, "budget": budget}
     lines = [f"def {name}({params}):", "    budget[0] -= 1  # (threads may race here: a call more or less)",
              "    if budget[0] < 0:", f"        return numba({name!r})({params})"]  # fmt: skip
-    for k, (function, args) in enumerate(compiled):
+    for export, args in signatures:
+        if not export.isidentifier():
+            raise ValueError(f"not a compiled function's name: {export!r}")
         if len(args) != count:
             continue
-        tests = " and ".join(_test(i, d, space, str(k)) for i, d in enumerate(args)) or "True"
-        space[f"f{k}"] = function
-        lines += [f"    if {tests}:", f"        return f{k}({params})"]
+        tests = " and ".join(_test(i, d) for i, d in enumerate(args)) or "True"
+        lines += [f"    if {tests}:", f"        return {export}({params})"]
     lines.append(f"    return numba({name!r})({params})")
-    exec(compile("\n".join(lines), f"<kernel {name} compiled ahead of time>", "exec"), space)  # noqa: S102
-    made = space[name]
-    made.__doc__, made.__qualname__, made.__module__ = fn.__doc__, fn.__qualname__, fn.__module__
-    made.py_func = fn
-    return made
+    return "\n".join(lines) + "\n"
 
 
-def lean(source: str | Path | None = None) -> dict[str, list[tuple[Any, list[dict[str, Any]]]]] | None:
-    """The kernels compiled ahead of time, for a process that has not imported Numba: for each kernel, its
-    compiled functions by their arguments' :func:`code`. :mod:`clusterup.compiled` calls this once, at import,
-    and where it gets a table, calls those functions without starting Numba at all; the first call of other
-    types (or any use of a kernel as a Numba dispatcher) hands every kernel to Numba (``compiled._to_numba``).
-    None (Numba's dispatchers from the start) where Numba is imported already, ``CLUSTERUP_AOT=0``, there is
-    no quick key (:func:`quick_key`) or no build was made under it, or it cannot be read."""
+def tests_source(table: list[tuple[str, str, list[dict[str, Any]]]], counts: dict[str, int]) -> str:
+    """The module :data:`TESTS` of a build: :data:`TESTS_HEADER`, the dtypes its tests name, and
+    :func:`kernel_source` of each kernel in ``table`` (``counts``: each kernel's number of arguments)."""
+    import numpy as np
+
+    by_kernel: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {}
+    dtypes = set()
+    for name, export, args in table:
+        by_kernel.setdefault(name, []).append((export, args))
+        for d in args:
+            _checked(d)
+            if "dtype" in d:
+                dtypes.add(np.dtype(d["dtype"]).name)
+    parts = [TESTS_HEADER, *(f"D_{t} = np.dtype({t!r})" for t in sorted(dtypes))]
+    for name, signatures in by_kernel.items():
+        parts += ["", kernel_source(name, counts[name], signatures)]
+    return "\n".join(parts)
+
+
+def lean(source: str | Path | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The kernels compiled ahead of time, for a process that has not imported Numba: each kernel's lean
+    function (the build's :data:`TESTS` module, written by ``clusterup compile``), and that module's namespace,
+    where the caller puts ``numba`` (a kernel's name to its Numba dispatcher) and ``budget`` (the calls to make
+    before every call goes to Numba's dispatchers, in a list of one). :mod:`clusterup.compiled` calls this once,
+    at import. None (Numba's dispatchers from the start) where Numba is imported already, ``CLUSTERUP_AOT=0``,
+    there is no quick key (:func:`quick_key`) or no build under it, or it cannot be read."""
     if os.environ.get(SWITCH, "1").strip() == "0" or "numba" in sys.modules:
         return None
     try:
@@ -296,16 +297,20 @@ def lean(source: str | Path | None = None) -> dict[str, list[tuple[Any, list[dic
         place = root / (root / LEAN / quick).read_text(encoding="utf-8").strip()
         entries = json.loads((place / TABLE).read_text(encoding="utf-8"))
         module = _module(place)
-        table: dict[str, list[tuple[Any, list[dict[str, Any]]]]] = {}
-        for name, export, args in entries:
-            for d in args:
-                _checked(d)
-            table.setdefault(name, []).append((getattr(module, export), args))
-    except (OSError, ValueError, KeyError, TypeError, ImportError, RuntimeError):  # nothing usable here: Numba's
+        spec = importlib.util.spec_from_file_location(f"{MODULE}_tests", place / TESTS)
+        if spec is None or spec.loader is None:
+            return None
+        tests = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tests)
+        space = vars(tests)
+        for _, export, _ in entries:
+            space[export] = getattr(module, export)
+        functions = {name: space[name] for name, _, _ in entries}
+    except (OSError, ValueError, KeyError, TypeError, ImportError, RuntimeError, SyntaxError):  # Numba's, then
         return None
     _mark_used(place)
     _lean_count[0] = len(entries)
-    return table
+    return functions, space
 
 
 def _describe(t: Any) -> dict[str, Any] | None:
@@ -542,6 +547,11 @@ def _compile_here(out: Path, steps: int) -> int:
         cc.compile()
     finally:
         pycc_compiler.Flags = plain
+    import py_compile
+
+    counts = {name: getattr(compiled, name).py_func.__code__.co_argcount for name, _, _ in table}
+    (out / TESTS).write_text(tests_source(table, counts), encoding="utf-8")
+    py_compile.compile(str(out / TESTS), doraise=True)  # its bytecode, so that no process compiles it again
     (out / TABLE).write_text(json.dumps(table, indent=1), encoding="utf-8")
     return len(table)
 

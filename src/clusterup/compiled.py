@@ -121,7 +121,7 @@ _numba_without_scipy_linalg()
 
 # The kernels compiled ahead of time for this process, where it can use them without starting Numba (about
 # 0.2 s of a short run's 0.6 s): kernel -> {the arguments' codes: compiled function}; None: Numba's dispatchers.
-_LEAN = _aot.lean(__file__)
+_LEAN = _aot.lean(__file__)  # (kernel -> lean function, their namespace), or None
 _NUMBA_LOCK = threading.Lock()
 
 
@@ -138,17 +138,26 @@ def _jit(fn):
 
 def kernel(fn):
     """A kernel: Numba's dispatcher (:func:`_jit`), or where this process found kernels compiled ahead of time
-    that it can call without Numba (:func:`clusterup.aot.lean`), a Python function in front of them
-    (:func:`clusterup.aot.lean_kernel`) that hands every kernel to Numba at the first call whose argument
-    types none of them has (:func:`_numba`)."""
-    if _LEAN is not None and fn.__module__ == __name__:  # (the build holds this module's kernels only)
-        _LEAN_KERNELS[fn.__name__] = fn
-        return _aot.lean_kernel(fn, _LEAN.get(fn.__name__, []), _numba, globals(), _LEAN_BUDGET)
-    return _jit(fn)
+    that it can call without Numba (:func:`clusterup.aot.lean`), the build's lean function for it, which hands
+    every kernel to Numba (:func:`_numba`) at the first call whose argument types none of its compiled
+    signatures has, or once :data:`LEAN_CALLS` calls are made."""
+    if _LEAN is None or fn.__module__ != __name__:  # (a build holds this module's kernels only)
+        return _jit(fn)
+    name = fn.__name__
+    _LEAN_KERNELS[name] = fn
+    made = _LEAN[0].get(name)
+    if made is None:  # a kernel no shipped scenario called when the build learned the signatures
+
+        def made(*args):
+            return _numba(name)(*args)
+
+    made.py_func = fn
+    made.__doc__ = fn.__doc__
+    return made
 
 
 _LEAN_KERNELS: dict[str, Callable] = {}  # the kernels made without Numba (their Python functions)
-# the calls they make before every call goes through Numba's dispatchers (clusterup.aot.lean_kernel): about
+# the calls they make before every call goes through Numba's dispatchers (clusterup.aot.kernel_source): about
 # 280 steps at any size (a step makes about 140 calls), so that one run of a shipped preset at its size
 # (23,000-27,000 calls) or of 100 steps does not start Numba, and a longer process (an ensemble's worker)
 # starts it early and runs on at its dispatchers' speed (docs/performance.md measures both)
@@ -176,6 +185,10 @@ def _numba(name: str):
                 _DISPATCHERS.update(made)
                 space.update(made)
     return _DISPATCHERS[name]
+
+
+if _LEAN is not None:  # what the build's lean functions call: the budget, and Numba's dispatchers after it
+    _LEAN[1].update(numba=_numba, budget=_LEAN_BUDGET)
 
 
 def _prefetch():
