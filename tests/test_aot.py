@@ -77,8 +77,9 @@ _LEAN_RUNS = _RUNS.replace("import numba\n", "").replace("numba.config.NUMBA_NUM
 def test_a_process_that_never_imports_numba_runs_the_same_machine_code(built):
     just_in_time, _, _ = _runs({aot.SWITCH: "0", aot.PLACE: str(built)})
     env = {**os.environ, aot.PLACE: str(built), "NUMBA_NUM_THREADS": "2"}
-    for budget, started in ((10**12, "False"), (3_000, "True")):  # lean throughout; Numba's from the first run's middle
-        script = _LEAN_RUNS.replace("out = []", f"C._LEAN_BUDGET[0] = {budget}\nout = []")
+    # lean throughout; Numba's from the first run's middle; Numba's from the start, as a pool's parent does
+    for budget, started, first in ((10**12, "False", ""), (3_000, "True", ""), (10**12, "True", "C.for_workers()")):
+        script = _LEAN_RUNS.replace("out = []", f"C._LEAN_BUDGET[0] = {budget}\n{first}\nout = []")
         done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stderr[-3000:]
         series, modes = done.stdout.strip().splitlines()[-2:]

@@ -191,6 +191,15 @@ if _LEAN is not None:  # what the build's lean functions call: the budget, and N
     _LEAN[1].update(numba=_numba, budget=_LEAN_BUDGET)
 
 
+def for_workers() -> None:
+    """Hand the kernels to Numba's dispatchers now, where they were made without it: a process about to start
+    a pool of worker processes for many runs calls this first, so that workers forked from it start with the
+    dispatchers (as when it imported Numba first) instead of each making them after its first
+    :data:`LEAN_CALLS` calls. Nothing where the kernels are Numba's already."""
+    if _LEAN is not None and _LEAN_KERNELS:
+        _numba(next(iter(_LEAN_KERNELS)))
+
+
 def _prefetch():
     """:func:`prefetch`, Numba's intrinsic (made where Numba is imported)."""
     from llvmlite import ir

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import compiled
 from . import validation as v
 from .errors import ConfigError
 from .params import field_bounds, field_info, load_scenario, preset_keys
@@ -246,6 +247,7 @@ def run_robustness(seeds: int = 16, base_seed: int = v.BASE_SEED, *, workers: in
         raise ConfigError(f"--screen-seeds must be an integer >= 1; got {screen_seeds}" if screen_seeds < 1
                           else f"trajectories must be an integer >= 1; got {trajectories}")  # fmt: skip
     screen: Screen | None = None
+    compiled.for_workers()  # the workers, forked from here, start with Numba's dispatchers
     with ProcessPoolExecutor(workers) as ex:
         if keys:
             screened: list[tuple[str, float]] = []

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis as an
+from . import compiled
 from .analysis import stats
 from .params import load_scenario
 from .rng import replicate_seeds
@@ -116,6 +117,8 @@ def run_ensemble(
         jobs += [(name, s, (preset, s, extra, *size)) for s in seeds]
     ens = Ensemble(seeds=seeds)
     own = executor is None
+    if own:
+        compiled.for_workers()  # the worker, forked from here, starts with Numba's dispatchers
     ex = executor or ProcessPoolExecutor(1)
     try:
         futures = [(name, s, ex.submit(_one, job)) for name, s, job in jobs]
@@ -398,6 +401,7 @@ def run_validation(
 ) -> Validation:
     """Run the validation ensemble on ``workers`` processes and evaluate every statement."""
     check_arguments(seeds, workers, base_seed, steps, firms)
+    compiled.for_workers()  # the workers, forked from here, start with Numba's dispatchers
     with ProcessPoolExecutor(workers) as ex:
         ens = run_ensemble(seeds, base_seed, steps=steps, firms=firms, executor=ex, progress=progress)
     return Validation(ens, evaluate(ens, seed=base_seed), base_seed, steps, firms)
@@ -461,6 +465,7 @@ def run_facts(seeds: int = 16, base_seed: int = BASE_SEED, *, workers: int = 2, 
 
     check_arguments(seeds, workers, base_seed, steps, firms)
     jobs = [(s, steps, firms) for s in replicate_seeds(base_seed, seeds)]
+    compiled.for_workers()  # the workers, forked from here, start with Numba's dispatchers
     with ProcessPoolExecutor(workers) as ex:
         runs = list(ex.map(_facts_run, jobs))
     hills = np.array([r["size"]["hill_top10"] for r in runs])

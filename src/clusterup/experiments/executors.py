@@ -123,6 +123,9 @@ def make_executor(kind: str = "local", workers: int = 1, address: str | None = N
         yield SerialExecutor()
         return
     if kind == "local":
+        from .. import compiled
+
+        compiled.for_workers()  # the workers, forked from here, start with Numba's dispatchers
         with ProcessPoolExecutor(workers, initializer=_ignore_sigint) as ex:
             yield ex
         return
