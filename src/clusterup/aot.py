@@ -179,7 +179,7 @@ def _checked(d: Any) -> None:
 
     if not isinstance(d, dict):
         raise ValueError(f"not a described type: {d!r}")
-    if set(d) == {"scalar"} and d["scalar"] in _scalar_types() | {"int64": 0, "uint64": 0}:
+    if set(d) == {"scalar"} and d["scalar"] in _scalar_types():
         return
     if (set(d) != {"dtype", "ndim", "layout", "readonly", "aligned"} or d["layout"] not in ("C", "F", "A")
             or type(d["ndim"]) is not int or not 0 <= d["ndim"] <= 32 or type(d["readonly"]) is not bool
@@ -267,17 +267,11 @@ def tests_source(table: list[tuple[str, str, list[dict[str, Any]]]], counts: dic
     import numpy as np
 
     by_kernel: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {}
-    dtypes = set()
     for name, export, args in table:
         by_kernel.setdefault(name, []).append((export, args))
-        for d in args:
-            _checked(d)
-            if "dtype" in d:
-                dtypes.add(np.dtype(d["dtype"]).name)
-    parts = [TESTS_HEADER, *(f"D_{t} = np.dtype({t!r})" for t in sorted(dtypes))]
-    for name, signatures in by_kernel.items():
-        parts += ["", kernel_source(name, counts[name], signatures)]
-    return "\n".join(parts)
+    kernels = [kernel_source(name, counts[name], signatures) for name, signatures in by_kernel.items()]  # checks
+    dtypes = sorted({np.dtype(d["dtype"]).name for _, _, args in table for d in args if "dtype" in d})
+    return "\n".join([TESTS_HEADER, *(f"D_{t} = np.dtype({t!r})" for t in dtypes), *(f"\n{k}" for k in kernels)])
 
 
 def lean(source: str | Path | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -442,9 +436,10 @@ def prune(keep: str | None = None, days: float = STALE_DAYS, now: float | None =
             continue
         removed.append((path, size))
     try:  # the quick keys that name a build no longer there
-        for pointer in (directory() / LEAN).iterdir():
+        root = directory()
+        for pointer in (root / LEAN).iterdir():
             try:
-                if not (directory() / pointer.read_text(encoding="utf-8").strip() / TABLE).is_file():
+                if not (root / pointer.read_text(encoding="utf-8").strip() / TABLE).is_file():
                     pointer.unlink()
             except (OSError, ValueError):
                 continue

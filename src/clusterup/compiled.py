@@ -32,6 +32,7 @@ kernels (about 0.13 s, more than the first 10 steps at 10,000 firms save).
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import os
 import sys
@@ -120,8 +121,8 @@ _numba_without_scipy_linalg()
 
 
 # The kernels compiled ahead of time for this process, where it can use them without starting Numba (about
-# 0.2 s of a short run's 0.6 s): kernel -> {the arguments' codes: compiled function}; None: Numba's dispatchers.
-_LEAN = _aot.lean(__file__)  # (kernel -> lean function, their namespace), or None
+# 0.2 s of a short run's 0.6 s): (kernel -> the build's lean function, their namespace); None: Numba's dispatchers.
+_LEAN = _aot.lean(__file__)
 _NUMBA_LOCK = threading.Lock()
 
 
@@ -167,24 +168,30 @@ _DISPATCHERS: dict[str, Any] = {}  # where the kernels were made without Numba: 
 
 
 def _numba(name: str):
-    """The Numba dispatcher of kernel ``name``. The first call makes one for every kernel (where they were
-    made without Numba): it replaces each in this module's namespace (the kernels that call it are compiled
-    against it there), with the compiled signatures attached as for a process that imported Numba first
-    (:func:`clusterup.aot.attach`), so every later call goes through Numba's dispatcher. Once, under a lock."""
+    """The Numba dispatcher of kernel ``name`` (made without Numba), every kernel handed to Numba first."""
     if name not in _DISPATCHERS:
-        with _NUMBA_LOCK:
-            if not _DISPATCHERS:
-                space = globals()
-                made = {k: _jit(fn) for k, fn in _LEAN_KERNELS.items()}
-                _numba_without_scipy_linalg()
-                space["prefetch"] = _prefetch()
-                # every dispatcher has its compiled signatures before any call reaches it: until the last
-                # line, the other threads' calls are the lean kernels', and nothing is compiled against those
-                attach({**space, **made})
-                _LEAN_BUDGET[0] = -(2**62)  # every call to Numba's dispatchers from now on
-                _DISPATCHERS.update(made)
-                space.update(made)
+        _to_numba()
     return _DISPATCHERS[name]
+
+
+def _to_numba() -> None:
+    """Make a Numba dispatcher for every kernel made without Numba: each replaces the lean function in this
+    module's namespace (the kernels that call it are compiled against it there), with the compiled signatures
+    attached as for a process that imported Numba first (:func:`clusterup.aot.attach`), and the lean functions
+    still held elsewhere hand every call to it. Once, under a lock."""
+    with _NUMBA_LOCK:
+        if _DISPATCHERS or not _LEAN_KERNELS:
+            return
+        space = globals()
+        made = {k: _jit(fn) for k, fn in _LEAN_KERNELS.items()}
+        _numba_without_scipy_linalg()
+        space["prefetch"] = _prefetch()
+        # every dispatcher has its compiled signatures before any call reaches it: until the last line, the
+        # other threads' calls are the lean kernels', and nothing is compiled against those
+        attach({**space, **made})
+        _LEAN_BUDGET[0] = -(2**62)  # every call to Numba's dispatchers from now on
+        _DISPATCHERS.update(made)
+        space.update(made)
 
 
 if _LEAN is not None:  # what the build's lean functions call: the budget, and Numba's dispatchers after it
@@ -196,8 +203,7 @@ def for_workers() -> None:
     a pool of worker processes for many runs calls this first, so that workers forked from it start with the
     dispatchers (as when it imported Numba first) instead of each making them after its first
     :data:`LEAN_CALLS` calls. Nothing where the kernels are Numba's already."""
-    if _LEAN is not None and _LEAN_KERNELS:
-        _numba(next(iter(_LEAN_KERNELS)))
+    _to_numba()
 
 
 def _prefetch():
@@ -259,23 +265,17 @@ def _threads() -> int:
     numba = sys.modules.get("numba")
     if numba is not None:
         return numba.config.NUMBA_NUM_THREADS
-    return _NUMBA_THREADS[0] if _NUMBA_THREADS else _numba_threads()
+    # a process that has not imported Numba: its setting as Numba would make it when imported
+    return int(os.environ["NUMBA_NUM_THREADS"]) if "NUMBA_NUM_THREADS" in os.environ else _cores()
 
 
-_NUMBA_THREADS: list[int] = []
-
-
-def _numba_threads() -> int:
-    """Numba's ``NUMBA_NUM_THREADS`` as Numba would set it when imported (its environment variable, else the
-    cores this process may run on), for a process that has not imported it (:func:`_threads`)."""
-    if "NUMBA_NUM_THREADS" in os.environ:
-        return int(os.environ["NUMBA_NUM_THREADS"])
+@functools.cache
+def _cores() -> int:
+    """The cores this process may run on: Numba's default ``NUMBA_NUM_THREADS``."""
     try:
-        count = max(1, len(os.sched_getaffinity(0)))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
-        count = max(1, os.cpu_count() or 1)
-    _NUMBA_THREADS.append(count)
-    return count
+        return max(1, os.cpu_count() or 1)
 
 
 def _in_pool_worker() -> bool:
