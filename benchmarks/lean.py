@@ -7,7 +7,7 @@ Needs the build of ``clusterup compile`` for this machine (the one a process fin
 key, clusterup.aot.quick_key). Two parts, each in fresh processes:
 
 - One call of each of the kernels a step calls most often, with the arguments of a call seen in a run:
-  microseconds a call without Numba (the written type tests of clusterup.aot.lean_kernel, then the compiled
+  microseconds a call without Numba (the build's type tests, clusterup.aot.kernel_source, then the compiled
   function) and through Numba's dispatcher (a process that imported Numba first; the same compiled
   function attached to it).
 - ``--runs`` simulations of ``PRESET`` (seeds 1, 2, ...; ``--firms``/``--steps`` 0: the preset's) in one
@@ -60,12 +60,10 @@ Simulation("baseline", seed=1, steps=5).run()
 out = {}
 for name, (kernel, args) in seen.items():
     setattr(C, name, kernel)
-    kernel(*args)  # without Numba: the written function takes the kernel's place in the module
-    kernel = getattr(C, name)
     n = 20000
     best = min(timeit.repeat(lambda: kernel(*args), number=n, repeat=5)) / n
     out[name] = [len(args), 1e6 * best]
-print(json.dumps({"numba": "numba" in sys.modules, "calls": out}))
+print(json.dumps(out))
 """
 
 RUNS = """
@@ -108,9 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     print("| kernel | arguments | without Numba (us a call) | Numba's dispatcher (us a call) | difference (us) |")
     print("|---|---|---|---|---|")
     for name in KERNELS:
-        if name in lean["calls"] and name in numba["calls"]:
-            count, a = lean["calls"][name]
-            b = numba["calls"][name][1]
+        if name in lean and name in numba:
+            count, a = lean[name]
+            b = numba[name][1]
             print(f"| `{name}` | {count} | {a:.2f} | {b:.2f} | {a - b:+.2f} |")
 
     walls: dict[str, list[float]] = {"lean": [], "numba": []}
