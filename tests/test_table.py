@@ -102,11 +102,13 @@ def test_a_result_reads_its_tables_as_dataframes_and_saves_what_it_was_given(tmp
 
 
 def test_clusterup_run_never_imports_pandas(tmp_path):
-    """The main job saves its run with PyArrow alone: pandas (about a quarter of a second of start-up) is made
-    unimportable, and the run must still write every file and print its summary."""
+    """The main job saves its run with PyArrow alone: pandas (about a quarter of a second of start-up) and
+    ``pyarrow.compute`` (25 ms) are made unimportable, and the run must still write every file (the ties' text
+    column and the lifecycles' named categories included) and print its summary."""
     code = f"""
 import sys
 sys.modules["pandas"] = None  # importing pandas now fails
+sys.modules["pyarrow.compute"] = None
 from clusterup.cli import main
 code = main(["run", "baseline", "--firms", "60", "--steps", "5", "--out", {str(tmp_path / "run")!r}])
 assert code == 0, code
@@ -116,3 +118,4 @@ assert code == 0, code
     assert "5 steps" in res.stdout
     saved = Result.load(tmp_path / "run")
     assert len(saved.timeseries) == 6 and not saved.firms.empty and not saved.lifecycles.empty
+    assert str(saved.ties["layer"].dtype) == "string" and str(saved.lifecycles["origin"].dtype) == "category"
