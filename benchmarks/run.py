@@ -12,8 +12,10 @@ run alone. The side-by-side comparison runs the same rules, the same preset and 
 both implementations (``benchmarks/mesa_reference.py``; ``pip install mesa``) and prints the ratio
 of wall times, both with clusterup's full recorder (about 70 indicators per step, network ones
 included) and with network indicators every 10 steps (closer to the Mesa reference, which records
-about 35 plain columns). Prints Markdown tables; paste them into docs/performance.md with the date
-and the machine.
+about 35 plain columns). With ``--repeats`` R, the three run in turns, R rounds (the first of a round
+rotating), and each ratio is the median of the rounds' ratios: a round's runs share the machine's hour,
+which on a shared machine moves a run's time by a third or more between hours. Prints Markdown tables;
+paste them into docs/performance.md with the date and the machine.
 """
 
 from __future__ import annotations
@@ -100,14 +102,23 @@ def scaling(sizes: list[int], steps: int, seed: int, overrides: dict) -> None:
 
 def side_by_side(firms: int, steps: int, seed: int, repeats: int) -> None:
     print(f"\n### clusterup and the Mesa reference (baseline, {firms:,} firms x {steps} steps, seed {seed}, {repeats} repeats)\n")
-    runs = {
-        "Mesa 3 reference (NetworkX layers, per-agent steps)": [child(MESA, firms, steps, seed, HERE) for _ in range(repeats)],
-        "clusterup, every indicator every step": [child(CLUSTERUP, firms, steps, seed, 1) for _ in range(repeats)],
-        "clusterup, network indicators every 10 steps": [child(CLUSTERUP, firms, steps, seed, 10) for _ in range(repeats)],
+    jobs = {
+        "Mesa 3 reference (NetworkX layers, per-agent steps)": (MESA, firms, steps, seed, HERE),
+        "clusterup, every indicator every step": (CLUSTERUP, firms, steps, seed, 1),
+        "clusterup, network indicators every 10 steps": (CLUSTERUP, firms, steps, seed, 10),
     }
+    labels = list(jobs)
+    runs: dict[str, list[dict]] = {label: [] for label in labels}
+    for r in range(repeats):  # in turns, the first of each round rotating: each round's runs share the machine's hour
+        for label in labels[r % len(labels):] + labels[: r % len(labels)]:
+            runs[label].append(child(*jobs[label]))
     keys = ("wall_s", "build_s", "per_step_s")
     med = {label: {k: statistics.median(r[k] for r in rs) for k in keys} for label, rs in runs.items()}
-    mesa = next(iter(med.values()))
+    mesa = runs[labels[0]]
+
+    def paired(rs: list[dict], key: str) -> float:  # the median of each round's ratio, Mesa's run over this one
+        return statistics.median(m[key] / r[key] for m, r in zip(mesa, rs, strict=True))
+
     print("| implementation | median wall (s) | runs (s) | build (s) | per step (ms) | Mesa / this: wall | per step |")
     print("|---|---|---|---|---|---|---|")
     for label, rs in runs.items():
@@ -115,7 +126,7 @@ def side_by_side(firms: int, steps: int, seed: int, repeats: int) -> None:
         walls = ", ".join(f"{r['wall_s']:.2f}" for r in rs)
         print(
             f"| {label} | {m['wall_s']:.2f} | {walls} | {m['build_s']:.2f} | {1000 * m['per_step_s']:.1f} | "
-            f"{mesa['wall_s'] / m['wall_s']:.0f}x | {mesa['per_step_s'] / m['per_step_s']:.0f}x |"
+            f"{paired(rs, 'wall_s'):.0f}x | {paired(rs, 'per_step_s'):.0f}x |"
         )
 
 
@@ -131,6 +142,8 @@ def main() -> None:
     ap.add_argument("--skip-mesa", action="store_true")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="parameter override for the scaling runs")
     a = ap.parse_args()
+    if a.repeats < 1:
+        ap.error(f"--repeats must be >= 1; got {a.repeats}")
     if len(a.mesa_steps) not in (1, len(a.mesa_firms)):
         ap.error(f"--mesa-steps takes one value or one per --mesa-firms size ({len(a.mesa_firms)}); got {len(a.mesa_steps)}")
     try:

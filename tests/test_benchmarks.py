@@ -21,6 +21,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     [
         (("--skip-scaling", "--mesa-firms", "10", "20", "--mesa-steps", "1", "2", "3"), "--mesa-steps takes one value"),
         (("--skip-mesa", "--set", "economic.no_such_thing=1"), "economic.no_such_thing"),
+        (("--skip-scaling", "--repeats", "0"), "--repeats must be >= 1"),
     ],
 )
 def test_bad_arguments_exit_2_in_one_line(args, message):
@@ -41,6 +42,19 @@ def test_tiny_run_prints_scaling_and_one_side_by_side_table_per_size():
     mesa_rows = [line for line in out.splitlines() if line.startswith("| Mesa 3 reference")]
     assert len(mesa_rows) == 2 and all(row.rstrip().endswith("| 1x | 1x |") for row in mesa_rows)
     assert out.count("| clusterup, every indicator every step |") == 2
+
+
+def test_repeats_run_in_turns_and_give_paired_ratios():
+    """With --repeats, each implementation runs once per round, and the ratios are medians of the rounds'."""
+    pytest.importorskip("mesa")
+    done = _run("--skip-scaling", "--mesa-firms", "40", "--mesa-steps", "2", "--repeats", "2")
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| Mesa 3") or line.startswith("| clusterup,")]
+    assert len(rows) == 3 and rows[0].rstrip().endswith("| 1x | 1x |")
+    for row in rows:
+        runs = row.split("|")[3]
+        assert len(runs.split(",")) == 2  # two rounds each
+        assert all(cell.strip().endswith("x") for cell in row.split("|")[6:8])
 
 
 STARTUP = RUN.parent / "startup.py"
