@@ -229,3 +229,44 @@ def test_lean_times_both_ways_with_a_build(built):  # built: tests/conftest.py
         assert float(cells[2]) > 0 and float(cells[3]) > 0
     assert "| without Numba until LEAN_CALLS calls |" in out and "| Numba imported first |" in out
     assert "started it after all in 0 of 2 rounds" in out  # one 5-step run makes far fewer calls than LEAN_CALLS
+
+
+WHERE = RUN.parent / "where.py"
+
+
+def test_where_refuses_bad_arguments_and_a_machine_without_py_spy(tmp_path):
+    """benchmarks/where.py: bad values stop in one line (exit 2); without py-spy on PATH, so does sampling."""
+    for args, message in ((["--runs", "0"], "--runs must be >= 1"), (["--rate", "0"], "--rate must be >= 1"),
+                          (["--raw", "x.txt"], "--raw and --lean go together"),
+                          (["--raw", str(tmp_path / "no.txt"), "--lean", str(tmp_path / "no.py")],
+                           "--raw must be a file")):  # fmt: skip
+        bad = subprocess.run([sys.executable, str(WHERE), *args], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and message in bad.stderr.strip().splitlines()[-1] and "Traceback" not in bad.stderr
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    none = subprocess.run([sys.executable, str(WHERE), "--runs", "1"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PATH": str(empty)})  # fmt: skip
+    assert none.returncode == 2 and "needs py-spy" in none.stderr.strip().splitlines()[-1]
+
+
+def test_where_splits_samples_into_kernels_type_tests_and_between(tmp_path):
+    """The split of py-spy's raw samples, on samples made up for it: 6 on a line that calls a compiled function,
+    2 on a type test, 2 between kernels, and 5 of another thread (not counted)."""
+    lean = tmp_path / "lean_tests.py"
+    lean.write_text("def _a(a0):\n    budget[0] -= 1\n    if type(a0) is int:\n        return k0(a0)\n"
+                    "    return numba('_a')(a0)\n")  # fmt: skip
+    step = "<module> (run.py:1);Simulation.run (clusterup/simulation.py:260);Simulation.step (clusterup/simulation.py:231)"
+    raw = tmp_path / "raw.txt"
+    raw.write_text(f"{step};ModeChoice.step (clusterup/processes/mode_choice.py:62);_a (/d/lean_tests.py:4) 6\n"
+                   f"{step};ModeChoice.step (clusterup/processes/mode_choice.py:62);_a (/d/lean_tests.py:3) 2\n"
+                   f"{step};Market.step (clusterup/processes/market.py:134);full (numpy/_core/numeric.py:386) 2\n"
+                   "_bootstrap (threading.py:1002);_worker (concurrent/futures/thread.py:83) 5\n")  # fmt: skip
+    done = subprocess.run([sys.executable, str(WHERE), "--raw", str(raw), "--lean", str(lean)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "10 samples of the main thread" in out
+    assert "| in a kernel (compiled work, arguments unboxed) | 60.0% |" in out
+    assert "| the lean functions' type tests | 20.0% |" in out and "| between kernels (Python, NumPy, bookkeeping) | 20.0% |" in out
+    assert "| ModeChoice.step | 60.0% | 20.0% | 0.0% |" in out and "| Market.step | 0.0% | 0.0% | 20.0% |" in out
+    assert "| `Market.step (clusterup/processes/market.py:134)` | 20.00% |" in out
