@@ -3,13 +3,15 @@
     python benchmarks/where.py [--firms 2000] [--steps 100] [--runs 10] [--rate 1000] [--top 15]
     python benchmarks/where.py --raw FILE --lean FILE    # read py-spy's raw output instead of sampling
 
-Runs ``--runs`` baseline simulations of ``--firms`` x ``--steps`` (seeds 1, 2, ...) in one process, under
-py-spy (a sampling profiler: ``pip install py-spy``; a tool, not a dependency of clusterup), ``--rate``
-samples a second. cProfile adds a cost to every call, which at a hundred kernel calls and a thousand-odd
-Python calls a step distorts a small run's picture; sampling does not. The process calls the kernels compiled
-ahead of time without Numba throughout (it needs the build of ``clusterup compile``; its calls' budget is
-lifted, so that it never hands over to Numba in mid-run), so that each kernel's call is a line of Python: the
-line of the build's lean function (``clusterup.aot.tests_source``) that calls the compiled function.
+Runs ``--runs`` baseline simulations of ``--firms`` x ``--steps`` (seeds 1, 2, ...) in one process, once
+to time a step and once under py-spy (a sampling profiler: ``pip install py-spy``; a tool, not a dependency
+of clusterup), ``--rate`` samples a second. py-spy stops the process for each sample, which keeps the stacks
+whole and slows the run: the shares come from the samples, the time from the unsampled runs. cProfile adds
+a cost to every call, which at a hundred kernel calls and a thousand-odd Python calls a step distorts a
+small run's picture; sampling does not. The process calls the kernels compiled ahead of time without Numba
+throughout (it needs the build of ``clusterup compile``; its calls' budget is lifted, so that it never hands
+over to Numba in mid-run), so that each kernel's call is a line of Python: the line of the build's lean
+function (``clusterup.aot.tests_source``) that calls the compiled function.
 
 The samples of the main thread inside ``Simulation.step`` are split three ways:
 
@@ -104,7 +106,7 @@ def report(raw: str, lean: Path, top: int, ms_per_step: float | None) -> None:
     if total == 0:
         fail(PROG, "no samples inside Simulation.step in the raw output")
     share = {k: by_kind[k] / total for k in ("kernel", "tests", "between")}
-    per_step = "" if ms_per_step is None else f"; {ms_per_step:.3f} ms a step, sampled"
+    per_step = "" if ms_per_step is None else f"; {ms_per_step:.3f} ms a step in the same runs unsampled"
     print(f"\n### Where a step goes ({total:,} samples of the main thread inside `Simulation.step`{per_step})\n")
     print("| part of the step | share | ms a step |" if ms_per_step else "| part of the step | share |")
     print("|---|---|---|" if ms_per_step else "|---|---|")
@@ -149,15 +151,19 @@ def main() -> None:
     spy = shutil.which("py-spy")
     if spy is None:
         fail(PROG, "needs py-spy on PATH (pip install py-spy), or --raw and --lean")
+    args = [sys.executable, "-c", CHILD, str(a.firms), str(a.steps), str(a.runs)]
+    plain = subprocess.run(args, capture_output=True, text=True)  # the time a step takes, unsampled
+    if plain.returncode != 0:
+        fail(PROG, f"the runs failed: {(plain.stderr.strip().splitlines() or ['no message'])[-1]}")
+    facts = json.loads(plain.stdout.strip().splitlines()[-1])
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "samples.txt"
-        done = subprocess.run([spy, "record", "-r", str(a.rate), "-f", "raw", "-o", str(out), "--", sys.executable,
-                               "-c", CHILD, str(a.firms), str(a.steps), str(a.runs)],
+        # py-spy stops the process for each sample (consistent stacks, and a slower run: the shares hold, the time
+        # does not), hence the time from the unsampled runs above
+        done = subprocess.run([spy, "record", "-r", str(a.rate), "-f", "raw", "-o", str(out), "--", *args],
                               capture_output=True, text=True)  # fmt: skip
-        said = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        if done.returncode != 0 or not said or not out.is_file():
+        if done.returncode != 0 or not out.is_file():
             fail(PROG, f"the sampled process failed: {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
-        facts = json.loads(said[-1])
         print(f"baseline, {a.firms:,} firms x {a.steps} steps, {a.runs} run(s) in one process, {a.rate} samples a second")
         report(out.read_text(encoding="utf-8"), Path(facts["lean"]), a.top, facts["ms_per_step"])
 
