@@ -123,6 +123,10 @@ def test_a_call_of_other_types_hands_every_kernel_to_numba(built):
     assert total == plain.stdout.strip().splitlines()[-1]
 
 
+class _OwnGenerator(__import__("numpy").random.Generator):
+    """A subclass of NumPy's Generator (Numba types it as one)."""
+
+
 def _values():
     """Arguments of every kind Numba's dispatcher tells apart."""
     import numpy as np
@@ -136,7 +140,9 @@ def _values():
             np.zeros(10)[::2], np.zeros((3, 1)), np.zeros((1, 3), order="F"), np.zeros(()), readonly, unaligned,
             np.zeros(5, dtype=">f8"), 1, 2**63 - 1, 2**63, -(2**63),
             2.5, True, np.int64(3), np.int32(3), np.float64(1.5), np.float32(1.5),
-            np.bool_(False), np.uint8(1), np.ma.zeros(5), [1.0], None]  # fmt: skip
+            np.bool_(False), np.uint8(1), np.ma.zeros(5), [1.0], None, np.random.default_rng(1),
+            np.random.Generator(np.random.MT19937(2)), _OwnGenerator(np.random.PCG64(3)), np.random.RandomState(4),
+            np.random.PCG64(5)]  # fmt: skip
 
 
 def test_the_lean_kernels_tell_argument_types_exactly_as_numba_does():
@@ -382,8 +388,10 @@ def test_a_table_that_tries_to_put_code_into_the_lean_kernels_is_refused():
     (aot.tests_source): only checked types and names go into it, anything else stops the build."""
     good = {"dtype": "float64", "ndim": 1, "layout": "C", "readonly": False, "aligned": True}
     assert "def k(a0, a1):" in aot.tests_source([("k", "k0", [good, {"scalar": "int64"}])], {"k": 2})
+    assert "isinstance(a0, Generator)" in aot.tests_source([("k", "k0", [aot.GENERATOR])], {"k": 1})
     for bad in ({**good, "dtype": "float64') or __import__('os').system('true') or ('"}, {**good, "ndim": "1 or True"},
-                {**good, "layout": "C' or 'A"}, {"scalar": "int64 or True"}, {**good, "readonly": "no"}):  # fmt: skip
+                {**good, "layout": "C' or 'A"}, {"scalar": "int64 or True"}, {**good, "readonly": "no"},
+                {"object": "__import__('os')"}, {"object": "Generator", "scalar": "int64"}):  # fmt: skip
         with pytest.raises(ValueError, match="not a described type"):
             aot.tests_source([("k", "k0", [bad])], {"k": 1})
     for name, export in (("k(): pass\nimport os\ndef k", "k0"), ("k", "k0(); import os; k0")):

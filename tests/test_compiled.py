@@ -1048,10 +1048,14 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         profit_avg, rd = rng_values[4].copy(), rng_values[5].copy()
         compiled.rd_review(firms, who, profit, profit_avg, 0.4, adj, rng_values[6], rng_values[7], kind, rng_values[8],
                            rd, rng_values[9], 3, 0.8, 0.01, 0.05)  # fmt: skip
+        learnt_avg, learnt_rd, stream = rng_values[4].copy(), rng_values[5].copy(), np.random.default_rng(5)
+        compiled.rd_learn(firms, stream, 0.4, lambda: adj, profit, learnt_avg, 0.4, kind, rng_values[8], learnt_rd, 3,
+                          0.8, 0.01, 0.05)  # fmt: skip
         models = compiled.imitation_models(candidates.copy(), rng_values[5], a + 0.1, kind, active, 0.5, 0.3)
         local_kw = dict(success=0.4, rd_half=0.3, rd_exponent=1.5, support_base=0.2, support_half=0.5,
                         knowledge_support=0.5, novelty_weight=0.4, novelty_ref=0.25)  # fmt: skip
-        return (table, costs, profit_avg, rd, *models, compiled.imitation_gain(*models, a + 0.1, gen, 0.4, 1.3, 0.9, 0.5),
+        return (table, costs, profit_avg, rd, learnt_avg, learnt_rd, stream.random(3), *models,
+                compiled.imitation_gain(*models, a + 0.1, gen, 0.4, 1.3, 0.9, 0.5),
                 *compiled.local_chance(adj, kind, 1, rng_values[5], weight, q[:, 1], a, a + 0.1, ceil, rate=0.1,
                                        **local_kw),
                 compiled.local_chance(adj, kind, 1, rng_values[5], weight, q[:, 1], a, **local_kw)[0],
@@ -1370,3 +1374,35 @@ def test_decode_keys_and_pull_toward_equal_the_numpy_expressions():
     want[rows] += 0.3 * (target[None, :] - want[rows])
     compiled.pull_toward(q, rows, target, 0.3)
     np.testing.assert_array_equal(q, want)
+
+
+@pytest.mark.parametrize("review", [0.0, 0.3, 1.0])
+def test_rd_learn_draws_in_the_kernel_what_numpy_draws(review):
+    """compiled.rd_learn makes R&D learning's draws inside its kernel (a NumPy Generator passed to it): the same
+    numbers as where_below and rd_review after the draws in NumPy, in the NumPy form's order and sizes, and the
+    stream left where NumPy leaves it (the next draws equal)."""
+    rng = np.random.default_rng(11)
+    n = 600
+    firms = np.sort(rng.choice(n, 450, replace=False))
+    layer = random_layer(n, 2_000, 12)
+    adj = layer.csr(n)
+    profit, scale = rng.normal(size=n), rng.random(n) * (rng.random(n) > 0.1)
+    kind = np.where(rng.random(n) < 0.05, 1, 0).astype(np.int8)
+    avg, rd = rng.normal(size=n), rng.random(n)
+    asked = []
+    for peers in (1, 3):
+        mine, numpy = np.random.default_rng(7), np.random.default_rng(7)
+        got_avg, got_rd = avg.copy(), rd.copy()
+        compiled.rd_learn(firms, mine, review, lambda: asked.append(1) or adj, profit, got_avg, 0.4, kind, scale,
+                          got_rd, peers, 0.8, 0.01, 0.05)  # fmt: skip
+        who = firms[numpy.random(firms.size) < review]
+        u, strangers = numpy.random(who.size * peers), numpy.integers(0, firms.size, who.size * peers)
+        z = numpy.standard_normal(who.size)
+        want_avg, want_rd = avg.copy(), rd.copy()
+        compiled.rd_review(firms, who, profit, want_avg, 0.4, adj, u, strangers, kind, scale, want_rd, z, peers, 0.8,
+                           0.01, 0.05)  # fmt: skip
+        np.testing.assert_array_equal(got_avg, want_avg)
+        np.testing.assert_array_equal(got_rd, want_rd)
+        np.testing.assert_array_equal(mine.random(5), numpy.random(5))
+        assert (got_rd != rd).any() == (review > 0)
+    assert len(asked) == (2 if review > 0 else 0)  # the ties only where someone may review

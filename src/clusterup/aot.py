@@ -160,6 +160,8 @@ def _module(place: Path) -> Any:
 # NumPy's array flags (``ndarray.flags.num``) that Numba's array types tell apart
 _C, _F, _WRITEABLE = 0x1, 0x2, 0x400
 
+GENERATOR = {"object": "Generator"}  # a numpy.random.Generator argument, as a build's table describes it
+
 
 @functools.cache
 def _scalar_types() -> dict[str, frozenset[type]]:
@@ -179,7 +181,7 @@ def _checked(d: Any) -> None:
 
     if not isinstance(d, dict):
         raise ValueError(f"not a described type: {d!r}")
-    if set(d) == {"scalar"} and d["scalar"] in _scalar_types():
+    if set(d) == {"scalar"} and d["scalar"] in _scalar_types() or d == GENERATOR:
         return
     if (set(d) != {"dtype", "ndim", "layout", "readonly", "aligned"} or d["layout"] not in ("C", "F", "A")
             or type(d["ndim"]) is not int or not 0 <= d["ndim"] <= 32 or type(d["readonly"]) is not bool
@@ -196,13 +198,16 @@ def _test(i: int, d: dict[str, Any]) -> str:
     Numba's dispatcher tells types: a scalar by its Python or NumPy type; an array by being an ``ndarray`` (not
     a subclass), its dtype, dimensions, layout (``C`` where C-contiguous, else ``F`` where Fortran-contiguous,
     else ``A``) and whether it is writeable (Numba's array types say "aligned" whatever the array's flag); a
-    Python int as Numba types it (int64 below 2**63, uint64 up to 2**64). It names the dtype ``D_<name>`` and
+    Python int as Numba types it (int64 below 2**63, uint64 up to 2**64); a NumPy ``Generator`` (a kernel that
+    draws from a process's stream) by being one. It names the dtype ``D_<name>`` and
     the scalar types ``S_<name>`` (:data:`TESTS_HEADER` defines them); ``d`` is checked first (:func:`_checked`),
     so nothing but those names and integers goes into the test."""
     import numpy as np
 
     a = f"a{i}"
     _checked(d)
+    if d == GENERATOR:  # Numba types a Generator, and an instance of a subclass, whatever its bit generator
+        return f"isinstance({a}, Generator)"
     if "scalar" in d:
         kind = f"S_{d['scalar']}"
         ints = {"int64": (-(2**63), 2**63), "uint64": (2**63, 2**64)}.get(d["scalar"])  # Python ints Numba types so
@@ -234,6 +239,7 @@ import numpy as np
 from clusterup.aot import _scalar_types
 
 ndarray = np.ndarray
+Generator = np.random.Generator
 numba = budget = None
 globals().update({f"S_{name}": kinds for name, kinds in _scalar_types().items()})
 '''
@@ -308,8 +314,8 @@ def lean(source: str | Path | None = None) -> tuple[dict[str, Any], dict[str, An
 
 
 def _describe(t: Any) -> dict[str, Any] | None:
-    """A Numba argument type as plain data (arrays of NumPy scalars and the scalars themselves), or None for any
-    other type (such a signature is left to the kernels compiled just in time)."""
+    """A Numba argument type as plain data (arrays of NumPy scalars, the scalars themselves and NumPy's random
+    ``Generator``), or None for any other type (such a signature is left to the kernels compiled just in time)."""
     from numba.core import types
 
     if isinstance(t, types.Literal):  # a constant one kernel passes another (seen when compiled afresh): not a call's
@@ -318,6 +324,8 @@ def _describe(t: Any) -> dict[str, Any] | None:
         return {"dtype": str(t.dtype), "ndim": t.ndim, "layout": t.layout, "readonly": not t.mutable, "aligned": t.aligned}
     if isinstance(t, types.Boolean | types.Integer | types.Float):
         return {"scalar": str(t)}
+    if isinstance(t, types.NumPyRandomGeneratorType):
+        return dict(GENERATOR)
     return None
 
 
@@ -327,6 +335,8 @@ def _type(d: dict[str, Any]) -> Any:
     import numpy as np
     from numba.core import types
 
+    if d == GENERATOR:
+        return types.npy_rng
     if "scalar" in d:
         return numba.from_dtype(np.dtype(d["scalar"]))
     dtype = numba.from_dtype(np.dtype(d["dtype"]))

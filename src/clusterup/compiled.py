@@ -3565,6 +3565,57 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
     rd[who] = new  # the reviewing firms are distinct
 
 
+
+@kernel
+def _rd_learn(firms, rng, review, profit, profit_avg, memory, indptr, indices, kind, scale, rd, peers, imitation,
+              mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
+    # the draws as the NumPy form makes them, in its order and sizes (a Generator in a kernel draws NumPy's
+    # numbers and leaves the stream where NumPy would: tests/test_compiled.py)
+    who = where_below(firms, rng.random(firms.size), review)
+    if who.size:
+        u = rng.random(who.size * peers)
+        strangers = rng.integers(0, firms.size, who.size * peers)
+        z = rng.standard_normal(who.size)
+    else:
+        u = np.empty(0)
+        strangers = np.empty(0, np.int64)
+        z = np.empty(0)
+    _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
+               imitation, mutation, minimum)  # fmt: skip
+
+
+def rd_learn(firms: np.ndarray, rng: np.random.Generator, review: float, ties: Callable[[], Any], profit: np.ndarray,
+             profit_avg: np.ndarray, memory: float, kind: np.ndarray, scale: np.ndarray, rd: np.ndarray, peers: int,
+             imitation: float, mutation: float, minimum: float) -> None:  # fmt: skip
+    """R&D learning's whole step, its draws included, in place: ``who = where_below(firms, rng.random(firms.size),
+    review)``; where anyone reviews, ``rng.random(who.size * peers)``, ``rng.integers(0, firms.size, who.size *
+    peers)`` and ``rng.standard_normal(who.size)``; then :func:`rd_review` with those draws and the ties
+    ``ties()`` gives (a CSR's rows, asked for only where it can be needed). Where :func:`rd_review` runs in one
+    pass, all of it is one compiled call; else the draws come first and its parallel form follows. The same
+    numbers and the same stream either way."""
+    review, memory, imitation, mutation, minimum = float(review), float(memory), float(imitation), float(mutation), float(minimum)
+    peers = int(peers)
+    # rd_review's parallel form (who.size <= firms.size decides nothing more), or nobody reviews (no draw falls
+    # below 0): the draws first, the ties only where someone reviews
+    if review <= 0 or _parallel(firms.size, items=True):
+        who = where_below(firms, rng.random(firms.size), review)
+        if who.size:
+            adj = ties()
+            u = rng.random(who.size * peers)
+            strangers = rng.integers(0, firms.size, who.size * peers)
+            z = rng.standard_normal(who.size)
+        else:
+            adj, u, strangers, z = _NO_TIES, np.empty(0), np.empty(0, np.int64), np.empty(0)
+        rd_review(firms, who, profit, profit_avg, memory, adj, u, strangers, kind, scale, rd, z, peers, imitation,
+                  mutation, minimum)  # fmt: skip
+        return
+    adj = ties()
+    _rd_learn(firms, rng, review, profit, profit_avg, memory, adj.indptr, adj.indices, kind, scale, rd, peers,
+              imitation, mutation, minimum)  # fmt: skip
+
+
+_NO_TIES = Neighbours(np.zeros(1, np.int64), np.empty(0, np.int64))
+
 # --- kernels compiled ahead of time (clusterup compile): handed to the dispatchers above where there are any -----
 
 from .aot import attach  # noqa: E402 - it needs the dispatchers defined above

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import Neighbours, rd_review, where_below
+from ..compiled import rd_learn
 from ..params.base import Section, integer, number, switch
 from ..state import FieldSpec, State, StepContext
 from .base import Process
-
-_NO_TIES = Neighbours(np.zeros(1, np.int64), np.empty(0, np.int64))
-_NO_DRAWS = np.empty(0)
-_NO_PICKS = np.empty(0, np.int64)
 
 
 class RDLearningParams(Section):
@@ -44,16 +40,9 @@ class RDLearning(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
-        # the draws in the NumPy form's order and sizes; the passes over firms and peers in one compiled call,
-        # with the NumPy form's numbers (tests/test_process_kernels.py keeps it as the oracle)
-        who = where_below(firms, rng.random(firms.size), float(self.p.review))  # firms[u < review]
-        k = self.p.peers
-        if who.size:
-            adj = state.net.combined(state.n)
-            u = rng.random(who.size * k)
-            strangers = rng.integers(0, firms.size, who.size * k)
-            z = rng.standard_normal(who.size)
-        else:
-            adj, u, strangers, z = _NO_TIES, _NO_DRAWS, _NO_PICKS, _NO_DRAWS
-        rd_review(firms, who, pop.profit, pop.profit_avg, self.p.memory, adj, u, strangers, pop.kind, pop.scale, pop.rd,
-                  z, k, self.p.imitation, self.p.mutation, self.p.minimum)  # fmt: skip
+        # the draws (firms.size uniforms for who reviews; for the reviewers, peers uniforms and peers strangers
+        # each, then one normal each) and the passes over firms and peers in one compiled call, with the NumPy
+        # form's numbers (tests/test_process_kernels.py keeps it as the oracle)
+        p = self.p
+        rd_learn(firms, rng, p.review, lambda: state.net.combined(state.n), pop.profit, pop.profit_avg, p.memory,
+                 pop.kind, pop.scale, pop.rd, p.peers, p.imitation, p.mutation, p.minimum)  # fmt: skip
