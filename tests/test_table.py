@@ -119,3 +119,11 @@ assert code == 0, code
     saved = Result.load(tmp_path / "run")
     assert len(saved.timeseries) == 6 and not saved.firms.empty and not saved.lifecycles.empty
     assert str(saved.ties["layer"].dtype) == "string" and str(saved.lifecycles["origin"].dtype) == "category"
+
+
+def test_a_text_columns_codes_outside_its_texts_are_refused():
+    """A code with no text would read another text's bytes: refused, as Arrow refused it before."""
+    for codes in ([0, 2], [-1, 0]):
+        table = Table({"layer": np.array(codes)}, strings={"layer": ("social", "economic")})
+        with pytest.raises(ValueError, match=r"codes must be in 0\.\.1"):
+            table.write_parquet(io.BytesIO())

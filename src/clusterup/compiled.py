@@ -3565,7 +3565,6 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
     rd[who] = new  # the reviewing firms are distinct
 
 
-
 @kernel
 def _rd_learn(firms, rng, review, profit, profit_avg, memory, indptr, indices, kind, scale, rd, peers, imitation,
               mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
@@ -3582,6 +3581,9 @@ def _rd_learn(firms, rng, review, profit, profit_avg, memory, indptr, indices, k
         z = np.empty(0)
     _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
                imitation, mutation, minimum)  # fmt: skip
+
+
+_NO_TIES = Neighbours(np.zeros(1, np.int64), np.empty(0, np.int64))  # no ties: rd_review where nobody reviews
 
 
 def rd_learn(firms: np.ndarray, rng: np.random.Generator, review: float, ties: Callable[[], Any], profit: np.ndarray,
@@ -3613,8 +3615,6 @@ def rd_learn(firms: np.ndarray, rng: np.random.Generator, review: float, ties: C
     _rd_learn(firms, rng, review, profit, profit_avg, memory, adj.indptr, adj.indices, kind, scale, rd, peers,
               imitation, mutation, minimum)  # fmt: skip
 
-
-_NO_TIES = Neighbours(np.zeros(1, np.int64), np.empty(0, np.int64))
 
 # --- kernels compiled ahead of time (clusterup compile): handed to the dispatchers above where there are any -----
 

@@ -151,6 +151,8 @@ def _decoded(pa: Any, texts: tuple[str, ...], codes: np.ndarray) -> pa.Array:
     """A text column as an Arrow ``large_string`` array: row ``i`` holds ``texts[codes[i]]`` (codes >= 0), its bytes
     gathered from the texts' bytes in one NumPy pass."""
     codes = np.asarray(codes, dtype=np.int64)
+    if codes.size and not 0 <= codes.min() <= codes.max() < len(texts):
+        raise ValueError(f"a text column's codes must be in 0..{len(texts) - 1}")
     encoded = [str(t).encode("utf-8") for t in texts]
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     starts = np.zeros(len(encoded) + 1, dtype=np.int64)
