@@ -18,12 +18,15 @@ The samples of the main thread inside ``Simulation.step`` are split three ways:
 - **in a kernel**: on the line that calls a compiled function (the kernel's work, and the unboxing of its
   arguments by the compiled module);
 - **type tests**: on the lean function's other lines (the tests of the arguments' types);
+- **waiting**: for a call on another thread (``Future.result``: the other share of a kernel that
+  ``compiled.concurrently`` runs on both cores, or the recorder's measures taken behind the step);
 - **between kernels**: everything else (the processes' Python and NumPy, the state's bookkeeping, the
   recorder's part on the main thread, the step loop).
 
 Then the same by process (the frame below ``Simulation.step``), and the lines between kernels that take the
 most samples (the deepest frame in clusterup's own code). The share in kernels bounds what any change to the
-Python between them can give: a step with nothing between its kernels would take that share of the time.
+Python between them can give: a step with nothing between its kernels would take that share of the time (and
+the waiting, which is kernel work on the other core).
 Prints Markdown tables for docs/performance.md.
 """
 
@@ -43,6 +46,7 @@ from _checks import at_least, fail
 
 PROG = "where"
 STEP = "Simulation.step ("
+WAIT = "Future.result ("  # the main thread waits for a thread's call (compiled.concurrently, the recorder's measures)
 
 CHILD = """
 import json, sys
@@ -60,6 +64,11 @@ if "numba" in sys.modules:
     raise SystemExit("the sampled runs imported Numba")
 print(json.dumps({"lean": compiled._LEAN[1]["__file__"], "ms_per_step": 1000 * wall / done}))
 """
+
+
+KINDS = {"kernel": "in a kernel (compiled work, arguments unboxed)", "tests": "the lean functions' type tests",
+         "waiting": "waiting for a kernel's share on another thread",
+         "between": "between kernels (Python, NumPy, bookkeeping)"}  # fmt: skip
 
 
 def kinds(lean_source: str) -> dict[int, str]:
@@ -90,6 +99,8 @@ def split(raw: str, lean_name: str, lines: dict[int, str]) -> tuple[collections.
         path, _, line = where.rpartition(":")
         if Path(path).name == lean_name and line.isdigit():
             kind = lines.get(int(line), "tests")
+        elif any(frame.startswith(WAIT) for frame in frames[inside[0]:]):  # a kernel's share on another thread
+            kind = "waiting"
         else:
             kind = "between"
             own = [frame for frame in frames[inside[0]:] if "clusterup/" in frame and lean_name not in frame]
@@ -105,19 +116,17 @@ def report(raw: str, lean: Path, top: int, ms_per_step: float | None) -> None:
     by_kind, by_process, by_line, total = split(raw, lean.name, kinds(lean.read_text(encoding="utf-8")))
     if total == 0:
         fail(PROG, "no samples inside Simulation.step in the raw output")
-    share = {k: by_kind[k] / total for k in ("kernel", "tests", "between")}
+    share = {k: by_kind[k] / total for k in KINDS}
     per_step = "" if ms_per_step is None else f"; {ms_per_step:.3f} ms a step in the same runs unsampled"
     print(f"\n### Where a step goes ({total:,} samples of the main thread inside `Simulation.step`{per_step})\n")
     print("| part of the step | share | ms a step |" if ms_per_step else "| part of the step | share |")
     print("|---|---|---|" if ms_per_step else "|---|---|")
-    names = {"kernel": "in a kernel (compiled work, arguments unboxed)", "tests": "the lean functions' type tests",
-             "between": "between kernels (Python, NumPy, bookkeeping)"}  # fmt: skip
-    for k, label in names.items():
+    for k, label in KINDS.items():
         ms = f" | {share[k] * ms_per_step:.3f}" if ms_per_step else ""
         print(f"| {label} | {100 * share[k]:.1f}%{ms} |")
-    print("\n| process | in kernels | type tests | between kernels |\n|---|---|---|---|")
+    print("\n| process | in kernels | type tests | waiting | between kernels |\n|---|---|---|---|---|")
     for process, counts in sorted(by_process.items(), key=lambda kv: -sum(kv[1].values())):
-        cells = " | ".join(f"{100 * counts[k] / total:.1f}%" for k in ("kernel", "tests", "between"))
+        cells = " | ".join(f"{100 * counts[k] / total:.1f}%" for k in KINDS)
         print(f"| {process} | {cells} |")
     shown = by_line.most_common(top)
     print(f"\n| line between kernels (the {len(shown)} that take most; {len(by_line)} in all) | share |\n|---|---|")

@@ -251,7 +251,8 @@ def test_where_refuses_bad_arguments_and_a_machine_without_py_spy(tmp_path):
 
 def test_where_splits_samples_into_kernels_type_tests_and_between(tmp_path):
     """The split of py-spy's raw samples, on samples made up for it: 6 on a line that calls a compiled function,
-    2 on a type test, 2 between kernels, and 5 of another thread (not counted)."""
+    2 on a type test, 2 between kernels, 5 waiting for another thread's share of a kernel, and 5 of another
+    thread (not counted)."""
     lean = tmp_path / "lean_tests.py"
     lean.write_text("def _a(a0):\n    budget[0] -= 1\n    if type(a0) is int:\n        return k0(a0)\n"
                     "    return numba('_a')(a0)\n")  # fmt: skip
@@ -260,13 +261,17 @@ def test_where_splits_samples_into_kernels_type_tests_and_between(tmp_path):
     raw.write_text(f"{step};ModeChoice.step (clusterup/processes/mode_choice.py:62);_a (/d/lean_tests.py:4) 6\n"
                    f"{step};ModeChoice.step (clusterup/processes/mode_choice.py:62);_a (/d/lean_tests.py:3) 2\n"
                    f"{step};Market.step (clusterup/processes/market.py:134);full (numpy/_core/numeric.py:386) 2\n"
+                   f"{step};Spillover.step (clusterup/processes/spillover.py:50);concurrently (clusterup/compiled.py:384);"
+                   "Future.result (concurrent/futures/_base.py:451);wait (threading.py:327) 5\n"
                    "_bootstrap (threading.py:1002);_worker (concurrent/futures/thread.py:83) 5\n")  # fmt: skip
     done = subprocess.run([sys.executable, str(WHERE), "--raw", str(raw), "--lean", str(lean)], capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "10 samples of the main thread" in out
-    assert "| in a kernel (compiled work, arguments unboxed) | 60.0% |" in out
-    assert "| the lean functions' type tests | 20.0% |" in out and "| between kernels (Python, NumPy, bookkeeping) | 20.0% |" in out
-    assert "| ModeChoice.step | 60.0% | 20.0% | 0.0% |" in out and "| Market.step | 0.0% | 0.0% | 20.0% |" in out
-    assert "| `Market.step (clusterup/processes/market.py:134)` | 20.00% |" in out
+    assert "15 samples of the main thread" in out
+    assert "| in a kernel (compiled work, arguments unboxed) | 40.0% |" in out
+    assert "| the lean functions' type tests | 13.3% |" in out and "| between kernels (Python, NumPy, bookkeeping) | 13.3% |" in out
+    assert "| waiting for a kernel's share on another thread | 33.3% |" in out
+    assert "| ModeChoice.step | 40.0% | 13.3% | 0.0% | 0.0% |" in out and "| Market.step | 0.0% | 0.0% | 0.0% | 13.3% |" in out
+    assert "| Spillover.step | 0.0% | 0.0% | 33.3% | 0.0% |" in out
+    assert "| `Market.step (clusterup/processes/market.py:134)` | 13.33% |" in out and "concurrently" not in out.split("| line")[-1]
