@@ -13,7 +13,7 @@ throughout (it needs the build of ``clusterup compile``; its calls' budget is li
 over to Numba in mid-run), so that each kernel's call is a line of Python: the line of the build's lean
 function (``clusterup.aot.tests_source``) that calls the compiled function.
 
-The samples of the main thread inside ``Simulation.step`` are split three ways:
+The samples of the main thread inside ``Simulation.step`` are split four ways:
 
 - **in a kernel**: on the line that calls a compiled function (the kernel's work, and the unboxing of its
   arguments by the compiled module);

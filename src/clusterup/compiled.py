@@ -3566,19 +3566,19 @@ def rd_review(firms: np.ndarray, who: np.ndarray, profit: np.ndarray, profit_avg
 
 
 @kernel
-def _rd_learn(firms, rng, review, profit, profit_avg, memory, indptr, indices, kind, scale, rd, peers, imitation,
-              mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
-    # the draws as the NumPy form makes them, in its order and sizes (a Generator in a kernel draws NumPy's
-    # numbers and leaves the stream where NumPy would: tests/test_compiled.py)
+def _rd_draws(firms, rng, review, peers):  # pragma: no cover - compiled
+    # R&D learning's draws as the NumPy form makes them, in its order and sizes (a Generator in a kernel draws
+    # NumPy's numbers and leaves the stream where NumPy would: tests/test_compiled.py)
     who = where_below(firms, rng.random(firms.size), review)
     if who.size:
-        u = rng.random(who.size * peers)
-        strangers = rng.integers(0, firms.size, who.size * peers)
-        z = rng.standard_normal(who.size)
-    else:
-        u = np.empty(0)
-        strangers = np.empty(0, np.int64)
-        z = np.empty(0)
+        return who, rng.random(who.size * peers), rng.integers(0, firms.size, who.size * peers), rng.standard_normal(who.size)
+    return who, np.empty(0), np.empty(0, np.int64), np.empty(0)
+
+
+@kernel
+def _rd_learn(firms, rng, review, profit, profit_avg, memory, indptr, indices, kind, scale, rd, peers, imitation,
+              mutation, minimum):  # pragma: no cover - compiled  # fmt: skip
+    who, u, strangers, z = _rd_draws(firms, rng, review, peers)
     _rd_review(firms, who, profit, profit_avg, memory, indptr, indices, u, strangers, kind, scale, rd, z, peers,
                imitation, mutation, minimum)  # fmt: skip
 
@@ -3600,16 +3600,9 @@ def rd_learn(firms: np.ndarray, rng: np.random.Generator, review: float, ties: C
     # rd_review's parallel form (who.size <= firms.size decides nothing more), or nobody reviews (no draw falls
     # below 0): the draws first, the ties only where someone reviews
     if review <= 0 or _parallel(firms.size, items=True):
-        who = where_below(firms, rng.random(firms.size), review)
-        if who.size:
-            adj = ties()
-            u = rng.random(who.size * peers)
-            strangers = rng.integers(0, firms.size, who.size * peers)
-            z = rng.standard_normal(who.size)
-        else:
-            adj, u, strangers, z = _NO_TIES, np.empty(0), np.empty(0, np.int64), np.empty(0)
-        rd_review(firms, who, profit, profit_avg, memory, adj, u, strangers, kind, scale, rd, z, peers, imitation,
-                  mutation, minimum)  # fmt: skip
+        who, u, strangers, z = _rd_draws(firms, rng, review, peers)
+        rd_review(firms, who, profit, profit_avg, memory, ties() if who.size else _NO_TIES, u, strangers, kind, scale,
+                  rd, z, peers, imitation, mutation, minimum)  # fmt: skip
         return
     adj = ties()
     _rd_learn(firms, rng, review, profit, profit_avg, memory, adj.indptr, adj.indices, kind, scale, rd, peers,
