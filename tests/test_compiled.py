@@ -452,30 +452,36 @@ def test_prefetch_is_a_hint_and_checks_its_arguments():
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_merge_max_equals_sort_and_reduce(seed):
+def test_add_max_equals_sort_and_reduce(seed):
+    """add_max against NumPy's sort and reduce: every key once, each with the largest of its strengths."""
+    from clusterup.state.multiplex import KEY_BASE, edge_keys
+
     rng = np.random.default_rng(seed)
-    keys = np.unique(rng.integers(0, 500, rng.integers(0, 200)))
+    keys = np.unique(edge_keys(*rng.integers(0, 30, (2, int(rng.integers(0, 200))))))
+    keys = keys[(keys >> 31) != (keys & (KEY_BASE - 1))]  # no self-ties among the ties there are
     w = rng.random(keys.size)
-    new = np.sort(rng.integers(0, 500, rng.integers(0, 60)))  # repeats among the new keys too
-    new_w = rng.random(new.size)
-    all_k = np.concatenate([keys, new])
-    all_w = np.concatenate([w, new_w])
+    i, j = rng.integers(0, 30, (2, int(rng.integers(0, 60))))  # repeats among the new pairs too
+    new_w = rng.random(i.size)
+    ok = i != j
+    all_k = np.concatenate([keys, edge_keys(i[ok], j[ok])])
+    all_w = np.concatenate([w, new_w[ok]])
     uniq, inverse = np.unique(all_k, return_inverse=True)
     expected = np.full(uniq.size, -np.inf)
     np.maximum.at(expected, inverse, all_w)
-    for order in (np.arange(new.size), np.argsort(rng.permutation(new.size))):  # read in order, or through order
-        shuffled_k, shuffled_w = np.empty_like(new), np.empty_like(new_w)
-        shuffled_k[order], shuffled_w[order] = new, new_w
-        got_k, got_w = compiled.merge_max_ordered(keys, w, shuffled_k, shuffled_w, order)
-        np.testing.assert_array_equal(got_k, uniq)
-        np.testing.assert_array_equal(got_w, expected)
+    got = compiled.add_max(keys, w, i, j, new_w, KEY_BASE)
+    if not ok.any():
+        assert got is None
+        return
+    np.testing.assert_array_equal(got[0], uniq)
+    np.testing.assert_array_equal(got[1], expected)
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_layer_add_s_fused_path_equals_the_numpy_path(seed):
-    """new_edges and merge_max_ordered (Layer.add with ``max``) against what Layer.add computed with NumPy: the
-    pairs with i != j keyed by edge_keys, one strength for all or one per pair, a stable sort and a merge.
-    Self-pairs, repeated pairs (the larger strength is kept) and pairs already tied are included."""
+    """add_max (Layer.add with ``max``) against what Layer.add computed with NumPy: the pairs with i != j
+    keyed by edge_keys, one strength for all or one per pair, a stable sort and a merge. Self-pairs, repeated
+    pairs (the larger strength is kept), pairs already tied and calls with only self-pairs (None) are
+    included."""
     from clusterup.state.multiplex import KEY_BASE, edge_keys
 
     rng = np.random.default_rng(seed)
@@ -485,15 +491,12 @@ def test_layer_add_s_fused_path_equals_the_numpy_path(seed):
     keys = keys[(keys >> 31) != (keys & (KEY_BASE - 1))]
     w = rng.random(keys.size)
     for new_w in (np.array([0.5]), rng.random(i.size)):
-        got_k, got_w = compiled.new_edges(i, j, new_w, KEY_BASE)
-        ok = i != j
-        want_w = np.full(np.count_nonzero(ok), new_w[0]) if new_w.size == 1 else new_w[ok]
-        np.testing.assert_array_equal(got_k, edge_keys(i[ok], j[ok]))
-        np.testing.assert_array_equal(got_w, want_w)
-        order = np.argsort(got_k, kind="stable")
-        for found, want in zip(compiled.merge_max_ordered(keys, w, got_k, got_w, order),
-                               _ref_merge_max(keys, w, got_k[order], got_w[order]), strict=True):  # fmt: skip
-            np.testing.assert_array_equal(found, want)
+        got = compiled.add_max(keys, w, i, j, new_w, KEY_BASE)
+        want = _ref_add_max(keys, w, i, j, new_w, KEY_BASE)
+        assert (got is None) == (want is None)
+        for found, expected in zip(got or (), want or (), strict=True):
+            np.testing.assert_array_equal(found, expected)
+    assert compiled.add_max(keys, w, np.arange(5), np.arange(5), np.array([0.5]), KEY_BASE) is None
 
 
 def test_kernels_compile_without_a_writable_cache(monkeypatch):
@@ -801,15 +804,17 @@ def test_spill_reads_its_sources_side_by_side_and_gives_the_numpy_numbers(seed):
         np.testing.assert_array_equal(best, ref_best)
 
 
-def _ref_new_edges(i, j, w, base):
+def _ref_add_max(keys, w, i, j, new_w, base):
+    """Layer.add with ``max`` as it was in NumPy: the pairs with i != j keyed by edge_keys, a stable sort, a merge."""
     from clusterup.state.multiplex import edge_keys
 
     ok = i != j
-    return edge_keys(i[ok], j[ok]), (np.full(np.count_nonzero(ok), w[0]) if w.size == 1 else w[ok])
-
-
-def _ref_merge_max_ordered(keys, w, new_keys, new_w, order):
-    return _ref_merge_max(keys, w, new_keys[order], new_w[order])
+    if not ok.any():
+        return None
+    k_new = edge_keys(i[ok], j[ok])
+    w_new = np.full(np.count_nonzero(ok), new_w[0]) if new_w.size == 1 else new_w[ok]
+    order = np.argsort(k_new, kind="stable")
+    return _ref_merge_max(keys, w, k_new[order], w_new[order])
 
 
 def _ref_rd_effect(rd, half, exponent):
@@ -896,8 +901,7 @@ def _with_references(monkeypatch) -> None:
         (multiplex, "symmetric_neighbours", lambda i, j, n, rows=None: _ref_symmetric_csr(i, j, np.ones(i.size), n)),
         (multiplex, "add_csr", _ref_add_csr),
         (multiplex, "to_scipy", lambda adj: adj),
-        (multiplex, "new_edges", _ref_new_edges),
-        (multiplex, "merge_max_ordered", _ref_merge_max_ordered),
+        (multiplex, "add_max", _ref_add_max),
         (imitation, "imitation_models", _ref_imitation_models),
         (imitation, "imitation_gain", _ref_imitation_gain),
         (local, "local_chance", _ref_local_chance),

@@ -1273,16 +1273,6 @@ def _new_edges(i, j, w, base, keys, ws):  # pragma: no cover - compiled
     return k
 
 
-def new_edges(i: np.ndarray, j: np.ndarray, w: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
-    """The edge keys ``min(i, j) * base + max(i, j)`` and strengths (``w`` one for all, or one per pair) of the
-    pairs with ``i != j``, in their order: what ``Layer.add`` computed with a mask, ``np.minimum``,
-    ``np.maximum`` and a ``np.full``, in one pass (the same integers and strengths)."""
-    keys = np.empty(i.size, dtype=np.int64)
-    ws = np.empty(i.size, dtype=np.float64)
-    k = _new_edges(i, j, w, np.int64(base), keys, ws)
-    return keys[:k], ws[:k]
-
-
 @kernel
 def _merge_max_ordered(ak, aw, bk, bw, order, ok, ow):  # pragma: no cover - compiled
     p = q = k = 0
@@ -1308,15 +1298,33 @@ def _merge_max_ordered(ak, aw, bk, bw, order, ok, ow):  # pragma: no cover - com
     return k
 
 
-def merge_max_ordered(keys: np.ndarray, w: np.ndarray, new_keys: np.ndarray, new_w: np.ndarray,
-                      order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Union of sorted unique ``keys`` and the (possibly repeated) ``new_keys`` in the sorted order ``order``; a
-    key present more than once keeps its largest weight. One merge pass, reading the new keys and weights
-    through ``order`` instead of gathering them first."""
-    out_k = np.empty(keys.size + new_keys.size, dtype=np.int64)
-    out_w = np.empty(keys.size + new_keys.size, dtype=np.float64)
-    k = _merge_max_ordered(keys, w, new_keys, new_w, order, out_k, out_w)
-    return out_k[:k], out_w[:k]
+@kernel
+def _add_max(keys, w, i, j, new_w, base):  # pragma: no cover - compiled
+    """The new pairs' keys and strengths (:func:`_new_edges`), their stable order and the merge
+    (:func:`_merge_max_ordered`): ``add_max`` in one call. Empty arrays and False where no pair is new."""
+    bk = np.empty(i.size, dtype=np.int64)
+    bw = np.empty(i.size, dtype=np.float64)
+    m = _new_edges(i, j, new_w, base, bk, bw)
+    if m == 0:
+        return bk[:0], bw[:0], False
+    bk, bw = bk[:m], bw[:m]
+    order = np.argsort(bk, kind="mergesort")  # stable: NumPy's order for np.argsort(kind="stable")
+    out_k = np.empty(keys.size + m, dtype=np.int64)
+    out_w = np.empty(keys.size + m, dtype=np.float64)
+    k = _merge_max_ordered(keys, w, bk, bw, order, out_k, out_w)
+    return out_k[:k], out_w[:k], True
+
+
+def add_max(keys: np.ndarray, w: np.ndarray, i: np.ndarray, j: np.ndarray, new_w: np.ndarray,
+            base: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """``Layer.add`` with ``max``: the union of the sorted unique tie ``keys`` (strengths ``w``) and the pairs
+    ``(i, j)`` with ``i != j`` (keys ``min * base + max``, strengths ``new_w``: one for all or one per pair),
+    a key present more than once keeping its largest strength; None where no pair has ``i != j``. What
+    ``Layer.add`` computed with a mask, ``np.minimum``, ``np.maximum``, ``np.full``, a stable ``np.argsort``
+    and a merge, in one compiled call (the keys and strengths in one pass, their order, one merge pass reading
+    the new keys through that order)."""
+    out_k, out_w, added = _add_max(keys, w, i, j, new_w, np.int64(base))
+    return (out_k, out_w) if added else None
 
 
 @kernel

@@ -18,13 +18,12 @@ from ..compiled import (
     Neighbours,
     add_csr,
     add_csr_triple,
+    add_max,
     at_least,
     concurrently,
     decode_keys,
     end_sums,
     key_index,
-    merge_max_ordered,
-    new_edges,
     sorted_contains,
     symmetric_csr,
     symmetric_neighbours,
@@ -153,12 +152,12 @@ class Layer:
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
         w = np.asarray(w, dtype=np.float64)
-        if how == "max":  # the keys of the pairs i != j with their strengths in one pass, a stable sort, one merge
+        if how == "max":  # the keys of the pairs i != j with their strengths, a stable sort, one merge: one call
             if not (i.ndim == j.ndim == 1 and i.size == j.size and (w.size == 1 or w.shape == i.shape)):
                 i, j, w = (x.ravel() for x in np.broadcast_arrays(i, j, w))  # other shapes: pair by pair, in C order
-            k_new, w_new = new_edges(i, j, w.reshape(-1), KEY_BASE)
-            if k_new.size:
-                self.keys, self.w = merge_max_ordered(self.keys, self.w, k_new, w_new, np.argsort(k_new, kind="stable"))
+            merged = add_max(self.keys, self.w, i, j, w.reshape(-1), KEY_BASE)  # None: no pair with i != j
+            if merged is not None:
+                self.keys, self.w = merged
                 self._changed()
             return
         ok = i != j
