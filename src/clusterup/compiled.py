@@ -1036,29 +1036,42 @@ def _components(i, j, n):  # pragma: no cover - compiled
 
 
 @kernel
-def _end_sums(i, j, w, n, weighted, low, high):  # pragma: no cover - compiled
+def _end_scatter(i, j, w, n, low, high):  # pragma: no cover - compiled
+    """Each tie's strength (``w``; 1 where ``w`` is empty) added to ``low`` at its end ``i`` and ``high`` at its
+    end ``j`` (ends at or beyond ``n`` skipped), in tie order as np.bincount adds; then ``low += high``."""
     m = i.size
-    for t in range(m):  # in tie order, as np.bincount adds
+    weighted = w.size > 0
+    for t in range(m):
         if t + AHEAD < m:
             prefetch(high, j[t + AHEAD])
-        x = w[t] if weighted else 1.0
+        x = w[t] if weighted else 1
         if i[t] < n:
             low[i[t]] += x
         if j[t] < n:
             high[j[t]] += x
+    for v in range(n):
+        low[v] += high[v]
+
+
+@kernel
+def _end_sums(i, j, w, n):  # pragma: no cover - compiled
+    low = np.zeros(n)
+    _end_scatter(i, j, w, n, low, np.zeros(n))
+    return low
+
+
+@kernel
+def _end_counts(i, j, n):  # pragma: no cover - compiled
+    low = np.zeros(n, dtype=np.int64)
+    _end_scatter(i, j, np.empty(0, dtype=np.int64), n, low, np.zeros(n, dtype=np.int64))
+    return low
 
 
 def end_sums(i: np.ndarray, j: np.ndarray, w: np.ndarray | None, n: int) -> np.ndarray:
     """``np.bincount(i, w, minlength=n)[:n] + np.bincount(j, w, minlength=n)[:n]`` (strength per node; with ``w``
     None, the integer degree), each count summed in tie order as bincount does, the prefetched scatter over
-    ``j`` in one pass."""
-    if w is None:
-        low, high = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-        _end_sums(i, j, np.empty(0), n, False, low, high)
-    else:
-        low, high = np.zeros(n), np.zeros(n)
-        _end_sums(i, j, w, n, True, low, high)
-    return low + high
+    ``j`` in one pass, the two counts' sum in another, in one call."""
+    return _end_counts(i, j, n) if w is None else _end_sums(i, j, w, n)
 
 
 def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
