@@ -5,7 +5,7 @@
     diff before.txt after.txt                       # empty: the same numbers
 
 Each line hashes a run's whole time series (SHA-256 of the float64 table, NaN as -999) and its final
-state (every slot's capability, every layer's tie keys and weights). Runs cover the presets whose rules
+state (every slot's capability, every layer's ties as saved and their weights). Runs cover the presets whose rules
 differ most, at 300 firms and one at 2,000. About 15 s. Hashes are for comparing commits on one machine:
 NumPy's vectorised math may differ in the last bit between CPUs.
 
@@ -36,7 +36,9 @@ def fingerprint(preset: str, seed: int, firms: int, steps: int) -> str:
     sim = Simulation(preset, seed=seed, firms=firms, steps=steps)
     series = sim.run().timeseries.to_numpy(dtype=float, na_value=-999)
     state = sim.state
-    final = state.pop.capability[: state.n].tobytes() + b"".join(layer.keys.tobytes() + layer.w.tobytes() for layer in state.net)
+    # the ties as saved (Layer.state_dict: the keys' packing of every version), not as held in memory
+    ties = (layer.state_dict() for layer in state.net)
+    final = state.pop.capability[: state.n].tobytes() + b"".join(d["keys"].tobytes() + d["w"].tobytes() for d in ties)
     series_hash = hashlib.sha256(series.tobytes()).hexdigest()[:16]
     state_hash = hashlib.sha256(final).hexdigest()[:16]
     return f"{preset} seed {seed} firms {firms} steps {steps}: series {series_hash} state {state_hash}"

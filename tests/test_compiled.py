@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import connected_components
 from clusterup import compiled
 from clusterup.kernels import normalise_rows as _ref_normalise_rows
 from clusterup.kernels import softmax_choice
-from clusterup.state.multiplex import KEY_BASE, Layer
+from clusterup.state.multiplex import _KEY_BITS, KEY_BASE, Layer
 
 
 def random_layer(n: int, m: int, seed: int) -> Layer:
@@ -397,21 +397,21 @@ def test_indexed_search_of_tie_keys_equals_isin(seed):
     one.add(np.array([7]), np.array([3]), 0.5)
     for layer in (one, random_layer(n, 40, seed), random_layer(n, 6_000, seed)):
         keys = layer.keys
-        ptr = compiled.key_index(keys, 31)
-        lo = keys >> 31
+        ptr = compiled.key_index(keys, _KEY_BITS)
+        lo = keys >> _KEY_BITS
         assert ptr.size == lo.max() + 2
         for v in {0, int(lo[0]), int(lo.max()), n // 2} & set(range(ptr.size - 1)):
             np.testing.assert_array_equal(keys[ptr[v] : ptr[v + 1]], keys[lo == v])
         i, j = rng.integers(0, n + 20, (2, 3_000))
         q = np.concatenate([keys, np.minimum(i, j) * KEY_BASE + np.maximum(i, j), [-1, -KEY_BASE, KEY_BASE * (n + 50)]])
         rng.shuffle(q)
-        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, 31)), np.isin(q, keys))
+        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, _KEY_BITS)), np.isin(q, keys))
         np.testing.assert_array_equal(layer.has_keys(q), np.isin(q, keys))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(compiled, "PARALLEL_ROWS", 1)
         mp.setattr(compiled, "PARALLEL_ITEMS", 1)
         mp.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
-        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, 31)), np.isin(q, keys))
+        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, _KEY_BITS)), np.isin(q, keys))
 
 
 @pytest.mark.parametrize("n", [0, 1, 2_047, 2_048, 5_001, 70_000])
@@ -1080,7 +1080,7 @@ def test_parallel_row_kernels_equal_their_serial_forms(monkeypatch):
         return (*compiled.adjacent_candidates(firms, segment, who, side, u, 5, KEY_BASE),
                 compiled.social_decay(layer.i, layer.j, layer.w, a, along, 0.4, 0.05, member),
                 compiled.social_decay(layer.i, layer.j, layer.w, np.empty(0), along[:0], 0.4, 0.05, np.empty(0, bool)),
-                *compiled.decode_keys(layer.keys, 31), set_rows())
+                set_rows())
 
     def set_rows():  # q[rows] = values, in place
         target = q.copy()
@@ -1357,20 +1357,29 @@ def test_over_ceiling_and_slots_where_equal_the_numpy_expressions():
             assert found.dtype == np.int64
 
 
-def test_decode_keys_and_pull_toward_equal_the_numpy_expressions():
-    """Tie keys decoded by shift and mask (the largest slot a key can hold included); rows pulled toward a
-    target as NumPy's fancy-indexed ``+=`` moves them, other rows untouched."""
-    from clusterup.state.multiplex import _KEY_BITS, KEY_BASE
-
+def test_a_layer_s_ends_are_its_keys_halves_and_pull_toward_equals_numpy():
+    """A layer's ends are its keys' halves, read in place: ``keys >> 32`` and ``keys & (2**32 - 1)`` (the
+    largest slot a key can hold included), read-only int32 views of the keys; saved ties keep the packing ``i *
+    2**31 + j`` and load back to the same keys. Rows pulled toward a target as NumPy's fancy-indexed ``+=``
+    moves them, other rows untouched."""
     rng = np.random.default_rng(6)
-    top = int(KEY_BASE) - 1
-    i, j = np.sort(rng.integers(0, top, 500)), rng.integers(0, top, 500)
-    i[0], j[0] = top, top
-    keys = i * KEY_BASE + j
-    di, dj = compiled.decode_keys(keys, _KEY_BITS)
-    np.testing.assert_array_equal(di, keys >> _KEY_BITS)
-    np.testing.assert_array_equal(dj, keys & (KEY_BASE - 1))
-    assert (di == i).all() and (dj == j).all() and di.dtype == dj.dtype == np.int64
+    top = 2**31 - 1  # node slots stay below 2**31
+    i, j = rng.integers(0, top, (2, 500))
+    i[0], j[0] = top - 1, top
+    layer = Layer("x")
+    layer.add(i, j, rng.random(500))
+    keys = layer.keys
+    for end, want in ((layer.i, keys >> _KEY_BITS), (layer.j, keys & (KEY_BASE - 1))):
+        np.testing.assert_array_equal(end, want)
+        assert end.dtype == np.int32 and end.base is not None and not end.flags.writeable
+    assert layer.i[-1] == top - 1 and layer.j[-1] == top
+    saved = layer.state_dict()
+    ok = i != j
+    np.testing.assert_array_equal(saved["keys"], np.unique(np.minimum(i, j)[ok] * 2**31 + np.maximum(i, j)[ok]))
+    again = Layer("x")
+    again.load_state_dict(saved)
+    np.testing.assert_array_equal(again.keys, keys)
+    np.testing.assert_array_equal(again.w, layer.w)
     q = rng.random((50, 7))
     rows = rng.choice(50, 12, replace=False)
     target = rng.random(7)

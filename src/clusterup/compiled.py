@@ -2182,24 +2182,6 @@ def slots_where(values: np.ndarray, code: int, mask: np.ndarray) -> np.ndarray:
     return _slots_where(values, int(code), mask)
 
 
-@kernel
-def _decode_keys(keys, bits, i, j, lo, hi):  # pragma: no cover - compiled
-    mask = (np.int64(1) << bits) - 1
-    for t in range(lo, hi):
-        i[t] = keys[t] >> bits
-        j[t] = keys[t] & mask
-
-
-def decode_keys(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Both ends of each tie key ``i << bits | j`` (keys >= 0): ``keys >> bits`` and ``keys & (2**bits - 1)`` in
-    one pass (from :data:`PARALLEL_ITEMS` keys on, in shares over the cores: a layer's ends are decoded again
-    after each change, some ten times a step)."""
-    i = np.empty(keys.size, np.int64)
-    j = np.empty(keys.size, np.int64)
-    _row_kernel(_decode_keys, keys.size, keys, np.int64(bits), i, j, items=True)
-    return i, j
-
-
 def set_rows(q: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """``q[rows] = values`` for distinct ``rows`` of a C-contiguous 2-d array, in place; from
     :data:`PARALLEL_ITEMS` rows on, in shares over the cores (NumPy's fancy assignment takes one)."""

@@ -8,6 +8,7 @@ changes; :meth:`Layer.adjacency` gives it as a SciPy matrix.
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,6 @@ from ..compiled import (
     add_max,
     at_least,
     concurrently,
-    decode_keys,
     end_sums,
     key_index,
     sorted_contains,
@@ -36,8 +36,12 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 LAYERS = ("social", "economic", "knowledge")
-_KEY_BITS = 31
-KEY_BASE = np.int64(1) << _KEY_BITS  # node slots stay below 2**31; public: compiled kernels key pairs the same way
+# a tie's key is i * 2**32 + j (i < j, node slots below 2**31): its two 32-bit halves are the ends, so a layer's
+# ends are views of its keys (Layer.i, Layer.j), never decoded into arrays of their own
+_KEY_BITS = 32
+KEY_BASE = np.int64(1) << _KEY_BITS  # public: compiled kernels key pairs the same way
+_HIGH = 1 if sys.byteorder == "little" else 0  # which 32-bit half of a key holds i
+_SAVED_BITS = 31  # saved ties (state_dict) keep the packing i * 2**31 + j of earlier versions: their checkpoints load
 
 
 def edge_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -72,12 +76,15 @@ class Layer:
         return (ij if ij is not None and ij[0] is self.keys else self._ends())[2]
 
     def _ends(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(keys, i, j) of every tie, decoded once per key array (keys are replaced, never changed in place;
-        weight changes keep them). Read-only."""
-        i, j = decode_keys(self.keys, _KEY_BITS)  # keys are >= 0: >> and & (as // and %), in one pass
+        """(keys, i, j) of every tie: ``i`` and ``j`` are the keys' high and low 32-bit halves, read in place
+        (int32 views with a stride of eight bytes, no pass over the keys), made once per key array (keys are
+        replaced, never changed in place; weight changes keep them). Read-only."""
+        keys = self.keys = np.ascontiguousarray(self.keys, dtype=np.int64)
+        halves = keys.view(np.int32)
+        i, j = halves[_HIGH::2], halves[1 - _HIGH :: 2]
         i.flags.writeable = False
         j.flags.writeable = False
-        self._ij = (self.keys, i, j)
+        self._ij = (keys, i, j)
         return self._ij
 
     def __len__(self) -> int:
@@ -212,14 +219,18 @@ class Layer:
 
     # -- save and restore ----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {"keys": self.keys.copy(), "w": self.w.copy()}
+        """The ties as saved: keys ``i * 2**31 + j`` (the packing of every version's checkpoints) and strengths."""
+        keys = self.keys
+        return {"keys": ((keys >> _KEY_BITS) << _SAVED_BITS) | (keys & (KEY_BASE - 1)), "w": self.w.copy()}
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
-        keys = np.asarray(d["keys"], dtype=np.int64)
+        saved = np.asarray(d["keys"], dtype=np.int64)
         w = np.asarray(d["w"], dtype=np.float64)
-        if keys.shape != w.shape or (keys.size > 1 and (np.diff(keys) <= 0).any()):
+        if saved.shape != w.shape or (saved.size > 1 and (np.diff(saved) <= 0).any()) or (saved.size and saved[0] < 0):
             raise ValueError(f"layer {self.name}: saved ties are not sorted unique keys with one strength each")
-        self.keys, self.w = keys, w
+        # the same order in either packing (j < 2**31): sorted saved keys give sorted keys
+        self.keys = ((saved >> _SAVED_BITS) << _KEY_BITS) | (saved & ((np.int64(1) << _SAVED_BITS) - 1))
+        self.w = w
         self._changed()
 
 
