@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import connected_components
 from clusterup import compiled
 from clusterup.kernels import normalise_rows as _ref_normalise_rows
 from clusterup.kernels import softmax_choice
-from clusterup.state.multiplex import _KEY_BITS, KEY_BASE, Layer
+from clusterup.state.multiplex import KEY_BASE, KEY_BITS, Layer
 
 
 def random_layer(n: int, m: int, seed: int) -> Layer:
@@ -397,21 +397,21 @@ def test_indexed_search_of_tie_keys_equals_isin(seed):
     one.add(np.array([7]), np.array([3]), 0.5)
     for layer in (one, random_layer(n, 40, seed), random_layer(n, 6_000, seed)):
         keys = layer.keys
-        ptr = compiled.key_index(keys, _KEY_BITS)
-        lo = keys >> _KEY_BITS
+        ptr = compiled.key_index(keys, KEY_BITS)
+        lo = keys >> KEY_BITS
         assert ptr.size == lo.max() + 2
         for v in {0, int(lo[0]), int(lo.max()), n // 2} & set(range(ptr.size - 1)):
             np.testing.assert_array_equal(keys[ptr[v] : ptr[v + 1]], keys[lo == v])
         i, j = rng.integers(0, n + 20, (2, 3_000))
         q = np.concatenate([keys, np.minimum(i, j) * KEY_BASE + np.maximum(i, j), [-1, -KEY_BASE, KEY_BASE * (n + 50)]])
         rng.shuffle(q)
-        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, _KEY_BITS)), np.isin(q, keys))
+        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, KEY_BITS)), np.isin(q, keys))
         np.testing.assert_array_equal(layer.has_keys(q), np.isin(q, keys))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(compiled, "PARALLEL_ROWS", 1)
         mp.setattr(compiled, "PARALLEL_ITEMS", 1)
         mp.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
-        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, _KEY_BITS)), np.isin(q, keys))
+        np.testing.assert_array_equal(compiled.sorted_contains(keys, q, (ptr, KEY_BITS)), np.isin(q, keys))
 
 
 @pytest.mark.parametrize("n", [0, 1, 2_047, 2_048, 5_001, 70_000])
@@ -1369,7 +1369,7 @@ def test_a_layer_s_ends_are_its_keys_halves_and_pull_toward_equals_numpy():
     layer = Layer("x")
     layer.add(i, j, rng.random(500))
     keys = layer.keys
-    for end, want in ((layer.i, keys >> _KEY_BITS), (layer.j, keys & (KEY_BASE - 1))):
+    for end, want in ((layer.i, keys >> KEY_BITS), (layer.j, keys & (KEY_BASE - 1))):
         np.testing.assert_array_equal(end, want)
         assert end.dtype == np.int32 and end.base is not None and not end.flags.writeable
     assert layer.i[-1] == top - 1 and layer.j[-1] == top

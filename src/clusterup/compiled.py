@@ -2592,6 +2592,49 @@ def close_triads(indptr, indices, who, u_first, u_second, kind):  # pragma: no c
     return src[:found], dst[:found]
 
 
+@kernel
+def _social_new_ties(keys, w, firms, rng, proximity, candidates, x, y, radius, triadic, kind, n,
+                     bits):  # pragma: no cover - compiled
+    base = np.int64(1) << bits
+    m = firms.size
+    changed = False
+    who = where_below(firms, rng.random(m), proximity)
+    if who.size:
+        picks = rng.integers(0, m, who.size * candidates).reshape((who.size, candidates))
+        src, dst = nearest_partners(firms, picks, who, x, y, radius)
+        new_k, new_w, added = _add_max(keys, w, src, dst, np.ones(1), base)
+        if added:
+            keys, w, changed = new_k, new_w, True
+    who = where_below(firms, rng.random(m), triadic)
+    if who.size:
+        ends_i = keys >> bits
+        ends_j = keys & (base - 1)
+        indptr = np.zeros(n + 1, np.int64)
+        indices = np.empty(2 * keys.size, np.int64)
+        _sym_csr(ends_i, ends_j, np.empty(0), n, indptr, indices, np.empty(0))  # who is tied to whom, no strengths
+        u_first = rng.random(who.size)
+        src, dst = close_triads(indptr, indices, who, u_first, rng.random(who.size), kind)
+        new_k, new_w, added = _add_max(keys, w, src, dst, np.full(1, 0.5), base)
+        if added:
+            keys, w, changed = new_k, new_w, True
+    return keys, w, changed
+
+
+def social_new_ties(keys: np.ndarray, w: np.ndarray, firms: np.ndarray, rng: np.random.Generator, proximity: float,
+                    candidates: int, x: np.ndarray, y: np.ndarray, radius: float, triadic: float, kind: np.ndarray,
+                    n: int, bits: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """The social layer's new ties of a step in one compiled call, with its draws (``rng``, in NumPy's order and
+    numbers): the firms with a draw below ``proximity`` each tie (strength 1) to the nearest of ``candidates``
+    firms drawn for it within ``radius`` (:func:`nearest_partners`); then the firms with a draw below ``triadic``
+    each close a triad (strength 0.5; :func:`close_triads` on the layer as it is then, over ``n`` nodes). Each
+    added as :func:`add_max` adds (keys ``i << bits | j``). Returns the layer's new keys and strengths, or None
+    where no tie was added: the draws, ties and strengths that the calls one by one made (tests/
+    test_process_kernels.py holds the NumPy form to it)."""
+    out_k, out_w, changed = _social_new_ties(keys, w, firms, rng, float(proximity), int(candidates), x, y,
+                                             float(radius), float(triadic), kind, int(n), np.int64(bits))  # fmt: skip
+    return (out_k, out_w) if changed else None
+
+
 # -- knowledge ties ---------------------------------------------------------------------------------------
 
 

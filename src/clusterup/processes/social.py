@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import close_triads, nearest_partners, slots_where, social_decay, sorted_member, where_below
+from ..compiled import slots_where, social_decay, social_new_ties, sorted_member
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, State, StepContext
+from ..state.multiplex import KEY_BITS
 from .base import Process
 
 _NONE = np.empty(0)
@@ -59,16 +60,12 @@ class SocialTies(Process):
         firms = pop.firms()
         if firms.size < 2:
             return
-        who = where_below(firms, rng.random(firms.size), float(p.proximity))  # firms[u < proximity]
-        if who.size:
-            picks = rng.integers(0, firms.size, (who.size, self.candidates))
-            layer.add(*nearest_partners(firms, picks, who, pop.x, pop.y, p.radius), 1.0)
-        who = where_below(firms, rng.random(firms.size), float(p.triadic))  # firms[u < triadic]
-        if who.size:
-            adj = layer.neighbours_csr(state.n)  # only who is tied to whom: the layer changes right after
-            u_first = rng.random(who.size)
-            src, dst = close_triads(adj.indptr, adj.indices, who, u_first, rng.random(who.size), pop.kind)
-            layer.add(src, dst, 0.5)
+        # the new ties of proximity and of triadic closure, with their draws, in one compiled call
+        # (compiled.social_new_ties; tests/test_process_kernels.py's social_numpy makes them in NumPy)
+        new = social_new_ties(layer.keys, layer.w, firms, rng, p.proximity, self.candidates, pop.x, pop.y, p.radius,
+                              p.triadic, pop.kind, state.n, KEY_BITS)  # fmt: skip
+        if new is not None:
+            layer.set_ties(*new)
         self._associations(state, assoc, rng)
 
     def _associations(self, state: State, assoc: np.ndarray, rng: np.random.Generator) -> None:

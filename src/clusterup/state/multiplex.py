@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 LAYERS = ("social", "economic", "knowledge")
 # a tie's key is i * 2**32 + j (i < j, node slots below 2**31): its two 32-bit halves are the ends, so a layer's
 # ends are views of its keys (Layer.i, Layer.j), never decoded into arrays of their own
-_KEY_BITS = 32
-KEY_BASE = np.int64(1) << _KEY_BITS  # public: compiled kernels key pairs the same way
+KEY_BITS = 32
+KEY_BASE = np.int64(1) << KEY_BITS  # public: compiled kernels key pairs the same way
 _HIGH = 1 if sys.byteorder == "little" else 0  # which 32-bit half of a key holds i
 _SAVED_BITS = 31  # saved ties (state_dict) keep the packing i * 2**31 + j of earlier versions: their checkpoints load
 
@@ -79,7 +79,7 @@ class Layer:
         """(keys, i, j) of every tie: ``i`` and ``j`` are the keys' high and low 32-bit halves, read in place
         (int32 views with a stride of eight bytes, no pass over the keys), made once per key array (keys are
         replaced, never changed in place; weight changes keep them). Read-only."""
-        keys = self.keys = np.ascontiguousarray(self.keys, dtype=np.int64)
+        keys = self.keys  # always a contiguous int64 array: made by a kernel, a mask or load_state_dict
         halves = keys.view(np.int32)
         i, j = halves[_HIGH::2], halves[1 - _HIGH :: 2]
         i.flags.writeable = False
@@ -130,8 +130,8 @@ class Layer:
             return np.zeros(k.shape, bool)
         index = self._index  # where each node's keys begin, found once per key array
         if index is None or index[0] is not self.keys:
-            index = self._index = (self.keys, key_index(self.keys, _KEY_BITS))
-        return sorted_contains(self.keys, np.ascontiguousarray(k, dtype=self.keys.dtype), (index[1], _KEY_BITS))
+            index = self._index = (self.keys, key_index(self.keys, KEY_BITS))
+        return sorted_contains(self.keys, np.ascontiguousarray(k, dtype=self.keys.dtype), (index[1], KEY_BITS))
 
     def neighbours(self, node: int) -> np.ndarray:
         """The nodes tied to ``node``, ascending (as the adjacency row lists them), without building it."""
@@ -181,6 +181,12 @@ class Layer:
         self.keys, self.w = uniq, np.add.reduceat(ws, start)
         self._changed()
 
+    def set_ties(self, keys: np.ndarray, w: np.ndarray) -> None:
+        """Replace every tie: ``keys`` sorted, unique, contiguous int64 (``i << 32 | j``, ``i < j``), as a
+        compiled pass over the layer makes them (not checked), with one strength each."""
+        self.keys, self.w = keys, w
+        self._changed()
+
     def set_weights(self, w: np.ndarray) -> None:
         self.w = np.asarray(w, dtype=np.float64)
         self._changed()
@@ -203,7 +209,7 @@ class Layer:
     def remove_nodes(self, gone: np.ndarray) -> None:
         """Remove every tie touching a node with ``gone[node]`` true."""
         if self.keys.size:
-            kept = without_nodes(self.keys, self.w, gone, _KEY_BITS)  # keep(~(gone[i] | gone[j])), compiled; None: none touched
+            kept = without_nodes(self.keys, self.w, gone, KEY_BITS)  # keep(~(gone[i] | gone[j])), compiled; None: none touched
             if kept is not None:
                 self.keys, self.w = kept
                 self._changed()
@@ -221,7 +227,7 @@ class Layer:
     def state_dict(self) -> dict[str, np.ndarray]:
         """The ties as saved: keys ``i * 2**31 + j`` (the packing of every version's checkpoints) and strengths."""
         keys = self.keys
-        return {"keys": ((keys >> _KEY_BITS) << _SAVED_BITS) | (keys & (KEY_BASE - 1)), "w": self.w.copy()}
+        return {"keys": ((keys >> KEY_BITS) << _SAVED_BITS) | (keys & (KEY_BASE - 1)), "w": self.w.copy()}
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         saved = np.asarray(d["keys"], dtype=np.int64)
@@ -229,7 +235,7 @@ class Layer:
         if saved.shape != w.shape or (saved.size > 1 and (np.diff(saved) <= 0).any()) or (saved.size and saved[0] < 0):
             raise ValueError(f"layer {self.name}: saved ties are not sorted unique keys with one strength each")
         # the same order in either packing (j < 2**31): sorted saved keys give sorted keys
-        self.keys = ((saved >> _SAVED_BITS) << _KEY_BITS) | (saved & ((np.int64(1) << _SAVED_BITS) - 1))
+        self.keys = ((saved >> _SAVED_BITS) << KEY_BITS) | (saved & ((np.int64(1) << _SAVED_BITS) - 1))
         self.w = w
         self._changed()
 
