@@ -252,6 +252,24 @@ def test_capacity_kernel_drops_the_weakest_the_earlier_among_equals(capacity):
     assert (a.net["knowledge"].degree(a.n)[a.pop.orgs()] <= capacity).all()
 
 
+@pytest.mark.parametrize("preset", ["baseline", "policy-institutions"])
+def test_knowledge_ties_call_by_call_where_the_choice_is_parallel(monkeypatch, preset):
+    """Where the partners' choice takes its parallel form (many seekers), the knowledge ties are formed call by
+    call instead of in one compiled call (compiled.knowledge_form): the same ties, strengths and draws (both
+    held to the NumPy form), with and without knowledge organisations."""
+    import clusterup.processes.knowledge_ties as knowledge_ties
+
+    sim = Simulation(preset, seed=9, firms=300, steps=40)
+    for _ in range(25):
+        sim.step()
+    proc, state, ctx = before_process(sim, "knowledge_ties")
+    assert preset == "baseline" or state.pop.orgs().size
+    for parallel in (False, True):
+        monkeypatch.setattr(knowledge_ties, "parallel_choice", lambda *args, _p=parallel: _p)
+        for seed in range(3):
+            _same(proc, state, ctx, knowledge_ties_numpy, seed)
+
+
 @pytest.mark.parametrize("mastered", [False, True])
 def test_economic_kernels_with_a_segment_empty_and_equal_scores(mastered):
     """Seekers whose adjacent segment has no firm find no candidate there (sample_from_groups gives -1); with

@@ -1915,6 +1915,55 @@ def choose_partners(adj, who: np.ndarray, u: np.ndarray, c: int, extra: np.ndarr
     return src[tied], dst[tied]
 
 
+def parallel_choice(firms: int, candidates: int, dims: int) -> bool:
+    """Whether :func:`choose_partners` may take its parallel form for ``firms`` choosing among ``candidates``
+    and two organisations over ``dims`` knowledge domains (:func:`knowledge_form` is its serial form)."""
+    return _parallel(firms * (candidates + 2) * dims, True)
+
+
+@kernel
+def _knowledge_form(keys, w, who, rng, partners, c, ap, ai, bp, bi, orgs, kind, active, of_kind, capacity, q,
+                    mastery, initial, n, bits):  # pragma: no cover - compiled
+    indptr = np.zeros(n + 1, np.int64)
+    indices = _union_row_lists(ap, ai, bp, bi, who, indptr)  # who's social or economic neighbours
+    u = rng.random(who.size * c)
+    open_orgs = np.empty(0, np.int64)
+    if orgs:  # the knowledge organisations below their capacity, with the layer's degree as it is now
+        deg = np.zeros(n, np.int64)
+        _end_scatter(keys >> bits, keys & ((np.int64(1) << bits) - 1), np.empty(0, np.int64), n, deg,
+                     np.zeros(n, np.int64))  # fmt: skip
+        open_orgs = open_organisations(kind, active, of_kind, deg, capacity)
+    if open_orgs.size:
+        extra = open_orgs[rng.integers(0, open_orgs.size, who.size * 2)].reshape((who.size, 2))
+    else:
+        extra = np.empty((who.size, 0), np.int64)
+    size = who.size * min(partners, c + extra.shape[1])
+    src = np.full(size, -1, np.int64)
+    dst = np.full(size, -1, np.int64)
+    _choose_rows(indptr, indices, who, u, c, extra, q, mastery, kind, partners, src, dst, 0, who.size)
+    tied = src >= 0
+    return _add_max(keys, w, src[tied], dst[tied], np.full(1, initial), np.int64(1) << bits)
+
+
+def knowledge_form(keys: np.ndarray, w: np.ndarray, who: np.ndarray, rng: np.random.Generator, partners: int, c: int,
+                   a: CSR | Neighbours, b: CSR | Neighbours, orgs: bool, kind: np.ndarray, active: np.ndarray,
+                   of_kind: np.ndarray, capacity: np.ndarray, q: np.ndarray, mastery: np.ndarray, initial: float,
+                   n: int, bits: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """The knowledge ties the firms ``who`` form in one compiled call, with the draws (``rng``, in NumPy's order
+    and numbers): the union of their neighbours in ``a`` and ``b`` (:func:`union_neighbours`), ``c`` draws
+    per firm, where ``orgs`` (the population has organisations) the knowledge organisations below their
+    ``capacity`` with the layer's degree as it is (:func:`open_organisations` over the first ``n`` slots'
+    ``kind`` and ``active``) and two of them drawn per firm, the partners (:func:`choose_partners`, serial)
+    and their ties of strength ``initial`` added as :func:`add_max` adds them (keys ``i << bits | j``).
+    Returns the layer's new keys and strengths, or None where no tie was added: what those calls one by one
+    gave (tests/test_process_kernels.py holds the NumPy form to it)."""
+    out_k, out_w, added = _knowledge_form(keys, w, np.ascontiguousarray(who, dtype=np.int64), rng, int(partners),
+                                          int(c), a.indptr, a.indices, b.indptr, b.indices, bool(orgs), kind, active,
+                                          of_kind, capacity, np.ascontiguousarray(q, dtype=np.float64), mastery,
+                                          float(initial), int(n), np.int64(bits))  # fmt: skip
+    return (out_k, out_w) if added else None
+
+
 @kernel
 def _union_row_lists(ap, ai, bp, bi, rows, indptr):  # pragma: no cover - compiled
     for x in range(rows.size):  # each row's count of distinct neighbours in either layer

@@ -11,14 +11,17 @@ import numpy as np
 
 from ..compiled import (
     choose_partners,
+    knowledge_form,
     knowledge_seekers,
     knowledge_use,
     open_organisations,
     over_capacity,
+    parallel_choice,
     union_neighbours,
 )
 from ..params.base import Section, integer, number, switch
 from ..state import ORG_KINDS, Mode, State, StepContext
+from ..state.multiplex import KEY_BITS
 from .base import SUCCEEDED, Process
 
 _KNOWLEDGE_ORGS = (ORG_KINDS["university"], ORG_KINDS["institute"], ORG_KINDS["platform"])
@@ -76,6 +79,17 @@ class KnowledgeTies(Process):
         pop = state.pop
         n = state.n
         c = self.p.candidates
+        mastery = state.mastery() if mastery is None else mastery
+        layer = state.net["knowledge"]
+        if not numpy and not parallel_choice(who.size, c, pop.knowledge.shape[1]):
+            # the calls below and their draws in one compiled call (compiled.knowledge_form), where the choice
+            # would take its serial form anyway
+            new = knowledge_form(layer.keys, layer.w, who, rng, partners, c, *both, pop.orgs().size > 0,
+                                 pop.view("kind"), pop.view("active"), _IS_KNOWLEDGE_ORG, pop.capacity,
+                                 pop.view("knowledge"), mastery, self.p.initial, n, KEY_BITS)  # fmt: skip
+            if new is not None:
+                layer.set_ties(*new)
+            return
         adj = union_neighbours(*both, who)
         u = rng.random(who.size * c)  # c neighbours per firm, drawn row by row
         extra = np.empty((who.size, 0), np.int64)  # no organisation among the candidates
@@ -89,9 +103,8 @@ class KnowledgeTies(Process):
             open_orgs = _NO_FIRMS
         if open_orgs.size:
             extra = open_orgs[rng.integers(0, open_orgs.size, (who.size, 2))]
-        mastery = state.mastery() if mastery is None else mastery
         src, dst = choose_partners(adj, who, u, c, extra, pop.view("knowledge"), mastery, pop.kind, partners)
-        state.net["knowledge"].add(src, dst, self.p.initial)
+        layer.add(src, dst, self.p.initial)
 
     @staticmethod
     def _over_capacity(state: State) -> np.ndarray:
