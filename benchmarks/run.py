@@ -6,6 +6,7 @@
     python benchmarks/run.py --skip-mesa --scaling 100000 --set economic.ties_per_mastery=16   # denser network
     python benchmarks/run.py --skip-scaling --mesa-firms 2000 --mesa-steps 100 --repeats 3
     python benchmarks/run.py --skip-scaling --mesa-firms 2000 10000 30000 --mesa-steps 100 20 10   # ratio by size
+    python benchmarks/run.py --skip-scaling --mesa-firms 2000 --mesa-steps 100 --repeats 3 --inner 5
 
 Every measurement runs in a fresh process, so peak memory (maximum resident set size) belongs to that
 run alone. The side-by-side comparison runs the same rules, the same preset and the same sizes in
@@ -14,8 +15,11 @@ of wall times, both with clusterup's full recorder (about 70 indicators per step
 included) and with network indicators every 10 steps (closer to the Mesa reference, which records
 about 35 plain columns). With ``--repeats`` R, the three run in turns, R rounds (the first of a round
 rotating), and each ratio is the median of the rounds' ratios: a round's runs share the machine's hour,
-which on a shared machine moves a run's time by a third or more between hours. Prints Markdown tables;
-paste them into docs/performance.md with the date and the machine.
+which on a shared machine moves a run's time by a third or more between hours. With ``--inner`` K, each
+round runs each clusterup row K times, each in a fresh process, and keeps the median of the K (wall, build and
+per step apart): a clusterup run of half a second meets one burst of the machine's noise or none, where a
+Mesa run of half a minute averages over them, so one run against one run judges the two unevenly. Prints
+Markdown tables; paste them into docs/performance.md with the date and the machine.
 """
 
 from __future__ import annotations
@@ -100,8 +104,10 @@ def scaling(sizes: list[int], steps: int, seed: int, overrides: dict) -> None:
               f"{r['ties']:,} | {per_tie:.2f} | {r['peak_rss_mib']:.0f} | {top} |", flush=True)  # fmt: skip
 
 
-def side_by_side(firms: int, steps: int, seed: int, repeats: int) -> None:
-    print(f"\n### clusterup and the Mesa reference (baseline, {firms:,} firms x {steps} steps, seed {seed}, {repeats} repeats)\n")
+def side_by_side(firms: int, steps: int, seed: int, repeats: int, inner: int = 1) -> None:
+    each = f", clusterup's the median of {inner} runs a round" if inner > 1 else ""
+    print(f"\n### clusterup and the Mesa reference (baseline, {firms:,} firms x {steps} steps, seed {seed}, {repeats} repeats"
+          f"{each})\n")
     jobs = {
         "Mesa 3 reference (NetworkX layers, per-agent steps)": (MESA, firms, steps, seed, HERE),
         "clusterup, every indicator every step": (CLUSTERUP, firms, steps, seed, 1),
@@ -109,10 +115,14 @@ def side_by_side(firms: int, steps: int, seed: int, repeats: int) -> None:
     }
     labels = list(jobs)
     runs: dict[str, list[dict]] = {label: [] for label in labels}
+    keys = ("wall_s", "build_s", "per_step_s")
     for r in range(repeats):  # in turns, the first of each round rotating: each round's runs share the machine's hour
         for label in labels[r % len(labels):] + labels[: r % len(labels)]:
-            runs[label].append(child(*jobs[label]))
-    keys = ("wall_s", "build_s", "per_step_s")
+            if label == labels[0]:  # Mesa: one run a round
+                runs[label].append(child(*jobs[label]))
+                continue
+            tries = [child(*jobs[label]) for _ in range(inner)]  # clusterup: the median of inner runs
+            runs[label].append({k: statistics.median(t[k] for t in tries) for k in keys})
     med = {label: {k: statistics.median(r[k] for r in rs) for k in keys} for label, rs in runs.items()}
     mesa = runs[labels[0]]
 
@@ -137,6 +147,7 @@ def main() -> None:
     ap.add_argument("--mesa-firms", type=int, nargs="+", default=[2000], help="one side-by-side table per size")
     ap.add_argument("--mesa-steps", type=int, nargs="+", default=[100], help="steps per size (one value: for all)")
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--inner", type=int, default=1, help="clusterup runs per round, their median kept (default 1)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--skip-mesa", action="store_true")
@@ -144,6 +155,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.repeats < 1:
         ap.error(f"--repeats must be >= 1; got {a.repeats}")
+    if a.inner < 1:
+        ap.error(f"--inner must be >= 1; got {a.inner}")
     if len(a.mesa_steps) not in (1, len(a.mesa_firms)):
         ap.error(f"--mesa-steps takes one value or one per --mesa-firms size ({len(a.mesa_firms)}); got {len(a.mesa_steps)}")
     try:
@@ -158,7 +171,7 @@ def main() -> None:
     if not a.skip_mesa:
         steps = a.mesa_steps * len(a.mesa_firms) if len(a.mesa_steps) == 1 else a.mesa_steps
         for firms, n_steps in zip(a.mesa_firms, steps, strict=True):
-            side_by_side(firms, n_steps, a.seed, a.repeats)
+            side_by_side(firms, n_steps, a.seed, a.repeats, a.inner)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
         (("--skip-scaling", "--mesa-firms", "10", "20", "--mesa-steps", "1", "2", "3"), "--mesa-steps takes one value"),
         (("--skip-mesa", "--set", "economic.no_such_thing=1"), "economic.no_such_thing"),
         (("--skip-scaling", "--repeats", "0"), "--repeats must be >= 1"),
+        (("--skip-scaling", "--inner", "0"), "--inner must be >= 1"),
     ],
 )
 def test_bad_arguments_exit_2_in_one_line(args, message):
@@ -44,11 +45,14 @@ def test_tiny_run_prints_scaling_and_one_side_by_side_table_per_size():
     assert out.count("| clusterup, every indicator every step |") == 2
 
 
-def test_repeats_run_in_turns_and_give_paired_ratios():
-    """With --repeats, each implementation runs once per round, and the ratios are medians of the rounds'."""
+@pytest.mark.parametrize("inner", [1, 3])
+def test_repeats_run_in_turns_and_give_paired_ratios(inner):
+    """With --repeats, each implementation gives one figure per round (clusterup's the median of --inner runs),
+    and the ratios are medians of the rounds'."""
     pytest.importorskip("mesa")
-    done = _run("--skip-scaling", "--mesa-firms", "40", "--mesa-steps", "2", "--repeats", "2")
+    done = _run("--skip-scaling", "--mesa-firms", "40", "--mesa-steps", "2", "--repeats", "2", "--inner", str(inner))
     assert done.returncode == 0, done.stderr
+    assert ("the median of 3 runs a round" in done.stdout) == (inner == 3)
     rows = [line for line in done.stdout.splitlines() if line.startswith("| Mesa 3") or line.startswith("| clusterup,")]
     assert len(rows) == 3 and rows[0].rstrip().endswith("| 1x | 1x |")
     for row in rows:
