@@ -87,6 +87,26 @@ def test_a_process_that_never_imports_numba_runs_the_same_machine_code(built):
         assert modes == f"True {started}"  # the kernels were the lean ones; Numba started only once they spent the budget
 
 
+def test_small_runs_find_every_signature_in_the_build(built):
+    """Runs so small that a layer holds one tie or none (its ends, views of the keys' halves, are then typed as
+    contiguous arrays, not strided ones) find their signatures in the build too: the process never imports
+    Numba (aot.signatures compiles each signature with strided arrays in C layout as well)."""
+    script = """
+import sys
+import clusterup.compiled as C
+from clusterup import Simulation
+C._LEAN_BUDGET[0] = 10**12
+for preset, firms, steps in (("baseline", 2, 5), ("baseline", 3, 10), ("baseline", 5, 5), ("baseline", 40, 3),
+                             ("policy-institutions", 4, 6), ("opportunism", 6, 6)):
+    Simulation(preset, seed=1, firms=firms, steps=steps).run()
+print(C._LEAN is not None, "numba" in sys.modules)
+"""
+    env = {**os.environ, aot.PLACE: str(built)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "True False"
+
+
 _OTHER_TYPES = r"""
 import sys
 import numpy as np

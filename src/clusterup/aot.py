@@ -480,6 +480,7 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     calls of their own) on two threads, so that larger runs find their signatures too. Run in a process that
     compiles just in time (``CLUSTERUP_AOT=0``)."""
     import numba
+    from numba.core import types
     from numba.core.registry import CPUDispatcher
 
     from . import compiled, recorder
@@ -513,8 +514,20 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     found = []
     for name, value in sorted(vars(compiled).items()):
         if isinstance(value, CPUDispatcher):
+            for args in list(value.signatures):
+                if any(isinstance(a, types.Array) and a.layout == "A" for a in args):
+                    value.compile(_contiguous(args))
             found += [(name, args) for args in sorted(value.signatures, key=str)]
     return found
+
+
+def _contiguous(args: tuple) -> tuple:
+    """A signature with its arrays of any layout ("A") in C layout: Numba types a strided view of one element
+    or none as contiguous, and a layer's ends (views of its keys' halves) are such a view where the layer has
+    fewer than two ties, which no shipped scenario's run need show the build."""
+    from numba.core import types
+
+    return tuple(a.copy(layout="C") if isinstance(a, types.Array) and a.layout == "A" else a for a in args)
 
 
 def _compile_here(out: Path, steps: int) -> int:
