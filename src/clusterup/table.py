@@ -139,12 +139,19 @@ def _validity(pa: Any, missing: np.ndarray | None) -> tuple[pa.Buffer | None, in
     return pa.py_buffer(np.packbits(~missing, bitorder="little")), int(missing.sum())
 
 
+def _utf8(values: tuple[str, ...]) -> tuple[bytes, np.ndarray]:
+    """The strings' UTF-8 bytes, end to end, and where each begins (int64; one more entry: the end)."""
+    encoded = [str(v).encode("utf-8") for v in values]
+    starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=starts[1:])
+    return b"".join(encoded), starts
+
+
 def _text(pa: Any, values: tuple[str, ...], kind: pa.DataType) -> pa.Array:
     """A few strings (category names, a text column's texts) as an Arrow ``string`` or ``large_string`` array."""
-    encoded = [str(v).encode("utf-8") for v in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64 if kind == pa.large_string() else np.int32)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
-    return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+    data, starts = _utf8(values)
+    offsets = starts if kind == pa.large_string() else starts.astype(np.int32)
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def _decoded(pa: Any, texts: tuple[str, ...], codes: np.ndarray) -> pa.Array:
@@ -153,16 +160,13 @@ def _decoded(pa: Any, texts: tuple[str, ...], codes: np.ndarray) -> pa.Array:
     codes = np.asarray(codes, dtype=np.int64)
     if codes.size and not 0 <= codes.min() <= codes.max() < len(texts):
         raise ValueError(f"a text column's codes must be in 0..{len(texts) - 1}")
-    encoded = [str(t).encode("utf-8") for t in texts]
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    starts = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    row_lengths = lengths[codes]
+    text_bytes, starts = _utf8(texts)
+    row_lengths = np.diff(starts)[codes]
     offsets = np.zeros(codes.size + 1, dtype=np.int64)
     np.cumsum(row_lengths, out=offsets[1:])
     # byte j of row i comes from byte (j - offsets[i]) of text codes[i], which starts at starts[codes[i]]
     source = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - starts[codes], row_lengths)
-    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)[source]
+    data = np.frombuffer(text_bytes, dtype=np.uint8)[source]
     return pa.Array.from_buffers(pa.large_string(), codes.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
