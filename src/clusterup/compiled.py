@@ -1312,6 +1312,13 @@ def _merge_max_ordered(ak, aw, bk, bw, order, ok, ow):  # pragma: no cover - com
 
 
 @kernel
+def _key_ends(keys, bits):  # pragma: no cover - compiled
+    """Both ends of each tie key ``i << bits | j`` as arrays of their own (a kernel that has changed a layer's
+    keys reads its ends so; ``Layer.i`` and ``Layer.j`` are views of the keys' halves)."""
+    return keys >> bits, keys & ((np.int64(1) << bits) - 1)
+
+
+@kernel
 def _add_max(keys, w, i, j, new_w, base):  # pragma: no cover - compiled
     """The new pairs' keys and strengths (:func:`_new_edges`), their stable order and the merge
     (:func:`_merge_max_ordered`): ``add_max`` in one call. Empty arrays and False where no pair is new."""
@@ -1929,10 +1936,8 @@ def _knowledge_form(keys, w, who, rng, partners, c, ap, ai, bp, bi, orgs, kind, 
     u = rng.random(who.size * c)
     open_orgs = np.empty(0, np.int64)
     if orgs:  # the knowledge organisations below their capacity, with the layer's degree as it is now
-        deg = np.zeros(n, np.int64)
-        _end_scatter(keys >> bits, keys & ((np.int64(1) << bits) - 1), np.empty(0, np.int64), n, deg,
-                     np.zeros(n, np.int64))  # fmt: skip
-        open_orgs = open_organisations(kind, active, of_kind, deg, capacity)
+        ends_i, ends_j = _key_ends(keys, bits)
+        open_orgs = open_organisations(kind, active, of_kind, _end_counts(ends_i, ends_j, n), capacity)
     if open_orgs.size:
         extra = open_orgs[rng.integers(0, open_orgs.size, who.size * 2)].reshape((who.size, 2))
     else:
@@ -2656,8 +2661,7 @@ def _social_new_ties(keys, w, firms, rng, proximity, candidates, x, y, radius, t
             keys, w, changed = new_k, new_w, True
     who = where_below(firms, rng.random(m), triadic)
     if who.size:
-        ends_i = keys >> bits
-        ends_j = keys & (base - 1)
+        ends_i, ends_j = _key_ends(keys, bits)
         indptr = np.zeros(n + 1, np.int64)
         indices = np.empty(2 * keys.size, np.int64)
         _sym_csr(ends_i, ends_j, np.empty(0), n, indptr, indices, np.empty(0))  # who is tied to whom, no strengths
