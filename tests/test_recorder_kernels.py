@@ -353,3 +353,31 @@ def test_a_run_copied_while_measures_are_taken_behind_goes_on_alike(monkeypatch)
             other.step()
     for other in copies:
         pd_testing.assert_frame_equal(other.result().timeseries, sim.result().timeseries, check_exact=True)
+
+
+def test_the_recorders_thread_runs_calls_in_order_and_hands_back_their_errors():
+    """The recorder's thread gives each call's result, or raises its error, through the call's Future."""
+    import clusterup.recorder as recorder
+
+    worker = recorder._worker()
+    assert worker is recorder._worker()  # one thread a process
+    done = [worker.submit(pow, 2, k) for k in range(5)]
+    failed = worker.submit(int, "not a number")
+    assert [f.result(timeout=10) for f in done] == [1, 2, 4, 8, 16]
+    with pytest.raises(ValueError, match="not a number"):
+        failed.result(timeout=10)
+
+
+def test_a_process_does_not_wait_at_its_exit_for_the_recorders_thread():
+    """An interrupted command ends without waiting for measures nobody will read: the recorder's thread is a
+    daemon, so a process whose thread is still busy (here, asleep for a minute; on a cold kernel cache, compiling
+    the measures' kernel) exits at once."""
+    import subprocess
+    import sys
+    import time
+
+    code = "import time\nimport clusterup.recorder as r\nr._worker().submit(time.sleep, 60)\ntime.sleep(0.2)\nprint('left')"
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=50)
+    assert done.returncode == 0 and done.stdout.strip() == "left", done.stderr
+    assert time.perf_counter() - start < 30  # not the minute the thread still had to run

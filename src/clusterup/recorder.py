@@ -9,8 +9,9 @@ columns in schedule order (docs/output-schema.md).
 from __future__ import annotations
 
 import os
+import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -60,18 +61,48 @@ APART_FROM: int | None = None
 # their turn (benchmarks/behind.py; docs/performance.md). None: never.
 BEHIND_FROM: int | None = 1_000
 
-_recorder_thread: tuple[int, ThreadPoolExecutor] | None = None  # (process id, its single thread)
+
+class _Behind:
+    """The recorder's thread: the calls handed to it (:meth:`submit`) run one after another, each one's result or
+    error in its ``Future``. A daemon thread, unlike a ``ThreadPoolExecutor``'s, which the interpreter waits for
+    at its exit: an interrupted command would wait there for the measures of a step that nobody will read, and on
+    a cold kernel cache that thread may be compiling the measures' kernel (a minute or more on a busy machine).
+    Every reader of the record waits for the measures it reads (``Recorder.settle``)."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="clusterup-recorder", daemon=True).start()
+
+    def submit(self, fn: Any, *args: Any) -> Future:
+        future: Future = Future()
+        self._calls.put((future, fn, args))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn, args = self._calls.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # handed to the reader, who raises it (Recorder.settle)
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
+_recorder_thread: tuple[int, _Behind] | None = None  # (process id, its single thread)
 
 
 def _one_by_one(calls: list) -> list:
     return [call() for call in calls]
 
 
-def _worker() -> ThreadPoolExecutor:
+def _worker() -> _Behind:
     """The recorder's thread (one per process: a forked child starts its own)."""
     global _recorder_thread
     if _recorder_thread is None or _recorder_thread[0] != os.getpid():
-        _recorder_thread = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="clusterup-recorder"))
+        _recorder_thread = (os.getpid(), _Behind())
     return _recorder_thread[1]
 
 
