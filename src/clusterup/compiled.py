@@ -1835,7 +1835,7 @@ def _tv(a, ra, b, rb, diff):  # pragma: no cover - compiled
     dims = a.shape[1]
     for d in range(dims):
         diff[d] = abs(a[ra, d] - b[rb, d])
-    return 0.5 * pairwise_sum(diff, 0, dims)
+    return 0.5 * (_pairwise_block(diff, 0, dims) if dims <= 128 else pairwise_sum(diff, 0, dims))
 
 
 @kernel
@@ -2268,6 +2268,8 @@ def _row_sum(indptr, data, r):  # pragma: no cover - compiled
         return 0.0
     if m == 1:
         return data[start]
+    if m <= 129:  # a short run (the common case) summed here: each call down a chain of compiled functions costs
+        return data[start] + _pairwise_block(data, start + 1, m - 1)
     return data[start] + pairwise_sum(data, start + 1, m - 1)
 
 
@@ -2339,7 +2341,8 @@ def _knowledge_block(indptr, indices, data, rows, q, weight, drift, injection, p
             t = target[x] / w if w > 0 else target[x]
             v = q[r, x] + pull * (t - q[r, x]) * has
             target[x] = v + cc * (external[x] - v)
-        s = pairwise_sum(target, 0, dims)  # kernels.normalise_rows: a sum of 0 or less, or NaN, gives uniform
+        # kernels.normalise_rows: a sum of 0 or less, or NaN, gives uniform
+        s = _pairwise_block(target, 0, dims) if dims <= 128 else pairwise_sum(target, 0, dims)
         if s > 0:
             for x in range(dims):
                 out[k, x] = target[x] / s
