@@ -1,5 +1,6 @@
 """CLI success and error paths, through ``main(argv)`` (exit codes, one-line errors, no output)."""
 
+import os
 import subprocess
 import sys
 
@@ -130,6 +131,32 @@ def test_collector_is_tuned_only_for_the_console_script(caller, frozen):
     done = subprocess.run([sys.executable, "-c", _COLLECTOR, caller], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == frozen
+
+
+_PLUGINS = """
+import os, sys
+import clusterup.entry as entry
+sys.argv = ["clusterup", "scenarios"]
+try:
+    entry.run()
+except SystemExit as stop:
+    assert stop.code == 0, stop.code
+import pydantic.plugin._loader as loader
+print(repr(os.environ.get("PYDANTIC_DISABLE_PLUGINS")), loader._plugins is None)
+"""
+
+
+@pytest.mark.parametrize("preset, seen", [(None, "'__all__' True"), ("", "'' False"), ("logfire", "'logfire' False")])
+def test_the_console_script_skips_the_search_for_pydantic_plugins(preset, seen):
+    """The console script tells pydantic not to look for plugins (docs/performance.md): the entry points of every
+    installed distribution are not read. A variable the user set stands (the empty string brings the search
+    back)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if preset is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = preset
+    done = subprocess.run([sys.executable, "-c", _PLUGINS], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == seen
 
 
 def test_analyze_writes_analysis_json(tmp_path, capsys):
