@@ -179,3 +179,21 @@ print(loaded)
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr[-2000:]
+
+
+def test_a_quiet_run_imports_no_console_library():
+    """``clusterup run --quiet`` prints nothing, so it imports none of rich (its console, tables and progress
+    bars: 40-50 ms of start-up, docs/performance.md); a run that prints makes its console when it first prints."""
+    code = """
+import sys
+from clusterup.cli import main
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    assert main(["run", "--firms", "40", "--steps", "3", "--out", tmp + "/r", "--quiet"]) == 0
+    print(sorted(m for m in sys.modules if m.split(".")[0] == "rich"))
+    assert main(["run", "--firms", "40", "--steps", "3", "--out", tmp + "/s"]) == 0
+    print("rich.console" in sys.modules)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip().splitlines()[0] == "[]" and res.stdout.strip().splitlines()[-1] == "True", res.stdout
