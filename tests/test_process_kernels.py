@@ -323,7 +323,7 @@ def test_market_kernel_with_and_without_scales_and_shield(overrides, lag):
 
 def test_demography_kernels_with_both_causes_clipped_places_and_no_entrants():
     """Exits for losses and for lagging in one step, entrants placed at the square's edges (clipped), spin-offs
-    and newcomers; and a step without entrants."""
+    and newcomers, with none to five inherited ties (compiled.entries); and a step without entrants."""
     sim = Simulation("baseline", seed=11, firms=200, steps=30, overrides={"demography.entry_rate": 2.0})
     for _ in range(19):
         sim.step()
@@ -335,6 +335,11 @@ def test_demography_kernels_with_both_causes_clipped_places_and_no_entrants():
     pop.x[firms[::2]], pop.y[firms[1::2]] = 0.0, 1.0  # entrants beside them cross the edges
     for seed in range(6):
         _same(proc, state, ctx, own_numpy, seed)
+    kept = proc.p
+    for ties in (0, 1, 2, 6):  # no inherited tie, the tie to the model only, one and five of its neighbours'
+        proc.p = kept.model_copy(update={"entrant_ties": ties})
+        _same(proc, state, ctx, own_numpy, 7 + ties)
+    proc.p = kept
     found = copy.deepcopy(state), copy_ctx(ctx)
     proc.step(found[0], found[1], np.random.default_rng(0))
     assert set(found[1].exited[1].tolist()) == {0, 1} and found[1].entries > 0

@@ -3520,6 +3520,51 @@ def entrant_friends(adj, parent: np.ndarray, new: np.ndarray, u: np.ndarray, per
     return _entrant_friends(adj.indptr, adj.indices, parent, new, u, int(per))
 
 
+@kernel
+def _entries(rng, firms, profit_avg, count, spinoff_share, segments, new, entrant_capability, entrant_wealth,
+             town_spread, capability, generation, knowledge, rd, wealth, parent_id, segment, x, y, ids, keys, w, n,
+             per, bits):  # pragma: no cover - compiled  # fmt: skip
+    spin, parent = _entrant_models(firms, profit_avg, rng.random(count), rng.random(count),
+                                   rng.integers(0, firms.size, count), spinoff_share)  # fmt: skip
+    noise = rng.standard_normal(count * 2).reshape((count, 2))  # standard_normal((count, 2)): the same draws
+    _entrants(new, parent, spin, rng.integers(0, segments, count), noise, entrant_capability, entrant_wealth,
+              town_spread, capability, generation, knowledge, rd, wealth, parent_id, segment, x, y, ids)  # fmt: skip
+    strength = np.empty(count)
+    for k in range(count):
+        strength[k] = 1.0 if spin[k] else 0.5
+    base = np.int64(1) << bits
+    new_k, new_w, added = _add_max(keys, w, new, parent, strength, base)
+    if added:
+        keys, w = new_k, new_w
+    if per > 0:
+        ends_i, ends_j = _key_ends(keys, bits)
+        indptr = np.zeros(n + 1, np.int64)
+        indices = _sym_rows(ends_i, ends_j, n, parent, indptr)  # the parents' rows: who is tied to them now
+        src, friends = _entrant_friends(indptr, indices, parent, new, rng.random(count * per), per)
+        new_k, new_w, more = _add_max(keys, w, src, friends, np.full(1, 0.5), base)
+        if more:
+            keys, w, added = new_k, new_w, True
+    return keys, w, added
+
+
+def entries(rng: np.random.Generator, pop, firms: np.ndarray, new: np.ndarray, keys: np.ndarray, w: np.ndarray, *,
+            spinoff_share: float, segments: int, entrant_capability: float, entrant_wealth: float, town_spread: float,
+            entrant_ties: int, bits: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """The entrants in slots ``new`` (added to ``pop`` already), in one compiled call with their draws (``rng``,
+    in NumPy's order and numbers): their models (:func:`entrant_models`), their fields (:func:`entrants`, the
+    normal pairs drawn as ``rng.standard_normal((count, 2))``), a social tie to the model (strength 1 for a
+    spin-off, 0.5 for a newcomer) and ``entrant_ties - 1`` ties (0.5) to the model's neighbours
+    (:func:`entrant_friends` on the layer as it is then). Returns the social layer's new keys and strengths
+    (``keys``, ``w``: the layer's, keys ``i << bits | j``), or None where no tie was added: what the calls
+    one by one made, bit for bit (tests/test_process_kernels.py holds the NumPy form to it)."""
+    out_k, out_w, added = _entries(rng, firms, pop.profit_avg, int(new.size), float(spinoff_share), int(segments),
+                                   new, float(entrant_capability), float(entrant_wealth), float(town_spread),
+                                   pop.capability, pop.generation, pop.knowledge, pop.rd, pop.wealth, pop.parent,
+                                   pop.segment, pop.x, pop.y, pop.id, keys, w, int(pop.n), max(int(entrant_ties) - 1, 0),
+                                   np.int64(bits))  # fmt: skip
+    return (out_k, out_w) if added else None
+
+
 # --- the market (the same numbers as its NumPy form, kept in tests/test_process_kernels.py) ------------------------
 
 

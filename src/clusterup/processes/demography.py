@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import entrant_friends, entrant_models, entrants, exit_scan, two_sums
+from ..compiled import entries, exit_scan, two_sums
 from ..kernels import random_neighbour
 from ..params.base import Section, integer, number, switch
 from ..rng import weighted_draws
 from ..state import EXITED, FIRM, ContextField, State, StepContext
+from ..state.multiplex import KEY_BITS
 from .base import Column, Process
 
 
@@ -51,8 +52,9 @@ class Demography(Process):
 
     def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
         """:meth:`step` with the exit test, the entrants' models, fields and inherited ties in NumPy, one expression
-        per line: the definition of its compiled passes (``exit_scan``, ``entrant_models``, ``entrants``,
-        ``entrant_friends``) and their oracle in the tests (the same numbers and draws, bit for bit)."""
+        per line: the definition of its compiled passes (``exit_scan``, and ``entries``, which makes the entrants with
+        ``entrant_models``, ``entrants`` and ``entrant_friends``) and their oracle in the tests (the same numbers and
+        draws, bit for bit)."""
         self._exits(state, ctx, compiled=False)
         self._entries(state, ctx, rng, compiled=False)
 
@@ -98,47 +100,45 @@ class Demography(Process):
         ctx.entries = count
         if count == 0:
             return
-        if compiled:  # spin-off or newcomer, and the model (a profitable incumbent, else any): one compiled pass
-            spin_u, weight_u = rng.random(count), rng.random(count)
-            spin, parent = entrant_models(firms, pop.profit_avg, spin_u, weight_u, rng.integers(0, firms.size, count),
-                                          p.spinoff_share)  # fmt: skip
-        else:
-            spin = rng.random(count) < p.spinoff_share
-            merit = np.maximum(pop.profit_avg[firms], 0.0) + 1e-12
-            parent = np.where(
-                spin,
-                firms[weighted_draws(rng, merit, count)],
-                firms[rng.integers(0, firms.size, count)],
-            )
+        if compiled:  # the entrants' draws, models, fields and inherited ties in one compiled call (compiled.entries)
+            new = pop.add(count, FIRM)
+            init = state.params.init
+            social = state.net["social"]
+            ties = entries(rng, pop, firms, new, social.keys, social.w, spinoff_share=p.spinoff_share,
+                           segments=init.segments, entrant_capability=p.entrant_capability,
+                           entrant_wealth=p.entrant_wealth, town_spread=init.town_spread,
+                           entrant_ties=p.entrant_ties, bits=KEY_BITS)  # fmt: skip
+            if ties is not None:
+                social.set_ties(*ties)
+            return
+        # the NumPy form, one expression per line: the definition of compiled.entries and its oracle
+        spin = rng.random(count) < p.spinoff_share
+        merit = np.maximum(pop.profit_avg[firms], 0.0) + 1e-12
+        parent = np.where(
+            spin,
+            firms[weighted_draws(rng, merit, count)],
+            firms[rng.integers(0, firms.size, count)],
+        )
         noise = rng.standard_normal((count, 2))
         new = pop.add(count, FIRM)
         init = state.params.init
-        if compiled:  # capability, generation, knowledge, R&D, cash, parent, segment and place from the model
-            segment_draw = rng.integers(0, init.segments, count)  # a newcomer's segment
-            entrants(pop, new, parent, spin, segment_draw, noise, p.entrant_capability, p.entrant_wealth,
-                     init.town_spread)  # fmt: skip
-        else:
-            pop.capability[new] = p.entrant_capability * pop.capability[parent]
-            pop.generation[new] = pop.generation[parent]
-            pop.knowledge[new] = pop.knowledge[parent]
-            pop.rd[new] = pop.rd[parent]
-            pop.wealth[new] = p.entrant_wealth
-            pop.parent[new] = np.where(spin, pop.id[parent], -1)
-            pop.segment[new] = np.where(spin, pop.segment[parent], rng.integers(0, init.segments, count))
-            spread = np.where(spin, init.town_spread, 0.3)
-            pop.x[new] = np.clip(pop.x[parent] + spread * noise[:, 0], 0.0, 1.0)
-            pop.y[new] = np.clip(pop.y[parent] + spread * noise[:, 1], 0.0, 1.0)
+        pop.capability[new] = p.entrant_capability * pop.capability[parent]
+        pop.generation[new] = pop.generation[parent]
+        pop.knowledge[new] = pop.knowledge[parent]
+        pop.rd[new] = pop.rd[parent]
+        pop.wealth[new] = p.entrant_wealth
+        pop.parent[new] = np.where(spin, pop.id[parent], -1)
+        pop.segment[new] = np.where(spin, pop.segment[parent], rng.integers(0, init.segments, count))
+        spread = np.where(spin, init.town_spread, 0.3)
+        pop.x[new] = np.clip(pop.x[parent] + spread * noise[:, 0], 0.0, 1.0)
+        pop.y[new] = np.clip(pop.y[parent] + spread * noise[:, 1], 0.0, 1.0)
         social = state.net["social"]
         social.add(new, parent, np.where(spin, 1.0, 0.5))
         if p.entrant_ties > 1:
             adj = social.neighbours_csr(pop.n, parent)  # the parents' rows only: the layer changes right after
             per = p.entrant_ties - 1
-            if compiled:  # per entrant, entrant_ties - 1 random neighbours of its model (not itself): one compiled pass
-                src, friends = entrant_friends(adj, parent, new, rng.random(count * per), per)
-            else:
-                rows = np.repeat(parent, per)
-                friends = random_neighbour(adj, rows, rng.random(rows.size))
-                src = np.repeat(new, per)
-                ok = (friends >= 0) & (friends != src)
-                src, friends = src[ok], friends[ok]
-            social.add(src, friends, 0.5)
+            rows = np.repeat(parent, per)
+            friends = random_neighbour(adj, rows, rng.random(rows.size))
+            src = np.repeat(new, per)
+            ok = (friends >= 0) & (friends != src)
+            social.add(src[ok], friends[ok], 0.5)
