@@ -3431,6 +3431,11 @@ def exit_scan(firms: np.ndarray, capability: np.ndarray, wealth: np.ndarray, ids
 @kernel
 def _entrants(new, parent, spin, segment_draw, noise, entrant_capability, entrant_wealth, town_spread, capability,
               generation, knowledge, rd, wealth, parent_id, segment, x, y, ids):  # pragma: no cover  # fmt: skip
+    """The entrants' fields in slots ``new`` from their models in slots ``parent`` (the slots must differ), in
+    place: ``entrant_capability`` of the model's capability, its generation, knowledge and R&D propensity, cash
+    ``entrant_wealth``; a spin-off (``spin``) records its parent's id, takes its segment and is placed within
+    ``town_spread`` of it, a newcomer takes ``segment_draw``'s segment, no parent and a spread of 0.3 around
+    its model; places are clipped to the unit square (``noise``: a standard normal pair per entrant)."""
     dims = knowledge.shape[1]
     for k in range(new.size):
         f = new[k]
@@ -3446,18 +3451,6 @@ def _entrants(new, parent, spin, segment_draw, noise, entrant_capability, entran
         spread = town_spread if spin[k] else 0.3
         x[f] = _clip_unit(x[m] + spread * noise[k, 0])
         y[f] = _clip_unit(y[m] + spread * noise[k, 1])
-
-
-def entrants(pop, new: np.ndarray, parent: np.ndarray, spin: np.ndarray, segment_draw: np.ndarray,
-             noise: np.ndarray, entrant_capability: float, entrant_wealth: float, town_spread: float) -> None:  # fmt: skip
-    """The entrants' fields in slots ``new`` from their models in slots ``parent`` (the slots must differ), in
-    place: ``entrant_capability`` of the model's capability, its generation, knowledge and R&D propensity, cash
-    ``entrant_wealth``; a spin-off (``spin``) records its parent's id, takes its segment and is placed within
-    ``town_spread`` of it, a newcomer takes ``segment_draw``'s segment, no parent and a spread of 0.3 around
-    its model; places are clipped to the unit square (``noise``: a standard normal pair per entrant)."""
-    _entrants(new, parent, spin, segment_draw, noise, float(entrant_capability), float(entrant_wealth),
-              float(town_spread), pop.capability, pop.generation, pop.knowledge, pop.rd, pop.wealth, pop.parent,
-              pop.segment, pop.x, pop.y, pop.id)  # fmt: skip
 
 
 @kernel
