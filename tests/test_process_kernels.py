@@ -283,6 +283,25 @@ def test_economic_kernels_with_a_segment_empty_and_equal_scores(mastered):
         _same(proc, state, ctx, economic_numpy, seed)
 
 
+@pytest.mark.parametrize("one_call", [False, True])
+def test_economic_ties_in_one_call_and_call_by_call(monkeypatch, one_call):
+    """Below PARALLEL_ROWS nodes the economic step is one compiled call (compiled.economic_step); on larger
+    networks its passes run one by one: both give the NumPy form's ties, strengths and draws, also where every
+    tie falls below the floor and where no firm seeks a partner."""
+    import clusterup.processes.economic as economic
+
+    monkeypatch.setattr(economic, "_one_call", lambda n: one_call)
+    proc, state, ctx = _found("economic", 8, 300, 40, 20)
+    for seed in range(4):
+        _same(proc, state, ctx, economic_numpy, seed)
+    kept = proc.p
+    proc.p = kept.model_copy(update={"floor": 1.0})  # every tie dropped
+    _same(proc, state, ctx, economic_numpy, 5)
+    proc.p = kept.model_copy(update={"formation": 0.0})  # nobody seeks
+    _same(proc, state, ctx, economic_numpy, 6)
+    proc.p = kept
+
+
 def test_social_kernels_without_crowding_and_with_associations():
     """Crowding off takes the plain decay; an association's members keep their ties at full strength; equally
     near candidates go to the first drawn, as np.argmin picks it."""

@@ -2571,6 +2571,67 @@ def best_partners(who, cand, valid, social, tied, m, embeddedness):  # pragma: n
     return src[:found], dst[:found], strength[:found]
 
 
+@kernel
+def _economic_step(keys, w, social_keys, cap, ceil, is_firm, firms, segment, rng, adjustment, floor, per_mastery,
+                   formation, candidates, segments, embeddedness, n, bits):  # pragma: no cover - compiled  # fmt: skip
+    m = np.empty(cap.size)
+    _over_ceiling(cap, ceil, is_firm, True, m)
+    changed = False
+    if keys.size:
+        i, j = _key_ends(keys, bits)
+        w = trade_track(i, j, w, m, adjustment)
+        changed = True
+        kept, kept_w, dropped = _at_least(keys, w, floor)
+        if dropped:
+            keys, w = kept, kept_w
+    if firms.size < 2:
+        return keys, w, changed
+    i, j = _key_ends(keys, bits)
+    who = below_target(firms, _end_counts(i, j, n), m, per_mastery, rng.random(firms.size), formation)
+    if who.size == 0:
+        return keys, w, changed
+    side = rng.random(who.size)
+    u = rng.random(who.size * candidates).reshape((who.size, candidates))
+    low, start, order = _segment_blocks(firms, segment)
+    cand = np.empty((who.size, candidates), np.int64)
+    valid = np.empty((who.size, candidates), np.bool_)
+    pairs = np.empty(who.size * candidates, np.int64)
+    base = np.int64(1) << bits
+    _candidate_rows(firms, segment, who, side, u, np.int64(segments), base, low, start, order, cand, valid, pairs, 0,
+                    who.size)  # fmt: skip
+    social = np.empty(pairs.size, np.bool_)  # each pair a social tie, and tied here already (has_keys)
+    tied = np.empty(pairs.size, np.bool_)
+    for t in range(pairs.size):
+        social[t] = _sorted_has(social_keys, pairs[t])
+        tied[t] = _sorted_has(keys, pairs[t])
+    social = social.reshape(cand.shape)
+    tied = tied.reshape(cand.shape)
+    src, dst, strength = best_partners(who, cand, valid, social, tied, m, embeddedness)
+    new_k, new_w, added = _add_max(keys, w, src, dst, strength, base)
+    if added:
+        keys, w, changed = new_k, new_w, True
+    return keys, w, changed
+
+
+def economic_step(keys: np.ndarray, w: np.ndarray, social_keys: np.ndarray, cap: np.ndarray, ceil: np.ndarray,
+                  is_firm: np.ndarray, firms: np.ndarray, segment: np.ndarray, rng: np.random.Generator, *,
+                  adjustment: float, floor: float, per_mastery: float, formation: float, candidates: int,
+                  segments: int, embeddedness: float, n: int, bits: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """The economic layer's step in one compiled call, with its draws (``rng``, in NumPy's order and numbers):
+    the mastery clipped to [0, 1] (:func:`over_ceiling` of ``cap`` and ``ceil``), every tie's strength moved
+    toward its trade (:func:`trade_track`) and the ties below ``floor`` dropped, then the firms below their
+    target (:func:`below_target`, the layer's degrees as it is then) drawing candidates in an adjacent segment
+    (:func:`adjacent_candidates`) and tying to the best not tied yet (:func:`best_partners`, social ties from
+    the sorted ``social_keys``), added as :func:`add_max` adds them. Returns the layer's new keys and strengths,
+    or None where it has no tie to change: what the calls one by one made, bit for bit, for a process whose
+    passes all take their serial forms (tests/test_process_kernels.py holds the NumPy form to it)."""
+    out_k, out_w, changed = _economic_step(keys, w, social_keys, cap, ceil, is_firm, firms, segment, rng,
+                                           float(adjustment), float(floor), float(per_mastery), float(formation),
+                                           int(candidates), int(segments), float(embeddedness), int(n),
+                                           np.int64(bits))  # fmt: skip
+    return (out_k, out_w) if changed else None
+
+
 # -- social ties ------------------------------------------------------------------------------------------
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import adjacent_candidates, below_target, best_partners, trade_track
+from .. import compiled
+from ..compiled import adjacent_candidates, below_target, best_partners, economic_step, trade_track
 from ..params.base import Section, integer, number, switch
 from ..state import State, StepContext
-from ..state.multiplex import KEY_BASE
+from ..state.multiplex import KEY_BASE, KEY_BITS
 from .base import Process
 
 
@@ -39,6 +40,15 @@ class EconomicTies(Process):
         p = self.p
         pop = state.pop
         layer = state.net["economic"]
+        if _one_call(state.n):  # the passes below and their draws in one compiled call (compiled.economic_step)
+            new = economic_step(layer.keys, layer.w, state.net["social"].keys, pop.view("capability"),
+                                state.ceiling(pop.view("generation")), pop.is_firm, pop.firms(), pop.segment, rng,
+                                adjustment=p.adjustment, floor=p.floor, per_mastery=p.ties_per_mastery,
+                                formation=p.formation, candidates=p.candidates, segments=state.params.init.segments,
+                                embeddedness=p.embeddedness, n=state.n, bits=KEY_BITS)  # fmt: skip
+            if new is not None:
+                layer.set_ties(*new)
+            return
         m = state.mastery(clipped=True)  # np.clip(mastery, 0, 1)
         if len(layer):
             layer.set_weights(trade_track(layer.i, layer.j, layer.w, m, p.adjustment))
@@ -55,3 +65,10 @@ class EconomicTies(Process):
         social = state.net["social"].has_keys(keys).reshape(cand.shape)
         tied = layer.has_keys(keys).reshape(cand.shape)
         layer.add(*best_partners(who, cand, valid, social, tied, m, p.embeddedness))
+
+
+def _one_call(n: int) -> bool:
+    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.economic_step`): below
+    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where its passes take their serial forms; on larger
+    networks they run one by one, each spread over the cores where it pays. The same ties either way."""
+    return n < compiled.PARALLEL_ROWS
