@@ -12,7 +12,7 @@ import copy
 import numpy as np
 import pytest
 
-from clusterup import Simulation
+from clusterup import Simulation, compiled
 from clusterup.compiled import sorted_member
 from clusterup.kernels import random_neighbour, sample_from_groups
 from clusterup.state import ORG_KINDS, Mode, edge_keys
@@ -255,8 +255,9 @@ def test_capacity_kernel_drops_the_weakest_the_earlier_among_equals(capacity):
 @pytest.mark.parametrize("preset", ["baseline", "policy-institutions"])
 def test_knowledge_ties_call_by_call_where_the_choice_is_parallel(monkeypatch, preset):
     """Where the partners' choice takes its parallel form (many seekers), the knowledge ties are formed call by
-    call instead of in one compiled call (compiled.knowledge_form): the same ties, strengths and draws (both
-    held to the NumPy form), with and without knowledge organisations."""
+    call instead of in one compiled call (compiled.knowledge_form, and compiled.knowledge_step for the whole step
+    below PARALLEL_ROWS nodes): the same ties, strengths and draws (each path held to the NumPy form), with and
+    without knowledge organisations."""
     import clusterup.processes.knowledge_ties as knowledge_ties
 
     sim = Simulation(preset, seed=9, firms=300, steps=40)
@@ -266,8 +267,19 @@ def test_knowledge_ties_call_by_call_where_the_choice_is_parallel(monkeypatch, p
     assert preset == "baseline" or state.pop.orgs().size
     for parallel in (False, True):
         monkeypatch.setattr(knowledge_ties, "parallel_choice", lambda *args, _p=parallel: _p)
-        for seed in range(3):
-            _same(proc, state, ctx, knowledge_ties_numpy, seed)
+        for one_call in (False, True):  # below PARALLEL_ROWS nodes: one compiled call (compiled.knowledge_step)
+            monkeypatch.setattr(knowledge_ties, "_one_call", lambda n, _o=one_call: _o)
+            for seed in range(3):
+                _same(proc, state, ctx, knowledge_ties_numpy, seed)
+    # in one call, a choice that would be parallel (from PARALLEL_ITEMS scores on) stops the call after the seekers
+    monkeypatch.setattr(compiled, "PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(compiled, "_threads", lambda: 2)
+    stopped = []
+    real = knowledge_ties.KnowledgeTies._seek
+    monkeypatch.setattr(knowledge_ties.KnowledgeTies, "_seek", lambda *a: stopped.append(1) or real(*a))
+    for seed in range(3):
+        _same(proc, state, ctx, knowledge_ties_numpy, seed)
+    assert stopped
 
 
 @pytest.mark.parametrize("mastered", [False, True])

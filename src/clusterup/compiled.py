@@ -1970,6 +1970,79 @@ def knowledge_form(keys: np.ndarray, w: np.ndarray, who: np.ndarray, rng: np.ran
 
 
 @kernel
+def _knowledge_step(keys, w, local_s, integ_s, n, local_boost, integrated_boost, decay, floor, firms, mode, rng,
+                    local_rate, local_code, integrated_code, social_keys, economic_keys, cap, ceil, is_firm, partners,
+                    c, orgs, kind, active, of_kind, capacity, q, initial, limit, bits):  # pragma: no cover  # fmt: skip
+    changed = False
+    if keys.size:  # the ties used in a success reinforced, the others decaying; then the floor
+        i, j = _key_ends(keys, bits)
+        w = knowledge_use(i, j, w, n, local_s, local_boost, integ_s, integrated_boost, decay)
+        changed = True
+        kept, kept_w, dropped = _at_least(keys, w, floor)
+        if dropped:
+            keys, w = kept, kept_w
+    integ, local = knowledge_seekers(firms, mode, rng.random(firms.size), local_rate, local_code, integrated_code)
+    dims = q.shape[1]
+    if max(integ.size * (c + 2) * dims, local.size * (c + 2) * dims) >= limit:  # a choice would be parallel
+        return keys, w, changed, integ, local, False
+    if integ.size or local.size:  # the seekers' social and economic neighbours (their rows only)
+        rows = np.concatenate((integ, local))
+        si, sj = _key_ends(social_keys, bits)
+        sp = np.zeros(n + 1, np.int64)
+        sx = _sym_rows(si, sj, n, rows, sp)
+        ei, ej = _key_ends(economic_keys, bits)
+        ep = np.zeros(n + 1, np.int64)
+        ex = _sym_rows(ei, ej, n, rows, ep)
+        mastery = np.empty(cap.size)
+        _over_ceiling(cap, ceil, is_firm, False, mastery)
+        has_orgs = orgs.size > 0
+        if integ.size and partners:
+            new_k, new_w, added = _knowledge_form(keys, w, integ, rng, partners, c, sp, sx, ep, ex, has_orgs, kind,
+                                                  active, of_kind, capacity, q, mastery, initial, n, bits)  # fmt: skip
+            if added:
+                keys, w, changed = new_k, new_w, True
+        if local.size:
+            new_k, new_w, added = _knowledge_form(keys, w, local, rng, 1, c, sp, sx, ep, ex, has_orgs, kind, active,
+                                                  of_kind, capacity, q, mastery, initial, n, bits)  # fmt: skip
+            if added:
+                keys, w, changed = new_k, new_w, True
+    if orgs.size and keys.size:  # each organisation over its capacity drops its weakest ties
+        i, j = _key_ends(keys, bits)
+        deg = _end_counts(i, j, n)
+        over = orgs[deg[orgs] > capacity[orgs]]
+        if over.size:
+            keep = over_capacity(i, j, w, over, capacity[over], n)
+            if not keep.all():
+                keys, w, changed = keys[keep], w[keep], True
+    return keys, w, changed, integ, local, True
+
+
+def knowledge_step(keys: np.ndarray, w: np.ndarray, local_s: np.ndarray, integ_s: np.ndarray, n: int, firms: np.ndarray,
+                   mode: np.ndarray, rng: np.random.Generator, social_keys: np.ndarray, economic_keys: np.ndarray,
+                   cap: np.ndarray, ceil: np.ndarray, is_firm: np.ndarray, orgs: np.ndarray, kind: np.ndarray,
+                   active: np.ndarray, of_kind: np.ndarray, capacity: np.ndarray, q: np.ndarray, *, local_boost: float,
+                   integrated_boost: float, decay: float, floor: float, local_rate: float, local_code: int,
+                   integrated_code: int, partners: int, candidates: int, initial: float,
+                   bits: int) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray, np.ndarray, bool]:  # fmt: skip
+    """The knowledge layer's step in one compiled call, with its draws (``rng``, in NumPy's order and numbers):
+    the ties used in the step's successes reinforced and the others decaying (:func:`knowledge_use`), those
+    below ``floor`` dropped, the seekers (:func:`knowledge_seekers`), the ties they form
+    (:func:`knowledge_form`, among their neighbours in the social and economic layers, sorted ``social_keys``
+    and ``economic_keys``, with the mastery of ``cap`` over ``ceil``), and each organisation of ``orgs`` over its
+    capacity dropping its weakest ties (:func:`over_capacity`). Where a seekers' choice would take its
+    parallel form (:func:`parallel_choice`), it stops after the seekers. Returns the layer's keys and
+    strengths, whether they changed, the seekers (integrated, local) and whether the step is done: what the
+    calls one by one made, bit for bit (tests/test_process_kernels.py holds the NumPy form to it)."""
+    limit = PARALLEL_ITEMS if _threads() > 1 and threading.current_thread() is threading.main_thread() else 2**62
+    return _knowledge_step(keys, w, local_s, integ_s, int(n), float(local_boost), float(integrated_boost),
+                           float(decay), float(floor), firms, mode, rng, float(local_rate), int(local_code),
+                           int(integrated_code), social_keys, economic_keys, cap, ceil, is_firm, int(partners),
+                           int(candidates), orgs, kind, active, of_kind, capacity,
+                           np.ascontiguousarray(q, dtype=np.float64), float(initial), np.int64(limit),
+                           np.int64(bits))  # fmt: skip
+
+
+@kernel
 def _union_row_lists(ap, ai, bp, bi, rows, indptr):  # pragma: no cover - compiled
     for x in range(rows.size):  # each row's count of distinct neighbours in either layer
         r = rows[x]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compiled
 from ..compiled import (
     choose_partners,
     knowledge_form,
     knowledge_seekers,
+    knowledge_step,
     knowledge_use,
     open_organisations,
     over_capacity,
@@ -55,6 +57,21 @@ class KnowledgeTies(Process):
         p = self.p
         pop = state.pop
         layer = state.net["knowledge"]
+        if _one_call(state.n):  # the passes below and their draws in one compiled call (compiled.knowledge_step)
+            keys, w, changed, integ, local, done = knowledge_step(
+                layer.keys, layer.w, ctx.succeeded.get(Mode.LOCAL, _NO_FIRMS),
+                ctx.succeeded.get(Mode.INTEGRATED, _NO_FIRMS), state.n, pop.firms(), pop.mode, rng,
+                state.net["social"].keys, state.net["economic"].keys, pop.view("capability"),
+                state.ceiling(pop.view("generation")), pop.is_firm, pop.orgs(), pop.view("kind"), pop.view("active"),
+                _IS_KNOWLEDGE_ORG, pop.capacity, pop.view("knowledge"), local_boost=p.local_reinforcement,
+                integrated_boost=p.reinforcement, decay=p.decay, floor=p.floor, local_rate=p.local_rate,
+                local_code=_LOCAL, integrated_code=_INTEGRATED, partners=p.partners, candidates=p.candidates,
+                initial=p.initial, bits=KEY_BITS)  # fmt: skip
+            if changed:
+                layer.set_ties(keys, w)
+            if not done:  # a choice of partners takes its parallel form: the ties are formed call by call
+                self._seek(state, integ, local, rng)
+            return
         if len(layer):
             local, integ = ctx.succeeded.get(Mode.LOCAL, _NO_FIRMS), ctx.succeeded.get(Mode.INTEGRATED, _NO_FIRMS)
             layer.set_weights(knowledge_use(layer.i, layer.j, layer.w, state.n, local, p.local_reinforcement, integ,
@@ -62,6 +79,11 @@ class KnowledgeTies(Process):
             layer.drop_below(p.floor)
         firms = pop.firms()
         integ, local = knowledge_seekers(firms, pop.mode, rng.random(firms.size), p.local_rate, _LOCAL, _INTEGRATED)
+        self._seek(state, integ, local, rng)
+
+    def _seek(self, state: State, integ: np.ndarray, local: np.ndarray, rng: np.random.Generator) -> None:
+        """The seekers' new ties (integrated attempts first), then the organisations' capacity."""
+        p = self.p
         # the candidates are social or economic neighbours: of each layer's neighbour lists and of their union,
         # only the rows of the firms that look for partners (the whole lists would cost several times more)
         both = mastery = None
@@ -137,3 +159,10 @@ class KnowledgeTies(Process):
             weakest = touching[np.argsort(layer.w[touching], kind="stable")[:excess]]
             keep[weakest] = False
         layer.keep(keep)
+
+
+def _one_call(n: int) -> bool:
+    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.knowledge_step`): below
+    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where its passes take their serial forms; on larger
+    networks they run one by one, some spread over the cores. The same ties either way."""
+    return n < compiled.PARALLEL_ROWS
