@@ -314,9 +314,15 @@ def test_economic_ties_in_one_call_and_call_by_call(monkeypatch, one_call):
     proc.p = kept
 
 
-def test_social_kernels_without_crowding_and_with_associations():
-    """Crowding off takes the plain decay; an association's members keep their ties at full strength; equally
-    near candidates go to the first drawn, as np.argmin picks it."""
+@pytest.mark.parametrize("one_call", [False, True])
+def test_social_kernels_without_crowding_and_with_associations(monkeypatch, one_call):
+    """Crowding off takes the plain decay; an association's members keep their ties at full strength, below
+    and at its capacity, with pairs of members linked; equally near candidates go to the first drawn, as
+    np.argmin picks it. Both as one compiled call (compiled.social_step, below PARALLEL_ROWS nodes) and call
+    by call."""
+    import clusterup.processes.social as social
+
+    monkeypatch.setattr(social, "_one_call", lambda n: one_call)
     for preset, overrides, same_place in (("baseline", {"social.crowding": 0.0}, False),
                                           ("policy-institutions", {}, False),
                                           ("baseline", {"social.proximity": 0.5}, True)):  # fmt: skip
@@ -329,6 +335,12 @@ def test_social_kernels_without_crowding_and_with_associations():
             state.pop.x[:] = state.pop.y[:] = 0.5
         for seed in range(5):
             _same(proc, state, ctx, social_numpy, seed)
+        assoc = np.flatnonzero(state.pop.is_org & (state.pop.view("kind") == ORG_KINDS["association"]))
+        if assoc.size:  # full (no recruits) and linking many pairs
+            state.pop.capacity[assoc] = 1
+            proc.p = proc.p.model_copy(update={"association": 1.0})
+            for seed in range(3):
+                _same(proc, state, ctx, social_numpy, seed)
 
 
 @pytest.mark.parametrize("overrides", [{}, {"market.scale_shock": 0.0, "market.entrant_scale": 1.0},

@@ -2825,6 +2825,79 @@ def social_new_ties(keys: np.ndarray, w: np.ndarray, firms: np.ndarray, rng: np.
     return (out_k, out_w) if changed else None
 
 
+@kernel
+def _social_step(keys, w, economic_keys, economic_w, crowding, decay, floor, kind, association_code, is_org, firms,
+                 rng, proximity, candidates, x, y, radius, triadic, capacity, association, n,
+                 bits):  # pragma: no cover - compiled  # fmt: skip
+    assoc = _slots_where(kind, association_code, is_org)  # the active associations
+    changed = False
+    if keys.size:  # the decay (crowded out by trade not along the tie), members' ties kept at 1; then the floor
+        i, j = _key_ends(keys, bits)
+        trade = np.empty(0)
+        along = np.empty(0, np.bool_)
+        if crowding > 0:
+            ei, ej = _key_ends(economic_keys, bits)
+            trade = _end_sums(ei, ej, economic_w, n)
+            along = np.empty(keys.size, np.bool_)
+            _member(keys, economic_keys, along)
+        member = np.empty(0, np.bool_)
+        if assoc.size:
+            member = np.zeros(n, np.bool_)
+            for org in assoc:
+                member[org] = True
+        out = np.empty(w.size)
+        _social_decay_rows(i, j, w, trade, along, crowding, decay, member, out, 0, w.size)
+        w = out
+        changed = True
+    kept, kept_w, dropped = _at_least(keys, w, floor)
+    if dropped:
+        keys, w, changed = kept, kept_w, True
+    if firms.size < 2:
+        return keys, w, changed
+    new_k, new_w, added = _social_new_ties(keys, w, firms, rng, proximity, candidates, x, y, radius, triadic, kind, n,
+                                           bits)  # fmt: skip
+    if added:
+        keys, w, changed = new_k, new_w, True
+    base = np.int64(1) << bits
+    for org in assoc:  # recruits while below capacity, and pairs of members linked
+        i, j = _key_ends(keys, bits)
+        members = tied_to(i, j, org)
+        spare = np.int64(capacity[org]) - members.size
+        if spare > 0:
+            count = min(spare, 1 + rng.poisson(1.0))
+            recruits = firms[rng.integers(0, firms.size, count)]
+            new_k, new_w, added = _add_max(keys, w, np.full(recruits.size, org, np.int64), recruits, np.ones(1), base)
+            if added:
+                keys, w, changed = new_k, new_w, True
+        pairs = rng.poisson(association * members.size)
+        if pairs and members.size > 1:
+            a = members[rng.integers(0, members.size, pairs)]
+            b = members[rng.integers(0, members.size, pairs)]
+            new_k, new_w, added = _add_max(keys, w, a, b, np.full(1, 0.5), base)
+            if added:
+                keys, w, changed = new_k, new_w, True
+    return keys, w, changed
+
+
+def social_step(keys: np.ndarray, w: np.ndarray, economic_keys: np.ndarray, economic_w: np.ndarray, kind: np.ndarray,
+                association_code: int, is_org: np.ndarray, firms: np.ndarray, rng: np.random.Generator,
+                x: np.ndarray, y: np.ndarray, capacity: np.ndarray, *, crowding: float, decay: float, floor: float,
+                proximity: float, candidates: int, radius: float, triadic: float, association: float, n: int,
+                bits: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """The social layer's step in one compiled call, with its draws (``rng``, in NumPy's order and numbers): the
+    decay (:func:`social_decay`, crowded out by trade, the economic layer's strengths, where ``crowding`` is on;
+    the ties of the active associations, slots of ``kind == association_code``, kept at 1), the ties below
+    ``floor`` dropped, the new ties of proximity and triadic closure (:func:`social_new_ties`) and each
+    association's recruits and linked members, as ``SocialTies._associations`` draws and adds them. Returns the
+    layer's new keys and strengths, or None where it has none to change: what the calls one by one made, bit for
+    bit (tests/test_process_kernels.py holds the NumPy form to it)."""
+    out_k, out_w, changed = _social_step(keys, w, economic_keys, economic_w, float(crowding), float(decay),
+                                         float(floor), kind, int(association_code), is_org, firms, rng,
+                                         float(proximity), int(candidates), x, y, float(radius), float(triadic),
+                                         capacity, float(association), int(n), np.int64(bits))  # fmt: skip
+    return (out_k, out_w) if changed else None
+
+
 # -- knowledge ties ---------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import slots_where, social_decay, social_new_ties, sorted_member
+from .. import compiled
+from ..compiled import slots_where, social_decay, social_new_ties, social_step, sorted_member
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, State, StepContext
 from ..state.multiplex import KEY_BITS
@@ -44,6 +45,16 @@ class SocialTies(Process):
         p = self.p
         pop = state.pop
         layer = state.net["social"]
+        if _one_call(state.n):  # the passes below and their draws in one compiled call (compiled.social_step)
+            economic = state.net["economic"]
+            new = social_step(layer.keys, layer.w, economic.keys, economic.w, pop.view("kind"), ORG_KINDS["association"],
+                              pop.is_org, pop.firms(), rng, pop.x, pop.y, pop.capacity, crowding=p.crowding,
+                              decay=p.decay, floor=p.floor, proximity=p.proximity, candidates=self.candidates,
+                              radius=p.radius, triadic=p.triadic, association=p.association, n=state.n,
+                              bits=KEY_BITS)  # fmt: skip
+            if new is not None:
+                layer.set_ties(*new)
+            return
         assoc = slots_where(pop.view("kind"), ORG_KINDS["association"], pop.is_org)  # the active associations
         if len(layer):
             trade, along = _NONE, _NO_TIES
@@ -83,3 +94,10 @@ class SocialTies(Process):
                 a = members[rng.integers(0, members.size, pairs)]
                 b = members[rng.integers(0, members.size, pairs)]
                 layer.add(a, b, 0.5)
+
+
+def _one_call(n: int) -> bool:
+    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.social_step`): below
+    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where its passes take their serial forms; on larger
+    networks they run one by one, the decay spread over the cores. The same ties either way."""
+    return n < compiled.PARALLEL_ROWS
