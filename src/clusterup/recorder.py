@@ -643,8 +643,10 @@ def begin(state: State, prev_keys: dict[str, np.ndarray], network: bool = True,
     lays = [state.net[layer] for layer in LAYERS]
     if behind:
         lays = [_Ties(lay.keys, lay.i, lay.j, lay.w) for lay in lays]
+    # below PARALLEL_ROWS slots the measures are one compiled call (compiled.step_measures), behind or at once:
+    # at once, a single call where the separate ones would run one after the other anyway saves their hand-overs
     return out, *_network(lays, ids, pop.n, pop.nodes(), state.step, state.frontier, prev_keys, network,
-                          {} if structure is None else structure, (*fields, firms), behind)  # fmt: skip
+                          {} if structure is None else structure, (*fields, firms), True)  # fmt: skip
 
 
 def _network(lays: list[Layer | _Ties], ids: np.ndarray, n: int, nodes: np.ndarray, step: int, frontier: float,
@@ -656,7 +658,8 @@ def _network(lays: list[Layer | _Ties], ids: np.ndarray, n: int, nodes: np.ndarr
     they found, a call that takes their results (a list, in order) and returns the indicators. The tally
     updates ``prev_keys`` and ``structure``. With ``one_call``, below ``PARALLEL_ROWS`` slots, where no layer's
     pass can be given again, the calls are one: :func:`~clusterup.compiled.step_measures`, the same numbers
-    with one hand-over of the GIL (the recorder's thread runs it beside the next step)."""
+    with one hand-over of the GIL (the recorder's thread runs it beside the next step) and, at once, without
+    the separate calls' hand-overs (tests/test_recorder_kernels.py holds it to the separate calls)."""
     # the firm indicators, the layers' passes with the multiplex pass that reads them, and each layer's
     # triangles and components are independent: on large networks they run side by side
     # (compiled.concurrently, about the costliest first); each number is the same whichever way they run
