@@ -3636,6 +3636,30 @@ def exit_scan(firms: np.ndarray, capability: np.ndarray, wealth: np.ndarray, ids
 
 
 @kernel
+def _exits(firms, capability, wealth, ids, exit_wealth, exit_gap, pipeline, n, k0, w0, k1, w1, k2, w2,
+           bits):  # pragma: no cover - compiled  # fmt: skip
+    gone, gone_ids, cause = _exit_scan(firms, capability, wealth, ids, exit_wealth, exit_gap)
+    mark = np.zeros(n, np.bool_)
+    for f in gone:
+        mark[f] = True
+        pipeline[f] = 0.0
+    k0, w0, d0 = _without_nodes(k0, w0, mark, bits)
+    k1, w1, d1 = _without_nodes(k1, w1, mark, bits)
+    k2, w2, d2 = _without_nodes(k2, w2, mark, bits)
+    return gone, gone_ids, cause, k0, w0, d0 > 0, k1, w1, d1 > 0, k2, w2, d2 > 0
+
+
+def exits(firms: np.ndarray, pop, layers: list, exit_wealth: float, exit_gap: float, bits: int) -> tuple:
+    """The firms that exit (:func:`exit_scan`) with their pipelines closed and every tie that touches them
+    removed from the ``layers`` (:func:`without_nodes`), in one compiled call. Returns (their slots, their ids,
+    their causes) and per layer its new keys and strengths, or None where no tie of it touched them."""
+    gone, ids, cause, *ties = _exits(firms, pop.capability, pop.wealth, pop.id, float(exit_wealth),
+                                     float(exit_gap), pop.pipeline, int(pop.n), *(x for lay in layers for x in
+                                     (lay.keys, lay.w)), np.int64(bits))  # fmt: skip
+    return gone, ids, cause, [(ties[3 * k], ties[3 * k + 1]) if ties[3 * k + 2] else None for k in range(len(layers))]
+
+
+@kernel
 def _entrants(new, parent, spin, segment_draw, noise, entrant_capability, entrant_wealth, town_spread, capability,
               generation, knowledge, rd, wealth, parent_id, segment, x, y, ids):  # pragma: no cover  # fmt: skip
     """The entrants' fields in slots ``new`` from their models in slots ``parent`` (the slots must differ), in

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import entries, exit_scan, two_sums
+from ..compiled import entries, exits, two_sums
 from ..kernels import random_neighbour
 from ..params.base import Section, integer, number, switch
 from ..rng import weighted_draws
-from ..state import EXITED, FIRM, ContextField, State, StepContext
+from ..state import EXITED, FIRM, LAYERS, ContextField, State, StepContext
 from ..state.multiplex import KEY_BITS
 from .base import Column, Process
 
@@ -51,10 +51,11 @@ class Demography(Process):
         self._entries(state, ctx, rng)
 
     def step_numpy(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
-        """:meth:`step` with the exit test, the entrants' models, fields and inherited ties in NumPy, one expression
-        per line: the definition of its compiled passes (``exit_scan``, and ``entries``, which makes the entrants with
-        ``entrant_models``, ``entrants`` and ``entrant_friends``) and their oracle in the tests (the same numbers and
-        draws, bit for bit)."""
+        """:meth:`step` with the exit test, the ties removed, the entrants' models, fields and inherited ties in
+        NumPy, one expression per line: the definition of its compiled calls (``exits``: the exit test, the
+        pipelines and the ties; ``entries``: the entrants' models, fields and ties, with ``entrant_models``,
+        ``entrants`` and ``entrant_friends``) and their oracle in the tests (the same numbers and draws, bit for
+        bit)."""
         self._exits(state, ctx, compiled=False)
         self._entries(state, ctx, rng, compiled=False)
 
@@ -66,15 +67,24 @@ class Demography(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
-        if compiled:  # who exits (losses, else lagging behind the mean) with their ids and causes: one compiled pass
-            gone, ids, cause = exit_scan(firms, pop.capability, pop.wealth, pop.id, self.p.exit_wealth, self.p.exit_gap)
-        else:
-            a = pop.capability[firms]
-            losses = pop.wealth[firms] < self.p.exit_wealth
-            lagging = a < self.p.exit_gap * a.mean()
-            out = losses | lagging
-            gone = firms[out]
-            ids, cause = pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8)
+        if compiled:  # who exits (losses, else lagging behind the mean), their pipelines and ties: one compiled call
+            layers = [state.net[name] for name in LAYERS]
+            gone, ids, cause, ties = exits(firms, pop, layers, self.p.exit_wealth, self.p.exit_gap, KEY_BITS)
+            ctx.exits = int(gone.size)
+            ctx.exited = (ids, cause)
+            if gone.size:
+                pop.deactivate(gone)
+                for layer, new in zip(layers, ties, strict=True):
+                    if new is not None:
+                        layer.set_ties(*new)
+            return
+        # the NumPy form: the definition of compiled.exits and its oracle
+        a = pop.capability[firms]
+        losses = pop.wealth[firms] < self.p.exit_wealth
+        lagging = a < self.p.exit_gap * a.mean()
+        out = losses | lagging
+        gone = firms[out]
+        ids, cause = pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8)
         ctx.exits = int(gone.size)
         ctx.exited = (ids, cause)
         if gone.size == 0:
