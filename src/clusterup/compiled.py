@@ -3600,6 +3600,9 @@ def imitation_gain(model: np.ndarray, phi: np.ndarray, absorb: np.ndarray, cap: 
 
 @kernel
 def _exit_scan(firms, capability, wealth, ids, exit_wealth, exit_gap):  # pragma: no cover - compiled
+    """The firms that exit (slots ``firms``, a firm: a slot): cash below ``exit_wealth`` (cause 0) or else
+    capability below ``exit_gap`` times the firms' mean, NumPy's pairwise mean (cause 1). Returns (their slots,
+    their ids, their causes as int8), in the order of ``firms``."""
     n = firms.size
     a = np.empty(n)
     for x in range(n):
@@ -3627,14 +3630,6 @@ def _exit_scan(firms, capability, wealth, ids, exit_wealth, exit_gap):  # pragma
     return gone, gone_ids, cause
 
 
-def exit_scan(firms: np.ndarray, capability: np.ndarray, wealth: np.ndarray, ids: np.ndarray, exit_wealth: float,
-              exit_gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """The firms that exit (slots ``firms``, a firm: a slot): cash below ``exit_wealth`` (cause 0) or else
-    capability below ``exit_gap`` times the firms' mean, NumPy's pairwise mean (cause 1). Returns (their slots,
-    their ids, their causes as int8), in the order of ``firms``."""
-    return _exit_scan(firms, capability, wealth, ids, float(exit_wealth), float(exit_gap))
-
-
 @kernel
 def _exits(firms, capability, wealth, ids, exit_wealth, exit_gap, pipeline, n, k0, w0, k1, w1, k2, w2,
            bits):  # pragma: no cover - compiled  # fmt: skip
@@ -3650,7 +3645,7 @@ def _exits(firms, capability, wealth, ids, exit_wealth, exit_gap, pipeline, n, k
 
 
 def exits(firms: np.ndarray, pop, layers: list, exit_wealth: float, exit_gap: float, bits: int) -> tuple:
-    """The firms that exit (:func:`exit_scan`) with their pipelines closed and every tie that touches them
+    """The firms that exit (:func:`_exit_scan`) with their pipelines closed and every tie that touches them
     removed from the ``layers`` (:func:`without_nodes`), in one compiled call. Returns (their slots, their ids,
     their causes) and per layer its new keys and strengths, or None where no tie of it touched them."""
     gone, ids, cause, *ties = _exits(firms, pop.capability, pop.wealth, pop.id, float(exit_wealth),
