@@ -229,6 +229,30 @@ def test_process_kernels_equal_the_numpy_form(name, label, sim):
     assert len(state.net[layer]) > 0
 
 
+@pytest.mark.parametrize("one_call", [False, True])
+def test_spillover_in_one_call_and_call_by_call(monkeypatch, one_call):
+    """Below PARALLEL_ROWS nodes the spillovers are one compiled call (compiled.spillover); on larger networks the
+    layers' passes run apart: both give the NumPy form's gains and sum, with protected sources, a layer whose rate
+    is 0, firms at their ceiling, and a closed technology (nothing flows)."""
+    import clusterup.processes.spillover as spillover
+
+    monkeypatch.setattr(spillover, "_one_call", lambda n: one_call)
+    proc, state, ctx = _found("spillover", 13, 300, 40, 25)
+    pop = state.pop
+    firms = pop.firms()
+    pop.protection[firms[::3]] = 0.7
+    pop.capability[firms[1::7]] = state.ceiling(pop.generation[firms[1::7]])
+    kept = proc.p
+    for update in ({}, {"economic": 0.0}, {"social": 0.0, "knowledge": 0.0, "cross_generation": 1.0}):
+        proc.p = kept.model_copy(update=update)
+        for seed in range(2):
+            _same(proc, state, ctx, own_numpy, seed)
+    proc.p = kept
+    state.params = state.params.model_copy(
+        update={"technology": state.params.technology.model_copy(update={"appropriability": 1.0})})
+    _same(proc, state, ctx, own_numpy, 3)
+
+
 @pytest.mark.parametrize("capacity", [0, 1, 3])
 def test_capacity_kernel_drops_the_weakest_the_earlier_among_equals(capacity):
     """Organisations over their capacity drop their weakest knowledge ties, the earlier tie first among equal

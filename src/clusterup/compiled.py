@@ -3416,6 +3416,35 @@ def spill_apply(inflow: np.ndarray, best_gap: np.ndarray, ceil: np.ndarray, a: n
 
 
 @kernel
+def _spillover(a, g, protection, ceil, is_firm, openness, cross, r0, p0, i0, d0, r1, p1, i1, d1, r2, p2, i2,
+               d2):  # pragma: no cover - compiled  # fmt: skip
+    n = a.size
+    leak = np.empty(n)
+    for s in range(n):
+        leak[s] = 1.0 - protection[s]
+    src = np.empty((n, 4))
+    _spill_sources(a, g, leak, src)
+    inflow = np.zeros(n)
+    best_gap = np.zeros(n)
+    if r0 > 0 and i0.size:
+        _spill_rows(p0, i0, d0, src, r0, cross, inflow, best_gap, 0, n)
+    if r1 > 0 and i1.size:
+        _spill_rows(p1, i1, d1, src, r1, cross, inflow, best_gap, 0, n)
+    if r2 > 0 and i2.size:
+        _spill_rows(p2, i2, d2, src, r2, cross, inflow, best_gap, 0, n)
+    return _spill_apply(inflow, best_gap, ceil, a, is_firm, openness)
+
+
+def spillover(a: np.ndarray, g: np.ndarray, protection: np.ndarray, ceil: np.ndarray, is_firm: np.ndarray,
+              openness: float, cross: float, rates: list[float], adjs: list) -> float:
+    """The spillovers of a step in one compiled call: each layer's inflow with a positive rate
+    (:func:`spill`, ``leak = 1 - protection``, the layers in the order given) and the gains applied
+    (:func:`spill_apply`), in place; returns their sum. Serial: for networks below :data:`PARALLEL_ROWS` nodes."""
+    args = [x for rate, adj in zip(rates, adjs, strict=True) for x in (float(rate), adj.indptr, adj.indices, adj.data)]
+    return float(_spillover(a, np.ascontiguousarray(g), protection, ceil, is_firm, float(openness), float(cross), *args))
+
+
+@kernel
 def two_sums(firms, x, y):  # pragma: no cover - compiled
     """``(x[firms].sum(), y[firms].sum())`` with NumPy's pairwise sums, gathering each once."""
     gx = np.empty(firms.size)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import spill, spill_apply, spill_sources
+from .. import compiled
+from ..compiled import spill, spill_apply, spill_sources, spillover
 from ..params.base import Section, number, switch
 from ..state import LAYERS, ContextField, State, StepContext
 from .base import Column, Process
@@ -38,6 +39,17 @@ class Spillover(Process):
     context = (VOLUME,)
 
     def step(self, state: State, ctx: StepContext, rng: np.random.Generator) -> None:
+        if _one_call(state.n):  # every layer's inflow and the gains in one compiled call (compiled.spillover)
+            openness = 1.0 - state.params.technology.appropriability
+            if openness > 0:
+                n = state.n
+                pop = state.pop
+                g = pop.view("generation")
+                ctx.spillover_volume = spillover(
+                    pop.view("capability"), g, pop.view("protection"), state.ceiling(g), pop.is_firm, openness,
+                    self.p.cross_generation, [self.p.rate * getattr(self.p, layer) for layer in LAYERS],
+                    [state.net[layer].csr(n) for layer in LAYERS])  # fmt: skip
+            return
         # the gains capped and added, with their sum, in one compiled pass (compiled.spill_apply)
         found = self._inflow(state)
         if found is not None:
@@ -81,3 +93,10 @@ class Spillover(Process):
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
         return {"spillover_volume": ctx.spillover_volume}
+
+
+def _one_call(n: int) -> bool:
+    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.spillover`): below
+    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where each layer's pass is serial; on larger networks the
+    passes run apart, each spread over the cores. The same numbers either way."""
+    return n < compiled.PARALLEL_ROWS
