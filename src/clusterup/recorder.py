@@ -687,7 +687,10 @@ def _network(lays: list[Layer | _Ties], ids: np.ndarray, n: int, nodes: np.ndarr
     tri_in_pass, giant_in_pass = ([], []) if apart else (tri_new, giant_new)
     plan = _Plan(lays, n, nodes, step, frontier, prev_keys, network, structure, since, tri_apart, giant_apart,
                  tri_in_pass, giant_in_pass, tri_of, giant_of, tri_new, giant_new)  # fmt: skip
-    if one_call and not apart and not any(_given_again(structure, L, lays[L], n, prev_keys) for L in LAYERS):
+    # (a layer of fewer than two ties has ends that are contiguous views: the one call's compiled signatures are
+    # those of strided ends, so such a step, early in a tiny run, takes the separate calls)
+    if (one_call and not apart and all(lays[L].keys.size > 1 for L in LAYERS)
+            and not any(_given_again(structure, L, lays[L], n, prev_keys) for L in LAYERS)):  # fmt: skip
         call = partial(step_measures, [(lay.i, lay.j, lay.w) for lay in lays.values()], ids, n,
                        [prev_keys.get(L) for L in LAYERS], nodes, [L in tri_in_pass for L in LAYERS],
                        [L in giant_in_pass for L in LAYERS], *fields)  # fmt: skip
