@@ -89,7 +89,8 @@ def test_a_process_that_never_imports_numba_runs_the_same_machine_code(built):
 
 def test_small_runs_find_every_signature_in_the_build(built):
     """Runs so small that a layer holds one tie or none (its ends, views of the keys' halves, are then typed as
-    contiguous arrays, not strided ones) find their signatures in the build too: the process never imports
+    contiguous arrays, not strided ones) find their signatures in the build too, and so do the processes'
+    passes called one by one (as from PARALLEL_ROWS nodes on) in their serial forms: the process never imports
     Numba (aot.signatures compiles each signature with strided arrays in C layout as well)."""
     script = """
 import sys
@@ -99,6 +100,10 @@ C._LEAN_BUDGET[0] = 10**12
 for preset, firms, steps in (("baseline", 2, 5), ("baseline", 3, 10), ("baseline", 5, 5), ("baseline", 40, 3),
                              ("policy-institutions", 4, 6), ("opportunism", 6, 6)):
     Simulation(preset, seed=1, firms=firms, steps=steps).run()
+# as from PARALLEL_ROWS nodes on: the processes' passes one by one, each in its serial form (few ties or seekers)
+C.PARALLEL_ROWS = 20
+for preset in ("baseline", "policy-institutions"):
+    Simulation(preset, seed=1, firms=200, steps=8).run()
 print(C._LEAN is not None, "numba" in sys.modules)
 """
     env = {**os.environ, aot.PLACE: str(built)}

@@ -473,10 +473,12 @@ def lean_signatures() -> int:
 
 def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
     """(kernel, argument types) of every kernel signature that the shipped scenarios call in ``steps`` steps,
-    in a fixed order. Each preset runs three times: first with every kernel in its serial form (whatever the
-    scenario's size: the serial forms are what a smaller run of it calls), then for a few steps with the
-    recorder's measures taken behind the next step (as from ``recorder.BEHIND_FROM`` slots on), then with every
-    kernel called as it is from ``compiled.PARALLEL_ROWS`` rows on (the row kernels' shares, the recorder's
+    in a fixed order. Each preset runs four times: first with every kernel in its serial form (whatever the
+    scenario's size: the serial forms, and the processes' steps in one compiled call, are what a smaller run of
+    it calls), then for a few steps with the recorder's measures taken behind the next step (as from
+    ``recorder.BEHIND_FROM`` slots on), then with the processes' passes called one by one as they are from
+    ``compiled.PARALLEL_ROWS`` rows on, first in their serial forms (fewer ties, entries or scores than
+    ``PARALLEL_ITEMS``), then with every kernel in its parallel form (the row kernels' shares, the recorder's
     calls of their own) on two threads, so that larger runs find their signatures too. Run in a process that
     compiles just in time (``CLUSTERUP_AOT=0``)."""
     import numba
@@ -504,6 +506,9 @@ def signatures(steps: int = STEPS) -> list[tuple[str, tuple]]:
         recorder.BEHIND_FROM = 1  # the recorder's measures in one call on its own thread (from 1,000 slots on)
         for name in preset_names():
             Simulation(name, seed=1, steps=BEHIND_STEPS).run()
+        thresholds(1, 2**62)  # the processes' passes one by one (from PARALLEL_ROWS on), each in its serial form
+        for name in preset_names():
+            Simulation(name, seed=1, steps=steps).run()
         thresholds(1, 1)  # (and none behind: that stops at PARALLEL_ROWS slots)
         for name in preset_names():
             Simulation(name, seed=1, steps=steps).run()
