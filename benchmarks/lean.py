@@ -31,7 +31,7 @@ import time
 from _checks import at_least, fail, preset
 
 PROG = "lean"
-KERNELS = ("_lookup_rows", "_add_max", "_end_sums", "_spill_rows")
+KERNELS = ("_lookup_rows", "_add_max", "_end_sums", "_mode_column_rows")  # each called from Python at any size
 
 CALLS = """
 import json, sys, timeit
