@@ -295,6 +295,14 @@ def _parallel(work: int, items: bool = False) -> bool:
             and threading.current_thread() is threading.main_thread())  # fmt: skip
 
 
+def one_call(n: int) -> bool:
+    """Whether a process takes its whole step in one compiled call (``compiled.economic_step``, ``knowledge_step``,
+    ``social_step``, ``spillover``): on networks of fewer than :data:`PARALLEL_ROWS` nodes, where its passes
+    would take their serial forms anyway. On larger ones they run one by one, some spread over the cores. The
+    same numbers either way (each process's tests run both)."""
+    return n < PARALLEL_ROWS
+
+
 def _shares(n: int, indptr: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Rows ``0..n`` cut into one contiguous share per thread, of (nearly) equal size; with the ``indptr`` of a
     CSR matrix whose rows these are, of (nearly) equal work, a row and each of its entries counting one unit
@@ -2033,7 +2041,7 @@ def knowledge_step(keys: np.ndarray, w: np.ndarray, local_s: np.ndarray, integ_s
     parallel form (:func:`parallel_choice`), it stops after the seekers. Returns the layer's keys and
     strengths, whether they changed, the seekers (integrated, local) and whether the step is done: what the
     calls one by one made, bit for bit (tests/test_process_kernels.py holds the NumPy form to it)."""
-    limit = PARALLEL_ITEMS if _threads() > 1 and threading.current_thread() is threading.main_thread() else 2**62
+    limit = PARALLEL_ITEMS if _parallel(PARALLEL_ITEMS, items=True) else 2**62  # as parallel_choice decides
     return _knowledge_step(keys, w, local_s, integ_s, int(n), float(local_boost), float(integrated_boost),
                            float(decay), float(floor), firms, mode, rng, float(local_rate), int(local_code),
                            int(integrated_code), social_keys, economic_keys, cap, ceil, is_firm, int(partners),
@@ -3799,7 +3807,7 @@ def entries(rng: np.random.Generator, pop, firms: np.ndarray, new: np.ndarray, k
             spinoff_share: float, segments: int, entrant_capability: float, entrant_wealth: float, town_spread: float,
             entrant_ties: int, bits: int) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
     """The entrants in slots ``new`` (added to ``pop`` already), in one compiled call with their draws (``rng``,
-    in NumPy's order and numbers): their models (:func:`entrant_models`), their fields (:func:`entrants`, the
+    in NumPy's order and numbers): their models (:func:`entrant_models`), their fields (:func:`_entrants`, the
     normal pairs drawn as ``rng.standard_normal((count, 2))``), a social tie to the model (strength 1 for a
     spin-off, 0.5 for a newcomer) and ``entrant_ties - 1`` ties (0.5) to the model's neighbours
     (:func:`entrant_friends` on the layer as it is then). Returns the social layer's new keys and strengths

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import compiled
 from ..compiled import adjacent_candidates, below_target, best_partners, economic_step, trade_track
+from ..compiled import one_call as _one_call
 from ..params.base import Section, integer, number, switch
 from ..state import State, StepContext
 from ..state.multiplex import KEY_BASE, KEY_BITS
@@ -65,10 +65,3 @@ class EconomicTies(Process):
         social = state.net["social"].has_keys(keys).reshape(cand.shape)
         tied = layer.has_keys(keys).reshape(cand.shape)
         layer.add(*best_partners(who, cand, valid, social, tied, m, p.embeddedness))
-
-
-def _one_call(n: int) -> bool:
-    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.economic_step`): below
-    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where its passes take their serial forms; on larger
-    networks they run one by one, each spread over the cores where it pays. The same ties either way."""
-    return n < compiled.PARALLEL_ROWS

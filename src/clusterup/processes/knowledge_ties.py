@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import compiled
 from ..compiled import (
     choose_partners,
     knowledge_form,
@@ -21,6 +20,7 @@ from ..compiled import (
     parallel_choice,
     union_neighbours,
 )
+from ..compiled import one_call as _one_call
 from ..params.base import Section, integer, number, switch
 from ..state import ORG_KINDS, Mode, State, StepContext
 from ..state.multiplex import KEY_BITS
@@ -159,10 +159,3 @@ class KnowledgeTies(Process):
             weakest = touching[np.argsort(layer.w[touching], kind="stable")[:excess]]
             keep[weakest] = False
         layer.keep(keep)
-
-
-def _one_call(n: int) -> bool:
-    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.knowledge_step`): below
-    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where its passes take their serial forms; on larger
-    networks they run one by one, some spread over the cores. The same ties either way."""
-    return n < compiled.PARALLEL_ROWS

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import compiled
+from ..compiled import one_call as _one_call
 from ..compiled import slots_where, social_decay, social_new_ties, social_step, sorted_member
 from ..params.base import Section, number, switch
 from ..state import ORG_KINDS, State, StepContext
@@ -94,10 +94,3 @@ class SocialTies(Process):
                 a = members[rng.integers(0, members.size, pairs)]
                 b = members[rng.integers(0, members.size, pairs)]
                 layer.add(a, b, 0.5)
-
-
-def _one_call(n: int) -> bool:
-    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.social_step`): below
-    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where its passes take their serial forms; on larger
-    networks they run one by one, the decay spread over the cores. The same ties either way."""
-    return n < compiled.PARALLEL_ROWS

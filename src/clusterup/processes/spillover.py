@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import compiled
+from ..compiled import one_call as _one_call
 from ..compiled import spill, spill_apply, spill_sources, spillover
 from ..params.base import Section, number, switch
 from ..state import LAYERS, ContextField, State, StepContext
@@ -93,10 +93,3 @@ class Spillover(Process):
 
     def record(self, state: State, ctx: StepContext) -> dict[str, float]:
         return {"spillover_volume": ctx.spillover_volume}
-
-
-def _one_call(n: int) -> bool:
-    """Whether the step runs as one compiled call (:func:`~clusterup.compiled.spillover`): below
-    :data:`~clusterup.compiled.PARALLEL_ROWS` nodes, where each layer's pass is serial; on larger networks the
-    passes run apart, each spread over the cores. The same numbers either way."""
-    return n < compiled.PARALLEL_ROWS
