@@ -67,29 +67,26 @@ class Demography(Process):
         firms = pop.firms()
         if firms.size == 0:
             return
+        layers = [state.net[name] for name in LAYERS]
         if compiled:  # who exits (losses, else lagging behind the mean), their pipelines and ties: one compiled call
-            layers = [state.net[name] for name in LAYERS]
             gone, ids, cause, ties = exits(firms, pop, layers, self.p.exit_wealth, self.p.exit_gap, KEY_BITS)
-            ctx.exits = int(gone.size)
-            ctx.exited = (ids, cause)
-            if gone.size:
-                pop.deactivate(gone)
-                for layer, new in zip(layers, ties, strict=True):
-                    if new is not None:
-                        layer.set_ties(*new)
-            return
-        # the NumPy form: the definition of compiled.exits and its oracle
-        a = pop.capability[firms]
-        losses = pop.wealth[firms] < self.p.exit_wealth
-        lagging = a < self.p.exit_gap * a.mean()
-        out = losses | lagging
-        gone = firms[out]
-        ids, cause = pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8)
+        else:  # the NumPy form: the definition of compiled.exits and its oracle (the ties below)
+            a = pop.capability[firms]
+            losses = pop.wealth[firms] < self.p.exit_wealth
+            lagging = a < self.p.exit_gap * a.mean()
+            out = losses | lagging
+            gone = firms[out]
+            ids, cause = pop.id[gone].copy(), np.where(losses[out], 0, 1).astype(np.int8)
         ctx.exits = int(gone.size)
         ctx.exited = (ids, cause)
         if gone.size == 0:
             return
         pop.deactivate(gone)
+        if compiled:
+            for layer, new in zip(layers, ties, strict=True):
+                if new is not None:
+                    layer.set_ties(*new)
+            return
         pop.pipeline[gone] = 0.0
         mask = np.zeros(pop.n, bool)
         mask[gone] = True
